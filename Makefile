@@ -1,0 +1,45 @@
+# Two commands do all the set-up: `make grade` and `make test`.
+# The virtual environment is created when missing and refreshed only when pyproject.toml changes.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+DEVICE ?= auto
+
+.PHONY: grade test lint stubs release bench clean help
+
+help:
+	@echo "make grade   set up, grade exercises/ and print the report"
+	@echo "make test    set up, lint and run the whole test suite"
+	@echo "make stubs   regenerate exercises/ from solutions/"
+	@echo "make bench   grading benchmarks, written to docs/benchmarks.md"
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+.venv: $(STAMP)
+
+grade: .venv
+	$(PY) -m autograder grade --submission exercises --device $(DEVICE)
+
+lint: .venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: lint
+	$(PY) -m pytest
+
+stubs: .venv
+	$(PY) -m autograder stubs
+
+release: .venv
+	$(PY) -m autograder release --out release
+
+bench: .venv
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) outputs/grading release

@@ -1,0 +1,1 @@
+"""Autograder for the Why Transformers exercises."""

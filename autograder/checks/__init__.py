@@ -1,0 +1,1 @@
+"""Graded checks: one pytest module per exercise, bound to the registry."""
