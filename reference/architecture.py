@@ -152,14 +152,14 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
-class _Shape:
+class ModelShape:
     """Model shape derived from the parameter count (transformer-equivalent blocks)."""
 
     d_model: int
     n_layers: int
 
 
-def model_shape(params: int) -> _Shape:
+def model_shape(params: int) -> ModelShape:
     """Width and depth for ``params``: 12 * L * d^2 parameters with d = WIDTH_PER_LAYER * L.
 
     Every family uses this shape so that their memory and FLOPs compare at equal size;
@@ -167,7 +167,7 @@ def model_shape(params: int) -> _Shape:
     """
     d_model = max(64, round((params * WIDTH_PER_LAYER / 12) ** (1 / 3) / 64) * 64)
     n_layers = max(1, round(params / (12 * d_model * d_model)))
-    return _Shape(d_model=d_model, n_layers=n_layers)
+    return ModelShape(d_model=d_model, n_layers=n_layers)
 
 
 def pick_architecture(
@@ -211,8 +211,9 @@ def pick_architecture(
         if accept_rnn_tradeoff:
             choice = _accepted_rnn(choice, seq_len, training_tokens)
         else:
-            refused = _refusal(choice, seq_len, training_tokens, matmul_accelerator)
-            choice = _rnn_replacement(choice, matmul_accelerator)
+            replacement = _rnn_replacement(choice, matmul_accelerator)
+            refused = _refusal(choice, replacement, seq_len, training_tokens)
+            choice = replacement
 
     shape = model_shape(params)
     device_bytes = int(device_memory_gib * 2**30)
@@ -469,16 +470,15 @@ def _accepted_rnn(choice: _Choice, seq_len: int, training_tokens: int) -> _Choic
     )
 
 
-def _refusal(
-    choice: _Choice, seq_len: int, training_tokens: int, matmul_accelerator: bool
-) -> Refusal:
+def _refusal(choice: _Choice, replacement: _Choice, seq_len: int, training_tokens: int) -> Refusal:
+    """Ruled out / why / instead, with the gradient-flow and parallelism penalties named."""
     return Refusal(
         ruled_out=f"pure RNN ({choice.pick})",
         why=(
             f"a {training_tokens:,}-token training run is above 1B tokens, and a pure RNN "
             f"pays for it twice: {_rnn_penalties(seq_len)}"
         ),
-        instead=_rnn_replacement(choice, matmul_accelerator).pick,
+        instead=replacement.pick,
     )
 
 
@@ -527,7 +527,7 @@ def _quadratic_cost(seq_len: int) -> str:
 # --- the numeric parts ----------------------------------------------------------------
 
 
-def _attention_layers(seq_len: int, shape: _Shape) -> tuple[int, int]:
+def _attention_layers(seq_len: int, shape: ModelShape) -> tuple[int, int]:
     """(full-attention layers, sliding-window layers) of the transformer at seq_len."""
     if seq_len <= FULL_ATTENTION_GUARD:
         return shape.n_layers, 0
@@ -535,13 +535,13 @@ def _attention_layers(seq_len: int, shape: _Shape) -> tuple[int, int]:
     return global_layers, shape.n_layers - global_layers
 
 
-def _hybrid_layers(shape: _Shape) -> tuple[int, int]:
+def _hybrid_layers(shape: ModelShape) -> tuple[int, int]:
     """(attention layers, SSM layers) of the hybrid: mixers alternate, attention first."""
     attention = math.ceil(shape.n_layers / 2)
     return attention, shape.n_layers - attention
 
 
-def _context_strategy(family: str, seq_len: int, shape: _Shape) -> ContextStrategy:
+def _context_strategy(family: str, seq_len: int, shape: ModelShape) -> ContextStrategy:
     """Part 2: full-attention cut-off, window and RoPE scaling; scan chunk; hidden width."""
     if family == "transformer":
         rope = seq_len / PRETRAIN_CONTEXT if seq_len > PRETRAIN_CONTEXT else None
@@ -585,7 +585,7 @@ def _context_strategy(family: str, seq_len: int, shape: _Shape) -> ContextStrate
 
 
 def _training_flops(
-    family: str, seq_len: int, training_tokens: int, params: int, shape: _Shape
+    family: str, seq_len: int, training_tokens: int, params: int, shape: ModelShape
 ) -> TrainingFlops:
     """Part 3: 6 * params per token plus the family's sequence-mixing term."""
     d = shape.d_model
@@ -633,7 +633,7 @@ def _inference_memory(
     family: str,
     seq_len: int,
     params: int,
-    shape: _Shape,
+    shape: ModelShape,
     *,
     batch_size: int,
     device_bytes: int,
