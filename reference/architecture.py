@@ -43,8 +43,11 @@ import sys
 import textwrap
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NoReturn
 
+# The answer's family vocabulary. "linear-attention" is part of it for callers and the JSON
+# schema, but the > 1M row picks Mamba 2 (itself a structured linear attention, SSD) and only
+# names linear attention and Hyena as that row's alternatives.
 FAMILIES = ("transformer", "ssm", "linear-attention", "rnn", "hybrid")
 
 # Table thresholds (tokens). "Above" is strict: seq_len == LONG_CONTEXT is not long-context.
@@ -734,7 +737,7 @@ class _UsageError(Exception):
 
 
 class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise _UsageError(" ".join(message.split()))
 
 
@@ -785,10 +788,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Pick a sequence architecture (the lesson's architecture-picker skill).",
     )
     parser.add_argument(
-        "--seq-len", type=_at_least_one, required=True, help="longest context, tokens"
+        "--seq-len", metavar="N", type=_at_least_one, required=True, help="longest context, tokens"
     )
     parser.add_argument(
         "--training-tokens",
+        metavar="T",
         type=_non_negative,
         required=True,
         help="training budget in tokens (0: no training); 1_000_000_000 and 1e9 are accepted",
@@ -802,22 +806,30 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         help="edge device without a matmul accelerator",
     )
-    parser.add_argument("--batch-size", type=_at_least_one, default=1, help="inference batch")
+    parser.add_argument(
+        "--batch-size", metavar="B", type=_at_least_one, default=1, help="inference batch"
+    )
     parser.add_argument(
         "--params",
+        metavar="P",
         type=_at_least_one,
         default=None,
         help=f"parameter count (default {DEFAULT_PARAMS:,}; {DEFAULT_EDGE_PARAMS:,} on edge)",
     )
     parser.add_argument(
         "--device-memory-gib",
+        metavar="GIB",
         type=_positive_number,
         default=None,
         help=f"device memory (default {DEFAULT_DEVICE_MEMORY_GIB:g}; "
         f"{DEFAULT_EDGE_MEMORY_GIB:g} on edge)",
     )
     parser.add_argument(
-        "--latency-ms", type=_positive_number, default=None, help="decode target per token"
+        "--latency-ms",
+        metavar="MS",
+        type=_positive_number,
+        default=None,
+        help="decode target per token",
     )
     parser.add_argument(
         "--accept-rnn-tradeoff",
