@@ -1,0 +1,22 @@
+"""Written answers: collected for a TA, never auto-scored as passed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autograder.checks import support
+from autograder.checks.support import CheckFailed, Pending, attribute
+
+ANSWER_LIMIT = 8000  # characters of a written answer kept for the TA
+
+
+def written_answer(module: Any, name: str, check_id: str) -> None:
+    """Record the student's text for the TA queue; empty or missing answers fail at once."""
+    text = attribute(module, name)
+    if type(text) is not str:
+        raise CheckFailed(f"{name} should be a string, got {support.describe(text)}")
+    if not text.strip():
+        raise CheckFailed(f"{name} is empty: write your answer in the string")
+    kept = text if len(text) <= ANSWER_LIMIT else text[:ANSWER_LIMIT] + "\n[... truncated]"
+    support.record("answer", kept)
+    raise Pending(f"waiting for a TA ({len(text.split())} words)\n---\n{kept}")
