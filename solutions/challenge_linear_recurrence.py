@@ -16,8 +16,10 @@ What is graded (``python -m autograder grade --only challenge``):
   tight tolerance), and handles lengths 0, 1 and non-powers of two;
 * ``combine`` is associative and composes in the right order;
 * the depth, measured by running your code on traced floats
-  (``reference/tracer.py``): ceil(log2 n) rounds of ``combine``, that is
-  2 * ceil(log2 n) arithmetic operations on the longest chain.
+  (``reference/tracer.py``): ceil(log2 n) rounds of ``combine``. Each round puts
+  a multiply and an add on the longest chain, 2 * ceil(log2 n) operations when n
+  is a power of two (one fewer otherwise: the last round's multiply then reads a
+  shorter prefix, off the longest chain).
 
 Each module is graded on its own, so write the scan here rather than importing
 it from ``medium_parallel_scan``. Check locally with

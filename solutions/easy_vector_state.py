@@ -146,6 +146,9 @@ def fit_overhead(per_step: Mapping[int, float]) -> tuple[float, float]:
     ### END SOLUTION
 
 
+# The written answer, graded by a TA: your per-step figures and fitted (a, b) for both
+# implementations with the default arguments, the machine you measured on, and how much the
+# serial overhead grows with the hidden-state dimension, and why.
 ### BEGIN SOLUTION
 ANSWER = """\
 Measured with the defaults, serial_overhead(hidden_dims=(1, 4, 16, 64, 256), seq_len=2_000,

@@ -191,6 +191,8 @@ def plot_sweep(rows: Sequence[Mapping], path: str | os.PathLike) -> Figure:
     ### END SOLUTION
 
 
+# The written explanation, graded by a TA: your sweep's figures (device, a few lengths), the
+# shape of each curve on the log-log plot, and why each curve has that shape.
 ### BEGIN SOLUTION
 EXPLANATION = """\
 CPU, measured with sweep() over SWEEP_LENGTHS on the course's development machine (2-core Intel
