@@ -348,6 +348,7 @@ def _gradebook(students: list[StudentRecord]) -> str:
 def _histogram(students: list[StudentRecord], path: Path) -> bytes:
     """Score distribution (percent of max; past 100 is extra credit) as PNG bytes."""
     from matplotlib.figure import Figure  # imported here: only this view needs matplotlib
+    from matplotlib.ticker import MaxNLocator
 
     percents = [min(max(s.percent, 0.0), 119.9) for s in students]
     figure = Figure(figsize=(7, 3.2), dpi=100)
@@ -358,6 +359,7 @@ def _histogram(students: list[StudentRecord], path: Path) -> bytes:
     axes.set_ylabel("students")
     axes.set_title(f"Score distribution ({len(students)} students)")
     axes.set_xticks(list(range(0, 130, 10)))
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole students
     figure.tight_layout()
     figure.savefig(path, format="png")
     return path.read_bytes()

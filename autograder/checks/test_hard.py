@@ -64,35 +64,44 @@ def _check_functions(sub, device: str, check_id: str) -> None:
         xs = cpu_values.to(device)
         got = _scalar(call(attention, xs), what="attention_style_torch", device=device)
         want = float(cpu_values.double().mean())
-        _expect_close(want, got, what=f"attention_style_torch (n={n})", rel=1e-4,
-                      given=f"torch.randn({n}) on {device}")
+        _expect_close(
+            want,
+            got,
+            what=f"attention_style_torch (n={n})",
+            rel=1e-4,
+            given=f"torch.randn({n}) on {device}",
+        )
     for n in (1, 5, 300):
         cpu_values = torch.randn(n, generator=gen)
         got = _scalar(call(rnn, cpu_values.to(device)), what="rnn_style_torch", device=device)
-        _expect_close(rnn_reference(cpu_values.double().tolist()), got,
-                      what=f"rnn_style_torch (n={n})", rel=1e-4,
-                      given=describe(cpu_values.tolist()))
-
-
-@check("hard.sweep_lengths")
-def test_sweep_lengths(sub):
-    got = attribute(sub, "SWEEP_LENGTHS")
-    if type(got) is not tuple or len(got) != len(EXPECTED_LENGTHS) or not all(
-        type(g) is int and g == e for g, e in zip(got, EXPECTED_LENGTHS)
-    ):
-        raise CheckFailed(f"SWEEP_LENGTHS: expected {EXPECTED_LENGTHS}, got {describe(got)}")
+        _expect_close(
+            rnn_reference(cpu_values.double().tolist()),
+            got,
+            what=f"rnn_style_torch (n={n})",
+            rel=1e-4,
+            given=describe(cpu_values.tolist()),
+        )
 
 
 @check("hard.attention_correct_cpu")
 def test_attention_correct_cpu(sub):
     attention = attribute(sub, "attention_style_torch")
     gen = _generator("hard.attention_correct_cpu")
-    for n, dtype, rel in ((1, torch.float32, 1e-5), (64, torch.float32, 1e-5),
-                          (65536, torch.float32, 1e-4), (1000, torch.float64, 1e-10)):
+    for n, dtype, rel in (
+        (1, torch.float32, 1e-5),
+        (64, torch.float32, 1e-5),
+        (65536, torch.float32, 1e-4),
+        (1000, torch.float64, 1e-10),
+    ):
         xs = torch.randn(n, generator=gen, dtype=dtype)
         got = _scalar(call(attention, xs), what="attention_style_torch", device="cpu")
-        _expect_close(float(xs.double().mean()), got, what=f"attention_style_torch (n={n})",
-                      rel=rel, given=f"torch.randn({n}, dtype={dtype})")
+        _expect_close(
+            float(xs.double().mean()),
+            got,
+            what=f"attention_style_torch (n={n})",
+            rel=rel,
+            given=f"torch.randn({n}, dtype={dtype})",
+        )
 
 
 @check("hard.rnn_correct_cpu")
@@ -102,8 +111,13 @@ def test_rnn_correct_cpu(sub):
     for n in (1, 2, 5, 300):
         xs = torch.randn(n, generator=gen)
         got = _scalar(call(rnn, xs), what="rnn_style_torch", device="cpu")
-        _expect_close(rnn_reference(xs.double().tolist()), got, what=f"rnn_style_torch (n={n})",
-                      rel=1e-4, given=describe(xs.tolist()))
+        _expect_close(
+            rnn_reference(xs.double().tolist()),
+            got,
+            what=f"rnn_style_torch (n={n})",
+            rel=1e-4,
+            given=describe(xs.tolist()),
+        )
 
 
 def _expect_time_fn(sub, device: str, fn, known: float, label: str, tol: float) -> dict:
@@ -118,8 +132,13 @@ def _expect_time_fn(sub, device: str, fn, known: float, label: str, tol: float) 
     if got is None:
         raise CheckFailed("time_fn should return seconds as a float")
     error = abs(got - known) / known
-    data = {"known_seconds": known, "time_fn_seconds": got, "relative_error": error,
-            "calls": len(calls), "tolerance": tol}
+    data = {
+        "known_seconds": known,
+        "time_fn_seconds": got,
+        "relative_error": error,
+        "calls": len(calls),
+        "tolerance": tol,
+    }
     if len(calls) < 5:
         raise CheckFailed(f"time_fn(fn, repeats=5) called fn only {len(calls)} times")
     if error > tol:
@@ -137,20 +156,23 @@ def test_time_fn_accurate_cpu(sub):
     report = []
     for _ in range(2):
         seconds = rng.uniform(0.004, 0.012)
-        report.append(_expect_time_fn(sub, "cpu", lambda s=seconds: _SLEEP(s), seconds,
-                                      "a sleep", tol))
+        report.append(
+            _expect_time_fn(sub, "cpu", lambda s=seconds: _SLEEP(s), seconds, "a sleep", tol)
+        )
     support.record("timing", report)
 
 
 def _validate_rows(rows, lengths) -> list[dict]:
     if type(rows) is not list or len(rows) != len(lengths):
-        raise CheckFailed(f"sweep({list(lengths)}) should return {len(lengths)} rows, "
-                          f"got {describe(rows)}")
+        raise CheckFailed(
+            f"sweep({list(lengths)}) should return {len(lengths)} rows, got {describe(rows)}"
+        )
     clean = []
     for index, (row, n) in enumerate(zip(rows, lengths)):
         if type(row) is not dict or not all(key in row for key in ROW_KEYS):
-            raise CheckFailed(f"row {index} should be a dict with keys {ROW_KEYS}, got "
-                              f"{describe(row)}")
+            raise CheckFailed(
+                f"row {index} should be a dict with keys {ROW_KEYS}, got {describe(row)}"
+            )
         values = {"n": row["n"]} | {k: support.as_float(row[k]) for k in ROW_KEYS[1:]}
         if type(values["n"]) is not int or values["n"] != n:
             raise CheckFailed(f"row {index}: expected n={n}, got {describe(row['n'])}")
@@ -170,10 +192,13 @@ def _grader_times(sub, device: str, lengths, check_id: str, repeats: int = 5) ->
         xs = torch.randn(n, generator=gen).to(device)
         medians = interleaved_medians(
             {"rnn": lambda: call(rnn, xs), "attention": lambda: call(attention, xs)},
-            device=device, repeats=repeats, warmup=1,
+            device=device,
+            repeats=repeats,
+            warmup=1,
         )
-        rows.append({"n": n, "rnn_seconds": medians["rnn"],
-                     "attention_seconds": medians["attention"]})
+        rows.append(
+            {"n": n, "rnn_seconds": medians["rnn"], "attention_seconds": medians["attention"]}
+        )
     return rows
 
 
@@ -188,8 +213,15 @@ def _expect_sweep_consistent(sub, device: str, lengths, check_id: str) -> list[d
             continue
         for key in ROW_KEYS[1:]:
             ratio = row[key] / measured[row["n"]][key]
-            comparison.append({"n": row["n"], "curve": key, "claimed": row[key],
-                               "measured": measured[row["n"]][key], "ratio": ratio})
+            comparison.append(
+                {
+                    "n": row["n"],
+                    "curve": key,
+                    "claimed": row[key],
+                    "measured": measured[row["n"]][key],
+                    "ratio": ratio,
+                }
+            )
             if not tol.reported_ratio_min <= ratio <= tol.reported_ratio_max:
                 support.record("timing", comparison)
                 raise CheckFailed(
@@ -215,21 +247,30 @@ def _expect_shapes(sub, device: str, rnn_lengths, check_id: str) -> dict:
     rnn_times = []
     for n in rnn_lengths:
         xs = torch.randn(n, generator=gen).to(device)
-        rnn_times.append(interleaved_medians({"rnn": lambda: call(rnn, xs)}, device=device,
-                                             repeats=3, warmup=1)["rnn"])
+        rnn_times.append(
+            interleaved_medians({"rnn": lambda: call(rnn, xs)}, device=device, repeats=3, warmup=1)[
+                "rnn"
+            ]
+        )
     slope = loglog_slope(rnn_lengths, rnn_times)
     ratios, student_at = {}, {}
     for n in (64, 65536):
         xs = torch.randn(n, generator=gen).to(device)
         medians = interleaved_medians(
             {"student": lambda: call(attention, xs), "reference": lambda: xs.mean()},
-            device=device, repeats=15, warmup=3,
+            device=device,
+            repeats=15,
+            warmup=3,
         )
         ratios[n] = medians["student"] / medians["reference"]
         student_at[n] = medians["student"]
-    data = {"rnn_lengths": list(rnn_lengths), "rnn_seconds": rnn_times, "rnn_slope": slope,
-            "reduction_ratio": {str(n): r for n, r in ratios.items()},
-            "attention_seconds": {str(n): s for n, s in student_at.items()}}
+    data = {
+        "rnn_lengths": list(rnn_lengths),
+        "rnn_seconds": rnn_times,
+        "rnn_slope": slope,
+        "reduction_ratio": {str(n): r for n, r in ratios.items()},
+        "attention_seconds": {str(n): s for n, s in student_at.items()},
+    }
     support.record("timing", data)
     if not tol.rnn_slope_min <= slope <= tol.rnn_slope_max:
         raise CheckFailed(
@@ -253,8 +294,10 @@ def test_curve_shapes_cpu(sub):
 
 
 def _synthetic_rows() -> list[dict]:
-    return [{"n": n, "rnn_seconds": 3e-6 * n, "attention_seconds": 8e-6 + 2e-11 * n}
-            for n in EXPECTED_LENGTHS]
+    return [
+        {"n": n, "rnn_seconds": 3e-6 * n, "attention_seconds": 8e-6 + 2e-11 * n}
+        for n in EXPECTED_LENGTHS
+    ]
 
 
 def _inspect_figure(figure, rows: list[dict], path: Path) -> None:
@@ -262,8 +305,7 @@ def _inspect_figure(figure, rows: list[dict], path: Path) -> None:
 
     if not isinstance(figure, Figure):
         raise CheckFailed(f"plot_sweep should return a matplotlib Figure, got {describe(figure)}")
-    axes = [ax for ax in figure.get_axes() if ax.get_xscale() == "log"
-            and ax.get_yscale() == "log"]
+    axes = [ax for ax in figure.get_axes() if ax.get_xscale() == "log" and ax.get_yscale() == "log"]
     if not axes:
         raise CheckFailed("no axes with a log scale on both x and y (use ax.loglog or set_xscale)")
     ax = axes[0]
@@ -274,8 +316,13 @@ def _inspect_figure(figure, rows: list[dict], path: Path) -> None:
         xdata = [float(v) for v in line.get_xdata()]
         ydata = [float(v) for v in line.get_ydata()]
         for key, values in wanted.items():
-            if xdata == ns and all(abs(a - b) <= 1e-12 * max(abs(b), 1e-30) + 1e-30
-                                   for a, b in zip(ydata, values)) and len(ydata) == len(values):
+            if (
+                xdata == ns
+                and all(
+                    abs(a - b) <= 1e-12 * max(abs(b), 1e-30) + 1e-30 for a, b in zip(ydata, values)
+                )
+                and len(ydata) == len(values)
+            ):
                 found[key] = line
     missing = [key for key in wanted if key not in found]
     if missing:
@@ -344,8 +391,11 @@ def test_time_fn_synchronises_cuda(sub):
     report = []
     for target in (0.004, 0.010):
         cycles, known = _sleep_kernel_seconds(target)
-        report.append(_expect_time_fn(sub, "cuda", lambda c=cycles: torch.cuda._sleep(c), known,
-                                      "a GPU kernel", tol))
+        report.append(
+            _expect_time_fn(
+                sub, "cuda", lambda c=cycles: torch.cuda._sleep(c), known, "a GPU kernel", tol
+            )
+        )
     support.record("timing", report)
 
 

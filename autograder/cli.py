@@ -1,0 +1,148 @@
+"""The command line: a thin layer over keyword-only library functions.
+
+python -m autograder grade    grade a submission folder (or a student repository)
+python -m autograder stubs    regenerate exercises/ from solutions/
+python -m autograder report   one student's results as HTML / Markdown
+python -m autograder collect  a class's results as a gradebook and summary
+python -m autograder merge    merge a CPU and a GPU results file
+python -m autograder release  the student repository and the nbgrader course
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder.registry import EXERCISES
+
+COMMANDS = {
+    "grade": "grade a submission folder and write results JSON, JUnit XML and a summary",
+    "stubs": "regenerate exercises/ from solutions/ (--check: fail if out of sync)",
+    "report": "render one results file as a self-contained HTML page and Markdown",
+    "collect": "gradebook CSV and class summary from many students' results",
+    "merge": "merge CPU and GPU results files into one",
+    "release": "write the student repository and the nbgrader course",
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def grade_parser() -> OneLineParser:
+    parser = OneLineParser(prog="python -m autograder grade", description=COMMANDS["grade"])
+    parser.add_argument(
+        "--submission",
+        type=Path,
+        default=Path("exercises"),
+        help="folder holding the exercise modules (default: exercises)",
+    )
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        default=None,
+        help="a student's repository: grade its exercises/ and check the "
+        "release manifest for tampered files",
+    )
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument(
+        "--only", nargs="+", metavar="EXERCISE", help=f"grade only these: {', '.join(EXERCISES)}"
+    )
+    parser.add_argument("--results", type=Path, default=Path("outputs/grading/results.json"))
+    parser.add_argument("--junit", type=Path, default=None)
+    parser.add_argument("--summary", type=Path, default=None, help="Markdown summary file")
+    parser.add_argument(
+        "--fail-under",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="exit 1 when the score is below PCT percent of max_score",
+    )
+    parser.add_argument("--seed", type=int, default=None, help="reproduce a run's inputs")
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        default=None,
+        help="grading settings TOML (default: autograder/grading.toml)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    return parser
+
+
+def run_grade(argv: list[str]) -> int:
+    from autograder.grade import UsageError, grade, print_progress
+    from autograder.results import terminal_table
+    from autograder.settings import load_settings
+
+    args = grade_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.settings)
+        extra = None
+        submission = args.submission
+        if args.repo is not None:
+            from autograder.release import repo_submission
+
+            submission, extra = repo_submission(args.repo)
+        document = grade(
+            submission=submission,
+            device=args.device,
+            only=args.only,
+            results_path=args.results,
+            junit_path=args.junit,
+            summary_path=args.summary,
+            seed=args.seed,
+            settings=settings,
+            extra_findings=extra,
+            progress=None if args.quiet else print_progress,
+        )
+    except (UsageError, ValueError) as error:
+        print(f"python -m autograder grade: error: {error}", file=sys.stderr)
+        return 2
+    print(terminal_table(document))
+    print(f"results: {args.results}")
+    if args.fail_under is not None and document["max_score"]:
+        percent = 100.0 * document["score"] / document["max_score"]
+        if percent < args.fail_under:
+            print(f"score {percent:.1f}% is below --fail-under {args.fail_under:g}%")
+            return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command == "grade":
+        return run_grade(rest)
+    if command == "stubs":
+        from autograder.stubs import main as stubs_main
+
+        return stubs_main(rest)
+    if command == "report":
+        from autograder.report import main as report_main
+
+        return report_main(rest)
+    if command == "collect":
+        from autograder.collect import main as collect_main
+
+        return collect_main(rest)
+    if command == "merge":
+        from autograder.merge import main as merge_main
+
+        return merge_main(rest)
+    if command == "release":
+        from autograder.release import main as release_main
+
+        return release_main(rest)
+    print(
+        f"python -m autograder: error: unknown command {command!r} "
+        f"(choose from {', '.join(COMMANDS)})",
+        file=sys.stderr,
+    )
+    return 2

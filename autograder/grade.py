@@ -1,0 +1,245 @@
+"""``grade``: run every selected exercise in isolation and write the reports.
+
+This process never imports submission code: it copies files, starts grading
+children, reads their signed verdicts and writes results JSON, JUnit XML and a
+Markdown summary. Whatever a submission does, a results file is written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import secrets
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from autograder import integrity, results
+from autograder.registry import EXERCISES, checks_for
+from autograder.runner import become_subreaper, run_exercise
+from autograder.settings import Settings, load_settings
+
+DEFAULT_RESULTS = Path("outputs/grading/results.json")
+TIMING_TAG = "timing"
+TRACED_CHECKS = {
+    "medium.depth_measured",
+    "medium.work_measured",
+    "challenge.depth_logarithmic",
+}
+
+
+class UsageError(ValueError):
+    """Bad command-line input: reported in one line, exit status 2."""
+
+
+def resolve_device(requested: str) -> tuple[str, dict[str, Any]]:
+    """``auto`` means CUDA when a device is really there; ``cuda`` without one is an error."""
+    if requested not in ("auto", "cpu", "cuda"):
+        raise UsageError(f"unknown device {requested!r}: use auto, cpu or cuda")
+    info: dict[str, Any] = {"requested": requested, "cuda_available": False, "name": "cpu"}
+    if requested == "cpu":
+        return "cpu", info | {"used": "cpu"}
+    available = False
+    if Path("/dev/nvidiactl").exists() or requested == "cuda":
+        import torch  # the grader's own torch; no submission code is involved
+
+        available = torch.cuda.is_available()
+        if available:
+            info["name"] = torch.cuda.get_device_name(0)
+    info["cuda_available"] = available
+    if requested == "cuda" and not available:
+        raise UsageError("--device cuda: no CUDA device is available on this machine")
+    used = "cuda" if available else "cpu"
+    return used, info | {"used": used}
+
+
+def environment() -> dict[str, Any]:
+    versions: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+    }
+    from importlib import metadata
+
+    for package in ("torch", "numpy", "matplotlib", "pytest"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def grade(
+    *,
+    submission: Path,
+    device: str = "auto",
+    only: Sequence[str] | None = None,
+    results_path: Path = DEFAULT_RESULTS,
+    junit_path: Path | None = None,
+    summary_path: Path | None = None,
+    seed: int | None = None,
+    settings: Settings | None = None,
+    extra_findings: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Grade a submission folder; returns the results document it wrote."""
+    started = time.monotonic()
+    submission = Path(submission)
+    if not submission.is_dir():
+        raise UsageError(f"submission folder not found: {submission}")
+    exercises = list(only) if only else list(EXERCISES)
+    unknown = [name for name in exercises if name not in EXERCISES]
+    if unknown:
+        raise UsageError(
+            f"unknown exercise {', '.join(unknown)}: choose from {', '.join(EXERCISES)}"
+        )
+    settings = settings or load_settings()
+    used_device, device_info = resolve_device(device)
+    seed = seed if seed is not None else secrets.randbits(31)
+    say = progress or (lambda line: None)
+    become_subreaper()
+
+    output_limit = settings.limits.output_limit_kib * 1024
+    findings = integrity.scan_submission(submission)
+    tests: list[dict[str, Any]] = []
+    exercise_data: dict[str, Any] = {}
+    timings: dict[str, Any] = {}
+    manual: list[dict[str, Any]] = []
+    artifacts: dict[str, str] = {}
+    results_dir = Path(results_path).parent
+    results_dir.mkdir(parents=True, exist_ok=True)
+
+    for exercise in exercises:
+        checks = checks_for(exercise)
+        runnable = [c.id for c in checks if not (c.gpu and used_device != "cuda")]
+        say(f"grading {exercise} ({len(runnable)} checks on {used_device}) ...")
+        outcome = run_exercise(
+            exercise=exercise,
+            check_ids=runnable,
+            submission_dir=submission.resolve(),
+            device=used_device,
+            seed=seed,
+            settings=settings,
+            progress=say,
+        )
+        _apply_integrity_changes(outcome.results, outcome.integrity_changes, checks)
+        for check in checks:
+            if check.id in outcome.results:
+                result = outcome.results[check.id]
+            else:
+                result = {
+                    "status": "pending",
+                    "output": "needs a CUDA device: this run had none (graded on cpu); "
+                    "the GPU job grades it",
+                }
+            entry = results.test_entry(check, result, output_limit)
+            tests.append(entry)
+            records = result.get("records", {})
+            if "timing" in records or "measured" in records or "measured_depth" in records:
+                timings[check.id] = {
+                    k: v
+                    for k, v in records.items()
+                    if k in ("timing", "measured", "measured_depth")
+                }
+            if check.manual:
+                manual.append(
+                    {
+                        "check": check.id,
+                        "exercise": exercise,
+                        "points": float(check.points),
+                        "question": check.title,
+                        "answer": records.get("answer", ""),
+                        "status": entry["status"],
+                        "rubric": list(check.rubric),
+                    }
+                )
+        for artifact in outcome.artifacts:
+            if artifact.name == "sweep.png":
+                shutil.copyfile(artifact, results_dir / "sweep.png")
+                artifacts["sweep_plot"] = "sweep.png"
+        shutil.rmtree(getattr(outcome, "sandbox", ""), ignore_errors=True)
+        exercise_data[exercise] = {
+            "wall_seconds": round(outcome.wall_seconds, 3),
+            "runs": outcome.runs,
+            "incidents": outcome.incidents,
+            "integrity_changes": outcome.integrity_changes,
+            "output_tail": outcome.output_tail[-output_limit:],
+        }
+        done = results.exercise_totals([t for t in tests if t["exercise"] == exercise])[exercise]
+        say(
+            f"  {exercise}: {done['score']:g}/{done['max_score']:g} in {outcome.wall_seconds:.1f} s"
+        )
+
+    extra = {
+        "grader_version": _version(),
+        "graded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "submission": str(submission.resolve()),
+        "seed": seed,
+        "device": device_info,
+        "environment": environment(),
+        "exercises": exercise_data,
+        "integrity": {"tamper": [], "findings": findings, **(extra_findings or {})},
+        "timings": timings,
+        "manual": manual,
+        "artifacts": artifacts,
+        "settings": {"tolerances": used_device},
+    }
+    document = results.assemble(
+        results.registry_order(tests), execution_time=time.monotonic() - started, extra_data=extra
+    )
+    write_reports(
+        document, results_path=results_path, junit_path=junit_path, summary_path=summary_path
+    )
+    return document
+
+
+def write_reports(
+    document: dict[str, Any],
+    *,
+    results_path: Path,
+    junit_path: Path | None,
+    summary_path: Path | None,
+) -> None:
+    """Results JSON always; JUnit XML and the Markdown summary when asked for."""
+    results.write_json(document, Path(results_path))
+    if junit_path:
+        Path(junit_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(junit_path).write_text(results.junit_xml(document), encoding="utf-8")
+    if summary_path:
+        from autograder.report import render_markdown
+
+        Path(summary_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(summary_path).write_text(
+            render_markdown(document, results_dir=Path(results_path).parent), encoding="utf-8"
+        )
+
+
+def _apply_integrity_changes(outcomes: dict[str, dict], changes: list[str], checks) -> None:
+    """A patched clock voids timing verdicts; a modified tracer voids depth verdicts."""
+    clock = [c for c in changes if c.startswith("time.")]
+    tracer = [c for c in changes if "tracer" in c]
+    for check in checks:
+        result = outcomes.get(check.id)
+        if result is None or result.get("status") != "passed":
+            continue
+        if clock and TIMING_TAG in check.tags:
+            result.update(status="failed", output="; ".join(clock) + ": timings cannot be trusted")
+        if tracer and check.id in TRACED_CHECKS:
+            result.update(status="failed", output="; ".join(tracer) + ": depth cannot be trusted")
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("why-transformers-exercises")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def print_progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
