@@ -36,6 +36,7 @@ import io
 import json
 import re
 import sys
+import textwrap
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -263,7 +264,7 @@ def _answer_stub(region: SolutionRegion, filename: str) -> list[str]:
     """The prompt and empty string replacing a module-level written answer, else ValueError."""
     where = f"{filename}, line {region.begin}"
     try:
-        body = ast.parse("\n".join(region.lines)).body
+        body = ast.parse(textwrap.dedent("\n".join(region.lines))).body
     except SyntaxError as error:  # unreachable for regions find_regions accepted; kept loud
         raise ValueError(f"{where}: the solution region does not parse: {error.msg}") from None
     allowed = ", ".join(sorted(WRITTEN_ANSWER_NAMES))
@@ -271,6 +272,8 @@ def _answer_stub(region: SolutionRegion, filename: str) -> list[str]:
         f"{where}: a solution region outside a function body may only assign one written "
         f"answer ({allowed}) to a string"
     )
+    if not body:
+        raise ValueError(f"{where}: the solution region is empty; write the solution in it")
     if len(body) != 1:
         raise ValueError(f"{refusal}; this one holds {len(body)} statements")
     statement = body[0]
