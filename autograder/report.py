@@ -588,7 +588,8 @@ tr.total-row td { font-weight: 700; background: var(--pane); }
 pre { background: var(--pane); border: 1px solid var(--line); border-radius: 6px; padding: 10px;
       white-space: pre-wrap; word-break: break-word; font-size: 13px; margin: 6px 0;
       max-height: 480px; overflow: auto; }
-.qa { display: grid; grid-template-columns: 3fr 2fr; gap: 16px; margin-bottom: 18px; }
+.qa { display: grid; grid-template-columns: 3fr 2fr; gap: 16px; margin-bottom: 18px;
+      align-items: start; }
 .qa > div { border: 1px solid var(--line); border-radius: 6px; padding: 10px; }
 .qa ul { margin: 4px 0; padding-left: 20px; }
 img.plot { max-width: 100%; border: 1px solid var(--line); border-radius: 6px; }
