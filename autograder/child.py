@@ -109,14 +109,17 @@ class ReportingPlugin:
     def pytest_collection_modifyitems(self, session: Any, config: Any, items: list) -> None:
         import pytest
 
+        from autograder.checks import support
         from autograder.registry import CHECKS_BY_ID
 
+        scale = support.context().settings.limits.timeout_scale
         order = {check_id: index for index, check_id in enumerate(self.wanted)}
         selected = [item for item in items if self._check_id(item) in order]
         deselected = [item for item in items if item not in selected]
         selected.sort(key=lambda item: order[self._check_id(item)])
         for item in selected:
-            item.add_marker(pytest.mark.timeout(CHECKS_BY_ID[self._check_id(item)].timeout))
+            timeout = CHECKS_BY_ID[self._check_id(item)].timeout * scale
+            item.add_marker(pytest.mark.timeout(timeout))
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = selected

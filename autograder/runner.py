@@ -314,7 +314,9 @@ def _run_child(
                     done = True
             now = time.monotonic()
             if current is not None:
-                allowed = CHECKS_BY_ID[current].timeout + limits.check_grace_s
+                allowed = (
+                    CHECKS_BY_ID[current].timeout * limits.timeout_scale + limits.check_grace_s
+                )
                 if now - current_since > allowed:
                     kill_reason = f"timed out after {allowed:.0f} s (the process was killed)"
             if importing_since is not None and now - importing_since > limits.import_timeout_s:

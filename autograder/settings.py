@@ -25,6 +25,7 @@ class Limits:
     check_grace_s: float = 10.0
     output_limit_kib: int = 64
     file_size_mib: int = 64
+    timeout_scale: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ import random
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ class CheckFailed(AssertionError):
     """A check's verdict: the message says what was expected, what came back, on which input."""
 
 
-class Pending(Exception):  # noqa: N818 - a status, not an error
+class Pending(Exception):
     """The check cannot be decided here (needs a GPU or a TA)."""
 
 
@@ -117,7 +118,7 @@ def _import_submission(directory: Path, module_name: str) -> Any:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    except BaseException as error:  # noqa: BLE001 - SystemExit, SyntaxError... all cost points only
+    except BaseException as error:
         sys.modules.pop(module_name, None)
         return SubmissionError(f"importing {module_name}.py failed: {describe_exception(error)}")
     return module
@@ -133,7 +134,7 @@ def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise
     except (CheckFailed, pytest.fail.Exception):
         raise  # the grader's own verdicts and pytest-timeout's
-    except BaseException as error:  # noqa: BLE001
+    except BaseException as error:
         raise SubmissionError(describe_exception(error)) from None
 
 
@@ -165,7 +166,7 @@ def describe_exception(error: BaseException) -> str:
 def _safe_str(value: BaseException) -> str:
     try:
         text = str(value)
-    except BaseException:  # noqa: BLE001 - a hostile __str__
+    except BaseException:
         text = "<message could not be shown>"
     return text if len(text) <= 500 else text[:500] + "..."
 
@@ -219,3 +220,46 @@ def as_float(value: Any) -> float | None:
     if isinstance(value, float):
         return float.__float__(value)
     return None
+
+
+@contextmanager
+def observed_calls(
+    module: Any, names: tuple[str, ...], *, size: Callable[[Any], int], sync: Callable[[], None]
+) -> Iterator[dict[str, list[tuple[int, float]]]]:
+    """Time every call the submission makes to ``module.<name>`` while the block runs.
+
+    The grader swaps each function for a recorder that notes the input size
+    and the call's duration on the grader's own clock, so a figure the
+    submission reports can be compared with the very calls it made.
+    """
+    seen: dict[str, list[tuple[int, float]]] = {name: [] for name in names}
+    originals = {name: attribute(module, name) for name in names}
+
+    def recorder(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            sync()
+            start = CLOCK()
+            result = original(*args, **kwargs)
+            sync()
+            seen[name].append((size(args[0]) if args else -1, CLOCK() - start))
+            return result
+
+        return recorded
+
+    for name, original in originals.items():
+        setattr(module, name, recorder(name, original))
+    try:
+        yield seen
+    finally:
+        for name, original in originals.items():
+            setattr(module, name, original)
+
+
+def median_duration(calls: list[tuple[int, float]], size: int) -> float | None:
+    durations = sorted(seconds for n, seconds in calls if n == size)
+    if not durations:
+        return None
+    middle = len(durations) // 2
+    if len(durations) % 2:
+        return durations[middle]
+    return (durations[middle - 1] + durations[middle]) / 2

@@ -40,7 +40,9 @@ def test_combine_correct(sub):
         right = (rng.uniform(-2, 2), rng.uniform(-2, 2))
         got = _pair(call(combine, left, right), "combine")
         want = (left[0] * right[0], right[0] * left[1] + right[1])
-        if not all(same_value(w, g, rel_tol=1e-12, abs_tol=1e-12) for w, g in zip(want, got)):
+        if not all(
+            same_value(w, g, rel_tol=1e-12, abs_tol=1e-12) for w, g in zip(want, got, strict=True)
+        ):
             raise CheckFailed(
                 f"combine({left}, {right}): expected {want}, got {got} "
                 "(the earlier step is on the left: h -> a2*(a1*h + x1) + x2)"
@@ -51,7 +53,7 @@ def test_combine_correct(sub):
         grouped_right = _pair(call(combine, p, _pair(call(combine, q, r), "combine")), "combine")
         if not all(
             same_value(x, y, rel_tol=1e-9, abs_tol=1e-12)
-            for x, y in zip(grouped_left, grouped_right)
+            for x, y in zip(grouped_left, grouped_right, strict=True)
         ):
             raise CheckFailed(
                 f"combine is not associative on {p}, {q}, {r}: "

@@ -14,7 +14,7 @@ import string
 import pytest
 
 from autograder.checks import support
-from autograder.checks.compare import expect_list, same_value, smallest_failing
+from autograder.checks.compare import same_value, smallest_failing
 from autograder.checks.support import CheckFailed, attribute, call, check, describe
 from reference.tracer import Tape, max_depth
 
@@ -139,8 +139,8 @@ def _traced_run(fn, n: int, seed_values: list):
     for index, value in enumerate(got):
         if not tape.owns(value):
             raise CheckFailed(
-                f"on {n} traced inputs, element {index} is {describe(value)}: not a value made by "
-                "op from the inputs, so its depth cannot be measured (combine elements only with op)"
+                f"on {n} traced inputs, element {index} is {describe(value)}: not a value made "
+                "by op from the inputs, so its depth cannot be measured (combine only with op)"
             )
         if not same_value(expected[index], value.value):
             raise CheckFailed(

@@ -1,0 +1,1 @@
+from solutions.medium_parallel_scan import *  # noqa: F403
