@@ -23,7 +23,7 @@ class Limits:
     exercise_timeout_s: float = 600.0
     import_timeout_s: float = 60.0
     check_grace_s: float = 10.0
-    output_limit_kib: int = 64
+    output_limit_kib: int = 8
     file_size_mib: int = 64
     timeout_scale: float = 1.0
 

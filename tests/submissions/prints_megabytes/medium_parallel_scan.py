@@ -4,6 +4,6 @@ _serial = serial_scan
 
 
 def serial_scan(xs, op=operator.add):
-    _sys.stdout.write("x" * 20_000_000)
-    _sys.stderr.write("y" * 2_000_000)
+    _sys.stdout.write("x" * 5_000_000)
+    _sys.stderr.write("y" * 1_000_000)
     return _serial(xs, op)

@@ -1,0 +1,196 @@
+"""Each hostile or broken submission loses exactly the points it should, and nothing else.
+
+A case is the reference solution with some definitions overridden (the files
+under ``tests/submissions/<case>/`` are appended to the solution module of the
+same name) or with extra files dropped next to it. The grader runs as a real
+subprocess through its CLI, as it does for students.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.registry import CHECKS, EXERCISES, checks_for
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "tests" / "submissions"
+FAST_SETTINGS = ROOT / "tests" / "fixtures" / "fast-grading.toml"
+MODULES = {f"{module}.py" for module in EXERCISES.values()}
+
+
+def build_submission(case: str, destination: Path, *, base: Path = ROOT / "solutions") -> Path:
+    """The base modules, with each override file appended and other files copied as they are."""
+    destination.mkdir(parents=True)
+    for module in MODULES:
+        shutil.copyfile(base / module, destination / module)
+    for path in sorted((CASES / case).iterdir()):
+        if path.name in MODULES:
+            with (destination / path.name).open("a", encoding="utf-8") as module:
+                module.write(f"\n\n# ---- override from tests/submissions/{case} ----\n")
+                module.write(path.read_text(encoding="utf-8"))
+        else:
+            shutil.copyfile(path, destination / path.name)
+    return destination
+
+
+def run_grader(submission: Path, out: Path, *only: str, timeout: float = 300) -> dict:
+    command = [
+        sys.executable, "-m", "autograder", "grade",
+        "--submission", str(submission), "--device", "cpu", "--seed", "1234",
+        "--settings", str(FAST_SETTINGS), "--results", str(out / "results.json"),
+        "--junit", str(out / "junit.xml"), "--quiet",
+    ]
+    if only:
+        command += ["--only", *only]
+    completed = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads((out / "results.json").read_text())
+
+
+def baseline_status(check) -> str:
+    """What the reference solution earns on a CPU run."""
+    return "pending" if check.manual or check.gpu else "passed"
+
+
+def statuses(results: dict) -> dict[str, str]:
+    return {test["id"]: test["status"] for test in results["tests"]}
+
+
+# case -> (exercises graded, checks that must fail; every other check keeps its baseline)
+EXPECTED = {
+    "serial_in_disguise": (["medium"], {"medium.depth_measured", "medium.work_measured"}),
+    "swapped_operands": (["medium"], {"medium.non_commutative_op"}),
+    "eq_always_true": (
+        ["medium"],
+        {
+            "medium.matches_serial_1024_int",
+            "medium.matches_serial_1024_float",
+            "medium.edge_lengths",
+            "medium.non_commutative_op",
+            "medium.depth_measured",
+            "medium.work_measured",
+        },
+    ),
+    "infinite_loops": (["medium"], {"medium.scan_depth_formula", "medium.scan_work_formula"}),
+    "exits_in_calls": (["medium"], {"medium.scan_depth_formula", "medium.scan_work_formula"}),
+    "sys_exit_at_import": (["challenge"], {c.id for c in checks_for("challenge")}),
+    "os_exit_at_import": (["challenge"], {c.id for c in checks_for("challenge")}),
+    "syntax_error": (["easy"], {c.id for c in checks_for("easy")}),
+    "memory_hog": (["easy"], {"easy.fit_overhead_exact"}),
+    "made_up_timings": (["hard"], {"hard.sweep_rows_cpu"}),
+    "patched_clock": (
+        ["hard"],
+        {"hard.time_fn_accurate_cpu", "hard.sweep_rows_cpu", "hard.curve_shapes_cpu"},
+    ),
+    "python_loop_reduction": (["hard"], {"hard.curve_shapes_cpu"}),
+    "imports_solutions": (["medium"], {c.id for c in checks_for("medium")}),
+    "prints_megabytes": (["medium"], set()),
+    "other_styles": (list(EXERCISES), set()),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_case_loses_exactly_its_points(case, tmp_path):
+    exercises, must_fail = EXPECTED[case]
+    submission = build_submission(case, tmp_path / "submission")
+    results = run_grader(submission, tmp_path, *exercises)
+    got = statuses(results)
+    expected = {
+        check.id: ("failed" if check.id in must_fail else baseline_status(check))
+        for check in CHECKS
+        if check.exercise in exercises
+    }
+    wrong = {
+        check_id: (want, got.get(check_id))
+        for check_id, want in expected.items()
+        if got.get(check_id) != want
+    }
+    details = {t["id"]: t["output"][:300] for t in results["tests"] if t["id"] in wrong}
+    assert not wrong, f"(expected, got) per check: {wrong}\n{details}"
+    lost = sum(c.points for c in CHECKS if c.id in must_fail and not c.manual)
+    earned = sum(t["score"] for t in results["tests"])
+    possible = sum(c.points for c in CHECKS if c.exercise in exercises and baseline_status(c) ==
+                   "passed")
+    assert earned == possible - lost
+
+
+def _failure(results: dict, check_id: str) -> str:
+    return next(t["output"] for t in results["tests"] if t["id"] == check_id)
+
+
+@pytest.mark.slow
+def test_failure_messages_name_the_cause(tmp_path):
+    """The messages a student reads say what happened, not a grader traceback."""
+    cases = {
+        "sys_exit_at_import": ("challenge", "challenge.combine_correct", "sys.exit"),
+        "os_exit_at_import": ("challenge", "challenge.combine_correct", "exited early"),
+        "syntax_error": ("easy", "easy.vector_matches_reference", "SyntaxError"),
+        "imports_solutions": ("medium", "medium.edge_lengths", "not available to submissions"),
+        "infinite_loops": ("medium", "medium.scan_work_formula", "timed out"),
+        "exits_in_calls": ("medium", "medium.scan_depth_formula", "exited early with status 7"),
+        "serial_in_disguise": ("medium", "medium.depth_measured", "a serial scan"),
+        "made_up_timings": ("hard", "hard.sweep_rows_cpu", "never called"),
+        "memory_hog": ("easy", "easy.fit_overhead_exact", "MemoryError"),
+    }
+    for case, (exercise, check_id, needle) in cases.items():
+        results = run_grader(build_submission(case, tmp_path / case), tmp_path / case, exercise)
+        message = _failure(results, check_id)
+        assert needle in message, f"{case}: {message}"
+        assert "Traceback" not in message and "autograder/" not in message, message
+
+
+@pytest.mark.slow
+def test_patched_clock_is_reported(tmp_path):
+    results = run_grader(build_submission("patched_clock", tmp_path / "s"), tmp_path, "hard")
+    changes = results["extra_data"]["exercises"]["hard"]["integrity_changes"]
+    assert "time.perf_counter was replaced" in changes
+    constructs = [f["construct"] for f in results["extra_data"]["integrity"]["findings"]]
+    assert "_time.perf_counter = ..." in constructs
+
+
+@pytest.mark.slow
+def test_injected_files_have_no_effect(tmp_path):
+    """conftest.py, pytest.ini, sitecustomize.py, pyproject.toml, setup.cfg beside the stubs."""
+    submission = build_submission("injected_files", tmp_path / "s", base=ROOT / "exercises")
+    results = run_grader(submission, tmp_path)
+    assert results["score"] == 0
+    assert {t["status"] for t in results["tests"]} == {"failed", "pending"}
+    not_implemented = [t for t in results["tests"] if "not implemented yet" in t["output"]]
+    assert len(not_implemented) >= 20
+
+
+@pytest.mark.slow
+def test_prints_are_truncated(tmp_path):
+    results = run_grader(build_submission("prints_megabytes", tmp_path / "s"), tmp_path, "medium")
+    assert (tmp_path / "results.json").stat().st_size < 1_000_000
+    assert results["score"] == 40
+
+
+@pytest.mark.slow
+def test_no_process_outlives_grading(tmp_path):
+    results = run_grader(
+        build_submission("leaves_child_process", tmp_path / "s"), tmp_path, "medium"
+    )
+    assert results["score"] == 40
+    leftovers = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"leftover-marker-8431" in cmdline:
+                leftovers.append(entry.name)
+    for pid in leftovers:  # leave the machine clean even when the test fails
+        os.kill(int(pid), 9)
+    assert not leftovers, f"processes left running: {leftovers}"
