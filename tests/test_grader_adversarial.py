@@ -42,10 +42,23 @@ def build_submission(case: str, destination: Path, *, base: Path = ROOT / "solut
 
 def run_grader(submission: Path, out: Path, *only: str, timeout: float = 300) -> dict:
     command = [
-        sys.executable, "-m", "autograder", "grade",
-        "--submission", str(submission), "--device", "cpu", "--seed", "1234",
-        "--settings", str(FAST_SETTINGS), "--results", str(out / "results.json"),
-        "--junit", str(out / "junit.xml"), "--quiet",
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        "--submission",
+        str(submission),
+        "--device",
+        "cpu",
+        "--seed",
+        "1234",
+        "--settings",
+        str(FAST_SETTINGS),
+        "--results",
+        str(out / "results.json"),
+        "--junit",
+        str(out / "junit.xml"),
+        "--quiet",
     ]
     if only:
         command += ["--only", *only]
@@ -119,8 +132,9 @@ def test_case_loses_exactly_its_points(case, tmp_path):
     assert not wrong, f"(expected, got) per check: {wrong}\n{details}"
     lost = sum(c.points for c in CHECKS if c.id in must_fail and not c.manual)
     earned = sum(t["score"] for t in results["tests"])
-    possible = sum(c.points for c in CHECKS if c.exercise in exercises and baseline_status(c) ==
-                   "passed")
+    possible = sum(
+        c.points for c in CHECKS if c.exercise in exercises and baseline_status(c) == "passed"
+    )
     assert earned == possible - lost
 
 
