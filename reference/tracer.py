@@ -85,8 +85,9 @@ class Tape:
             else:
                 values.append(operand)
         depth = max((parent.depth for parent in parents), default=0) + 1
+        result = op(*values)  # counted only once it succeeds: a raising op performed nothing
         self.work += 1
-        return Traced(op(*values), depth, tuple(parents), self)
+        return Traced(result, depth, tuple(parents), self)
 
 
 def max_depth(values: Iterable[Any]) -> int:
