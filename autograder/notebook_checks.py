@@ -1,0 +1,272 @@
+"""Run one registry check inside a Jupyter notebook: what the nbgrader grade cells call.
+
+The nbgrader version of the exercises (``python -m autograder release``) has one grade cell
+per automatic check, and each holds one line::
+
+    run_check("medium.depth_measured")
+
+which runs the very test function the command-line grader runs (the one marked
+``@check("medium.depth_measured")`` in ``autograder/checks/test_medium.py``) on the functions
+the notebook defined. nbgrader scores a grade cell by its output alone: full points when it
+runs without an error, zero when it raises *or writes anything to stderr*. So this module
+
+* passes the notebook's own namespace as the submission: a module whose ``__dict__`` is the
+  notebook's globals, so a check that swaps a function (``support.observed_calls``) swaps it
+  where the notebook's other functions look it up;
+* sends everything written to stderr while the check runs (progress lines, ``warnings.warn``,
+  output of C extensions) to stdout, so correct code that warns keeps its points;
+* raises :class:`NotebookCheckFailed` (an ``AssertionError``) with the check's message and
+  hint for every verdict other than "passed": a failure, an exception of the student's code,
+  ``NotImplementedError``, a timeout, a GPU or TA check (those are not grade cells);
+* returns ``None``: a grade cell whose last value is a number would be read by nbgrader as
+  partial credit.
+
+Inputs are drawn from a seed chosen once per kernel and printed with every verdict;
+``AUTOGRADER_SEED=<int>`` in the kernel's environment reproduces a run. Settings (tolerances,
+timeout scale) are the packaged ``grading.toml``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import inspect
+import os
+import secrets
+import signal
+import sys
+import tempfile
+import threading
+import traceback
+from collections.abc import Callable, Iterator, MutableMapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from autograder.checks import support
+from autograder.registry import CHECKS_BY_ID, Check
+from autograder.settings import load_settings
+
+__all__ = ["NotebookCheckFailed", "find_check_function", "run_check", "session_seed"]
+
+SEED_VARIABLE = "AUTOGRADER_SEED"
+_CONTEXTS: dict[str, support.GradingContext] = {}  # one per exercise, shared by its grade cells
+
+
+class NotebookCheckFailed(AssertionError):
+    """A check that did not pass; IPython shows only its message, not the grader's traceback."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython's hook for custom error displays
+        first, *rest = str(self).splitlines() or [""]
+        return [f"{type(self).__name__}: {first}", *rest]
+
+
+class _CheckTimedOut(Exception):
+    """Raised by the alarm when a check runs past its registry timeout."""
+
+
+class _NamespaceModule(ModuleType):
+    """A module view of a namespace dict: reads and writes go to the dict itself."""
+
+    def __init__(self, namespace: MutableMapping[str, Any]) -> None:
+        super().__init__("__notebook__")
+        object.__setattr__(self, "_namespace", namespace)
+
+    def __getattribute__(self, name: str) -> Any:
+        namespace = object.__getattribute__(self, "_namespace")
+        if name in namespace:
+            return namespace[name]
+        return object.__getattribute__(self, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__getattribute__(self, "_namespace")[name] = value
+
+
+@functools.cache
+def session_seed() -> int:
+    """The seed of this kernel's checks: ``AUTOGRADER_SEED`` if set, else drawn once."""
+    chosen = os.environ.get(SEED_VARIABLE, "").strip()
+    return int(chosen) if chosen else secrets.randbits(31)
+
+
+def find_check_function(check_id: str) -> Callable[[Any], None]:
+    """The test function bound to ``check_id`` by ``@check`` in its exercise's check module."""
+    check = _registry_check(check_id)
+    module = importlib.import_module(f"autograder.checks.test_{check.exercise}")
+    for value in vars(module).values():
+        marks = getattr(value, "pytestmark", []) if inspect.isfunction(value) else []
+        if any(mark.name == "check" and mark.args[:1] == (check_id,) for mark in marks):
+            return value
+    raise LookupError(f"no test function in {module.__name__} is marked @check({check_id!r})")
+
+
+def run_check(
+    check_id: str,
+    *,
+    submission: Any = None,
+    seed: int | None = None,
+) -> None:
+    """Run the automatic check ``check_id`` on the notebook's functions; raise unless it passes.
+
+    ``submission`` is what the check's ``sub`` fixture would be: by default the namespace of
+    the cell that calls this (the notebook's globals), else a module or a namespace dict.
+    """
+    check = _registry_check(check_id)
+    if check.gpu or check.manual:
+        kind = "a CUDA device (the GPU job grades it)" if check.gpu else "a TA"
+        raise NotebookCheckFailed(f"{check_id} needs {kind}; it is not an automatic notebook check")
+    module = _as_module(submission if submission is not None else _caller_globals())
+    test_function = find_check_function(check_id)
+    context = _context(check.exercise, seed if seed is not None else session_seed())
+    previous_context, support.CONTEXT = support.CONTEXT, context
+    context.current_check = check_id
+    limit_seconds = check.timeout * context.settings.limits.timeout_scale
+    verdict: str | None = None
+    try:
+        with _stderr_to_stdout(), _time_limit(limit_seconds):
+            test_function(module)
+    except support.Pending as pending:
+        verdict = f"cannot be decided in a notebook: {pending}"
+    except (support.CheckFailed, support.SubmissionError) as error:
+        verdict = str(error)
+    except NotImplementedError as error:
+        verdict = _not_implemented(error)
+    except _CheckTimedOut as error:
+        verdict = str(error)
+    except Exception as error:  # the student's code failing in a way the check did not wrap
+        verdict = f"unexpected error: {support.describe_exception(error)}"
+    finally:
+        support.CONTEXT = previous_context
+    if verdict is None:
+        verdict = _integrity_verdict(check)
+    where = f"[inputs drawn from seed {context.seed}; {SEED_VARIABLE}={context.seed} repeats them]"
+    if verdict is not None:
+        raise NotebookCheckFailed(
+            f"{check_id} failed ({check.points:g} points): {verdict}\nHint: {check.hint}\n{where}"
+        ) from None
+    print(f"passed: {check_id} ({check.points:g} points): {check.title} {where}")
+
+
+def _not_implemented(error: NotImplementedError) -> str:
+    """Which function still raises, named from the traceback when the message is empty."""
+    if str(error):
+        return f"not implemented yet: {error}"
+    frames = traceback.extract_tb(error.__traceback__)
+    name = frames[-1].name if frames else "a function"
+    return f"{name} still raises NotImplementedError: replace `# YOUR CODE HERE` and the raise"
+
+
+def _registry_check(check_id: str) -> Check:
+    if check_id not in CHECKS_BY_ID:
+        raise LookupError(f"{check_id!r} is not a check of autograder/registry.py")
+    return CHECKS_BY_ID[check_id]
+
+
+def _caller_globals() -> dict[str, Any]:
+    """Globals of the code that called :func:`run_check` (a notebook cell's namespace)."""
+    frame = inspect.currentframe()
+    try:
+        caller = frame.f_back.f_back if frame and frame.f_back else None
+        if caller is None:
+            raise RuntimeError("run_check could not find the calling namespace; pass submission=")
+        return caller.f_globals
+    finally:
+        del frame
+
+
+def _as_module(submission: Any) -> Any:
+    """An object whose attribute reads and writes are the namespace the student's code uses.
+
+    A module is used as it is; a namespace dict becomes IPython's ``__main__`` module when it
+    is its ``__dict__``, else a module view of the dict. Anything else is passed through: a
+    check that swaps a function on it then swaps it only there.
+    """
+    if isinstance(submission, ModuleType) or not isinstance(submission, MutableMapping):
+        return submission
+    main = sys.modules.get("__main__")
+    if main is not None and vars(main) is submission:
+        return main  # IPython's user module: its __dict__ is the notebook's globals
+    return _NamespaceModule(submission)
+
+
+def _context(exercise: str, seed: int) -> support.GradingContext:
+    """One grading context per exercise and seed, so checks can share results as in pytest."""
+    key = f"{exercise}:{seed}"
+    if key not in _CONTEXTS:
+        _CONTEXTS[key] = support.GradingContext(
+            exercise=exercise,
+            submission_dir=Path(tempfile.gettempdir()) / f"ipykernel_{os.getpid()}",
+            artifacts_dir=Path(tempfile.mkdtemp(prefix=f"notebook-checks-{exercise}-")),
+            seed=seed,
+            device="cpu",
+            settings=load_settings(),
+        )
+    return _CONTEXTS[key]
+
+
+def _integrity_verdict(check: Check) -> str | None:
+    """As the command-line grader does: a patched clock or tracer voids the verdicts it feeds."""
+    from autograder.grade import TIMING_TAG, TRACED_CHECKS
+
+    changes = support.integrity_changes()
+    clock = [change for change in changes if change.startswith("time.")]
+    tracer = [change for change in changes if "tracer" in change]
+    if clock and TIMING_TAG in check.tags:
+        return "; ".join(clock) + ": timings cannot be trusted"
+    if tracer and check.id in TRACED_CHECKS:
+        return "; ".join(tracer) + ": depth cannot be trusted"
+    return None
+
+
+@contextlib.contextmanager
+def _stderr_to_stdout() -> Iterator[None]:
+    """Everything written to stderr while the block runs goes to stdout instead.
+
+    nbgrader gives a grade cell zero points as soon as it shows any stderr output, so a
+    warning or a progress line from correct code would cost points. Both Python-level
+    writes (``sys.stderr``, ``warnings``) and file-descriptor-level ones (C extensions) move.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_fd = None
+    try:
+        saved_fd = os.dup(2)
+        os.dup2(1, 2)
+    except OSError:
+        saved_fd = None
+    try:
+        with contextlib.redirect_stderr(sys.stdout):
+            yield
+    finally:
+        sys.stdout.flush()
+        if saved_fd is not None:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """The registry's per-check timeout, by SIGALRM (only possible on the main thread).
+
+    An interval timer already running (pytest-timeout's, say) is left alone: it bounds the
+    check already, and replacing it would cancel it.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or not hasattr(signal, "SIGALRM")
+        or signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    ):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _CheckTimedOut(f"timed out after {seconds:g} s (the check's limit)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

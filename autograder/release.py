@@ -1,0 +1,424 @@
+"""``release``: the student repository and the nbgrader course, from one command.
+
+``python -m autograder release --out DIR`` (``make release`` writes ``release/``) writes
+
+* ``DIR/student/``: the template repository students get (distribute it as a GitHub template
+  repository): the stubs generated from ``solutions/`` as ``exercises/``, ``reference/``, the
+  grader (``autograder/``, which holds no solution), the student workflow
+  ``.github/workflows/grade.yml`` (and the local actions it uses), ``pyproject.toml``, the
+  ``Makefile``, ``outputs/skill-architecture-picker.md``, a ``.gitignore``, a student README
+  built from ``autograder/templates/student-README.md`` and the registry, and
+  ``.release-manifest.json`` (:mod:`autograder.manifest`). Never ``solutions/``, ``tests/``
+  or anything else of the instructor repository. A ``.git`` folder already in
+  ``DIR/student`` is kept, so the folder can be a clone of the template repository;
+  everything else there is replaced.
+* ``DIR/nbgrader/``: an nbgrader course (:mod:`autograder.notebooks`): ``nbgrader_config.py``,
+  ``source/why-transformers/`` (one notebook per exercise, solutions included: instructors
+  only) and ``release/why-transformers/`` written by ``nbgrader generate_assignment``. The
+  gradebook and any ``submitted/``, ``autograded/`` or ``feedback/`` folders are kept.
+
+Before anything is reported done, every generated file students get (stubs, released
+notebooks, README) is searched for the solutions' lines (:func:`find_solution_text`).
+
+:func:`repo_submission` is the other half: ``python -m autograder grade --repo DIR`` grades
+the exercise modules of a student's repository and reports the protected files that changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import keyword
+import os
+import re
+import shutil
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+from autograder import manifest as release_manifest
+from autograder import notebooks
+from autograder.registry import EXERCISES, EXTRA_CREDIT, checks_for, exercise_points
+from autograder.stubs import find_regions, generate_stubs
+
+__all__ = [
+    "MANIFEST_VARIABLE",
+    "ReleaseSummary",
+    "find_solution_text",
+    "main",
+    "release",
+    "repo_submission",
+    "write_student_repo",
+]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+COMMAND = "python -m autograder release"
+STUDENT = "student"
+NBGRADER = "nbgrader"
+COPIED_FOLDERS = ("autograder", "reference")  # packages the student repository installs
+COPIED_FILES = ("pyproject.toml", "Makefile", "outputs/skill-architecture-picker.md")
+STUDENT_WORKFLOWS = (".github/workflows/grade.yml",)
+NOT_COPIED = ("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints")
+MANIFEST_VARIABLE = "AUTOGRADER_RELEASE_MANIFEST"
+"""Environment variable: path of the instructor's copy of the manifest for ``grade --repo``."""
+
+_LOCAL_ACTION = re.compile(r"^\s*-?\s*uses:\s*['\"]?(\./[^\s'\"#]+)", re.MULTILINE)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class ReleaseSummary:
+    """What ``release`` wrote, for the command line and the tests."""
+
+    student_dir: Path
+    manifest_path: Path
+    protected_files: int
+    exercises: tuple[Path, ...]
+    nbgrader_dir: Path | None
+    source_notebooks: tuple[Path, ...]
+    released_notebooks: tuple[Path, ...]
+    notebook_points: dict[str, dict[str, float]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def release(
+    *, out: Path, source_root: Path = REPO_ROOT, with_nbgrader: bool = True
+) -> ReleaseSummary:
+    """Write ``out/student`` and (with ``with_nbgrader``) ``out/nbgrader``; see the module doc.
+
+    ``source_root`` is the instructor repository (the one holding ``solutions/``). Raises
+    ``ValueError`` for unusable folders and ``RuntimeError`` when nbgrader fails or solution
+    text would reach students.
+    """
+    out = Path(out).resolve()
+    source_root = Path(source_root).resolve()
+    solutions_dir = source_root / "solutions"
+    if not solutions_dir.is_dir():
+        raise ValueError(f"no solutions/ folder in {source_root}: release from the instructor repo")
+    for target in (out / STUDENT, out / NBGRADER):
+        if source_root == target or source_root.is_relative_to(target):
+            raise ValueError(f"--out {out} would overwrite the instructor repository {source_root}")
+
+    warnings = write_student_repo(student_dir=out / STUDENT, source_root=source_root)
+    student_dir = out / STUDENT
+    exercises = tuple(sorted((student_dir / "exercises").glob("*.py")))
+    generated = [*exercises, student_dir / "README.md"]
+
+    nbgrader_dir = None
+    sources: tuple[Path, ...] = ()
+    released: tuple[Path, ...] = ()
+    points: dict[str, dict[str, float]] = {}
+    if with_nbgrader:
+        nbgrader_dir = out / NBGRADER
+        summaries = notebooks.write_course(course_dir=nbgrader_dir, solutions_dir=solutions_dir)
+        released_dir = notebooks.generate_assignment(course_dir=nbgrader_dir)
+        sources = tuple(summary.path for summary in summaries)
+        released = tuple(sorted(released_dir.glob("*.ipynb")))
+        generated.extend(released)
+        points = {
+            summary.exercise: {
+                "auto": summary.auto_points,
+                "manual": summary.manual_points,
+                "gpu_left_out": summary.gpu_points_left_out,
+            }
+            for summary in summaries
+        }
+
+    leaks = find_solution_text(generated, solutions_dir=solutions_dir)
+    if leaks:
+        shown = "; ".join(f"{path}: {line!r}" for path, line in leaks[:5])
+        raise RuntimeError(f"solution text in files students get ({len(leaks)}): {shown}")
+    manifest_path = student_dir / release_manifest.MANIFEST_NAME
+    protected = json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
+    return ReleaseSummary(
+        student_dir=student_dir,
+        manifest_path=manifest_path,
+        protected_files=len(protected),
+        exercises=exercises,
+        nbgrader_dir=nbgrader_dir,
+        source_notebooks=sources,
+        released_notebooks=released,
+        notebook_points=points,
+        warnings=tuple(warnings),
+    )
+
+
+def write_student_repo(*, student_dir: Path, source_root: Path) -> list[str]:
+    """Write the student template repository and its manifest; returns warnings."""
+    warnings: list[str] = []
+    _clear_except_git(student_dir)
+    ignore = shutil.ignore_patterns(*NOT_COPIED)
+    for folder in COPIED_FOLDERS:
+        shutil.copytree(source_root / folder, student_dir / folder, ignore=ignore)
+    for name in COPIED_FILES:
+        _copy_file(source_root / name, student_dir / name)
+    warnings.extend(_copy_workflows(source_root=source_root, student_dir=student_dir))
+
+    solutions_dir = source_root / "solutions"
+    generate_stubs(solutions_dir=solutions_dir, exercises_dir=student_dir / "exercises")
+    stale = generate_stubs(
+        solutions_dir=solutions_dir, exercises_dir=source_root / "exercises", check=True
+    )
+    if stale:
+        names = ", ".join(path.name for path in stale)
+        warnings.append(
+            f"exercises/ of the instructor repository is out of sync with solutions/ ({names}); "
+            "the release uses freshly generated stubs (run `python -m autograder stubs`)"
+        )
+    template = resources.files("autograder").joinpath("templates", "student-gitignore")
+    (student_dir / ".gitignore").write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
+    (student_dir / "README.md").write_text(student_readme(), encoding="utf-8")
+
+    document = release_manifest.build_manifest(repo=student_dir, grader_version=_version())
+    (student_dir / release_manifest.MANIFEST_NAME).write_text(
+        json.dumps(document, indent=2) + "\n", encoding="utf-8"
+    )
+    return warnings
+
+
+def student_readme() -> str:
+    """The student README: the template with the registry's points filled in."""
+    template = resources.files("autograder").joinpath("templates", "student-README.md")
+    text = template.read_text(encoding="utf-8")
+    filled = text.replace("{{points_table}}", _points_table()).replace(
+        "{{checks_section}}", _checks_section()
+    )
+    left = re.findall(r"\{\{\w+\}\}", filled)
+    if left:
+        raise ValueError(f"student-README.md: unknown placeholders {left}")
+    return filled
+
+
+def repo_submission(repo: Path, *, manifest_path: Path | None = None) -> tuple[Path, dict]:
+    """The submission folder of a student's repository and its integrity findings.
+
+    Only the exercise modules in ``repo/exercises`` are graded (the runner copies nothing
+    else). Every protected file is compared with the release manifest. A student can edit
+    the copy in their repository, so a trusted copy wins when there is one, in this order:
+    ``manifest_path``, the file named by ``AUTOGRADER_RELEASE_MANIFEST``, the manifest beside
+    the running grader (the student workflow runs the grader from a pinned checkout of the
+    released template repository); the repository's own manifest is then compared with it
+    like any protected file. A missing or unreadable manifest is reported as such and
+    grading goes on.
+    """
+    repo = Path(repo)
+    if not repo.is_dir():
+        raise ValueError(f"repository folder not found: {repo}")
+    repo = repo.resolve()
+    trusted = _trusted_manifest(repo, manifest_path)
+    in_repo = repo / release_manifest.MANIFEST_NAME
+    document, state = release_manifest.read_manifest(trusted or in_repo)
+    findings: dict[str, Any] = {
+        "tamper": [],
+        "manifest": state,
+        "manifest_path": str(trusted or in_repo),
+        "manifest_source": "instructor" if trusted else "repository",
+    }
+    if document is not None:
+        changes = release_manifest.compare_with_manifest(repo=repo, manifest=document)
+        if trusted is not None:
+            own = release_manifest.MANIFEST_NAME
+            if not in_repo.is_file():
+                changes.append({"path": own, "change": "removed"})
+            elif release_manifest.file_digest(in_repo) != release_manifest.file_digest(trusted):
+                changes.append({"path": own, "change": "modified"})
+        findings["tamper"] = sorted(changes, key=lambda c: (c["path"], c["change"]))
+    return repo / "exercises", findings
+
+
+def _trusted_manifest(repo: Path, manifest_path: Path | None) -> Path | None:
+    """The instructor's manifest, if one is known apart from the repository's own copy."""
+    if manifest_path is not None:
+        return Path(manifest_path)
+    if os.environ.get(MANIFEST_VARIABLE):
+        return Path(os.environ[MANIFEST_VARIABLE])
+    beside_grader = REPO_ROOT / release_manifest.MANIFEST_NAME
+    if beside_grader.is_file() and repo != REPO_ROOT:
+        return beside_grader
+    return None
+
+
+def find_solution_text(paths: Iterable[Path], *, solutions_dir: Path) -> list[tuple[Path, str]]:
+    """``(file, line)`` for every solution line found whole in one of ``paths``.
+
+    A solution line is a stripped line inside a solution region with at least two names
+    (keywords are not names), the rule of ``tests/test_stubs.py``. Notebooks are searched cell
+    by cell, so JSON escaping cannot hide a line.
+    """
+    solution_lines = set()
+    for path in sorted(Path(solutions_dir).glob("*.py")):
+        for region in find_regions(path.read_text(encoding="utf-8"), filename=str(path)):
+            solution_lines.update(line.strip() for line in region.lines if _telling(line))
+    found = []
+    for path in paths:
+        for line in sorted(_stripped_lines(Path(path)) & solution_lines):
+            found.append((Path(path), line))
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m autograder release``: exit 0 when done, 1 when it failed, 2 on bad input."""
+    parser = argparse.ArgumentParser(
+        prog=COMMAND,
+        description="Write the student template repository (DIR/student) and the nbgrader "
+        "course (DIR/nbgrader) from solutions/.",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("release"), help="output folder (default: release)"
+    )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=REPO_ROOT,
+        help="the instructor repository holding solutions/ (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-nbgrader",
+        action="store_true",
+        help="write only the student repository (no nbgrader course)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        summary = release(out=args.out, source_root=args.source, with_nbgrader=not args.no_nbgrader)
+    except ValueError as error:
+        print(f"{COMMAND}: error: {error}", file=sys.stderr)
+        return 2
+    except (RuntimeError, OSError) as error:
+        print(f"{COMMAND}: failed: {error}", file=sys.stderr)
+        return 1
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"student repository: {summary.student_dir}")
+    print(
+        f"  {len(summary.exercises)} exercise stubs, {summary.protected_files} protected files "
+        f"in {summary.manifest_path.name}"
+    )
+    if summary.nbgrader_dir is not None:
+        print(f"nbgrader course: {summary.nbgrader_dir}")
+        print(f"  released notebooks: {summary.released_notebooks[0].parent}")
+        for exercise, points in summary.notebook_points.items():
+            print(
+                f"  {exercise:<10} {points['auto']:g} automatic + {points['manual']:g} manual "
+                f"points ({points['gpu_left_out']:g} GPU points graded only on GitHub)"
+            )
+    return 0
+
+
+# ---- helpers ----
+
+
+def _clear_except_git(folder: Path) -> None:
+    """Empty ``folder`` (created if missing) but keep a ``.git`` inside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in folder.iterdir():
+        if entry.name == ".git":
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _copy_file(source: Path, target: Path) -> None:
+    if not source.is_file():
+        raise ValueError(f"{source} is missing: the student repository needs it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+
+
+def _copy_workflows(*, source_root: Path, student_dir: Path) -> list[str]:
+    """The student workflow(s) and the local actions they use; a warning for each missing."""
+    warnings = []
+    for relative in STUDENT_WORKFLOWS:
+        source = source_root / relative
+        if not source.is_file():
+            warnings.append(
+                f"{relative} does not exist yet: the student repository has no grading workflow"
+            )
+            continue
+        _copy_file(source, student_dir / relative)
+        for action in _LOCAL_ACTION.findall(source.read_text(encoding="utf-8")):
+            action_path = source_root / action
+            if action_path.is_dir():
+                shutil.copytree(
+                    action_path,
+                    student_dir / action,
+                    ignore=shutil.ignore_patterns(*NOT_COPIED),
+                    dirs_exist_ok=True,
+                )
+            elif action_path.is_file():
+                _copy_file(action_path, student_dir / action)
+            else:
+                warnings.append(f"{relative} uses {action}, which does not exist")
+    return warnings
+
+
+def _points_table() -> str:
+    rows = [
+        "| exercise | file | points | automatic | needs a GPU | written (TA) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for exercise, module in EXERCISES.items():
+        checks = checks_for(exercise)
+        gpu = sum(c.points for c in checks if c.gpu)
+        manual = sum(c.points for c in checks if c.manual)
+        auto = sum(c.points for c in checks if not c.gpu and not c.manual)
+        total = f"{exercise_points(exercise):g}"
+        if exercise in EXTRA_CREDIT:
+            total += " (extra credit)"
+        rows.append(
+            f"| {exercise} | `exercises/{module}.py` | {total} | {auto:g} | {gpu:g} | {manual:g} |"
+        )
+    main_total = sum(exercise_points(e) for e in EXERCISES if e not in EXTRA_CREDIT)
+    rows.append("")
+    rows.append(
+        f"The score is out of {main_total:g} points; extra credit adds to the score, not to "
+        "the maximum."
+    )
+    return "\n".join(rows)
+
+
+def _checks_section() -> str:
+    parts = []
+    for exercise, module in EXERCISES.items():
+        parts.append(f"### {exercise}: `exercises/{module}.py` ({exercise_points(exercise):g})")
+        parts.append("")
+        for check in checks_for(exercise):
+            marks = [label for tag, label in _TAG_LABELS.items() if tag in check.tags]
+            suffix = f" *({', '.join(marks)})*" if marks else ""
+            parts.append(f"- {check.points:g}: {check.title}{suffix}")
+        parts.append("")
+    return "\n".join(parts).rstrip()
+
+
+_TAG_LABELS = {"gpu": "GPU", "manual": "TA", "timing": "timing"}
+
+
+def _telling(line: str) -> bool:
+    """A line that gives something away: two names or more (keywords are not names)."""
+    names = [word for word in _IDENTIFIER.findall(line) if not keyword.iskeyword(word)]
+    return len(names) >= 2
+
+
+def _stripped_lines(path: Path) -> set[str]:
+    """Stripped lines of a text file; of every cell's source for a notebook."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".ipynb":
+        cells = json.loads(text).get("cells", [])
+        text = "\n".join(
+            "".join(cell.get("source", ""))
+            if isinstance(cell.get("source"), list)
+            else cell.get("source", "")
+            for cell in cells
+        )
+    return {line.strip() for line in text.splitlines()}
+
+
+def _version() -> str:
+    try:
+        return metadata.version("why-transformers-exercises")
+    except metadata.PackageNotFoundError:
+        return "unknown"
