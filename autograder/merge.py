@@ -1,0 +1,432 @@
+"""``merge``: one results file from a CPU run and a GPU run of the same submission.
+
+``python -m autograder merge A.json B.json ... --out OUT [--summary MD] [--junit XML]
+[--fail-under PCT]``
+
+The student workflow grades every exercise on a CPU runner and the hard exercise again on a
+self-hosted GPU runner; neither file alone is the grade. Merging keeps each check id exactly
+once and picks, for each, the result that means most:
+
+1. a result that ran (passed or failed) beats a pending one, so a GPU check graded on the
+   GPU replaces its "needs a CUDA device" placeholder from the CPU run;
+2. when both ran, the run on the check's own device wins: ``gpu``-tagged checks from a CUDA
+   run (``extra_data.device.used == "cuda"``), every other check from a CPU run, so timing
+   verdicts are those measured where the check was designed to be measured;
+3. otherwise the earlier input wins. A passed result never beats a failed one for being a
+   pass: re-running until something passes must not pay.
+
+A GPU check that no CUDA run graded stays pending, with a message saying why, and is never
+counted as passed. Scores and the summary line are recomputed with
+:func:`autograder.results.assemble`; each run's own numbers are kept under
+``extra_data.runs``. Artifact paths in a results file are relative to that file's folder, so
+the plots are copied next to the merged file and the paths rewritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autograder import results as results_lib
+from autograder.registry import CHECKS, CHECKS_BY_ID
+from autograder.report import MAX_PLOT_BYTES, ResultsFileError, load_results, results_problems
+
+__all__ = ["MergeError", "main", "merge"]
+
+RAN = ("passed", "failed")
+
+NO_GPU_RUN = (
+    "pending: no GPU results were merged (the GPU job failed, was skipped or has not run), "
+    "so this check was not graded on a CUDA device; it is not counted as passed"
+)
+
+MISSING = (
+    "not graded: this check is missing from every merged results file "
+    "(a results file was edited, or the grader versions differ)"
+)
+
+
+class MergeError(ValueError):
+    """An input that cannot be merged (missing, corrupt, duplicate ids): exit status 2."""
+
+
+@dataclass
+class _Run:
+    """One input results file and what merging needs to know about it."""
+
+    index: int
+    label: str  # the path as given, or "input N" for an in-memory document
+    results: dict[str, Any]
+    folder: Path | None  # the results file's folder: artifact paths are relative to it
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        extra = self.results.get("extra_data")
+        return extra if isinstance(extra, dict) else {}
+
+    @property
+    def device(self) -> str:
+        """'cuda' for a run on a CUDA device, else 'cpu' (the rule from the results format)."""
+        device = self.extra.get("device")
+        used = device.get("used") if isinstance(device, Mapping) else device
+        return "cuda" if used == "cuda" else "cpu"
+
+
+def _load(inputs: Sequence[Path | str | Mapping[str, Any]]) -> list[_Run]:
+    if not inputs:
+        raise MergeError("no results files to merge")
+    runs = []
+    for index, item in enumerate(inputs):
+        if isinstance(item, Mapping):
+            document = dict(item)
+            problems = results_problems(document)
+            if problems:
+                raise MergeError(f"input {index}: not a results file: {'; '.join(problems[:3])}")
+            run = _Run(index=index, label=f"input {index}", results=document, folder=None)
+        else:
+            path = Path(item)
+            try:
+                document = load_results(path=path)
+            except ResultsFileError as error:
+                raise MergeError(f"{path}: {error}") from error
+            run = _Run(index=index, label=str(path), results=document, folder=path.parent)
+        seen: set[str] = set()
+        for test in run.results["tests"]:
+            test_id = _test_id(test)
+            if test_id in seen:
+                raise MergeError(f"{run.label}: check {test_id!r} appears twice")
+            seen.add(test_id)
+        runs.append(run)
+    return runs
+
+
+def _test_id(test: Mapping[str, Any]) -> str:
+    return str(test.get("id") or str(test.get("name", "")).split(":", 1)[0])
+
+
+def _test_device(test: Mapping[str, Any], run: _Run) -> str:
+    """A merged file records each check's device; a plain results file has one device."""
+    return test["device"] if test.get("device") in ("cpu", "cuda") else run.device
+
+
+def _is_gpu_check(test_id: str, test: Mapping[str, Any]) -> bool:
+    check = CHECKS_BY_ID.get(test_id)
+    return check.gpu if check else "gpu" in (test.get("tags") or [])
+
+
+def _choose(candidates: list[tuple[_Run, dict[str, Any]]], gpu: bool) -> tuple[_Run, dict]:
+    """The rules of the module docstring: ran > pending, then matching device, then order."""
+
+    def rank(candidate: tuple[_Run, dict[str, Any]]) -> tuple[bool, bool, int]:
+        run, test = candidate
+        device_matches = (_test_device(test, run) == "cuda") == gpu
+        return (test.get("status") in RAN, device_matches, -run.index)
+
+    return max(candidates, key=rank)
+
+
+def _unique(items: list[Any]) -> list[Any]:
+    """Items in first-seen order, duplicates (as canonical JSON) dropped."""
+    seen: set[str] = set()
+    kept = []
+    for item in items:
+        key = json.dumps(item, sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept
+
+
+def _merge_integrity(runs: list[_Run]) -> dict[str, Any]:
+    """Lists (tamper, findings, ...) are united without duplicates; other values: first seen."""
+    merged: dict[str, Any] = {"tamper": [], "findings": []}
+    for run in runs:
+        integrity = run.extra.get("integrity")
+        if not isinstance(integrity, Mapping):
+            continue
+        for key, value in integrity.items():
+            if isinstance(value, list):
+                current = merged.get(key)
+                merged[key] = _unique((current if isinstance(current, list) else []) + value)
+            else:
+                merged.setdefault(key, value)
+    return merged
+
+
+def _merge_exercises(runs: list[_Run]) -> dict[str, dict[str, Any]]:
+    """Per exercise: grading time and child runs summed, incidents labelled by device."""
+    merged: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        exercises = run.extra.get("exercises")
+        if not isinstance(exercises, Mapping):
+            continue
+        for name, info in exercises.items():
+            if not isinstance(info, Mapping):
+                continue
+            row = merged.setdefault(
+                name, {"wall_seconds": 0.0, "runs": 0, "incidents": [], "integrity_changes": []}
+            )
+            wall = info.get("wall_seconds")
+            if isinstance(wall, int | float) and not isinstance(wall, bool):
+                row["wall_seconds"] = round(row["wall_seconds"] + float(wall), 3)
+            count = info.get("runs")
+            if isinstance(count, int) and not isinstance(count, bool):
+                row["runs"] += count
+            prefix = f"{run.device} run: " if len(runs) > 1 else ""
+            row["incidents"] += [f"{prefix}{i}" for i in info.get("incidents") or []]
+            row["integrity_changes"] = _unique(
+                row["integrity_changes"] + list(info.get("integrity_changes") or [])
+            )
+    return merged
+
+
+def _copy_artifacts(
+    runs: list[_Run], out_dir: Path | None, notes: list[str]
+) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """Copy each run's artifacts next to the merged file; (top-level artifacts, per run).
+
+    The top level points at the CUDA run's copy when there is one (the GPU sweep plot is the
+    one the lesson is about). Paths that leave their results folder, or are not files, are
+    skipped with a note: a forged results file must not make merge copy arbitrary files.
+    """
+    devices = [run.device for run in runs]
+    per_run: list[dict[str, str]] = []
+    for run in runs:
+        artifacts = run.extra.get("artifacts")
+        copied: dict[str, str] = {}
+        for key, declared in artifacts.items() if isinstance(artifacts, Mapping) else []:
+            if not isinstance(declared, str) or not declared:
+                continue
+            if run.folder is None:
+                copied[key] = declared  # no folder to resolve against: kept as written
+                continue
+            folder = run.folder.resolve()
+            source = (folder / declared).resolve()
+            if not source.is_relative_to(folder) or not source.is_file():
+                notes.append(f"{run.label}: artifact {key} ({declared}) skipped: not a file there")
+                continue
+            if source.stat().st_size > MAX_PLOT_BYTES:
+                notes.append(f"{run.label}: artifact {key} skipped: larger than {MAX_PLOT_BYTES}")
+                continue
+            if out_dir is None:
+                copied[key] = str(source)
+                continue
+            tag = run.device if devices.count(run.device) == 1 else f"{run.device}{run.index}"
+            target = out_dir / f"{tag}-{source.name}"
+            out_dir.mkdir(parents=True, exist_ok=True)
+            if not (target.exists() and target.samefile(source)):
+                shutil.copyfile(source, target)
+            copied[key] = target.name
+        per_run.append(copied)
+    top: dict[str, str] = {}
+    for run in sorted(runs, key=lambda r: (r.device != "cuda", r.index)):
+        for key, path in per_run[run.index].items():
+            top.setdefault(key, path)
+    return top, per_run
+
+
+def _run_record(run: _Run, artifacts: dict[str, str]) -> dict[str, Any]:
+    """What each input contributed, for TAs who want to see a run's own numbers."""
+    extra = run.extra
+    return {
+        "source": run.label,
+        "device": extra.get("device"),
+        "seed": extra.get("seed"),
+        "graded_at": extra.get("graded_at"),
+        "grader_version": extra.get("grader_version"),
+        "execution_time": run.results.get("execution_time"),
+        "score": run.results.get("score"),
+        "max_score": run.results.get("max_score"),
+        "tests": len(run.results["tests"]),
+        "environment": extra.get("environment"),
+        "exercises": extra.get("exercises"),
+        "artifacts": artifacts,
+    }
+
+
+def merge(
+    *,
+    inputs: Sequence[Path | str | Mapping[str, Any]],
+    out_dir: Path | None = None,
+    output_limit: int = 8 * 1024,
+) -> dict[str, Any]:
+    """Merge results documents (paths, or documents already loaded) into one.
+
+    ``out_dir`` is the folder the merged file will be written to: artifacts are copied
+    there. Without it, artifact paths become absolute paths of the originals. Raises
+    :class:`MergeError` for an input that cannot be merged.
+    """
+    runs = _load(inputs)
+    notes: list[str] = []
+    by_id: dict[str, list[tuple[_Run, dict[str, Any]]]] = {}
+    for run in runs:
+        for test in run.results["tests"]:
+            by_id.setdefault(_test_id(test), []).append((run, test))
+    devices_used = {_test_device(test, run) for run in runs for test in run.results["tests"]}
+    has_cuda_run = "cuda" in devices_used
+
+    tests: list[dict[str, Any]] = []
+    chosen_from: dict[str, int] = {}
+    for test_id, candidates in by_id.items():
+        gpu = _is_gpu_check(test_id, candidates[0][1])
+        run, test = _choose(candidates, gpu)
+        entry = dict(test, id=test_id, device=_test_device(test, run))
+        if gpu and entry.get("status") == "pending" and not has_cuda_run:
+            entry.update(output=NO_GPU_RUN, score=0.0)
+        tests.append(entry)
+        chosen_from[test_id] = run.index
+
+    graded_exercises = {test["exercise"] for test in tests}
+    for check in CHECKS:
+        if check.exercise in graded_exercises and check.id not in by_id:
+            entry = results_lib.test_entry(check, {"status": "failed", "output": MISSING}, 10**6)
+            tests.append(entry | {"device": None})
+            notes.append(f"{check.id}: missing from every input")
+
+    versions = {run.extra.get("grader_version") for run in runs}
+    if len(versions) > 1:
+        notes.append(f"inputs come from different grader versions: {sorted(map(str, versions))}")
+
+    primary = next((run for run in runs if run.device == "cpu"), runs[0])
+    top_artifacts, run_artifacts = _copy_artifacts(runs, out_dir, notes)
+    selected = {
+        test["id"]: runs[chosen_from[test["id"]]] for test in tests if test["id"] in chosen_from
+    }
+
+    timings: dict[str, Any] = {}
+    manual: list[dict[str, Any]] = []
+    for test_id, run in selected.items():
+        run_timings = run.extra.get("timings")
+        if isinstance(run_timings, Mapping) and test_id in run_timings:
+            timings[test_id] = run_timings[test_id]
+        for item in run.extra.get("manual") or []:
+            if isinstance(item, Mapping) and item.get("check") == test_id:
+                manual.append(dict(item))
+                break
+
+    device_names = _unique(
+        [
+            (run.extra.get("device") or {}).get("name", run.device)
+            if isinstance(run.extra.get("device"), Mapping)
+            else run.device
+            for run in runs
+        ]
+    )
+    used = sorted(devices_used | {run.device for run in runs}, key=["cpu", "cuda"].index)
+    extra: dict[str, Any] = {
+        "grader_version": primary.extra.get("grader_version"),
+        "graded_at": primary.extra.get("graded_at"),
+        "merged_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "submission": primary.extra.get("submission"),
+        "seed": primary.extra.get("seed"),
+        "device": {
+            "requested": "merge",
+            "used": "+".join(used),
+            "cuda_available": has_cuda_run,
+            "name": " + ".join(str(name) for name in device_names),
+        },
+        "environment": primary.extra.get("environment"),
+        "exercises": _merge_exercises(runs),
+        "integrity": _merge_integrity(runs),
+        "timings": timings,
+        "manual": manual,
+        "artifacts": top_artifacts,
+        "runs": [_run_record(run, run_artifacts[run.index]) for run in runs],
+        "merge": {
+            "inputs": [run.label for run in runs],
+            "gpu_results": has_cuda_run,
+            "sources": {test_id: chosen_from[test_id] for test_id in sorted(chosen_from)},
+            "notes": notes,
+        },
+    }
+    execution_time = sum(
+        float(run.results.get("execution_time") or 0.0)
+        for run in runs
+        if isinstance(run.results.get("execution_time"), int | float)
+    )
+    for entry in tests:
+        text = str(entry.get("output", ""))
+        if len(text) > output_limit:
+            entry["output"] = text[:output_limit] + f"\n[... cut at {output_limit} characters]"
+    return results_lib.assemble(
+        results_lib.registry_order(tests), execution_time=execution_time, extra_data=extra
+    )
+
+
+def write_merged(
+    document: dict[str, Any], *, out: Path, junit: Path | None, summary: Path | None
+) -> None:
+    """Results JSON, and JUnit XML / Markdown when asked for.
+
+    Deliberately not :func:`autograder.grade.write_reports`: the report job that merges has
+    only the grader's pure-Python modules, no torch, and must not need them.
+    """
+    from autograder.report import render_markdown
+
+    results_lib.write_json(document, out)
+    if junit is not None:
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_text(results_lib.junit_xml(document), encoding="utf-8")
+    if summary is not None:
+        summary.parent.mkdir(parents=True, exist_ok=True)
+        summary.write_text(render_markdown(document, results_dir=out.parent), encoding="utf-8")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from autograder.cli import COMMANDS, OneLineParser
+
+    parser = OneLineParser(prog="python -m autograder merge", description=COMMANDS["merge"])
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="RESULTS", help="results files")
+    parser.add_argument("--out", type=Path, required=True, help="merged results JSON to write")
+    parser.add_argument("--summary", type=Path, default=None, help="Markdown summary file")
+    parser.add_argument("--junit", type=Path, default=None, help="JUnit XML file")
+    parser.add_argument(
+        "--fail-under",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="exit 1 when the merged score is below PCT percent of max_score",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """0 merged; 1 only with --fail-under and a lower score; 2 usage error (one line)."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error already printed in one line
+        return int(stop.code or 0)
+    try:
+        document = merge(inputs=args.inputs, out_dir=args.out.parent)
+        write_merged(document, out=args.out, junit=args.junit, summary=args.summary)
+    except MergeError as error:
+        print(f"python -m autograder merge: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(
+            f"python -m autograder merge: error: cannot write: {error.strerror or error}",
+            file=sys.stderr,
+        )
+        return 2
+    print(results_lib.terminal_table(document))
+    gpu = "with" if document["extra_data"]["merge"]["gpu_results"] else "WITHOUT"
+    print(f"merged {len(args.inputs)} file(s) {gpu} GPU results: {args.out}")
+    for note in document["extra_data"]["merge"]["notes"]:
+        print(f"note: {note}")
+    if args.fail_under is not None and document["max_score"]:
+        percent = 100.0 * document["score"] / document["max_score"]
+        if percent < args.fail_under:
+            print(f"score {percent:.1f}% is below --fail-under {args.fail_under:g}%")
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,502 @@
+"""The GitHub Actions workflows, checked here without GitHub.
+
+Three layers: the security audit (zizmor, offline) and the workflow schema
+(check-jsonschema's vendored copy) over every workflow; the rules the student workflow must
+keep by construction (triggers, permissions, pins, the pristine grader, the GPU job's CUDA
+check), read from the YAML; and the workflows' own shell steps run locally by
+tests/workflow_runner.py in a student repository built like the real release.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from workflow_runner import JobResult, WorkflowError, WorkflowRunner
+
+from autograder.registry import CHECKS, EXERCISES
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = ROOT / ".github" / "workflows"
+GRADE = WORKFLOWS / "grade.yml"
+INSTRUCTOR = WORKFLOWS / "instructor.yml"
+BIN = Path(sys.executable).parent
+STUDENT_REPO = "course-student/why-transformers-alice"
+GRADER_REPO = "course/why-transformers"
+GRADER_SHA = "0123456789abcdef0123456789abcdef01234567"
+GPU_IDS = {check.id for check in CHECKS if check.gpu}
+PIN = re.compile(r"^\s*(?:-\s+)?uses:\s+([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # v\d+(?:\.\d+)*\s*$")
+
+
+def load(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
+    """``on:`` (PyYAML reads the bare key as the boolean True)."""
+    value = workflow.get("on", workflow.get(True))
+    return {value: None} if isinstance(value, str) else dict(value)
+
+
+def all_workflows() -> list[Path]:
+    return sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
+
+
+# --------------------------------------------------------------------------- audit and schema
+
+
+def test_every_workflow_we_ship_is_here() -> None:
+    assert {p.name for p in all_workflows()} >= {"grade.yml", "instructor.yml"}
+
+
+def zizmor(*paths: Path) -> tuple[int, list[dict[str, Any]], str]:
+    done = subprocess.run(
+        [str(BIN / "zizmor"), "--offline", "--no-progress", "--format", "json", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    findings = json.loads(done.stdout) if done.stdout.strip() else []
+    return done.returncode, findings, done.stderr
+
+
+def test_zizmor_reports_nothing_of_medium_severity_or_more() -> None:
+    returncode, findings, stderr = zizmor(*all_workflows())
+    serious = [
+        f"{f['ident']} ({f['determinations']['severity']}): {f['desc']}"
+        for f in findings
+        if f["determinations"]["severity"] in ("Medium", "High")
+    ]
+    assert not serious, "\n".join(serious)
+    assert returncode in (0, 11, 12), stderr  # 11/12: informational/low findings only
+
+
+def test_zizmor_audit_works_offline_on_a_dangerous_workflow(tmp_path: Path) -> None:
+    """Guards the test above: an empty list must mean 'clean', not 'the audit did not run'."""
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: pull_request_target\n"
+        "jobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        '      - run: echo "${{ github.event.pull_request.title }}"\n',
+        encoding="utf-8",
+    )
+    returncode, findings, _ = zizmor(bad)
+    idents = {f["ident"] for f in findings}
+    assert {"dangerous-triggers", "template-injection", "unpinned-uses"} <= idents
+    assert returncode != 0
+
+
+@pytest.mark.parametrize("workflow", all_workflows(), ids=lambda p: p.name)
+def test_workflow_matches_the_vendored_github_schema(workflow: Path) -> None:
+    done = subprocess.run(
+        [
+            str(BIN / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(workflow),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --------------------------------------------------------------------------- rules by construction
+
+
+@pytest.mark.parametrize("workflow", all_workflows(), ids=lambda p: p.name)
+def test_actions_are_pinned_to_full_shas_with_their_version(workflow: Path) -> None:
+    lines = [line for line in workflow.read_text().splitlines() if "uses:" in line]
+    assert lines
+    unpinned = [line.strip() for line in lines if not PIN.match(line)]
+    assert not unpinned, f"pin to a 40-hex SHA with '# vX.Y.Z': {unpinned}"
+
+
+@pytest.mark.parametrize("workflow", all_workflows(), ids=lambda p: p.name)
+def test_least_privilege_and_no_expression_in_any_shell(workflow: Path) -> None:
+    data = load(workflow)
+    assert data["permissions"] == {"contents": "read"}
+    assert "pull_request_target" not in triggers(data)
+    expressions = re.findall(r"\$\{\{(.*?)\}\}", workflow.read_text(), re.S)
+    assert not [e for e in expressions if "secrets" in e or "token" in e], "no secrets used"
+    for job_id, job in data["jobs"].items():
+        assert "timeout-minutes" in job, job_id
+        assert job.get("permissions", {"contents": "read"}) == {"contents": "read"}, job_id
+        for step in job["steps"]:
+            assert "${{" not in step.get("run", ""), f"{job_id}: use env:, not ${{{{ }}}}"
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, job_id
+
+
+def test_student_workflow_runs_on_push_and_dispatch_only() -> None:
+    assert set(triggers(load(GRADE))) == {"push", "workflow_dispatch"}
+
+
+def steps_by_id(job: dict[str, Any]) -> list[str]:
+    return [step.get("id", "") for step in job["steps"]]
+
+
+def test_grading_jobs_use_the_pristine_grader_never_the_students_copy() -> None:
+    data = load(GRADE)
+    assert data["env"]["PYTHONSAFEPATH"] == "1"  # cwd (a checkout) never shadows the grader
+    for job_id in ("cpu", "gpu", "report"):
+        job = data["jobs"][job_id]
+        ids = steps_by_id(job)
+        assert ids[0] == "grader-settings", job_id  # fails before any checkout when unset
+        grader = [s for s in job["steps"] if s.get("with", {}).get("path") == "grader"]
+        assert len(grader) == 1, job_id
+        assert grader[0]["with"]["repository"] == "${{ vars.GRADER_REPOSITORY }}"
+        assert grader[0]["with"]["ref"] == "${{ vars.GRADER_REF }}"
+        install = job["steps"][ids.index("install")]["run"]
+        assert "./grader" in install and "-e" not in install.split(), job_id
+    for job_id in ("cpu", "gpu"):
+        run = data["jobs"][job_id]["steps"][steps_by_id(data["jobs"][job_id]).index("grade")]
+        assert run["run"].lstrip().startswith("python -m autograder grade --repo student")
+
+
+def test_gpu_job_checks_cuda_before_grading_and_holds_one_runner() -> None:
+    job = load(GRADE)["jobs"]["gpu"]
+    assert job["runs-on"] == ["self-hosted", "linux", "x64", "gpu"]
+    assert job["concurrency"]["group"] and job["concurrency"]["cancel-in-progress"] is False
+    ids = steps_by_id(job)
+    assert ids.index("install") < ids.index("cuda-check") < ids.index("grade")
+    grade = job["steps"][ids.index("grade")]["run"]
+    assert "--device cuda" in grade and "--only hard" in grade
+
+
+def test_report_job_runs_after_a_failed_gpu_job_and_sets_the_pass_mark_through_env() -> None:
+    job = load(GRADE)["jobs"]["report"]
+    assert job["needs"] == ["cpu", "gpu"]
+    assert "!cancelled()" in job["if"] and "needs.cpu.result == 'success'" in job["if"]
+    assert job["env"]["PASS_MARK"] == "${{ vars.PASS_MARK || '50' }}"
+    assert '--fail-under "$PASS_MARK"' in job["steps"][-1]["run"]
+
+
+# --------------------------------------------------------------------------- the local runner
+
+
+def tiny_workflow(tmp_path: Path, steps: str) -> WorkflowRunner:
+    path = tmp_path / "tiny.yml"
+    path.write_text(
+        "on: push\npermissions:\n  contents: read\ndefaults:\n  run:\n    shell: bash\n"
+        "env:\n  GREETING: ${{ vars.GREETING || 'hello' }}\n"
+        "jobs:\n  only:\n    runs-on: ubuntu-latest\n    steps:\n" + steps,
+        encoding="utf-8",
+    )
+    repo = tmp_path / "repo"
+    repo.mkdir(exist_ok=True)
+    return WorkflowRunner(
+        path, root=tmp_path / "run", repositories={"a/b": repo}, default_repository="a/b"
+    )
+
+
+def test_runner_fails_a_broken_command_and_skips_what_follows(tmp_path: Path) -> None:
+    runner = tiny_workflow(
+        tmp_path,
+        '      - id: greet\n        run: echo "$GREETING" >> "$GITHUB_STEP_SUMMARY"\n'
+        "      - id: broken\n        run: |\n          no-such-command-here\n          echo after\n"
+        "      - id: next\n        run: echo never\n"
+        "      - id: always\n        if: ${{ always() }}\n        run: echo cleanup\n",
+    )
+    job = runner.run_job("only")
+    assert job.result == "failure", job.describe()
+    assert job.summary == "hello\n"
+    assert job.step("broken").returncode == 127 and "after" not in job.step("broken").output
+    assert job.step("next").outcome == "skipped"
+    assert job.step("always").outcome == "success"
+
+
+def test_runner_refuses_what_it_cannot_evaluate(tmp_path: Path) -> None:
+    inline = tiny_workflow(tmp_path, "      - run: echo ${{ github.event.head_commit.message }}\n")
+    with pytest.raises(WorkflowError, match="env:"):
+        inline.run_job("only")
+    unknown = tiny_workflow(
+        tmp_path,
+        "      - env:\n          X: ${{ github.event.head_commit.message }}\n        run: echo\n",
+    )
+    with pytest.raises(WorkflowError, match="unsupported expression"):
+        unknown.run_job("only")
+    action = tiny_workflow(tmp_path, "      - uses: some/action@v1\n")
+    with pytest.raises(WorkflowError, match="no local equivalent"):
+        action.run_job("only")
+
+
+# --------------------------------------------------------------------------- student repository
+
+
+@dataclass
+class Repos:
+    """The student's repository (solutions as their work) and the pristine grader release."""
+
+    student: Path
+    grader: Path
+    released: bool  # built by `python -m autograder release` (else a minimal copy)
+
+    def replace(self) -> dict[str, str]:
+        """Without the release command there is no --repo: grade the exercises folder."""
+        if self.released:
+            return {}
+        return {"--repo student": "--submission student/exercises"}
+
+
+def build_repos(base: Path) -> Repos:
+    grader = base / "grader-release"
+    released = (ROOT / "autograder" / "release.py").is_file()
+    if released:
+        out = base / "release"
+        done = subprocess.run(
+            [sys.executable, "-m", "autograder", "release", "--out", str(out)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        shutil.copytree(out / "student", grader, symlinks=True)
+    else:
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        for folder in ("exercises", "autograder", "reference"):
+            shutil.copytree(ROOT / folder, grader / folder, ignore=ignore)
+        for name in ("pyproject.toml", "Makefile", "README.md"):
+            shutil.copyfile(ROOT / name, grader / name)
+        (grader / ".github" / "workflows").mkdir(parents=True)
+        shutil.copyfile(GRADE, grader / ".github" / "workflows" / "grade.yml")
+    student = base / "student-repo"
+    shutil.copytree(grader, student, symlinks=True)
+    for module in EXERCISES.values():  # the student's work: the reference solutions
+        shutil.copyfile(ROOT / "solutions" / f"{module}.py", student / "exercises" / f"{module}.py")
+    return Repos(student=student, grader=grader, released=released)
+
+
+def grade_runner(repos: Repos, root: Path, **variables: str) -> WorkflowRunner:
+    return WorkflowRunner(
+        GRADE,
+        root=root,
+        repositories={STUDENT_REPO: repos.student, GRADER_REPO: repos.grader},
+        default_repository=STUDENT_REPO,
+        vars={"GRADER_REPOSITORY": GRADER_REPO, "GRADER_REF": GRADER_SHA, **variables},
+    )
+
+
+@dataclass
+class Pipeline:
+    repos: Repos
+    runner: WorkflowRunner
+    cpu: JobResult
+    gpu_as_is: JobResult
+    gpu_on_cpu: JobResult
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """The cpu job, and the gpu job twice: as written (here it must fail its CUDA check) and
+    with the CUDA check left out and --device cuda replaced by --device cpu."""
+    base = tmp_path_factory.mktemp("workflow")
+    repos = build_repos(base)
+    runner = grade_runner(repos, base / "run")
+    cpu = runner.run_job("cpu", replace=repos.replace())
+    gpu_as_is = runner.run_job("gpu", replace=repos.replace())
+    gpu_on_cpu = runner.run_job(
+        "gpu",
+        replace={**repos.replace(), "--device cuda": "--device cpu"},
+        skip={"cuda-check"},
+    )
+    yield Pipeline(repos, runner, cpu, gpu_as_is, gpu_on_cpu)
+
+
+def simulate_cuda_results(artifact: Path) -> None:
+    """A GPU run as the GPU job would upload it: device cuda, the GPU checks graded."""
+    path = artifact / "results.json"
+    results = json.loads(path.read_text(encoding="utf-8"))
+    results["extra_data"]["device"].update(used="cuda", cuda_available=True, name="Simulated")
+    for test in results["tests"]:
+        if test["id"] in GPU_IDS:
+            test.update(status="passed", score=test["max_score"], output="")
+    path.write_text(json.dumps(results), encoding="utf-8")
+
+
+def report_runner(pipeline: Pipeline, root: Path, *, gpu: bool, **variables: str) -> WorkflowRunner:
+    """A fresh runner whose artifact store holds the cpu job's upload (and a simulated GPU's)."""
+    runner = grade_runner(pipeline.repos, root, **variables)
+    shutil.copytree(pipeline.runner.artifacts / "grading-cpu", runner.artifacts / "grading-cpu")
+    if gpu:
+        target = runner.artifacts / "grading-gpu"
+        shutil.copytree(pipeline.runner.artifacts / "grading-gpu", target)
+        simulate_cuda_results(target)
+    return runner
+
+
+def final_results(job: JobResult) -> dict[str, Any]:
+    return json.loads((job.workspace / "results/final/results.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_cpu_job_grades_every_check_with_the_pristine_grader(pipeline: Pipeline) -> None:
+    job = pipeline.cpu
+    assert job.result == "success", job.describe()
+    assert job.step("install").kind == "install"
+    uploaded = pipeline.runner.artifacts / "grading-cpu"
+    assert {"results.json", "junit.xml", "summary.md", "sweep.png"} <= {
+        p.name for p in uploaded.iterdir()
+    }
+    results = json.loads((uploaded / "results.json").read_text(encoding="utf-8"))
+    assert [t["id"] for t in results["tests"]] == [c.id for c in CHECKS]
+    assert {t["id"] for t in results["tests"] if t["status"] == "pending"} >= GPU_IDS
+    assert results["extra_data"]["device"]["used"] == "cpu"
+    assert "# Grading report" in job.summary
+    if pipeline.repos.released:
+        integrity = results["extra_data"]["integrity"]
+        assert integrity["tamper"] == [] and integrity["manifest_source"] == "instructor"
+
+
+@pytest.mark.slow
+def test_a_students_edited_grader_never_runs_and_shows_as_tampered(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    if not pipeline.repos.released:
+        pytest.skip("needs the release manifest (python -m autograder release)")
+    tampered = tmp_path / "tampered"
+    shutil.copytree(pipeline.repos.student, tampered, symlinks=True)
+    (tampered / "autograder" / "__init__.py").write_text(
+        'raise SystemExit("the student\'s copy of the grader ran")\n', encoding="utf-8"
+    )
+    with (tampered / ".github" / "workflows" / "grade.yml").open("a") as workflow:
+        workflow.write("# edited\n")
+    repos = Repos(student=tampered, grader=pipeline.repos.grader, released=True)
+    runner = grade_runner(repos, tmp_path / "run")
+    job = runner.run_job("cpu")
+    assert job.result == "success", job.describe()
+    results = json.loads((runner.artifacts / "grading-cpu" / "results.json").read_text())
+    assert {(t["path"], t["change"]) for t in results["extra_data"]["integrity"]["tamper"]} >= {
+        ("autograder/__init__.py", "modified"),
+        (".github/workflows/grade.yml", "modified"),
+    }
+    assert "Protected files changed" in job.summary
+
+
+@pytest.mark.slow
+def test_gpu_job_without_a_gpu_fails_loudly_before_grading(pipeline: Pipeline) -> None:
+    job = pipeline.gpu_as_is
+    assert job.result == "failure"
+    assert job.failed_step is not None and job.failed_step.id == "cuda-check", job.describe()
+    assert "::error title=No CUDA" in job.failed_step.output
+    assert job.step("grade").outcome == "skipped"
+
+
+@pytest.mark.slow
+def test_gpu_job_steps_work_once_the_device_is_substituted(pipeline: Pipeline) -> None:
+    job = pipeline.gpu_on_cpu
+    assert job.result == "success", job.describe()
+    results = json.loads(
+        (pipeline.runner.artifacts / "grading-gpu" / "results.json").read_text(encoding="utf-8")
+    )
+    assert {t["exercise"] for t in results["tests"]} == {"hard"}
+
+
+@pytest.mark.slow
+def test_report_job_merges_cpu_and_gpu_into_every_check_once(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    runner = report_runner(pipeline, tmp_path, gpu=True)
+    job = runner.run_job("report", needs={"cpu": "success", "gpu": "success"})
+    assert job.result == "success", job.describe()
+    results = final_results(job)
+    ids = [t["id"] for t in results["tests"]]
+    assert ids == [c.id for c in CHECKS]
+    by_id = {t["id"]: t for t in results["tests"]}
+    assert all(by_id[i]["status"] == "passed" and by_id[i]["device"] == "cuda" for i in GPU_IDS)
+    assert {by_id[c.id]["status"] for c in CHECKS if c.manual} == {"pending"}
+    assert "# Grading report" in job.summary and "did not succeed" not in job.summary
+    final = runner.artifacts / "grading-final"
+    assert {"results.json", "summary.md", "junit.xml", "cuda-sweep.png"} <= {
+        p.name for p in final.iterdir()
+    }
+    assert results["extra_data"]["artifacts"]["sweep_plot"] == "cuda-sweep.png"
+
+
+@pytest.mark.slow
+def test_report_job_after_a_failed_gpu_job_keeps_gpu_checks_pending(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    runner = report_runner(pipeline, tmp_path, gpu=False)
+    job = runner.run_job("report", needs={"cpu": "success", "gpu": "failure"})
+    assert job.result == "success", job.describe()
+    results = final_results(job)
+    assert [t["id"] for t in results["tests"]] == [c.id for c in CHECKS]
+    gpu = [t for t in results["tests"] if t["id"] in GPU_IDS]
+    assert {t["status"] for t in gpu} == {"pending"} and sum(t["score"] for t in gpu) == 0
+    assert "did not succeed (result: failure)" in job.summary
+
+
+@pytest.mark.slow
+def test_report_job_fails_below_the_pass_mark_after_showing_the_grade(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    runner = report_runner(pipeline, tmp_path, gpu=False, PASS_MARK="99")
+    job = runner.run_job("report", needs={"cpu": "success", "gpu": "skipped"})
+    assert job.result == "failure"
+    assert job.failed_step is not None and job.failed_step.id == "pass-mark", job.describe()
+    assert "below --fail-under 99%" in job.failed_step.output
+    assert "# Grading report" in job.summary
+    assert (runner.artifacts / "grading-final" / "results.json").is_file()
+
+
+@pytest.mark.slow
+def test_report_job_does_not_run_without_cpu_results(pipeline: Pipeline, tmp_path: Path) -> None:
+    runner = report_runner(pipeline, tmp_path, gpu=False)
+    assert runner.run_job("report", needs={"cpu": "failure", "gpu": "success"}).result == (
+        "skipped"
+    )
+
+
+@pytest.mark.slow
+def test_without_the_grader_variables_nothing_is_checked_out_or_graded(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    runner = WorkflowRunner(
+        GRADE,
+        root=tmp_path,
+        repositories={STUDENT_REPO: pipeline.repos.student},
+        default_repository=STUDENT_REPO,
+        vars={},
+    )
+    job = runner.run_job("cpu")
+    assert job.failed_step is not None and job.failed_step.id == "grader-settings"
+    assert "Grader not configured" in job.failed_step.output
+    assert all(step.outcome == "skipped" for step in job.steps[1:])
+    assert not (job.workspace / "grader").exists()
+
+
+# --------------------------------------------------------------------------- instructor workflow
+
+
+@pytest.mark.slow
+def test_instructor_checks_for_solutions_and_stubs_run(tmp_path: Path) -> None:
+    """The inline checks only: lint, the test suite and the audits are this suite itself
+    (running them here would recurse)."""
+    runner = WorkflowRunner(
+        INSTRUCTOR,
+        root=tmp_path,
+        repositories={"course/why-transformers": ROOT},
+        default_repository="course/why-transformers",
+    )
+    # The release is built (and its workflow run) by the pipeline fixture above.
+    skip = {"lint", "test", "zizmor", "schema", "release"}
+    job = runner.run_job("checks", skip=skip)
+    assert job.result == "success", job.describe()
+    assert "solutions:" in job.step("solutions").output
+    assert "stubs: 0 points" in job.step("stubs").output
