@@ -25,7 +25,13 @@ from autograder.manifest import (
     editable_paths,
 )
 from autograder.registry import EXERCISES, checks_for, exercise_points
-from autograder.release import ReleaseSummary, main, release, repo_submission
+from autograder.release import (
+    ReleaseSummary,
+    find_solution_text,
+    main,
+    release,
+    repo_submission,
+)
 from autograder.stubs import WRITTEN_ANSWER_NAMES, find_regions, render_stub
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,20 +104,26 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def instructor_copy(folder: Path, *, workflow: str | None) -> Path:
+    """The parts of the instructor repository a release reads, with ``workflow`` as grade.yml."""
+    for name in ("autograder", "reference", "solutions", "exercises"):
+        shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "Makefile", "outputs/skill-architecture-picker.md"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / name, folder / name)
+    if workflow is not None:
+        (folder / WORKFLOW).parent.mkdir(parents=True)
+        (folder / WORKFLOW).write_text(workflow, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def source_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The instructor repository; a copy with a stand-in workflow while the real one is missing."""
     if (ROOT / WORKFLOW).is_file():
         return ROOT
-    copy = tmp_path_factory.mktemp("instructor")
-    for name in ("autograder", "reference", "solutions", "exercises"):
-        shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "Makefile", "outputs/skill-architecture-picker.md"):
-        (copy / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ROOT / name, copy / name)
-    (copy / WORKFLOW).parent.mkdir(parents=True)
-    (copy / WORKFLOW).write_text("name: grade\non: push\njobs: {}\n", encoding="utf-8")
-    return copy
+    stand_in = "name: grade\non: push\njobs: {}\n"
+    return instructor_copy(tmp_path_factory.mktemp("instructor"), workflow=stand_in)
 
 
 @pytest.fixture(scope="module")
@@ -372,6 +384,34 @@ def test_release_keeps_a_git_folder_and_replaces_the_rest(
     assert summary.nbgrader_dir is None
     manifest = json.loads((student / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert not any(path.startswith(".git/") for path in manifest["files"])
+
+
+def test_workflow_missing_is_a_warning_and_local_actions_travel(tmp_path: Path) -> None:
+    bare = instructor_copy(tmp_path / "bare", workflow=None)
+    summary = release(out=tmp_path / "out-bare", source_root=bare, with_nbgrader=False)
+    assert any("grade.yml does not exist yet" in warning for warning in summary.warnings)
+    assert not (summary.student_dir / ".github").exists()
+
+    uses_actions = "jobs:\n  a:\n    steps:\n      - uses: ./.github/actions/setup\n"
+    uses_actions += "      - uses: './.github/actions/gone'\n"
+    with_action = instructor_copy(tmp_path / "actions", workflow=uses_actions)
+    (with_action / ".github" / "actions" / "setup").mkdir(parents=True)
+    (with_action / ".github" / "actions" / "setup" / "action.yml").write_text("name: setup\n")
+    summary = release(out=tmp_path / "out-actions", source_root=with_action, with_nbgrader=False)
+    assert (summary.student_dir / ".github" / "actions" / "setup" / "action.yml").is_file()
+    assert summary.warnings == (f"{WORKFLOW} uses ./.github/actions/gone, which does not exist",)
+    manifest = json.loads(summary.manifest_path.read_text(encoding="utf-8"))
+    assert ".github/actions/setup/action.yml" in manifest["files"]
+
+
+def test_find_solution_text_sees_lines_in_files_and_notebook_cells(tmp_path: Path) -> None:
+    line = next(text for text, (_, is_answer) in solution_lines().items() if not is_answer)
+    planted = tmp_path / "helper.py"
+    planted.write_text(f"def helper():\n    {line}\n", encoding="utf-8")
+    notebook = tmp_path / "n.ipynb"
+    notebook.write_text(json.dumps({"cells": [{"source": ["x = 1\n", f"    {line}"]}]}))
+    found = find_solution_text([planted, notebook], solutions_dir=SOLUTIONS)
+    assert found == [(planted, line), (notebook, line)]
 
 
 def test_release_refuses_to_overwrite_the_instructor_repository(tmp_path: Path) -> None:
