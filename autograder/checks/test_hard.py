@@ -235,14 +235,15 @@ def _expect_shapes(sub, device: str, rnn_lengths, check_id: str) -> dict:
     rnn = attribute(sub, "rnn_style_torch")
     attention = attribute(sub, "attention_style_torch")
     gen = _generator(check_id)
-    rnn_times = []
-    for n in rnn_lengths:
-        xs = torch.randn(n, generator=gen).to(device)
-        rnn_times.append(
-            interleaved_medians(
-                {"rnn": lambda xs=xs: call(rnn, xs)}, device=device, repeats=3, warmup=1
-            )["rnn"]
-        )
+    inputs = {n: torch.randn(n, generator=gen).to(device) for n in rnn_lengths}
+    # all lengths round-robin in one measurement, so a drifting machine slows each alike
+    medians = interleaved_medians(
+        {str(n): (lambda xs=xs: call(rnn, xs)) for n, xs in inputs.items()},
+        device=device,
+        repeats=5,
+        warmup=1,
+    )
+    rnn_times = [medians[str(n)] for n in rnn_lengths]
     slope = loglog_slope(rnn_lengths, rnn_times)
     ratios, student_at = {}, {}
     for n in (64, 65536):
