@@ -99,8 +99,11 @@ def release(
     if not solutions_dir.is_dir():
         raise ValueError(f"no solutions/ folder in {source_root}: release from the instructor repo")
     for target in (out / STUDENT, out / NBGRADER):
-        if source_root == target or source_root.is_relative_to(target):
+        if source_root.is_relative_to(target):
             raise ValueError(f"--out {out} would overwrite the instructor repository {source_root}")
+    for folder in (*COPIED_FOLDERS, "solutions", "exercises"):
+        if out.is_relative_to(source_root / folder):
+            raise ValueError(f"--out {out} lies inside {folder}/, which the release reads")
 
     warnings = write_student_repo(student_dir=out / STUDENT, source_root=source_root)
     student_dir = out / STUDENT
@@ -129,6 +132,9 @@ def release(
 
     leaks = find_solution_text(generated, solutions_dir=solutions_dir)
     if leaks:
+        _clear_except_git(student_dir)  # nothing that leaks stays on disk to be pushed
+        if nbgrader_dir is not None:
+            shutil.rmtree(nbgrader_dir / "release" / notebooks.ASSIGNMENT, ignore_errors=True)
         shown = "; ".join(f"{path}: {line!r}" for path, line in leaks[:5])
         raise RuntimeError(f"solution text in files students get ({len(leaks)}): {shown}")
     manifest_path = student_dir / release_manifest.MANIFEST_NAME

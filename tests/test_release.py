@@ -414,12 +414,27 @@ def test_find_solution_text_sees_lines_in_files_and_notebook_cells(tmp_path: Pat
     assert found == [(planted, line), (notebook, line)]
 
 
+def test_a_leak_stops_the_release_and_leaves_nothing_to_push(
+    tmp_path: Path, source_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import autograder.release
+
+    line = next(text for text, (_, is_answer) in solution_lines().items() if not is_answer)
+    monkeypatch.setattr(autograder.release, "student_readme", lambda: f"# README\n{line}\n")
+    with pytest.raises(RuntimeError, match="solution text in files students get"):
+        release(out=tmp_path, source_root=source_root, with_nbgrader=False)
+    assert list((tmp_path / "student").iterdir()) == []
+
+
 def test_release_refuses_to_overwrite_the_instructor_repository(tmp_path: Path) -> None:
     inside = tmp_path / "out" / "student" / "course"
     (inside / "solutions").mkdir(parents=True)
     with pytest.raises(ValueError, match="would overwrite"):
         release(out=tmp_path / "out", source_root=inside, with_nbgrader=False)
     assert (inside / "solutions").is_dir()
+    with pytest.raises(ValueError, match="inside autograder/"):
+        release(out=ROOT / "autograder" / "x", source_root=ROOT, with_nbgrader=False)
+    assert not (ROOT / "autograder" / "x").exists()
     with pytest.raises(ValueError, match="no solutions/"):
         release(out=tmp_path, source_root=tmp_path / "nowhere", with_nbgrader=False)
 
