@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DEVICE ?= auto
 
-.PHONY: grade test lint stubs release bench clean help
+.PHONY: grade test lint workflows stubs release bench clean help
 
 help:
 	@echo "make grade   set up, grade exercises/ and print the report"
@@ -29,7 +29,13 @@ lint: .venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: lint
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+
+workflows: .venv
+	$(VENV)/bin/zizmor --offline --min-severity medium $(WORKFLOWS)
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
+
+test: lint workflows
 	$(PY) -m pytest
 
 stubs: .venv

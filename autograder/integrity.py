@@ -48,6 +48,16 @@ SUSPICIOUS_NAMES = {
     "eval": "runs code built at run time",
     "globals": "reads or rewrites module namespaces",
     "setattr": "sets attributes by name (monkey-patching)",
+    "Traced": "builds traced values by hand (the grader measures depth on its own ones)",
+    "Tape": "builds a tape of its own (fine for local checks; flagged for a look)",
+}
+SUSPICIOUS_PRIVATE_ATTRIBUTES = {
+    "_work": "touches the tracer's operation counter",
+    "_made": "touches the tracer's record of the values it handed out",
+    "__setattr__": "bypasses an object's own attribute rules",
+    "__dict__": "reads or rewrites an object's namespace directly",
+    "__code__": "replaces a function's code",
+    "__globals__": "reaches another module's namespace through a function",
 }
 SUSPICIOUS_STRINGS = {
     "solutions": "names the hidden solutions folder",
@@ -89,6 +99,8 @@ def scan_source(source: str, *, exercise: str, filename: str) -> list[dict[str, 
                 imported[alias.asname or alias.name] = root
             if root in SUSPICIOUS_MODULES:
                 add(node, f"from {node.module} import ...", SUSPICIOUS_MODULES[root])
+        elif isinstance(node, ast.Attribute) and node.attr in SUSPICIOUS_PRIVATE_ATTRIBUTES:
+            add(node, f"{ast.unparse(node)}", SUSPICIOUS_PRIVATE_ATTRIBUTES[node.attr])
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             module = imported.get(node.value.id, node.value.id)
             why = SUSPICIOUS_ATTRIBUTES.get((module, node.attr))

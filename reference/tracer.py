@@ -45,11 +45,22 @@ class Tape:
     """Hands out input values and counts every operation performed on them."""
 
     def __init__(self) -> None:
-        self.work = 0  # operations performed on values of this tape
+        self._work = 0
+        self._made: dict[int, Traced] = {}  # every value this tape handed out, by id
+
+    @property
+    def work(self) -> int:
+        """Operations performed on values of this tape (read-only)."""
+        return self._work
 
     def input(self, value: Any) -> Traced:
         """A value at depth 0, e.g. one element of the sequence being scanned."""
-        return Traced(value, 0, (), self)
+        return self._make(value, 0, ())
+
+    def _make(self, value: Any, depth: int, parents: tuple[Traced, ...]) -> Traced:
+        made = Traced(value, depth, parents, self)
+        self._made[id(made)] = made
+        return made
 
     def inputs(self, values: Iterable[Any]) -> list[Traced]:
         """One depth-0 input per element of ``values``."""
@@ -70,8 +81,12 @@ class Tape:
         return traced_op
 
     def owns(self, candidate: object) -> bool:
-        """True when ``candidate`` is a traced value of this tape (input or result)."""
-        return type(candidate) is Traced and candidate.tape is self
+        """True when ``candidate`` was handed out by this tape (an input or a result).
+
+        A ``Traced`` built by hand, outside the tape, is not owned: its depth
+        was never measured.
+        """
+        return type(candidate) is Traced and self._made.get(id(candidate)) is candidate
 
     def _apply(self, op: Callable[..., Any], *operands: Any) -> Traced:
         parents = []
@@ -86,8 +101,8 @@ class Tape:
                 values.append(operand)
         depth = max((parent.depth for parent in parents), default=0) + 1
         result = op(*values)  # counted only once it succeeds: a raising op performed nothing
-        self.work += 1
-        return Traced(result, depth, tuple(parents), self)
+        self._work += 1
+        return self._make(result, depth, tuple(parents))
 
 
 def max_depth(values: Iterable[Any]) -> int:
@@ -96,15 +111,24 @@ def max_depth(values: Iterable[Any]) -> int:
 
 
 class Traced:
-    """A value that remembers how deep the chain of operations behind it is."""
+    """A value that remembers how deep the chain of operations behind it is.
+
+    Immutable: a measured depth cannot be edited afterwards.
+    """
 
     __slots__ = ("depth", "parents", "tape", "value")
 
     def __init__(self, value: Any, depth: int, parents: tuple[Traced, ...], tape: Tape) -> None:
-        self.value = value
-        self.depth = depth
-        self.parents = parents
-        self.tape = tape
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "depth", depth)
+        object.__setattr__(self, "parents", parents)
+        object.__setattr__(self, "tape", tape)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise TracerError(f"traced values are immutable (tried to set {name})")
+
+    def __delattr__(self, name: str) -> None:
+        raise TracerError(f"traced values are immutable (tried to delete {name})")
 
     @property
     def work(self) -> int:

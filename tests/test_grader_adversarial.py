@@ -82,6 +82,7 @@ def statuses(results: dict) -> dict[str, str]:
 EXPECTED = {
     "serial_in_disguise": (["medium"], {"medium.depth_measured", "medium.work_measured"}),
     "swapped_operands": (["medium"], {"medium.non_commutative_op"}),
+    "forged_depth": (["medium"], {"medium.depth_measured", "medium.work_measured"}),
     "eq_always_true": (
         ["medium"],
         {

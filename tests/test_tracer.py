@@ -365,3 +365,27 @@ def test_tree_mean_has_depth_ceil_log2_n_plus_1(n: int) -> None:
     mean = tree_mean(tape.inputs(range(n)))
     assert (mean.depth, mean.work, tape.work) == (ceil_log2(n) + 1, n, n)
     assert mean.value == pytest.approx((n - 1) / 2)
+
+
+def test_forged_values_are_not_owned():
+    """A Traced built by hand (to fake a shallow depth) is not a value the tape handed out."""
+    tape = Tape()
+    (x,) = tape.inputs([1])
+    forged = Traced(5, 0, (), tape)
+    assert tape.owns(x)
+    assert tape.owns(x + 1)
+    assert not tape.owns(forged)
+    assert not Tape().owns(x)
+
+
+def test_traced_values_and_work_are_read_only():
+    tape = Tape()
+    (x,) = tape.inputs([1])
+    y = x + x
+    with pytest.raises(TracerError):
+        y.depth = 0
+    with pytest.raises(TracerError):
+        del y.value
+    with pytest.raises(AttributeError):
+        tape.work = 0
+    assert (y.depth, tape.work) == (1, 1)
