@@ -273,12 +273,17 @@ def main(argv: list[str] | None = None) -> int:
         "course (DIR/nbgrader) from solutions/.",
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("release"), help="output folder (default: release)"
+        "--out",
+        type=Path,
+        default=Path("release"),
+        metavar="DIR",
+        help="output folder: DIR/student and DIR/nbgrader (default: release)",
     )
     parser.add_argument(
         "--source",
         type=Path,
         default=REPO_ROOT,
+        metavar="DIR",
         help="the instructor repository holding solutions/ (default: %(default)s)",
     )
     parser.add_argument(
