@@ -36,7 +36,8 @@ workflows: .venv
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 
 test: lint workflows
-	$(PY) -m pytest
+	@if [ -d tests ]; then $(PY) -m pytest; \
+	else echo "no tests/ here (a student repository): run make grade"; fi
 
 stubs: .venv
 	$(PY) -m autograder stubs

@@ -48,6 +48,13 @@ def grade_parser() -> OneLineParser:
         help="a student's repository: grade its exercises/ and check the "
         "release manifest for tampered files",
     )
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        default=None,
+        help="with --repo: the instructor's .release-manifest.json "
+        "(default: $AUTOGRADER_RELEASE_MANIFEST, else the repository's own copy)",
+    )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument(
         "--only", nargs="+", metavar="EXERCISE", help=f"grade only these: {', '.join(EXERCISES)}"
@@ -86,7 +93,7 @@ def run_grade(argv: list[str]) -> int:
         if args.repo is not None:
             from autograder.release import repo_submission
 
-            submission, extra = repo_submission(args.repo)
+            submission, extra = repo_submission(args.repo, manifest_path=args.manifest)
         document = grade(
             submission=submission,
             device=args.device,

@@ -44,9 +44,6 @@ PASSED_THROUGH_ENV = (
     "CUDA_VISIBLE_DEVICES",
     "NVIDIA_VISIBLE_DEVICES",
     "LD_LIBRARY_PATH",
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
     "OPENBLAS_CORETYPE",
     "OPENBLAS_L2_SIZE",
 )
@@ -99,6 +96,11 @@ def _child_env(sandbox: Path) -> dict[str, str]:
         PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONFAULTHANDLER="1",
+        # one CPU thread per child: a thread pool waking on a busy machine made CPU
+        # reductions up to 20x slower at random, which no tolerance can absorb fairly
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
     )
     env.setdefault("PATH", "/usr/bin:/bin")
     return env

@@ -1,0 +1,139 @@
+"""``python -m autograder grade``: scores, exit codes, reports (SPEC's fixed CLI)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from autograder.registry import CHECKS
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST_SETTINGS = ROOT / "tests" / "fixtures" / "fast-grading.toml"
+
+
+def grade(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def solution_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("solutions")
+    completed = grade(
+        "--submission",
+        "solutions",
+        "--device",
+        "cpu",
+        "--seed",
+        "5",
+        "--results",
+        str(out / "results.json"),
+        "--junit",
+        str(out / "junit.xml"),
+        "--summary",
+        str(out / "summary.md"),
+        "--settings",
+        str(FAST_SETTINGS),
+    )
+    return completed, out
+
+
+def test_reference_solutions_get_every_non_pending_point(solution_run):
+    completed, out = solution_run
+    assert completed.returncode == 0, completed.stderr
+    results = json.loads((out / "results.json").read_text())
+    for test in results["tests"]:
+        check = next(c for c in CHECKS if c.id == test["id"])
+        expected = "pending" if (check.manual or check.gpu) else "passed"
+        assert test["status"] == expected, (test["id"], test["output"])
+    assert results["max_score"] == 100  # challenge is extra credit
+    assert results["score"] == 100 - 3 - 4 - 14 + 10
+    assert results["extra_data"]["seed"] == 5
+    assert all(t["exercise"] in ("easy", "medium", "hard", "challenge") for t in results["tests"])
+    # the per-exercise table and the terminal summary
+    assert "medium" in completed.stdout and "total" in completed.stdout
+    assert "grading hard" in completed.stderr  # progress lines
+
+
+def test_reports_are_written(solution_run):
+    _, out = solution_run
+    suites = ET.parse(out / "junit.xml").getroot()
+    cases = suites.findall(".//testcase")
+    assert len(cases) == len(CHECKS)
+    assert len(suites.findall(".//failure")) == 0
+    assert len(suites.findall(".//skipped")) == sum(1 for c in CHECKS if c.manual or c.gpu)
+    summary = (out / "summary.md").read_text()
+    assert "medium" in summary and "pending" in summary.lower()
+    assert (out / "sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_stubs_get_zero_with_not_implemented(tmp_path):
+    completed = grade(
+        "--submission",
+        "exercises",
+        "--device",
+        "cpu",
+        "--results",
+        str(tmp_path / "r.json"),
+        "--settings",
+        str(FAST_SETTINGS),
+    )
+    assert completed.returncode == 0
+    results = json.loads((tmp_path / "r.json").read_text())
+    assert results["score"] == 0
+    assert not [t for t in results["tests"] if t["status"] == "passed"]
+    code_checks = [t for t in results["tests"] if not ({"gpu", "manual"} & set(t["tags"]))]
+    assert all("not implemented yet" in t["output"] for t in code_checks)
+    assert "Traceback" not in json.dumps(results)
+
+
+def test_fail_under_and_usage_errors(tmp_path):
+    results = str(tmp_path / "r.json")
+    low = grade(
+        "--submission",
+        "exercises",
+        "--only",
+        "challenge",
+        "--device",
+        "cpu",
+        "--results",
+        results,
+        "--fail-under",
+        "50",
+    )
+    assert low.returncode == 1
+    assert json.loads(Path(results).read_text())["score"] == 0  # results written anyway
+    for args in (
+        ["--submission", str(tmp_path / "missing")],
+        ["--only", "impossible"],
+        ["--device", "tpu"],
+        ["--no-such-option"],
+    ):
+        completed = grade(*args, "--results", results)
+        assert completed.returncode == 2, args
+        assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
+
+
+def test_help_lists_the_subcommands():
+    completed = subprocess.run(
+        [sys.executable, "-m", "autograder", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert completed.returncode == 0
+    for command in ("grade", "stubs", "report", "collect", "merge", "release"):
+        assert command in completed.stdout
