@@ -104,7 +104,7 @@ def test_fail_under_and_usage_errors(tmp_path):
         "--submission",
         "exercises",
         "--only",
-        "challenge",
+        "medium",
         "--device",
         "cpu",
         "--results",
