@@ -158,8 +158,10 @@ class ReportingPlugin:
         if isinstance(error, CheckFailed | SubmissionError):
             return {"status": "failed", "output": str(error)}
         if isinstance(error, NotImplementedError):
-            detail = str(error) or "raise NotImplementedError()"
-            return {"status": "failed", "output": f"not implemented yet: {detail}"}
+            detail = str(error)
+            if "not implemented yet" in detail:
+                return {"status": "failed", "output": detail}
+            return {"status": "failed", "output": f"not implemented yet: {detail or 'stub'}"}
         text = str(report.longrepr)
         if "Timeout" in text and "pytest-timeout" in text:
             return {"status": "failed", "output": "timed out: " + text.strip().splitlines()[-1]}

@@ -82,7 +82,7 @@ def grade_parser() -> OneLineParser:
 
 def run_grade(argv: list[str]) -> int:
     from autograder.grade import UsageError, grade, print_progress
-    from autograder.results import terminal_table
+    from autograder.results import terminal_checks, terminal_table
     from autograder.settings import load_settings
 
     args = grade_parser().parse_args(argv)
@@ -109,6 +109,10 @@ def run_grade(argv: list[str]) -> int:
     except (UsageError, ValueError) as error:
         print(f"python -m autograder grade: error: {error}", file=sys.stderr)
         return 2
+    checks = terminal_checks(document)
+    if checks:
+        print("checks not passed (FAIL: lost points; wait: pending a GPU run or a TA):")
+        print(checks)
     print(terminal_table(document))
     print(f"results: {args.results}")
     if args.fail_under is not None and document["max_score"]:

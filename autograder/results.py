@@ -151,6 +151,19 @@ def terminal_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def terminal_checks(results: dict[str, Any], *, width: int = 120) -> str:
+    """One line per check that did not pass: what a student fixes first."""
+    lines = []
+    for test in results["tests"]:
+        if test["status"] == "passed":
+            continue
+        first = (test["output"].splitlines() or [""])[0]
+        mark = "FAIL" if test["status"] == "failed" else "wait"
+        line = f"  {mark} {test['id']}: {first}"
+        lines.append(line if len(line) <= width else line[: width - 3] + "...")
+    return "\n".join(lines)
+
+
 def registry_order(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     order = {check.id: index for index, check in enumerate(CHECKS)}
     return sorted(tests, key=lambda t: order.get(t.get("id", ""), len(order)))
