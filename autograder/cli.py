@@ -82,7 +82,7 @@ def grade_parser() -> OneLineParser:
 
 def run_grade(argv: list[str]) -> int:
     from autograder.grade import UsageError, grade, print_progress
-    from autograder.results import terminal_checks, terminal_table
+    from autograder.results import below_pass_mark, terminal_checks, terminal_table
     from autograder.settings import load_settings
 
     args = grade_parser().parse_args(argv)
@@ -115,12 +115,7 @@ def run_grade(argv: list[str]) -> int:
         print(checks)
     print(terminal_table(document))
     print(f"results: {args.results}")
-    if args.fail_under is not None and document["max_score"]:
-        percent = 100.0 * document["score"] / document["max_score"]
-        if percent < args.fail_under:
-            print(f"score {percent:.1f}% is below --fail-under {args.fail_under:g}%")
-            return 1
-    return 0
+    return 1 if below_pass_mark(document, args.fail_under) else 0
 
 
 def main(argv: list[str] | None = None) -> int:

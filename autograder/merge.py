@@ -420,12 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"merged {len(args.inputs)} file(s) {gpu} GPU results: {args.out}")
     for note in document["extra_data"]["merge"]["notes"]:
         print(f"note: {note}")
-    if args.fail_under is not None and document["max_score"]:
-        percent = 100.0 * document["score"] / document["max_score"]
-        if percent < args.fail_under:
-            print(f"score {percent:.1f}% is below --fail-under {args.fail_under:g}%")
-            return 1
-    return 0
+    return 1 if results_lib.below_pass_mark(document, args.fail_under) else 0
 
 
 if __name__ == "__main__":

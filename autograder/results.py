@@ -164,6 +164,20 @@ def terminal_checks(results: dict[str, Any], *, width: int = 120) -> str:
     return "\n".join(lines)
 
 
+def below_pass_mark(results: dict[str, Any], fail_under: float | None) -> bool:
+    """True when ``--fail-under PCT`` is given and the score is below PCT % of max_score.
+
+    Prints the one-line reason, shared by ``grade`` and ``merge``.
+    """
+    if fail_under is None or not results["max_score"]:
+        return False
+    percent = 100.0 * results["score"] / results["max_score"]
+    if percent < fail_under:
+        print(f"score {percent:.1f}% is below --fail-under {fail_under:g}%")
+        return True
+    return False
+
+
 def registry_order(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     order = {check.id: index for index, check in enumerate(CHECKS)}
     return sorted(tests, key=lambda t: order.get(t.get("id", ""), len(order)))
