@@ -209,3 +209,44 @@ def test_no_process_outlives_grading(tmp_path):
     for pid in leftovers:  # leave the machine clean even when the test fails
         os.kill(int(pid), 9)
     assert not leftovers, f"processes left running: {leftovers}"
+
+
+@pytest.mark.slow
+def test_environment_of_the_grader_does_not_reach_the_checks(tmp_path):
+    """PYTEST_ADDOPTS, PYTHONPATH and friends set around the grader change nothing."""
+    submission = build_submission("imports_solutions", tmp_path / "s")
+    env = dict(os.environ)
+    env.update(
+        PYTEST_ADDOPTS="--collect-only -p no:pytest_timeout",
+        PYTHONPATH=str(ROOT),  # would make `import solutions` work
+        PYTEST_PLUGINS="pytester",
+        PYTHONSTARTUP=str(submission / "medium_parallel_scan.py"),
+    )
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            "--submission",
+            str(submission),
+            "--only",
+            "medium",
+            "--device",
+            "cpu",
+            "--results",
+            str(tmp_path / "r.json"),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    tests = json.loads((tmp_path / "r.json").read_text())["tests"]
+    assert len(tests) == len(checks_for("medium"))
+    assert all(t["status"] == "failed" for t in tests)
+    assert all("not available to submissions" in t["output"] for t in tests)
