@@ -20,7 +20,7 @@ from typing import Any
 
 from autograder import integrity, results
 from autograder.registry import EXERCISES, checks_for
-from autograder.runner import become_subreaper, run_exercise
+from autograder.runner import ExerciseOutcome, become_subreaper, run_exercise
 from autograder.settings import Settings, load_settings
 
 DEFAULT_RESULTS = Path("outputs/grading/results.json")
@@ -117,15 +117,24 @@ def grade(
         checks = checks_for(exercise)
         runnable = [c.id for c in checks if not (c.gpu and used_device != "cuda")]
         say(f"grading {exercise} ({len(runnable)} checks on {used_device}) ...")
-        outcome = run_exercise(
-            exercise=exercise,
-            check_ids=runnable,
-            submission_dir=submission.resolve(),
-            device=used_device,
-            seed=seed,
-            settings=settings,
-            progress=say,
-        )
+        try:
+            outcome = run_exercise(
+                exercise=exercise,
+                check_ids=runnable,
+                submission_dir=submission.resolve(),
+                device=used_device,
+                seed=seed,
+                settings=settings,
+                progress=say,
+            )
+        except Exception as error:  # a grader bug must not cost the report
+            outcome = ExerciseOutcome(exercise=exercise)
+            reason = f"the grader failed to run this check ({type(error).__name__}: {error}); "
+            reason += "tell your TA, this is not your code's fault"
+            outcome.results = {
+                check_id: {"status": "failed", "output": reason} for check_id in runnable
+            }
+            outcome.incidents.append(f"internal grader error: {type(error).__name__}: {error}")
         _apply_integrity_changes(outcome.results, outcome.integrity_changes, checks)
         for check in checks:
             if check.id in outcome.results:

@@ -137,3 +137,21 @@ def test_help_lists_the_subcommands():
     assert completed.returncode == 0
     for command in ("grade", "stubs", "report", "collect", "merge", "release"):
         assert command in completed.stdout
+
+
+def test_a_grader_error_still_writes_the_report(tmp_path, monkeypatch):
+    """Even a bug in the grader's runner costs only that exercise's checks, never the report."""
+    from autograder import grade as grade_module
+
+    def broken_runner(**kwargs):
+        raise RuntimeError("simulated runner bug")
+
+    monkeypatch.setattr(grade_module, "run_exercise", broken_runner)
+    results_path = tmp_path / "r.json"
+    document = grade_module.grade(
+        submission=ROOT / "solutions", device="cpu", only=["challenge"], results_path=results_path
+    )
+    assert json.loads(results_path.read_text()) == document
+    assert {t["status"] for t in document["tests"]} == {"failed"}
+    assert "simulated runner bug" in document["tests"][0]["output"]
+    assert document["extra_data"]["exercises"]["challenge"]["incidents"]
