@@ -1,0 +1,208 @@
+"""How long grading takes on CPU, and where that time goes.
+
+Each run is the real command line in its own process (``python -m autograder grade``), as
+CI and students run it, so the figure includes interpreter start-up, the isolated children
+and their imports. The results file then says where the time went: ``wall_seconds`` per
+exercise (``extra_data.exercises``) and ``duration`` per check.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.submissions import ROOT
+
+
+@dataclass(frozen=True)
+class Spread:
+    """min / median / max of repeated measurements: the range is the point, not the mean."""
+
+    count: int
+    low: float
+    median: float
+    high: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread:
+        if not values:
+            raise ValueError("no values to summarise")
+        return cls(len(values), min(values), statistics.median(values), max(values))
+
+    def cells(self, digits: int = 2) -> list[str]:
+        """The three figures as Markdown table cells."""
+        return [_fmt(value, digits) for value in (self.low, self.median, self.high)]
+
+
+def _fmt(value: float, digits: int) -> str:
+    if value != 0 and (abs(value) < 10 ** (-digits) or abs(value) >= 1e5):
+        return f"{value:.{digits}g}"
+    return f"{value:.{digits}f}"
+
+
+@dataclass(frozen=True)
+class GradeRun:
+    """One grading run: wall seconds seen from outside, and the results document it wrote."""
+
+    label: str
+    seed: int
+    wall_seconds: float
+    document: dict[str, Any]
+
+
+def grade_once(
+    submission: Path,
+    *,
+    results_path: Path,
+    seed: int,
+    only: Sequence[str] | None = None,
+    settings: Path | None = None,
+    label: str = "",
+    timeout_s: float = 900.0,
+) -> GradeRun:
+    """Grade ``submission`` on CPU through the CLI; the wall time includes process start-up."""
+    command = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        "--submission",
+        str(submission),
+        "--device",
+        "cpu",
+        "--seed",
+        str(seed),
+        "--results",
+        str(results_path),
+        "--quiet",
+    ]
+    if only:
+        command += ["--only", *only]
+    if settings is not None:
+        command += ["--settings", str(settings)]
+    start = time.perf_counter()
+    completed = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s, check=False
+    )
+    wall = time.perf_counter() - start
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"grading {submission} exited {completed.returncode}: {completed.stderr[-2000:]}"
+        )
+    document = json.loads(results_path.read_text(encoding="utf-8"))
+    return GradeRun(label=label or submission.name, seed=seed, wall_seconds=wall, document=document)
+
+
+def time_grading(
+    submission: Path,
+    *,
+    runs: int,
+    work_dir: Path,
+    first_seed: int,
+    only: Sequence[str] | None = None,
+    settings: Path | None = None,
+    label: str = "",
+) -> list[GradeRun]:
+    """``runs`` gradings of one submission, each with its own seed (inputs differ per run)."""
+    graded = []
+    for index in range(runs):
+        out = work_dir / f"{label or submission.name}-{index}" / "results.json"
+        graded.append(
+            grade_once(
+                submission,
+                results_path=out,
+                seed=first_seed + index,
+                only=only,
+                settings=settings,
+                label=label,
+            )
+        )
+    return graded
+
+
+@dataclass(frozen=True)
+class TimeBreakdown:
+    """Where one submission's grading time goes, over repeated runs."""
+
+    total: Spread
+    exercises: dict[str, Spread]  # exercise -> wall_seconds of its child
+    checks_sum: dict[str, Spread]  # exercise -> sum of its checks' durations
+    slowest_checks: list[tuple[str, Spread]]  # check id -> duration, slowest first
+
+
+def breakdown(runs: Sequence[GradeRun], *, slowest: int = 6) -> TimeBreakdown:
+    """Per-exercise wall time, the part spent inside checks, and the slowest checks."""
+    exercises: dict[str, list[float]] = {}
+    checks_sum: dict[str, list[float]] = {}
+    durations: dict[str, list[float]] = {}
+    for run in runs:
+        for exercise, data in run.document["extra_data"]["exercises"].items():
+            exercises.setdefault(exercise, []).append(float(data["wall_seconds"]))
+            checks_sum.setdefault(exercise, []).append(
+                sum(
+                    float(test.get("duration", 0.0))
+                    for test in run.document["tests"]
+                    if test["exercise"] == exercise
+                )
+            )
+        for test in run.document["tests"]:
+            if "duration" in test:
+                durations.setdefault(test["id"], []).append(float(test["duration"]))
+    by_check = sorted(
+        ((check, Spread.of(values)) for check, values in durations.items()),
+        key=lambda item: item[1].median,
+        reverse=True,
+    )
+    return TimeBreakdown(
+        total=Spread.of([run.wall_seconds for run in runs]),
+        exercises={name: Spread.of(values) for name, values in exercises.items()},
+        checks_sum={name: Spread.of(values) for name, values in checks_sum.items()},
+        slowest_checks=by_check[:slowest],
+    )
+
+
+def render_grading_time(results: dict[str, TimeBreakdown], *, what: dict[str, str]) -> str:
+    """Markdown: total wall time per submission, then per exercise and the slowest checks."""
+    lines = [
+        "| submission | runs | min (s) | median (s) | max (s) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, data in results.items():
+        lines.append(
+            f"| {what.get(name, name)} | {data.total.count} | "
+            + " | ".join(data.total.cells())
+            + " |"
+        )
+    lines += [
+        "",
+        "### Where the time goes",
+        "",
+        "Per exercise: the wall time of its grading child (`extra_data.exercises[*]."
+        "wall_seconds`: process start, imports, collection and the checks), and the part "
+        "spent inside the checks themselves (sum of `duration`); the rest is start-up, "
+        "mostly importing pytest, numpy and torch in a fresh child. Medians over the runs.",
+        "",
+        "| submission | exercise | child wall, median (min-max) s | inside checks, median s |",
+        "|---|---|---:|---:|",
+    ]
+    for name, data in results.items():
+        for exercise, spread in data.exercises.items():
+            low, median, high = spread.cells()
+            lines.append(
+                f"| {what.get(name, name)} | {exercise} | {median} ({low}-{high}) | "
+                f"{data.checks_sum[exercise].cells()[1]} |"
+            )
+    lines += ["", "Slowest checks (by median `duration`):", ""]
+    lines += ["| submission | check | median (s) | max (s) |", "|---|---|---:|---:|"]
+    for name, data in results.items():
+        for check, spread in data.slowest_checks:
+            cells = spread.cells(3)
+            lines.append(f"| {what.get(name, name)} | `{check}` | {cells[1]} | {cells[2]} |")
+    return "\n".join(lines) + "\n"
