@@ -8,7 +8,8 @@ bench grades these exactly as the adversarial tests do, so both measure the same
 ``PROBES`` are overrides kept here rather than under tests/submissions/: wrong
 implementations that sit just beyond a tolerance the project's cases do not reach (a numpy
 version that is not vectorised, a "pure-Python" version that is, a recurrence that is not
-serial). They exist to measure the far side of those bounds, so calibration has both sides.
+serial, a reduction built from many small ones). They exist to measure the far side of
+those bounds, so calibration has both sides.
 """
 
 from __future__ import annotations
@@ -37,6 +38,20 @@ PROBES: dict[str, dict[str, str]] = {
             "    if len(xs) == 0:\n"
             "        raise ValueError('empty')\n"
             "    return rnn_style_vector_numpy(np.asarray(xs, dtype=np.float64)).tolist()\n"
+        )
+    },
+    # a pairwise tree of tensor additions driven from Python: log-depth, but log n launches
+    # instead of one library reduction (the nearest wrong answer to reduction_ratio_max)
+    "reduction_python_tree": {
+        "hard_gpu_sweep.py": (
+            "def attention_style_torch(xs):\n"
+            "    n = xs.numel()\n"
+            "    level = xs\n"
+            "    while level.numel() > 1:\n"
+            "        if level.numel() % 2:\n"
+            "            level = torch.cat([level, level.new_zeros(1)])\n"
+            "        level = level[0::2] + level[1::2]\n"
+            "    return level[0] / n\n"
         )
     },
     # the recurrence in closed form, sum of 0.9**(n-1-t) * x_t: right value, no serial steps

@@ -102,6 +102,11 @@ CASES: dict[str, Case] = {
         "probe: the pure-Python version hands the work to numpy",
         frozenset({"easy.python_grows_with_d"}),
     ),
+    "reduction_python_tree": Case(
+        ("hard",),
+        "probe: the mean as a pairwise tree of tensor additions driven from Python",
+        frozenset({"hard.curve_shapes_cpu"}),
+    ),
     "rnn_closed_form": Case(
         ("hard",),
         "probe: the recurrence as one weighted sum, no serial steps",
