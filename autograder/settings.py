@@ -1,8 +1,9 @@
 """Typed view of ``grading.toml``, the one instructor-editable file of limits and tolerances.
 
-Every key has a default here and a comment in the TOML file saying what it
-bounds and which measurement it comes from. Unknown keys are an error, so a
-misspelt option can never be silently ignored.
+The packaged TOML file is the single source of values: each key has a comment
+there saying what it bounds and which measurement it comes from. An override
+file (``--settings``) is laid over it and needs only the keys it changes.
+Unknown keys are an error, so a misspelt option can never be silently ignored.
 """
 
 from __future__ import annotations
@@ -17,30 +18,30 @@ DEFAULT_SETTINGS_PATH = Path(__file__).with_name("grading.toml")
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one exercise's child process."""
+    """Resource limits for one exercise's child process (values: grading.toml)."""
 
-    memory_mib: int = 4096
-    exercise_timeout_s: float = 600.0
-    import_timeout_s: float = 60.0
-    check_grace_s: float = 10.0
-    output_limit_kib: int = 8
-    file_size_mib: int = 64
-    timeout_scale: float = 1.0
+    memory_mib: int
+    exercise_timeout_s: float
+    import_timeout_s: float
+    check_grace_s: float
+    output_limit_kib: int
+    file_size_mib: int
+    timeout_scale: float
 
 
 @dataclass(frozen=True)
 class Tolerances:
-    """Timing verdicts, all ratios measured in the same run (never absolute times)."""
+    """Timing verdicts, all ratios measured in the same run (values: grading.toml)."""
 
-    numpy_growth_max: float = 4.0
-    python_growth_min: float = 8.0
-    reported_ratio_min: float = 0.33
-    reported_ratio_max: float = 3.0
-    time_fn_rel_error: float = 0.25
-    rnn_slope_min: float = 0.7
-    rnn_slope_max: float = 1.3
-    reduction_ratio_max: float = 4.0
-    attention_flatness_max: float = 4.0
+    numpy_growth_max: float
+    python_growth_min: float
+    reported_ratio_min: float
+    reported_ratio_max: float
+    time_fn_rel_error: float
+    rnn_slope_min: float
+    rnn_slope_max: float
+    reduction_ratio_max: float
+    attention_flatness_max: float
 
 
 @dataclass(frozen=True)
@@ -57,25 +58,46 @@ def _build(cls: type, table: dict[str, Any], where: str) -> Any:
     unknown = sorted(set(table) - set(known))
     if unknown:
         raise ValueError(f"{where}: unknown setting(s) {', '.join(unknown)}")
+    missing = sorted(set(known) - set(table))
+    if missing:
+        raise ValueError(f"{where}: missing setting(s) {', '.join(missing)}")
     return cls(**{key: float(v) if known[key] == "float" else v for key, v in table.items()})
 
 
-def load_settings(path: Path | None = None) -> Settings:
-    """Read grading settings; ``path`` None means the packaged ``grading.toml``."""
-    path = path or DEFAULT_SETTINGS_PATH
+def _read(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ValueError(f"cannot read settings {path}: {error}") from error
     unknown = sorted(set(data) - {"limits", "tolerances"})
+    unknown += [f"tolerances.{d}" for d in data.get("tolerances", {}) if d not in ("cpu", "cuda")]
     if unknown:
         raise ValueError(f"{path}: unknown section(s) {', '.join(unknown)}")
-    limits = _build(Limits, data.get("limits", {}), f"{path} [limits]")
+    return data
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """The packaged ``grading.toml``, with the keys of ``path`` (if given) laid over it.
+
+    An override file needs only the keys it changes; every key must exist in the
+    packaged file, so a misspelt name is an error, never silently ignored.
+    """
+    base = _read(DEFAULT_SETTINGS_PATH)
+    override = _read(path) if path else {}
+    where = str(path or DEFAULT_SETTINGS_PATH)
+    limits = {**base.get("limits", {}), **override.get("limits", {})}
     tolerances = {
-        device: _build(Tolerances, data.get("tolerances", {}).get(device, {}), f"{path} [{device}]")
+        device: _build(
+            Tolerances,
+            {
+                **base.get("tolerances", {}).get(device, {}),
+                **override.get("tolerances", {}).get(device, {}),
+            },
+            f"{where} [tolerances.{device}]",
+        )
         for device in ("cpu", "cuda")
     }
-    return Settings(limits=limits, tolerances=tolerances)
+    return Settings(limits=_build(Limits, limits, f"{where} [limits]"), tolerances=tolerances)
 
 
 def settings_to_dict(settings: Settings) -> dict[str, Any]:

@@ -7,6 +7,7 @@ timing figure is asserted: only that the machinery reads, summarises and reports
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -16,15 +17,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package; `pytest` alone misses it
-    sys.path.insert(0, str(ROOT))
+from autograder.registry import CHECKS
+from autograder.settings import load_settings
+from benchmarks import validity
+from benchmarks.grading_time import GradeRun, Spread, breakdown, render_grading_time
+from benchmarks.submissions import build_submission
 
-from autograder.registry import CHECKS  # noqa: E402
-from autograder.settings import Tolerances  # noqa: E402
-from benchmarks import validity  # noqa: E402
-from benchmarks.grading_time import GradeRun, Spread, breakdown, render_grading_time  # noqa: E402
-from benchmarks.submissions import build_submission  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+CPU_TOLERANCES = load_settings().tolerances["cpu"]
 
 FAST_SETTINGS = ROOT / "tests" / "fixtures" / "fast-grading.toml"
 
@@ -86,8 +86,8 @@ def test_broken_summary_reads_why_it_failed(async_time_fn_results: dict) -> None
     summary = validity.summarise_broken("time_fn_async_cpu", [run])
     assert summary.failed["hard.time_fn_accurate_cpu"] == 1
     errors = summary.readings["hard.time_fn_accurate_cpu"]["time_fn relative error"]
-    assert errors and errors[0] > Tolerances().time_fn_rel_error
-    table = validity.render_broken([summary], Tolerances())
+    assert errors and errors[0] > CPU_TOLERANCES.time_fn_rel_error
+    table = validity.render_broken([summary], CPU_TOLERANCES)
     assert "| `time_fn_async_cpu` | `hard.time_fn_accurate_cpu` | fail | 1/1 |" in table
     assert "Non-timing checks of these submissions that lost the reference's status: 0." in (table)
 
@@ -213,7 +213,9 @@ def test_quantities_and_margins_from_records_and_messages() -> None:
     assert summary.values["hard.time_fn_error"] == [0.5]
     assert summary.values["hard.reduction_ratio"] == [1.2, 2.0]
     assert summary.values["easy.reported_numpy"] == [0.5]
-    tol = Tolerances(numpy_growth_max=4.0, rnn_slope_min=0.7, rnn_slope_max=1.3)
+    tol = dataclasses.replace(
+        CPU_TOLERANCES, numpy_growth_max=4.0, rnn_slope_min=0.7, rnn_slope_max=1.3
+    )
     by_key = {q.key: q for q in validity.QUANTITIES}
     assert by_key["easy.numpy_growth"].margin([2.0], tol) == (2.0, "upper")
     room, side = by_key["hard.rnn_slope"].margin([1.1], tol)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder.registry import CHECKS
+from benchmarks.submissions import build_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,8 +69,6 @@ def test_reference_passes_every_gpu_check(tmp_path):
 
 
 def test_time_fn_without_synchronisation_fails(tmp_path):
-    from test_grader_adversarial import build_submission
-
     submission = build_submission("time_fn_no_sync", tmp_path / "s")
     tests = grade_hard_on_cuda(submission, tmp_path)
     assert tests["hard.time_fn_synchronises_cuda"]["status"] == "failed"

@@ -1,8 +1,10 @@
 """Each hostile or broken submission loses exactly the points it should, and nothing else.
 
 A case is the reference solution with some definitions overridden (the files
-under ``tests/submissions/<case>/`` are appended to the solution module of the
-same name) or with extra files dropped next to it. The grader runs as a real
+under ``tests/submissions/<case>/``, or a probe of ``benchmarks/submissions.py``,
+are appended to the solution module of the same name) or with extra files
+dropped next to it; ``benchmarks/submissions.py`` builds both for the tests and
+the bench alike. The grader runs as a real
 subprocess through its CLI, as it does for students.
 """
 
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,26 +19,10 @@ from pathlib import Path
 import pytest
 
 from autograder.registry import CHECKS, EXERCISES, checks_for
+from benchmarks.submissions import build_submission
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = ROOT / "tests" / "submissions"
 FAST_SETTINGS = ROOT / "tests" / "fixtures" / "fast-grading.toml"
-MODULES = {f"{module}.py" for module in EXERCISES.values()}
-
-
-def build_submission(case: str, destination: Path, *, base: Path = ROOT / "solutions") -> Path:
-    """The base modules, with each override file appended and other files copied as they are."""
-    destination.mkdir(parents=True)
-    for module in MODULES:
-        shutil.copyfile(base / module, destination / module)
-    for path in sorted((CASES / case).iterdir()):
-        if path.name in MODULES:
-            with (destination / path.name).open("a", encoding="utf-8") as module:
-                module.write(f"\n\n# ---- override from tests/submissions/{case} ----\n")
-                module.write(path.read_text(encoding="utf-8"))
-        else:
-            shutil.copyfile(path, destination / path.name)
-    return destination
 
 
 def run_grader(submission: Path, out: Path, *only: str, timeout: float = 300) -> dict:
@@ -109,6 +94,11 @@ EXPECTED = {
     "imports_solutions": (["medium"], {c.id for c in checks_for("medium")}),
     "prints_megabytes": (["medium"], set()),
     "other_styles": (list(EXERCISES), set()),
+    # probes: wrong implementations just beyond a timing bound (benchmarks/submissions.py)
+    "numpy_via_lists": (["easy"], {"easy.numpy_vectorised_over_d"}),
+    "python_via_numpy": (["easy"], {"easy.python_grows_with_d"}),
+    "reduction_python_tree": (["hard"], {"hard.curve_shapes_cpu"}),
+    "rnn_closed_form": (["hard"], {"hard.curve_shapes_cpu"}),
 }
 
 

@@ -77,3 +77,14 @@ def test_settings_load_per_device_and_reject_unknown_keys(tmp_path):
     bad.write_text("[tolerance.cpu]\n")
     with pytest.raises(ValueError, match="unknown section"):
         load_settings(bad)
+
+
+def test_override_file_changes_only_its_keys(tmp_path):
+    packaged = load_settings()
+    override = tmp_path / "slow-runner.toml"
+    override.write_text("[limits]\ntimeout_scale = 2.0\n[tolerances.cuda]\nrnn_slope_max = 1.4\n")
+    settings = load_settings(override)
+    assert settings.limits.timeout_scale == 2.0
+    assert settings.limits.memory_mib == packaged.limits.memory_mib
+    assert settings.tolerances["cuda"].rnn_slope_max == 1.4
+    assert settings.tolerances["cpu"] == packaged.tolerances["cpu"]
