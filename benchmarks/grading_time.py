@@ -66,8 +66,13 @@ def grade_once(
     settings: Path | None = None,
     label: str = "",
     timeout_s: float = 900.0,
+    device: str = "cpu",
+    extra_args: Sequence[str] = (),
 ) -> GradeRun:
-    """Grade ``submission`` on CPU through the CLI; the wall time includes process start-up."""
+    """Grade ``submission`` through the CLI, as students and CI do (the tests use it too).
+
+    The wall time includes process start-up.
+    """
     command = [
         sys.executable,
         "-m",
@@ -76,7 +81,7 @@ def grade_once(
         "--submission",
         str(submission),
         "--device",
-        "cpu",
+        device,
         "--seed",
         str(seed),
         "--results",
@@ -87,6 +92,7 @@ def grade_once(
         command += ["--only", *only]
     if settings is not None:
         command += ["--settings", str(settings)]
+    command += list(extra_args)
     start = time.perf_counter()
     completed = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s, check=False

@@ -20,7 +20,13 @@ import pytest
 from autograder.registry import CHECKS
 from autograder.settings import load_settings
 from benchmarks import validity
-from benchmarks.grading_time import GradeRun, Spread, breakdown, render_grading_time
+from benchmarks.grading_time import (
+    GradeRun,
+    Spread,
+    breakdown,
+    grade_once,
+    render_grading_time,
+)
 from benchmarks.submissions import build_submission
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,30 +37,10 @@ FAST_SETTINGS = ROOT / "tests" / "fixtures" / "fast-grading.toml"
 
 def grade(submission: Path, out: Path, *only: str) -> dict:
     """Grade on CPU through the CLI, as students and CI do, with the tests' short timeouts."""
-    command = [
-        sys.executable,
-        "-m",
-        "autograder",
-        "grade",
-        "--submission",
-        str(submission),
-        "--device",
-        "cpu",
-        "--seed",
-        "4321",
-        "--settings",
-        str(FAST_SETTINGS),
-        "--results",
-        str(out / "results.json"),
-        "--quiet",
-        "--only",
-        *only,
-    ]
-    completed = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    run = grade_once(
+        submission, results_path=out / "results.json", seed=4321, only=only, settings=FAST_SETTINGS
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads((out / "results.json").read_text())
+    return run.document
 
 
 @pytest.fixture(scope="module")

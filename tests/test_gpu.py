@@ -7,14 +7,12 @@ solutions and a time_fn that does not synchronise on CUDA.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from autograder.registry import CHECKS
+from benchmarks.grading_time import grade_once
 from benchmarks.submissions import build_submission
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,30 +33,10 @@ pytestmark = [
 
 
 def grade_hard_on_cuda(submission: Path, out: Path) -> dict:
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "autograder",
-            "grade",
-            "--submission",
-            str(submission),
-            "--device",
-            "cuda",
-            "--only",
-            "hard",
-            "--results",
-            str(out / "results.json"),
-            "--quiet",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    run = grade_once(
+        submission, results_path=out / "results.json", seed=7, only=["hard"], device="cuda"
     )
-    assert completed.returncode == 0, completed.stderr
-    return {t["id"]: t for t in json.loads((out / "results.json").read_text())["tests"]}
+    return {t["id"]: t for t in run.document["tests"]}
 
 
 def test_reference_passes_every_gpu_check(tmp_path):

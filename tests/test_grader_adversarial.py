@@ -19,39 +19,24 @@ from pathlib import Path
 import pytest
 
 from autograder.registry import CHECKS, EXERCISES, checks_for
+from benchmarks.grading_time import grade_once
 from benchmarks.submissions import build_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST_SETTINGS = ROOT / "tests" / "fixtures" / "fast-grading.toml"
 
 
-def run_grader(submission: Path, out: Path, *only: str, timeout: float = 300) -> dict:
-    command = [
-        sys.executable,
-        "-m",
-        "autograder",
-        "grade",
-        "--submission",
-        str(submission),
-        "--device",
-        "cpu",
-        "--seed",
-        "1234",
-        "--settings",
-        str(FAST_SETTINGS),
-        "--results",
-        str(out / "results.json"),
-        "--junit",
-        str(out / "junit.xml"),
-        "--quiet",
-    ]
-    if only:
-        command += ["--only", *only]
-    completed = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+def run_grader(submission: Path, out: Path, *only: str) -> dict:
+    """Grade on CPU through the CLI with the tests' short timeouts; results JSON and JUnit."""
+    run = grade_once(
+        submission,
+        results_path=out / "results.json",
+        seed=1234,
+        only=only,
+        settings=FAST_SETTINGS,
+        extra_args=["--junit", str(out / "junit.xml")],
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads((out / "results.json").read_text())
+    return run.document
 
 
 def baseline_status(check) -> str:
