@@ -170,7 +170,8 @@ def grade(
             if artifact.name == "sweep.png":
                 shutil.copyfile(artifact, results_dir / "sweep.png")
                 artifacts["sweep_plot"] = "sweep.png"
-        shutil.rmtree(getattr(outcome, "sandbox", ""), ignore_errors=True)
+        if outcome.sandbox is not None:
+            shutil.rmtree(outcome.sandbox, ignore_errors=True)
         exercise_data[exercise] = {
             "wall_seconds": round(outcome.wall_seconds, 3),
             "runs": outcome.runs,

@@ -62,6 +62,7 @@ class ExerciseOutcome:
     wall_seconds: float = 0.0
     runs: int = 0
     artifacts: list[Path] = field(default_factory=list)
+    sandbox: Path | None = None  # the caller copies artifacts out, then removes it
 
 
 def prepare_sandbox(submission_dir: Path, exercise: str) -> tuple[Path, list[str]]:
@@ -210,7 +211,7 @@ def run_exercise(
         return outcome
     finally:
         kill_strays()
-        outcome.sandbox = sandbox  # type: ignore[attr-defined] - removed by the caller
+        outcome.sandbox = sandbox
 
 
 def _failed(message: str) -> dict[str, Any]:
