@@ -361,8 +361,15 @@ def baseline_status(check: Check) -> str:
     return "pending" if check.manual or check.gpu else "passed"
 
 
-def _statuses(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {test["id"]: test for test in document["tests"]}
+def _graded(
+    runs: Sequence[GradeRun], exercises: Sequence[str]
+) -> Iterator[tuple[GradeRun, Check, dict[str, Any]]]:
+    """(run, check, its test entry) for every check of ``exercises`` each run graded."""
+    for run in runs:
+        tests = {test["id"]: test for test in run.document["tests"]}
+        for check in CHECKS:
+            if check.exercise in exercises and check.id in tests:
+                yield run, check, tests[check.id]
 
 
 @dataclass
@@ -384,18 +391,14 @@ def summarise_honest(runs: Sequence[GradeRun], exercises: Sequence[str]) -> Hone
     false_failures = {c.id: 0 for c in checks}
     notes, other = [], []
     values: dict[str, list[float]] = {q.key: [] for q in QUANTITIES if q.check in timing_ids}
+    for run, check, test in _graded(runs, exercises):
+        if check.id in timing_ids:
+            if test["status"] != "passed":
+                false_failures[check.id] += 1
+                notes.append(f"seed {run.seed}, `{check.id}`: {test['output'].splitlines()[0]}")
+        elif test["status"] != baseline_status(check):
+            other.append(f"seed {run.seed}, `{check.id}`: {test['status']}")
     for run in runs:
-        tests = _statuses(run.document)
-        for check in CHECKS:
-            test = tests.get(check.id)
-            if check.exercise not in exercises or test is None:
-                continue
-            if check.id in timing_ids:
-                if test["status"] != "passed":
-                    false_failures[check.id] += 1
-                    notes.append(f"seed {run.seed}, `{check.id}`: {test['output'].splitlines()[0]}")
-            elif test["status"] != baseline_status(check):
-                other.append(f"seed {run.seed}, `{check.id}`: {test['status']}")
         for quantity in QUANTITIES:
             if quantity.key in values:
                 values[quantity.key] += quantity.values(run.document)
@@ -437,19 +440,14 @@ def summarise_broken(case: str, runs: Sequence[GradeRun]) -> BrokenSummary:
     failed = {c.id: 0 for c in checks}
     readings: dict[str, dict[str, list[float | None]]] = {c.id: {} for c in checks}
     other = []
-    for run in runs:
-        tests = _statuses(run.document)
-        for check in CHECKS:
-            test = tests.get(check.id)
-            if check.exercise not in exercises or test is None:
-                continue
-            if check.id in failed:
-                if test["status"] != "passed":
-                    failed[check.id] += 1
-                    reason, figure = failure_reading(test["output"])
-                    readings[check.id].setdefault(reason, []).append(figure)
-            elif test["status"] != baseline_status(check):
-                other.append(f"seed {run.seed}, `{check.id}`: {test['status']}")
+    for run, check, test in _graded(runs, exercises):
+        if check.id in failed:
+            if test["status"] != "passed":
+                failed[check.id] += 1
+                reason, figure = failure_reading(test["output"])
+                readings[check.id].setdefault(reason, []).append(figure)
+        elif test["status"] != baseline_status(check):
+            other.append(f"seed {run.seed}, `{check.id}`: {test['status']}")
     return BrokenSummary(case, len(runs), failed, readings, other)
 
 

@@ -11,8 +11,8 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
 
+from reference._cli import OneLineParser, UsageError
 from reference.table import (
     DEFAULT_LENGTHS,
     DEFAULT_REPEATS,
@@ -29,15 +29,6 @@ MAX_LENGTH = 10_000_000  # a timed list of floats this long already takes ~80 MB
 MAX_SIZE = 1_048_576  # traced values cost ~100 bytes each and 2N of them are alive at once
 MAX_REPEATS = 1_000
 PLOT_SUFFIXES = (".png", ".pdf", ".svg")
-
-
-class _UsageError(Exception):
-    """Raised instead of argparse's multi-line usage message, so main prints one line."""
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(" ".join(message.split()))
 
 
 def _count(text: str, *, maximum: int) -> int:
@@ -78,7 +69,7 @@ def _plot_path(text: str) -> Path:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog="python -m reference",
         description="Time the lesson's rnn_style, attention_style and tree_mean, and measure "
         "their work and dependency depth on traced inputs.",
@@ -125,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
-    except _UsageError as error:
+    except UsageError as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
     timing_rows = timing_table(

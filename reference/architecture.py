@@ -43,7 +43,9 @@ import sys
 import textwrap
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn
+from typing import Any
+
+from reference._cli import OneLineParser, UsageError
 
 # The answer's family vocabulary. "linear-attention" is part of it for callers and the JSON
 # schema, but the > 1M row picks Mamba 2 (itself a structured linear attention, SSD) and only
@@ -732,15 +734,6 @@ def _check_positive(name: str, value: object) -> None:
 # --- command line ---------------------------------------------------------------------
 
 
-class _UsageError(Exception):
-    """Raised instead of argparse's multi-line usage message, so main prints one line."""
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(" ".join(message.split()))
-
-
 _SCIENTIFIC = re.compile(r"[+-]?[0-9]+(\.[0-9]*)?[eE][+-]?[0-9]+")
 
 
@@ -783,7 +776,7 @@ def _positive_number(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(
+    parser = OneLineParser(
         prog="python -m reference.architecture",
         description="Pick a sequence architecture (the lesson's architecture-picker skill).",
     )
@@ -887,7 +880,7 @@ def main(argv: list[str] | None = None) -> int:
             latency_ms=args.latency_ms,
             accept_rnn_tradeoff=args.accept_rnn_tradeoff,
         )
-    except (_UsageError, ValueError) as error:
+    except (UsageError, ValueError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
     if args.json:

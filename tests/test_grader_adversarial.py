@@ -21,6 +21,7 @@ import pytest
 from autograder.registry import CHECKS, EXERCISES, checks_for
 from benchmarks.grading_time import grade_once
 from benchmarks.submissions import build_submission
+from benchmarks.validity import baseline_status
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST_SETTINGS = ROOT / "tests" / "fixtures" / "fast-grading.toml"
@@ -37,11 +38,6 @@ def run_grader(submission: Path, out: Path, *only: str) -> dict:
         extra_args=["--junit", str(out / "junit.xml")],
     )
     return run.document
-
-
-def baseline_status(check) -> str:
-    """What the reference solution earns on a CPU run."""
-    return "pending" if check.manual or check.gpu else "passed"
 
 
 def statuses(results: dict) -> dict[str, str]:
