@@ -76,6 +76,13 @@ def grade_parser() -> OneLineParser:
         default=None,
         help="grading settings TOML (default: autograder/grading.toml)",
     )
+    parser.add_argument(
+        "--sandbox",
+        default="auto",
+        choices=("auto", "bubblewrap", "none"),
+        help="where workers run student code: bubblewrap, none, or auto (bubblewrap when it "
+        "can start here, else none; what ran is always reported)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
 
@@ -105,6 +112,7 @@ def run_grade(argv: list[str]) -> int:
             settings=settings,
             extra_findings=extra,
             progress=None if args.quiet else print_progress,
+            sandbox=args.sandbox,
         )
     except (UsageError, ValueError) as error:
         print(f"python -m autograder grade: error: {error}", file=sys.stderr)

@@ -1,8 +1,9 @@
 """Checks of the medium exercise: the Hillis-Steele scan, its depth and work measured.
 
-Depth and work come from running the submission's own scan on traced values
-(:mod:`reference.tracer`); ``scan_depth`` / ``scan_work`` are only compared
-with that measurement, never trusted.
+Depth and work come from running the submission's own scan, in its worker, on
+traced inputs: the worker logs every application of ``op`` and the judge replays
+the log on its own tape (:mod:`reference.tracer`), so values, depth and work are
+the judge's. ``scan_depth`` / ``scan_work`` are only compared with that measurement.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import string
 
 import pytest
 
-from autograder.checks import support
-from autograder.checks.compare import same_value, smallest_failing
-from autograder.checks.support import CheckFailed, attribute, call, check, describe
+from autograder.grading.checks import support
+from autograder.grading.checks.compare import same_value, smallest_failing
+from autograder.grading.checks.support import CheckFailed, SubmissionError, check, describe
+from autograder.grading.protocol import FnArg, OpArg
+from autograder.grading.worker_proxy import TraceInputs
 from reference.tracer import Tape, max_depth
 
 TRACED_LENGTHS = (2, 3, 7, 64, 1000, 1024, 1025)
@@ -40,15 +43,18 @@ def matmul2(left: tuple, right: tuple) -> tuple:
     return ((a * e + b * g, a * f + b * h), (c * e + d * g, c * f + d * h))
 
 
+OPS = {"add": operator.add, "matmul2": matmul2}
+
+
 @pytest.fixture(scope="module")
 def sub():
-    return support.submission("medium")
+    return support.submission()
 
 
-def _scan_mismatch(fn, xs, op, *, rel_tol=0.0):
+def _scan_mismatch(sub, fn, xs, op, *, rel_tol=0.0):
     """None if ``fn`` scans ``xs`` right, else a one-line reason."""
-    expected = serial(xs, op)
-    got = call(fn, list(xs), op)
+    expected = serial(xs, OPS[op])
+    got = sub.call(fn, list(xs), FnArg(op))
     if type(got) is not list:
         return f"returned {describe(got)}, not a list"
     if len(got) != len(expected):
@@ -59,14 +65,14 @@ def _scan_mismatch(fn, xs, op, *, rel_tol=0.0):
     return None
 
 
-def _expect_scan(fn, xs, op, *, what, rel_tol=0.0):
+def _expect_scan(sub, fn, xs, op, *, what, rel_tol=0.0):
     """Check one input; on failure, report the smallest prefix that fails too."""
-    reason = _scan_mismatch(fn, xs, op, rel_tol=rel_tol)
+    reason = _scan_mismatch(sub, fn, xs, op, rel_tol=rel_tol)
     if reason is None:
         return
     smaller = smallest_failing(
-        [xs[:n] for n in range(len(xs))],
-        lambda prefix: _scan_mismatch(fn, prefix, op, rel_tol=rel_tol),
+        [xs[:n] for n in range(min(len(xs), 64))],
+        lambda prefix: _scan_mismatch(sub, fn, prefix, op, rel_tol=rel_tol),
     )
     message = f"{what} on {len(xs)} elements: {reason}"
     if smaller is not None:
@@ -78,61 +84,59 @@ def _expect_scan(fn, xs, op, *, what, rel_tol=0.0):
 @check("medium.serial_scan_correct")
 def test_serial_scan_correct(sub):
     rng = support.rng("medium.serial_scan_correct")
-    fn = attribute(sub, "serial_scan")
+    fn = "serial_scan"
     for n in (0, 1, 2, 17, 100):
-        _expect_scan(fn, [rng.randint(-99, 99) for _ in range(n)], operator.add, what="serial_scan")
+        _expect_scan(sub, fn, [rng.randint(-99, 99) for _ in range(n)], "add", what=fn)
     letters = [rng.choice(string.ascii_lowercase) for _ in range(9)]
-    _expect_scan(fn, letters, operator.add, what="serial_scan with string concatenation")
+    _expect_scan(sub, fn, letters, "add", what="serial_scan with string concatenation")
 
 
 @check("medium.matches_serial_1024_int")
 def test_matches_serial_1024_int(sub):
     rng = support.rng("medium.matches_serial_1024_int")
     xs = [rng.randint(-1000, 1000) for _ in range(1024)]
-    _expect_scan(attribute(sub, "hillis_steele_scan"), xs, operator.add, what="hillis_steele_scan")
+    _expect_scan(sub, "hillis_steele_scan", xs, "add", what="hillis_steele_scan")
 
 
 @check("medium.matches_serial_1024_float")
 def test_matches_serial_1024_float(sub):
     rng = support.rng("medium.matches_serial_1024_float")
     xs = [rng.random() for _ in range(1024)]
-    _expect_scan(
-        attribute(sub, "hillis_steele_scan"),
-        xs,
-        operator.add,
-        what="hillis_steele_scan",
-        rel_tol=1e-9,
-    )
+    _expect_scan(sub, "hillis_steele_scan", xs, "add", what="hillis_steele_scan", rel_tol=1e-9)
 
 
 @check("medium.edge_lengths")
 def test_edge_lengths(sub):
     rng = support.rng("medium.edge_lengths")
-    fn = attribute(sub, "hillis_steele_scan")
     for n in (0, 1, 2, 3, 5, 1000, 1025):
         xs = [rng.randint(-50, 50) for _ in range(n)]
-        _expect_scan(fn, xs, operator.add, what=f"hillis_steele_scan (length {n})")
+        _expect_scan(sub, "hillis_steele_scan", xs, "add", what=f"hillis_steele_scan (length {n})")
 
 
 @check("medium.non_commutative_op")
 def test_non_commutative_op(sub):
     rng = support.rng("medium.non_commutative_op")
-    fn = attribute(sub, "hillis_steele_scan")
+    fn = "hillis_steele_scan"
     for n in (2, 3, 7, 16, 33):
         words = ["".join(rng.choices(string.ascii_lowercase, k=2)) for _ in range(n)]
-        _expect_scan(fn, words, operator.add, what="hillis_steele_scan with string concatenation")
+        _expect_scan(sub, fn, words, "add", what="hillis_steele_scan with string concatenation")
     for n in (2, 5, 12):
         mats = [
             tuple(tuple(rng.randint(-3, 3) for _ in range(2)) for _ in range(2)) for _ in range(n)
         ]
-        _expect_scan(fn, mats, matmul2, what="hillis_steele_scan with 2x2 matrix products")
+        _expect_scan(sub, fn, mats, "matmul2", what="hillis_steele_scan with 2x2 matrix products")
 
 
-def _traced_run(fn, n: int, seed_values: list):
+def _traced_run(sub, n: int, seed_values: list):
     """Run the submission's scan on traced inputs; return (outputs, tape) after sanity checks."""
     tape = Tape()
-    inputs = tape.inputs(seed_values[:n])
-    got = call(fn, inputs, tape.wrap(operator.add))
+    got = sub.trace(
+        "hillis_steele_scan",
+        TraceInputs(tuple(seed_values[:n])),
+        OpArg("op"),
+        tape=tape,
+        ops={"op": operator.add},
+    )
     expected = serial(seed_values[:n])
     if type(got) is not list or len(got) != n:
         raise CheckFailed(f"on {n} traced inputs the scan returned {describe(got)}")
@@ -150,22 +154,31 @@ def _traced_run(fn, n: int, seed_values: list):
     return got, tape
 
 
-def _measure(sub, check_id: str) -> dict[int, tuple[int, int]]:
-    """{n: (depth, work)} of the submission's scan, measured with the tracer."""
-    rng = support.rng(check_id)
-    values = [rng.randint(-9, 9) for _ in range(max(TRACED_LENGTHS))]
-    fn = attribute(sub, "hillis_steele_scan")
-    measured = {}
-    for n in TRACED_LENGTHS:
-        outputs, tape = _traced_run(fn, n, values)
-        measured[n] = (max_depth(outputs), tape.work)
+def _measure(sub) -> dict[int, tuple[int, int]]:
+    """{n: (depth, work)} of the submission's scan, measured once per grading and shared."""
+    shared = support.context().shared
+    if "measured" not in shared:
+        rng = support.rng("medium.traced")
+        values = [rng.randint(-9, 9) for _ in range(max(TRACED_LENGTHS))]
+        measured = {}
+        try:
+            for n in TRACED_LENGTHS:
+                outputs, tape = _traced_run(sub, n, values)
+                measured[n] = (max_depth(outputs), tape.work)
+        except (CheckFailed, SubmissionError) as error:
+            shared["measured"] = error
+        else:
+            shared["measured"] = measured
+    measured = shared["measured"]
+    if isinstance(measured, Exception):
+        raise type(measured)(str(measured))
     support.record("measured", {str(n): {"depth": d, "work": w} for n, (d, w) in measured.items()})
     return measured
 
 
 @check("medium.depth_measured")
 def test_depth_measured(sub):
-    for n, (depth, _) in _measure(sub, "medium.depth_measured").items():
+    for n, (depth, _) in _measure(sub).items():
         expected = hillis_steele_depth(n)
         if depth != expected:
             hint = " (a chain as long as the input: a serial scan)" if depth >= n - 1 else ""
@@ -176,7 +189,7 @@ def test_depth_measured(sub):
 
 @check("medium.work_measured")
 def test_work_measured(sub):
-    for n, (_, work) in _measure(sub, "medium.work_measured").items():
+    for n, (_, work) in _measure(sub).items():
         expected = hillis_steele_work(n)
         if work != expected:
             raise CheckFailed(
@@ -184,15 +197,14 @@ def test_work_measured(sub):
             )
 
 
-def _expect_formula(sub, name: str, truth, check_id: str):
-    fn = attribute(sub, name)
+def _expect_formula(sub, name: str, truth):
     try:
-        measured = _measure(sub, check_id)
-    except (CheckFailed, support.SubmissionError):
+        measured = _measure(sub)
+    except (CheckFailed, SubmissionError):
         measured = {}  # the scan itself is graded elsewhere; the formula stands on its own
     index = 0 if name == "scan_depth" else 1
     for n in (0, 1, *TRACED_LENGTHS, 4096, 2**20, 2**20 + 1):
-        got = call(fn, n)
+        got = sub.call(name, n)
         expected = truth(n)
         if type(got) is not int or got != expected:
             seen = f"; your scan measured {measured[n][index]}" if n in measured else ""
@@ -201,9 +213,9 @@ def _expect_formula(sub, name: str, truth, check_id: str):
 
 @check("medium.scan_depth_formula")
 def test_scan_depth_formula(sub):
-    _expect_formula(sub, "scan_depth", hillis_steele_depth, "medium.scan_depth_formula")
+    _expect_formula(sub, "scan_depth", hillis_steele_depth)
 
 
 @check("medium.scan_work_formula")
 def test_scan_work_formula(sub):
-    _expect_formula(sub, "scan_work", hillis_steele_work, "medium.scan_work_formula")
+    _expect_formula(sub, "scan_work", hillis_steele_work)

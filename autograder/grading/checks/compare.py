@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograder.checks.support import CheckFailed, describe
+from autograder.grading.checks.support import CheckFailed, describe
 
 
 def same_value(expected: Any, got: Any, *, rel_tol: float = 0.0, abs_tol: float = 0.0) -> bool:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from autograder.checks import support
-from autograder.checks.support import CheckFailed, Pending, attribute
+from autograder.grading.checks import support
+from autograder.grading.checks.support import CheckFailed, Pending
 
 ANSWER_LIMIT = 8000  # characters of a written answer kept for the TA
 
 
-def written_answer(module: Any, name: str, check_id: str) -> None:
-    """Record the student's text for the TA queue; empty or missing answers fail at once."""
-    text = attribute(module, name)
+def written_answer(name: str) -> None:
+    """Record the student's text for the TA queue; empty or missing answers fail at once.
+
+    Whatever the worker sends, this check ends ``pending`` or ``failed``, never ``passed``.
+    """
+    text = support.submission().get(name)
     if type(text) is not str:
         raise CheckFailed(f"{name} should be a string, got {support.describe(text)}")
     if not text.strip():

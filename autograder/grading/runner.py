@@ -1,0 +1,253 @@
+"""Grade one exercise: start its judge, collect every verdict, whatever happens.
+
+Runs in ``grade``. The judge (:mod:`autograder.grading.judge`) is trusted code and
+runs no submission code; it starts the workers. This side only enforces the
+exercise's time limits on the judge, reads its JSON-lines verdicts from an
+inherited pipe and, should the judge itself fail, fails the checks it did not
+report with the reason and starts a new judge for the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder.grading import supervisor
+from autograder.grading.sandbox import Sandbox
+from autograder.registry import CHECKS_BY_ID, EXERCISES
+from autograder.settings import Settings, settings_to_dict
+
+PASSED_THROUGH_ENV = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "CUDA_VISIBLE_DEVICES",
+    "NVIDIA_VISIBLE_DEVICES",
+    "LD_LIBRARY_PATH",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+)
+POLL_SECONDS = 0.1
+
+
+@dataclass
+class ExerciseOutcome:
+    """Everything one exercise's grading produced, as plain data."""
+
+    exercise: str
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    incidents: list[str] = field(default_factory=list)
+    output_tail: str = ""
+    wall_seconds: float = 0.0
+    runs: int = 0
+    worker_starts: dict[str, int] = field(default_factory=dict)
+    artifacts: list[Path] = field(default_factory=list)
+    work_dir: Path | None = None  # the caller copies artifacts out, then removes it
+
+
+def prepare_work_dir(submission_dir: Path, exercise: str) -> tuple[Path, Path | None, list[str]]:
+    """A fresh folder for the judge, with a copy of the exercise module (if a regular file)."""
+    work_dir = Path(tempfile.mkdtemp(prefix=f"grade-{exercise}-"))
+    (work_dir / "artifacts").mkdir()
+    notes = []
+    name = f"{EXERCISES[exercise]}.py"
+    source = submission_dir / name
+    copied = None
+    if source.is_symlink():
+        notes.append(f"{name} is a symbolic link; only regular files are graded")
+    elif source.is_file():
+        copied = work_dir / name
+        shutil.copyfile(source, copied)
+    return work_dir, copied, notes
+
+
+def _judge_env(work_dir: Path) -> dict[str, str]:
+    env = {key: os.environ[key] for key in PASSED_THROUGH_ENV if key in os.environ}
+    env.update(
+        HOME=str(work_dir),
+        TMPDIR=str(work_dir),
+        MPLBACKEND="Agg",
+        MPLCONFIGDIR=str(work_dir),
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONFAULTHANDLER="1",
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+    )
+    env.setdefault("PATH", "/usr/bin:/bin")
+    return env
+
+
+def run_exercise(
+    *,
+    exercise: str,
+    check_ids: list[str],
+    submission_dir: Path,
+    device: str,
+    seed: int,
+    settings: Settings,
+    sandbox: Sandbox,
+    progress: Any = None,
+) -> ExerciseOutcome:
+    """Grade ``check_ids`` of one exercise; every id gets a result, whatever happens."""
+    outcome = ExerciseOutcome(exercise=exercise)
+    work_dir, module, notes = prepare_work_dir(submission_dir, exercise)
+    outcome.work_dir = work_dir
+    outcome.incidents.extend(notes)
+    limits = settings.limits
+    deadline = time.monotonic() + limits.exercise_timeout_s
+    started = time.monotonic()
+    remaining = list(check_ids)
+    try:
+        while remaining:
+            if time.monotonic() >= deadline:
+                for check_id in remaining:
+                    outcome.results[check_id] = _failed(
+                        f"not run: the exercise's time limit ({limits.exercise_timeout_s:.0f} s) "
+                        "was used up by earlier checks"
+                    )
+                break
+            outcome.runs += 1
+            job = {
+                "exercise": exercise,
+                "check_ids": remaining,
+                "seed": seed,
+                "device": device,
+                "settings": settings_to_dict(settings),
+                "module_source": str(module) if module else None,
+                "work_dir": str(work_dir),
+                "sandbox": {"kind": sandbox.kind, "reason": sandbox.reason, "bwrap": sandbox.bwrap},
+            }
+            _run_judge(outcome, job, work_dir, settings, deadline, progress)
+            remaining = [c for c in check_ids if c not in outcome.results]
+        output = work_dir / "output.log"
+        if output.exists():
+            outcome.output_tail = _tail(output, limits.output_limit_kib * 1024)
+        outcome.artifacts.extend(sorted((work_dir / "artifacts").glob("*.png")))
+        outcome.wall_seconds = time.monotonic() - started
+        return outcome
+    finally:
+        supervisor.kill_strays()
+
+
+def _failed(message: str) -> dict[str, Any]:
+    return {"status": "failed", "output": message}
+
+
+def _tail(path: Path, limit: int) -> str:
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        if size > limit:
+            handle.seek(size - limit)
+        text = handle.read().decode(errors="replace")
+    return (f"[... {size - limit} bytes cut]\n" if size > limit else "") + text
+
+
+def _run_judge(
+    outcome: ExerciseOutcome,
+    job: dict[str, Any],
+    work_dir: Path,
+    settings: Settings,
+    deadline: float,
+    progress: Any,
+) -> None:
+    limits = settings.limits
+    read_fd, write_fd = os.pipe()
+    job["pipe_fd"] = write_fd
+    package_root = Path(__file__).resolve().parents[2]
+    boot = (
+        f"import sys; sys.path.insert(0, {str(package_root)!r}); "
+        "from autograder.grading.judge import main; main()"
+    )
+    with open(work_dir / "judge.log", "ab") as log:
+        judge = subprocess.Popen(
+            [sys.executable, "-I", "-c", boot],
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=work_dir,
+            env=_judge_env(work_dir),
+            pass_fds=(write_fd,),
+            start_new_session=True,
+        )
+    os.close(write_fd)
+    judge.stdin.write((json.dumps(job) + "\n").encode())
+    judge.stdin.close()
+    check_ids = job["check_ids"]
+    current: str | None = None
+    current_since = time.monotonic()
+    kill_reason: str | None = None
+    buffer = b""
+    done = False
+    selector = selectors.DefaultSelector()
+    selector.register(read_fd, selectors.EVENT_READ)
+    try:
+        while True:
+            eof = False
+            for _ in selector.select(timeout=POLL_SECONDS):
+                chunk = os.read(read_fd, 65536)
+                if not chunk:
+                    eof = True
+                buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                try:
+                    message = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                event = message.get("event")
+                if event == "start":
+                    current, current_since = message["id"], time.monotonic()
+                    if progress:
+                        progress(f"  {current} ...")
+                elif event == "result":
+                    check_id = message.pop("id")
+                    message.pop("event")
+                    if check_id in check_ids and check_id not in outcome.results:
+                        outcome.results[check_id] = message
+                    current = None
+                elif event == "workers":
+                    outcome.incidents.extend(message.get("incidents", []))
+                    for label, count in message.get("starts", {}).items():
+                        outcome.worker_starts[label] = outcome.worker_starts.get(label, 0) + count
+                elif event == "done":
+                    done = True
+            now = time.monotonic()
+            if current is not None:
+                allowed = (
+                    CHECKS_BY_ID[current].timeout * limits.timeout_scale + limits.check_grace_s
+                )
+                if now - current_since > allowed:
+                    kill_reason = f"timed out after {allowed:.0f} s (the judge was stopped)"
+            if now > deadline:
+                kill_reason = "the exercise's time limit was reached (the judge was stopped)"
+            if kill_reason or eof or (judge.poll() is not None and not lines):
+                break
+    finally:
+        selector.close()
+        supervisor.kill_tree(judge.pid)
+        judge.wait()
+        os.close(read_fd)
+
+    if done and not kill_reason:
+        for check_id in check_ids:
+            if check_id not in outcome.results:
+                outcome.results[check_id] = _failed("not run: the grader found no test for it")
+        return
+    reason = kill_reason or f"the judge stopped: {supervisor.exit_reason(judge.returncode)}"
+    culprit = current or next((c for c in check_ids if c not in outcome.results), None)
+    if culprit is not None:
+        outcome.results[culprit] = _failed(f"{reason} while this check ran")
+        outcome.incidents.append(f"{culprit}: {reason}")

@@ -1,0 +1,155 @@
+"""Process primitives for the grader and the judge: limits, watchdogs, reaping, CPU time.
+
+Runs in trusted processes only (``grade`` and each judge). Nothing here reads
+what a worker says; it reads the kernel's view of the worker's processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+from collections.abc import Callable, Iterable
+
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+UNPRIVILEGED_UID = 65534  # nobody
+
+
+def _prctl(option: int, value: int) -> bool:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def become_subreaper() -> bool:
+    """Orphans of our children are reparented here, so none can outlive grading."""
+    return _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def make_non_dumpable() -> bool:
+    """A same-user worker can then neither ptrace this process nor read its memory or environ."""
+    return _prctl(PR_SET_DUMPABLE, 0)
+
+
+def worker_limits(
+    memory_bytes: int | None, file_bytes: int, processes: int | None = None
+) -> Callable[[], None]:
+    """A preexec function: address space (CPU runs), file size, no core dumps."""
+
+    def apply() -> None:
+        if memory_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if processes is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails, not kills
+
+    return apply
+
+
+def _stat_fields(pid: int) -> list[bytes] | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _pids() -> Iterable[int]:
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            yield int(entry.name)
+
+
+def descendants(root: int) -> list[int]:
+    """``root`` and every process below it (by parent pid), from /proc."""
+    children: dict[int, list[int]] = {}
+    for pid in _pids():
+        fields = _stat_fields(pid)
+        if fields:
+            children.setdefault(int(fields[1]), []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (all threads, ns resolution) of ``root`` and its descendants."""
+    total = 0
+    for pid in descendants(root):
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as stat:
+                    total += int(stat.read().split()[0])
+            except (OSError, IndexError, ValueError):
+                continue
+    return total / 1e9
+
+
+def tree_rss_bytes(root: int) -> int:
+    """Resident memory of ``root`` and its descendants."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for pid in descendants(root):
+        fields = _stat_fields(pid)
+        if fields:
+            with contextlib.suppress(IndexError, ValueError):
+                total += int(fields[21]) * page
+    return total
+
+
+def signal_tree(root: int, signum: int) -> None:
+    for pid in descendants(root):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signum)
+
+
+def kill_tree(root: int) -> None:
+    """SIGKILL ``root``, its process group and everything below it."""
+    pids = descendants(root)
+    with contextlib.suppress(OSError):
+        os.killpg(root, signal.SIGKILL)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def kill_strays(keep: Iterable[int] = ()) -> list[int]:
+    """Kill our children other than ``keep``: orphans reparented here by the subreaper."""
+    me, keep = os.getpid(), set(keep)
+    killed = []
+    for pid in _pids():
+        fields = _stat_fields(pid)
+        if fields and int(fields[1]) == me and pid not in keep:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+    for pid in killed:
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, 0)
+    return killed
+
+
+def exit_reason(returncode: int | None) -> str:
+    """A student-facing sentence for how a process ended."""
+    if returncode is None:
+        return "the process stopped answering"
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        hint = " (out of memory?)" if -returncode == signal.SIGKILL else ""
+        return f"the process was killed by {name}{hint}"
+    return f"the process exited early with status {returncode} (sys.exit or os._exit?)"

@@ -1,0 +1,23 @@
+"""The exceptions a judge-side check raises; the judge maps each to a verdict.
+
+Only the judge raises these. A worker's reply can make a check raise
+:class:`SubmissionError` (the submission's code failed) and nothing else.
+"""
+
+from __future__ import annotations
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict: the message says what was expected, what came back, on which input."""
+
+
+class Pending(Exception):
+    """The check cannot be decided here (needs a GPU or a TA)."""
+
+
+class SubmissionError(Exception):
+    """The submission's own code failed: raised, exited, hung, crashed or could not be imported."""
+
+
+class NotImplementedYet(SubmissionError):
+    """The submission's function still raises NotImplementedError (the stub)."""
