@@ -359,6 +359,9 @@ def handle(request: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any
                 outputs.append(fn(*args))
             _sync(request.get("device"))
             reply["value"] = len(outputs)
+        elif what == "drop":
+            _STATE["slots"].pop(request["slot"], None)
+            reply["value"] = None
         elif what == "fetch":
             slot = _STATE["slots"].pop(request["slot"])
             reply["value"] = encode(slot["outputs"], out)

@@ -79,9 +79,10 @@ class Timed:
 
 @dataclass(frozen=True)
 class TraceInputs:
-    """Placeholder in traced-call arguments: a list of traced inputs with these values."""
+    """Placeholder in traced-call arguments: traced inputs with these values (list or tuple)."""
 
     values: tuple[Any, ...]
+    container: type = list
 
 
 class ForgedHandle:
@@ -352,18 +353,25 @@ class WorkerProxy:
         elapsed = time.perf_counter() - started
         return self.value(reply, reply_buffers, name=function), elapsed
 
-    def raised(self, function: str, *args: Any) -> dict[str, Any] | None:
-        """The exception ``function(*args)`` raised (type, builtin bases, message), or None."""
+    def raised(self, function: str, *args: Any) -> tuple[dict[str, Any] | None, Any]:
+        """``function(*args)``: (the exception it raised, None) or (None, its return value).
+
+        The exception is its type's name, its builtin base classes and its message.
+        """
         buffers: list[bytes] = []
-        header = {"op": "call", "function": function, "args": protocol.encode_plain(list(args), buffers)}
+        header = {
+            "op": "call",
+            "function": function,
+            "args": protocol.encode_plain(list(args), buffers),
+        }
         reply, reply_buffers = self.request(header, buffers, what=f"calling {function}")
-        if "raised" in reply and "NotImplementedError" not in (reply["raised"].get("mro") or ()):
-            raised = reply["raised"]
+        raised = reply.get("raised")
+        if raised is not None:
             if type(raised) is not dict or set(raised) - RAISED_KEYS:
                 raise SubmissionError("the worker's reply has a malformed exception")
-            return raised
-        self.value(reply, reply_buffers, name=function)
-        return None
+            if "NotImplementedError" not in (raised.get("mro") or ()):
+                return raised, None
+        return None, self.value(reply, reply_buffers, name=function)
 
     def get(self, name: str) -> Any:
         reply, buffers = self.request({"op": "get", "name": name}, what=f"reading {name}")
@@ -418,6 +426,23 @@ class WorkerProxy:
             raise SubmissionError(f"the worker ran {function} {count} times, not {len(calls)}")
         return Timed(run_seconds, stage_seconds, cpu_seconds, len(calls), outputs)
 
+    def stage_only(self, calls: list[list[Any]], *, device: str, function: str) -> float:
+        """Seconds this worker takes to stage ``calls`` (then dropped): a staging baseline."""
+        slot = self._next_id + 1
+        buffers: list[bytes] = []
+        header = {
+            "op": "stage",
+            "slot": slot,
+            "device": device,
+            "calls": [protocol.encode_plain(list(args), buffers) for args in calls],
+        }
+        started = time.perf_counter()
+        reply, reply_buffers = self.request(header, buffers, what=f"staging inputs for {function}")
+        seconds = time.perf_counter() - started
+        self.value(reply, reply_buffers, name=function)
+        self.request({"op": "drop", "slot": slot}, what="dropping staged inputs")
+        return seconds
+
     def plot(
         self, function: str, rows: list[dict[str, Any]], path: str, *, keep: bool
     ) -> dict[str, Any]:
@@ -462,7 +487,8 @@ class WorkerProxy:
                 traced = tape.inputs(list(value.values))
                 for index, item in enumerate(traced):
                     known[base + index] = item
-                return [protocol.Handle(base + index) for index in range(len(traced))]
+                handles = [protocol.Handle(base + index) for index in range(len(traced))]
+                return value.container(handles)
             if type(value) is list:
                 return [placeholder(item) for item in value]
             if type(value) is tuple:

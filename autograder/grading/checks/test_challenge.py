@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.checks import support
-from autograder.checks.compare import expect_list, same_value
-from autograder.checks.support import CheckFailed, attribute, call, check, describe
+from autograder.grading.checks import support
+from autograder.grading.checks.compare import expect_list, same_value
+from autograder.grading.checks.support import CheckFailed, check, describe
+from autograder.grading.worker_proxy import TraceInputs
 from reference.tracer import Tape, max_depth
 
 
@@ -28,17 +29,16 @@ def _pair(value, what: str) -> tuple[float, float]:
 
 @pytest.fixture(scope="module")
 def sub():
-    return support.submission("challenge")
+    return support.submission()
 
 
 @check("challenge.combine_correct")
 def test_combine_correct(sub):
     rng = support.rng("challenge.combine_correct")
-    combine = attribute(sub, "combine")
     for _ in range(20):
         left = (rng.uniform(-2, 2), rng.uniform(-2, 2))
         right = (rng.uniform(-2, 2), rng.uniform(-2, 2))
-        got = _pair(call(combine, left, right), "combine")
+        got = _pair(sub.call("combine", left, right), "combine")
         want = (left[0] * right[0], right[0] * left[1] + right[1])
         if not all(
             same_value(w, g, rel_tol=1e-12, abs_tol=1e-12) for w, g in zip(want, got, strict=True)
@@ -49,8 +49,10 @@ def test_combine_correct(sub):
             )
     for _ in range(20):
         p, q, r = ((rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(3))
-        grouped_left = _pair(call(combine, _pair(call(combine, p, q), "combine"), r), "combine")
-        grouped_right = _pair(call(combine, p, _pair(call(combine, q, r), "combine")), "combine")
+        pq = _pair(sub.call("combine", p, q), "combine")
+        qr = _pair(sub.call("combine", q, r), "combine")
+        grouped_left = _pair(sub.call("combine", pq, r), "combine")
+        grouped_right = _pair(sub.call("combine", p, qr), "combine")
         if not all(
             same_value(x, y, rel_tol=1e-9, abs_tol=1e-12)
             for x, y in zip(grouped_left, grouped_right, strict=True)
@@ -64,14 +66,13 @@ def test_combine_correct(sub):
 @check("challenge.matches_serial_1024")
 def test_matches_serial_1024(sub):
     rng = support.rng("challenge.matches_serial_1024")
-    fn = attribute(sub, "linear_recurrence")
     for n in (0, 1, 2, 5, 1000, 1024):
         a = [rng.uniform(0.5, 1.0) for _ in range(n)]
         x = [rng.uniform(-1.0, 1.0) for _ in range(n)]
         given = f"a={describe(a)}, x={describe(x)}"
         expect_list(
             serial_recurrence(a, x),
-            call(fn, a, x),
+            sub.call("linear_recurrence", a, x),
             what=f"linear_recurrence (length {n})",
             given=given,
             rel_tol=1e-9,
@@ -79,11 +80,16 @@ def test_matches_serial_1024(sub):
         )
 
 
-def _combine_depth(combine) -> int:
+def _combine_depth(sub) -> int:
     """Depth one call of the submission's combine adds (2 for a2*x1 + x2)."""
     tape = Tape()
-    left, right = tuple(tape.inputs([0.5, 0.25])), tuple(tape.inputs([0.75, 0.125]))
-    got = call(combine, left, right)
+    got = sub.trace(
+        "combine",
+        TraceInputs((0.5, 0.25), container=tuple),
+        TraceInputs((0.75, 0.125), container=tuple),
+        tape=tape,
+        ops={},
+    )
     if type(got) is not tuple:
         raise CheckFailed(f"combine on traced values returned {describe(got)}, not a tuple")
     return max(max_depth(got), 1)
@@ -92,14 +98,19 @@ def _combine_depth(combine) -> int:
 @check("challenge.depth_logarithmic")
 def test_depth_logarithmic(sub):
     rng = support.rng("challenge.depth_logarithmic")
-    fn = attribute(sub, "linear_recurrence")
-    per_combine = _combine_depth(attribute(sub, "combine"))
+    per_combine = _combine_depth(sub)
     measured = {}
     for n in (7, 1000, 1024):
         tape = Tape()
         a_values = [rng.uniform(0.5, 1.0) for _ in range(n)]
         x_values = [rng.uniform(-1.0, 1.0) for _ in range(n)]
-        got = call(fn, tape.inputs(a_values), tape.inputs(x_values))
+        got = sub.trace(
+            "linear_recurrence",
+            TraceInputs(tuple(a_values)),
+            TraceInputs(tuple(x_values)),
+            tape=tape,
+            ops={},
+        )
         if type(got) is not list or len(got) != n:
             raise CheckFailed(f"on {n} traced inputs linear_recurrence returned {describe(got)}")
         for index, value in enumerate(got):

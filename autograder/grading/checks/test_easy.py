@@ -1,15 +1,17 @@
-"""Checks of the easy exercise: the vector hidden state, timed by the grader itself."""
+"""Checks of the easy exercise: the vector hidden state, timed by the judge itself."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from autograder.checks import support
-from autograder.checks.compare import expect_list
-from autograder.checks.manual import written_answer
-from autograder.checks.support import CheckFailed, attribute, call, check, describe
-from autograder.checks.timing import interleaved_medians
+from autograder.grading.checks import support
+from autograder.grading.checks.compare import expect_list
+from autograder.grading.checks.manual import written_answer
+from autograder.grading.checks.support import CheckFailed, check, describe
+from autograder.grading.checks.timing import Contender, interleaved_medians
+from autograder.grading.protocol import ArrayValue
+from autograder.grading.worker_proxy import describe_raised
 
 
 def recurrence(xs: list[list[float]]) -> list[float]:
@@ -19,24 +21,29 @@ def recurrence(xs: list[list[float]]) -> list[float]:
     return h
 
 
+def recurrence_array(xs: np.ndarray) -> np.ndarray:
+    """The final hidden state in closed form: sum over t of 0.9**(N-1-t) * x_t."""
+    powers = 0.9 ** np.arange(len(xs) - 1, -1, -1, dtype=np.float64)
+    return powers @ np.asarray(xs, dtype=np.float64)
+
+
 def random_rows(rng, steps: int, dim: int) -> list[list[float]]:
     return [[rng.uniform(-1, 1) for _ in range(dim)] for _ in range(steps)]
 
 
 @pytest.fixture(scope="module")
 def sub():
-    return support.submission("easy")
+    return support.submission()
 
 
 @check("easy.vector_matches_reference")
 def test_vector_matches_reference(sub):
     rng = support.rng("easy.vector_matches_reference")
-    fn = attribute(sub, "rnn_style_vector")
     for steps, dim in ((1, 1), (3, 64), (50, 8), (200, 64)):
         xs = random_rows(rng, steps, dim)
         expect_list(
             recurrence(xs),
-            call(fn, xs),
+            sub.call("rnn_style_vector", xs),
             what="rnn_style_vector",
             given=f"{steps} steps of dimension {dim}: {describe(xs)}",
             rel_tol=1e-12,
@@ -46,35 +53,35 @@ def test_vector_matches_reference(sub):
 
 @check("easy.vector_rejects_empty")
 def test_vector_rejects_empty(sub):
-    fn = attribute(sub, "rnn_style_vector")
-    try:
-        got = fn([])
-    except ValueError:
-        return
-    except NotImplementedError:
-        raise
-    except BaseException as error:
+    raised, got = sub.raised("rnn_style_vector", [])
+    if raised is None:
         raise CheckFailed(
-            f"rnn_style_vector([]) should raise ValueError, it raised "
-            f"{support.describe_exception(error)}"
-        ) from None
-    raise CheckFailed(f"rnn_style_vector([]) should raise ValueError, it returned {describe(got)}")
+            f"rnn_style_vector([]) should raise ValueError, it returned {describe(got)}"
+        )
+    if "ValueError" not in (raised.get("mro") or ()):
+        raise CheckFailed(
+            f"rnn_style_vector([]) should raise ValueError, it raised {describe_raised(raised)}"
+        )
+
+
+def _array(got, *, what: str, shape: tuple[int, ...]) -> np.ndarray:
+    if type(got) is not ArrayValue or got.kind != "ndarray" or got.shape != shape:
+        raise CheckFailed(f"{what} should return an ndarray of shape {shape}, got {describe(got)}")
+    return np.asarray(got.values, dtype=np.float64)
 
 
 @check("easy.numpy_matches_reference")
 def test_numpy_matches_reference(sub):
     rng = support.rng("easy.numpy_matches_reference")
-    fn = attribute(sub, "rnn_style_vector_numpy")
     for steps, dim in ((1, 1), (3, 64), (200, 64)):
         rows = random_rows(rng, steps, dim)
-        got = call(fn, np.array(rows, dtype=np.float64))
-        if type(got) is not np.ndarray or got.shape != (dim,):
-            raise CheckFailed(
-                f"rnn_style_vector_numpy should return an ndarray of shape ({dim},), got "
-                f"{describe(got)}" + (f" of shape {got.shape}" if type(got) is np.ndarray else "")
-            )
+        got = _array(
+            sub.call("rnn_style_vector_numpy", np.array(rows, dtype=np.float64)),
+            what="rnn_style_vector_numpy",
+            shape=(dim,),
+        )
         expected = np.array(recurrence(rows))
-        if not np.allclose(expected, np.asarray(got, dtype=np.float64), rtol=1e-10, atol=1e-12):
+        if not np.allclose(expected, got, rtol=1e-10, atol=1e-12):
             index = int(np.argmax(np.abs(expected - got)))
             raise CheckFailed(
                 f"rnn_style_vector_numpy on {steps} steps of dimension {dim}: element {index} "
@@ -82,28 +89,51 @@ def test_numpy_matches_reference(sub):
             )
 
 
-def _per_step_growth(fn, make_input, dims: tuple[int, int], steps: int) -> tuple[float, dict]:
-    """Grader-timed seconds per step at two hidden dims and their ratio (large over small)."""
-    small, large = dims
-    inputs = {d: make_input(steps, d) for d in dims}
-    medians = interleaved_medians(
-        {f"d={d}": (lambda d=d: call(fn, inputs[d])) for d in dims}, repeats=7, warmup=1
-    )
-    per_step = {d: medians[f"d={d}"] / steps for d in dims}
-    ratio = per_step[large] / per_step[small]
+def _verify_state(args, output) -> str | None:
+    """The output of one timed call against the closed-form final state."""
+    xs = np.asarray(args[0], dtype=np.float64)
+    expected = recurrence_array(xs)
+    if type(output) is ArrayValue:
+        got = np.asarray(output.values, dtype=np.float64)
+    elif type(output) is list and all(type(v) is float for v in output):
+        got = np.array(output)
+    else:
+        return f"got {describe(output)}"
+    if got.shape != expected.shape or not np.allclose(expected, got, rtol=1e-8, atol=1e-10):
+        return "the final hidden state is wrong"
+    return None
+
+
+def per_step_seconds(sub, function: str, dims, steps: int, *, as_lists: bool, seed) -> dict:
+    """Judge-timed seconds per recurrence step of ``function`` at each hidden dim."""
+    rng = np.random.default_rng(seed)
+
+    def maker(d: int):
+        def make() -> list:
+            xs = rng.uniform(-1, 1, (steps, d))
+            return [xs.tolist() if as_lists else xs]
+
+        return make
+
+    contenders = {
+        f"d={d}": Contender(sub, function, maker(d), _verify_state, payload_bytes=8 * steps * d)
+        for d in dims
+    }
+    medians = interleaved_medians(contenders, repeats=7, warmup=1)
+    return {d: medians[f"d={d}"] / steps for d in dims}
+
+
+def _per_step_growth(sub, function: str, steps: int, *, as_lists: bool, seed) -> tuple:
+    per_step = per_step_seconds(sub, function, (1, 256), steps, as_lists=as_lists, seed=seed)
+    ratio = per_step[256] / per_step[1]
     return ratio, {"seconds_per_step": {str(d): s for d, s in per_step.items()}, "ratio": ratio}
 
 
 @check("easy.numpy_vectorised_over_d")
 def test_numpy_vectorised_over_d(sub):
-    rng = np.random.default_rng(support.rng("easy.numpy_vectorised_over_d").getrandbits(32))
     tol = support.context().tolerances("cpu").numpy_growth_max
-    ratio, data = _per_step_growth(
-        attribute(sub, "rnn_style_vector_numpy"),
-        lambda steps, d: rng.standard_normal((steps, d)),
-        (1, 256),
-        2000,
-    )
+    seed = support.rng("easy.numpy_vectorised_over_d").getrandbits(32)
+    ratio, data = _per_step_growth(sub, "rnn_style_vector_numpy", 2000, as_lists=False, seed=seed)
     support.record("timing", data | {"tolerance_max": tol})
     if ratio > tol:
         raise CheckFailed(
@@ -114,11 +144,9 @@ def test_numpy_vectorised_over_d(sub):
 
 @check("easy.python_grows_with_d")
 def test_python_grows_with_d(sub):
-    rng = support.rng("easy.python_grows_with_d")
     tol = support.context().tolerances("cpu").python_growth_min
-    ratio, data = _per_step_growth(
-        attribute(sub, "rnn_style_vector"), lambda s, d: random_rows(rng, s, d), (1, 256), 300
-    )
+    seed = support.rng("easy.python_grows_with_d").getrandbits(32)
+    ratio, data = _per_step_growth(sub, "rnn_style_vector", 300, as_lists=True, seed=seed)
     support.record("timing", data | {"tolerance_min": tol})
     if ratio < tol:
         raise CheckFailed(
@@ -130,14 +158,13 @@ def test_python_grows_with_d(sub):
 @check("easy.fit_overhead_exact")
 def test_fit_overhead_exact(sub):
     rng = support.rng("easy.fit_overhead_exact")
-    fn = attribute(sub, "fit_overhead")
     dims = (1, 4, 16, 64, 256)
     a, b = rng.uniform(1e-7, 1e-6), rng.uniform(1e-9, 1e-8)
     exact = {d: a + b * d for d in dims}
     noisy = {d: t * rng.uniform(0.9, 1.1) for d, t in exact.items()}
     slope, intercept = np.polyfit(np.array(dims, float), np.array(list(noisy.values())), 1)
     for data, want in ((exact, (a, b)), (noisy, (float(intercept), float(slope)))):
-        got = call(fn, dict(data))
+        got = sub.call("fit_overhead", dict(data))
         pair = [support.as_float(v) for v in got] if type(got) in (tuple, list) else []
         if len(pair) != 2 or None in pair:
             raise CheckFailed(f"fit_overhead should return a tuple (a, b), got {describe(got)}")
@@ -151,24 +178,21 @@ def test_fit_overhead_exact(sub):
             )
 
 
-def _hidden_dim(xs) -> int:
-    return len(xs[0]) if len(xs) else 0
-
-
 @check("easy.serial_overhead_consistent")
 def test_serial_overhead_consistent(sub):
+    """The figures serial_overhead reports against the judge's timing of the same calls.
+
+    The judge times the whole ``serial_overhead`` call (it cannot report more time than
+    it took) and then the functions it measures, on the same dims and lengths.
+    """
     tol = support.context().tolerances("cpu")
-    dims, steps = (4, 64), 400
+    dims, steps, repeats = (4, 64), 400, 5
     report = {}
+    seed = support.rng("easy.serial_overhead_consistent").getrandbits(32)
     for impl, name in (("python", "rnn_style_vector"), ("numpy", "rnn_style_vector_numpy")):
-        with support.observed_calls(sub, (name,), size=_hidden_dim, sync=lambda: None) as seen:
-            claimed = call(
-                attribute(sub, "serial_overhead"),
-                hidden_dims=dims,
-                seq_len=steps,
-                repeats=5,
-                impl=impl,
-            )
+        claimed, elapsed = sub.call_timed(
+            "serial_overhead", hidden_dims=dims, seq_len=steps, repeats=repeats, impl=impl
+        )
         if (
             type(claimed) is not dict
             or set(claimed) != set(dims)
@@ -180,25 +204,27 @@ def test_serial_overhead_consistent(sub):
                 f"serial_overhead(hidden_dims={dims}, impl={impl!r}) should return "
                 f"{{d: positive seconds}} for each d, got {describe(claimed)}"
             )
+        claimed = {d: support.as_float(v) for d, v in claimed.items()}
+        reported_work = sum(claimed[d] * steps for d in dims)
+        if reported_work > elapsed:
+            raise CheckFailed(
+                f"serial_overhead(impl={impl!r}) reports {reported_work * 1e3:.1f} ms of calls "
+                f"(one run per d) but the whole call took {elapsed * 1e3:.1f} ms: "
+                "report what you measured"
+            )
+        observed = per_step_seconds(sub, name, dims, steps, as_lists=impl == "python", seed=seed)
         for d in dims:
-            observed = support.median_duration(seen[name], d)
-            if observed is None:
-                raise CheckFailed(
-                    f"serial_overhead(impl={impl!r}) reports a time for d={d} but never called "
-                    f"{name} with rows of length {d}: report what you measured"
-                )
-            per_step = observed / steps
-            ratio = support.as_float(claimed[d]) / per_step
+            ratio = claimed[d] / observed[d]
             report[f"{impl}:d={d}"] = {
-                "claimed": support.as_float(claimed[d]),
-                "observed": per_step,
+                "claimed": claimed[d],
+                "observed": observed[d],
                 "ratio": ratio,
             }
             if not tol.reported_ratio_min <= ratio <= tol.reported_ratio_max:
                 support.record("timing", report)
                 raise CheckFailed(
                     f"serial_overhead(impl={impl!r}) reports {claimed[d]:.3g} s per step at d={d}; "
-                    f"the grader timed the calls it made at {per_step:.3g} s per step "
+                    f"the grader timed {name} on the same inputs at {observed[d]:.3g} s per step "
                     f"({ratio:.2f}x, allowed {tol.reported_ratio_min}..{tol.reported_ratio_max}x)"
                 )
     support.record("timing", report)
@@ -206,4 +232,4 @@ def test_serial_overhead_consistent(sub):
 
 @check("easy.answer")
 def test_answer(sub):
-    written_answer(sub, "ANSWER", "easy.answer")
+    written_answer("ANSWER")
