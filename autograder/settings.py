@@ -42,7 +42,6 @@ class Tolerances:
     rnn_slope_max: float
     reduction_ratio_max: float
     attention_flatness_max: float
-    cpu_busy_min: float
 
 
 @dataclass(frozen=True)

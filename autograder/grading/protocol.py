@@ -306,7 +306,7 @@ def encode_plain(value: Any, buffers: list[bytes]) -> Any:
 def _array_body(values: Any, buffers: list[bytes]) -> dict[str, Any]:
     import numpy as np
 
-    array = np.ascontiguousarray(values)
+    array = np.asarray(values, order="C")  # keeps 0-dim arrays 0-dim
     if array.dtype.name not in DTYPES:
         raise TypeError(f"dtype {array.dtype} cannot be sent")
     buffers.append(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())

@@ -14,6 +14,7 @@ expects, replays its traced-operation log itself and times it with its own clock
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import io
 import math
@@ -277,7 +278,7 @@ def encode(value: Any, buffers: list[bytes], depth: int = 0) -> Any:
 def _array_body(array: Any, buffers: list[bytes]) -> dict[str, Any]:
     import numpy as np
 
-    array = np.ascontiguousarray(array)
+    array = np.asarray(array, order="C")  # keeps 0-dim arrays 0-dim
     if array.dtype.name not in protocol.DTYPES:
         raise TypeError(f"arrays of dtype {array.dtype} cannot be sent")
     buffers.append(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
@@ -344,6 +345,8 @@ def handle(request: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any
         elif what == "call":
             reply.update(_call(request, buffers, out))
         elif what == "stage":
+            gc.collect()
+            gc.freeze()  # a full collection during staging or timing would be noise
             cache: dict = {}
             calls = [
                 _decode_request_value(args, buffers, cache) for args in request["calls"]
@@ -428,7 +431,7 @@ def _plot(request: dict[str, Any], buffers: list[bytes]) -> dict[str, Any]:
     if isinstance(figure, Figure):
         import matplotlib
 
-        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "judge"}):
+        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "judge", "path.simplify": False}):
             svg = io.BytesIO()
             figure.savefig(svg, format="svg")
         data = svg.getvalue()

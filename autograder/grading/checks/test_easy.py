@@ -104,14 +104,16 @@ def _verify_state(args, output) -> str | None:
     return None
 
 
-def per_step_seconds(sub, function: str, dims, steps: int, *, as_lists: bool, seed) -> dict:
+def per_step_seconds(
+    sub, function: str, dims, steps: int, *, as_lists: bool, seed, clock: str = "cpu"
+) -> dict:
     """Judge-timed seconds per recurrence step of ``function`` at each hidden dim."""
     rng = np.random.default_rng(seed)
 
     def maker(d: int):
-        def make() -> list:
-            xs = rng.uniform(-1, 1, (steps, d))
-            return [xs.tolist() if as_lists else xs]
+        def make(count: int) -> list:
+            batch = [rng.uniform(-1, 1, (steps, d)) for _ in range(count)]
+            return [[xs.tolist() if as_lists else xs] for xs in batch]
 
         return make
 
@@ -119,7 +121,10 @@ def per_step_seconds(sub, function: str, dims, steps: int, *, as_lists: bool, se
         f"d={d}": Contender(sub, function, maker(d), _verify_state, payload_bytes=8 * steps * d)
         for d in dims
     }
-    medians = interleaved_medians(contenders, repeats=7, warmup=1)
+    # the wall clock (to compare with a student's figures) gets long windows, so that the
+    # judge's own wake-up latency on a busy machine stays a small share of each
+    window = 0.02 if clock == "wall" else 0.002
+    medians = interleaved_medians(contenders, repeats=7, clock=clock, min_sample_s=window)
     return {d: medians[f"d={d}"] / steps for d in dims}
 
 
@@ -212,7 +217,9 @@ def test_serial_overhead_consistent(sub):
                 f"(one run per d) but the whole call took {elapsed * 1e3:.1f} ms: "
                 "report what you measured"
             )
-        observed = per_step_seconds(sub, name, dims, steps, as_lists=impl == "python", seed=seed)
+        observed = per_step_seconds(
+            sub, name, dims, steps, as_lists=impl == "python", seed=seed, clock="wall"
+        )
         for d in dims:
             ratio = claimed[d] / observed[d]
             report[f"{impl}:d={d}"] = {
