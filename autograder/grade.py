@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from autograder import integrity, results
-from autograder.registry import EXERCISES, checks_for
 from autograder.grading import sandbox as sandboxes
 from autograder.grading import supervisor
 from autograder.grading.runner import ExerciseOutcome, run_exercise
+from autograder.registry import EXERCISES, checks_for
 from autograder.settings import Settings, load_settings
 
 DEFAULT_RESULTS = Path("outputs/grading/results.json")

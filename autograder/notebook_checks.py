@@ -5,14 +5,19 @@ per automatic check, and each holds one line::
 
     run_check("medium.depth_measured")
 
-which runs the very test function the command-line grader runs (the one marked
-``@check("medium.depth_measured")`` in ``autograder/checks/test_medium.py``) on the functions
-the notebook defined. nbgrader scores a grade cell by its output alone: full points when it
-runs without an error, zero when it raises *or writes anything to stderr*. So this module
+which runs the very test function the command-line judge runs (the one marked
+``@check("medium.depth_measured")`` in ``autograder/grading/checks/test_medium.py``) on the
+functions the notebook defined, through an in-process worker
+(:class:`~autograder.grading.worker_proxy.InProcessWorker`): the same requests and the same
+data-only replies, answered in the kernel. These are feedback for the student, not scores of
+record: the kernel runs the student's cells, which can rewrite anything in it. The scores of
+record come from the judge regrading the notebook files (see docs/release.md).
+
+nbgrader scores a grade cell by its output alone: full points when it runs without an error,
+zero when it raises *or writes anything to stderr*. So this module
 
 * passes the notebook's own namespace as the submission: a module whose ``__dict__`` is the
-  notebook's globals, so a check that swaps a function (``support.observed_calls``) swaps it
-  where the notebook's other functions look it up;
+  notebook's globals;
 * sends everything written to stderr while the check runs (progress lines, ``warnings.warn``,
   output of C extensions) to stdout, so correct code that warns keeps its points;
 * raises :class:`NotebookCheckFailed` (an ``AssertionError``) with the check's message and
@@ -31,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import importlib.util
 import inspect
 import os
 import secrets
@@ -44,7 +50,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from autograder.checks import support
+from autograder.grading.checks import support
+from autograder.grading.sandbox import Sandbox
+from autograder.grading.worker_proxy import REFERENCE_MODULE, InProcessWorker
 from autograder.registry import CHECKS_BY_ID, Check
 from autograder.settings import load_settings
 
@@ -93,7 +101,7 @@ def session_seed() -> int:
 def find_check_function(check_id: str) -> Callable[[Any], None]:
     """The test function bound to ``check_id`` by ``@check`` in its exercise's check module."""
     check = _registry_check(check_id)
-    module = importlib.import_module(f"autograder.checks.test_{check.exercise}")
+    module = importlib.import_module(f"autograder.grading.checks.test_{check.exercise}")
     for value in vars(module).values():
         marks = getattr(value, "pytestmark", []) if inspect.isfunction(value) else []
         if any(mark.name == "check" and mark.args[:1] == (check_id,) for mark in marks):
@@ -121,11 +129,13 @@ def run_check(
     context = _context(check.exercise, seed if seed is not None else session_seed())
     previous_context, support.CONTEXT = support.CONTEXT, context
     context.current_check = check_id
+    worker = InProcessWorker(module)
+    context.workers["submission"] = worker
     limit_seconds = check.timeout * context.settings.limits.timeout_scale
     verdict: str | None = None
     try:
         with _stderr_to_stdout(), _time_limit(limit_seconds):
-            test_function(module)
+            test_function(worker)
     except support.Pending as pending:
         verdict = f"cannot be decided in a notebook: {pending}"
     except (support.CheckFailed, support.SubmissionError) as error:
@@ -134,12 +144,10 @@ def run_check(
         verdict = _not_implemented(error)
     except _CheckTimedOut as error:
         verdict = str(error)
-    except Exception as error:  # the student's code failing in a way the check did not wrap
-        verdict = f"unexpected error: {support.describe_exception(error)}"
+    except Exception as error:  # a failure the check did not wrap
+        verdict = f"unexpected error: {type(error).__name__}: {str(error)[:500]}"
     finally:
         support.CONTEXT = previous_context
-    if verdict is None:
-        verdict = _integrity_verdict(check)
     where = f"[inputs drawn from seed {context.seed}; {SEED_VARIABLE}={context.seed} repeats them]"
     if verdict is not None:
         raise NotebookCheckFailed(
@@ -194,29 +202,27 @@ def _context(exercise: str, seed: int) -> support.GradingContext:
     """One grading context per exercise and seed, so checks can share results as in pytest."""
     key = f"{exercise}:{seed}"
     if key not in _CONTEXTS:
-        _CONTEXTS[key] = support.GradingContext(
+        context = support.GradingContext(
             exercise=exercise,
-            submission_dir=Path(tempfile.gettempdir()) / f"ipykernel_{os.getpid()}",
-            artifacts_dir=Path(tempfile.mkdtemp(prefix=f"notebook-checks-{exercise}-")),
+            module_source=None,
+            work_dir=Path(tempfile.mkdtemp(prefix=f"notebook-checks-{exercise}-")),
             seed=seed,
             device="cpu",
             settings=load_settings(),
+            sandbox=Sandbox("none", "a notebook kernel runs the student's code itself"),
         )
+        (context.work_dir / "artifacts").mkdir()
+        context.workers["reference"] = InProcessWorker(_reference_module())
+        _CONTEXTS[key] = context
     return _CONTEXTS[key]
 
 
-def _integrity_verdict(check: Check) -> str | None:
-    """As the command-line grader does: a patched clock or tracer voids the verdicts it feeds."""
-    from autograder.grade import TIMING_TAG, TRACED_CHECKS
-
-    changes = support.integrity_changes()
-    clock = [change for change in changes if change.startswith("time.")]
-    tracer = [change for change in changes if "tracer" in change]
-    if clock and TIMING_TAG in check.tags:
-        return "; ".join(clock) + ": timings cannot be trusted"
-    if tracer and check.id in TRACED_CHECKS:
-        return "; ".join(tracer) + ": depth cannot be trusted"
-    return None
+@functools.cache
+def _reference_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("reference_impl", REFERENCE_MODULE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @contextlib.contextmanager

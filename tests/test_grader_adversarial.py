@@ -80,7 +80,33 @@ EXPECTED = {
     "python_via_numpy": (["easy"], {"easy.python_grows_with_d"}),
     "reduction_python_tree": (["hard"], {"hard.curve_shapes_cpu"}),
     "rnn_closed_form": (["hard"], {"hard.curve_shapes_cpu"}),
+    # forging: each tries to change a verdict without doing the work (tests/submissions/)
+    "rewrites_grader": (["medium"], {"medium.depth_measured", "medium.work_measured"}),
+    "lying_objects": (
+        ["easy", "medium"],
+        {
+            "medium.serial_scan_correct",
+            "medium.scan_depth_formula",
+            "medium.scan_work_formula",  # scan_work calls the lying scan_depth
+            "easy.fit_overhead_exact",
+        },
+    ),
+    "forged_handles": (["medium"], {"medium.depth_measured", "medium.work_measured"}),
+    "hostile_peer": (
+        ["medium"],
+        {
+            "medium.serial_scan_correct",  # a reply over the size limit
+            "medium.depth_measured",  # an unknown tag in the traced reply
+            "medium.work_measured",
+            "medium.scan_depth_formula",  # a reply to another request
+            "medium.scan_work_formula",  # a reply sent twice
+        },
+    ),
+    "sleeps_for_ratio": (["easy", "hard"], {"easy.python_grows_with_d", "hard.curve_shapes_cpu"}),
 }
+
+# forgers built on the stubs: they implement nothing, so every check must fail
+FORGERS = {"forge_verdicts": ["medium"]}
 
 
 @pytest.mark.slow
@@ -110,6 +136,15 @@ def test_case_loses_exactly_its_points(case, tmp_path):
     assert earned == possible - lost
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(FORGERS))
+def test_forger_on_the_stubs_gets_nothing(case, tmp_path):
+    submission = build_submission(case, tmp_path / "submission", base=ROOT / "exercises")
+    results = run_grader(submission, tmp_path, *FORGERS[case])
+    assert results["score"] == 0
+    assert {t["status"] for t in results["tests"]} == {"failed"}, statuses(results)
+
+
 def _failure(results: dict, check_id: str) -> str:
     return next(t["output"] for t in results["tests"] if t["id"] == check_id)
 
@@ -121,11 +156,11 @@ def test_failure_messages_name_the_cause(tmp_path):
         "sys_exit_at_import": ("challenge", "challenge.combine_correct", "sys.exit"),
         "os_exit_at_import": ("challenge", "challenge.combine_correct", "exited early"),
         "syntax_error": ("easy", "easy.vector_matches_reference", "SyntaxError"),
-        "imports_solutions": ("medium", "medium.edge_lengths", "not available to submissions"),
+        "imports_solutions": ("medium", "medium.edge_lengths", "No module named 'solutions'"),
         "infinite_loops": ("medium", "medium.scan_work_formula", "timed out"),
         "exits_in_calls": ("medium", "medium.scan_depth_formula", "exited early with status 7"),
         "serial_in_disguise": ("medium", "medium.depth_measured", "a serial scan"),
-        "made_up_timings": ("hard", "hard.sweep_rows_cpu", "never called"),
+        "made_up_timings": ("hard", "hard.sweep_rows_cpu", "report what you measured"),
         "memory_hog": ("easy", "easy.fit_overhead_exact", "MemoryError"),
     }
     for case, (exercise, check_id, needle) in cases.items():
@@ -137,9 +172,10 @@ def test_failure_messages_name_the_cause(tmp_path):
 
 @pytest.mark.slow
 def test_patched_clock_is_reported(tmp_path):
+    """The judge's clock is its own: a patched clock in the worker only falsifies the
+    student's own figures, which then disagree with the judge's; the scan flags it for a TA."""
     results = run_grader(build_submission("patched_clock", tmp_path / "s"), tmp_path, "hard")
-    changes = results["extra_data"]["exercises"]["hard"]["integrity_changes"]
-    assert "time.perf_counter was replaced" in changes
+    assert statuses(results)["hard.time_fn_accurate_cpu"] == "failed"
     constructs = [f["construct"] for f in results["extra_data"]["integrity"]["findings"]]
     assert "_time.perf_counter = ..." in constructs
 
@@ -220,4 +256,4 @@ def test_environment_of_the_grader_does_not_reach_the_checks(tmp_path):
     tests = json.loads((tmp_path / "r.json").read_text())["tests"]
     assert len(tests) == len(checks_for("medium"))
     assert all(t["status"] == "failed" for t in tests)
-    assert all("not available to submissions" in t["output"] for t in tests)
+    assert all("No module named 'solutions'" in t["output"] for t in tests)

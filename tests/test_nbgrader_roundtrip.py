@@ -22,7 +22,7 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
-from autograder.checks import support
+from autograder.grading.checks import support
 from autograder.notebook_checks import NotebookCheckFailed, _time_limit, run_check
 from autograder.notebooks import (
     ASSIGNMENT,

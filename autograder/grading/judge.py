@@ -64,6 +64,10 @@ def main() -> None:
         "-rN",
     ]
     try:
+        try:
+            support.start_workers()
+        except Exception as error:  # the checks start them again, one by one
+            print(f"starting workers failed: {type(error).__name__}: {error}", file=sys.stderr)
         pytest.main(args, plugins=[plugin])
     finally:
         ctx = support.context()
@@ -137,6 +141,8 @@ class VerdictPlugin:
             outcome.update(self._verdict(report))
         if report.when == "teardown":
             ctx.check_deadline = None
+            for worker in ctx.workers.values():
+                worker.check_channel()
             supervisor.kill_strays(keep=[w.pid for w in ctx.workers.values() if w.pid])
             printed = _read_from(ctx.log_path, self.log_offset, 4000)
             if printed:

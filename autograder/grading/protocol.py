@@ -287,7 +287,11 @@ def encode_plain(value: Any, buffers: list[bytes]) -> Any:
     if kind is tuple:
         return {"$tuple": [encode_plain(item, buffers) for item in value]}
     if kind is dict:
-        return {"$dict": [[encode_plain(k, buffers), encode_plain(v, buffers)] for k, v in value.items()]}
+        return {
+            "$dict": [
+                [encode_plain(k, buffers), encode_plain(v, buffers)] for k, v in value.items()
+            ]
+        }
     if kind is np.ndarray:
         return {"$array": _array_body(value, buffers)}
     if kind is TensorArg:

@@ -5,8 +5,6 @@ run, so a busy machine slows both alike.
 """
 
 
-
-
 def attention_style_torch(xs):
     return xs.mean()
 

@@ -9,12 +9,10 @@ report with the reason and starts a new judge for the rest.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import selectors
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile

@@ -144,7 +144,9 @@ def _operand(value: Any) -> Any:
         return value.number
     if value is None or type(value) in (int, float):
         return [value if type(value) is not float or math.isfinite(value) else repr(value)]
-    raise TracerError(f"a traced operation got a {type(value).__name__}: only traced values and numbers")
+    raise TracerError(
+        f"a traced operation got a {type(value).__name__}: only traced values and numbers"
+    )
 
 
 _TRACE = _Trace()
@@ -255,7 +257,9 @@ def encode(value: Any, buffers: list[bytes], depth: int = 0) -> Any:
     name = f"{kind.__module__}.{kind.__qualname__}"
     if isinstance(value, float):
         number = float.__float__(value)
-        return {"$number": {"type": name, "float": number if math.isfinite(number) else repr(number)}}
+        return {
+            "$number": {"type": name, "float": number if math.isfinite(number) else repr(number)}
+        }
     if isinstance(value, int) and not isinstance(value, bool):
         return {"$number": {"type": name, "int": int.__index__(value)}}
     module = kind.__module__
@@ -348,9 +352,7 @@ def handle(request: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any
             gc.collect()
             gc.freeze()  # a full collection during staging or timing would be noise
             cache: dict = {}
-            calls = [
-                _decode_request_value(args, buffers, cache) for args in request["calls"]
-            ]
+            calls = [_decode_request_value(args, buffers, cache) for args in request["calls"]]
             _sync(request.get("device"))
             _STATE["slots"][request["slot"]] = {"calls": calls, "outputs": []}
             reply["value"] = len(calls)
@@ -425,13 +427,17 @@ def _plot(request: dict[str, Any], buffers: list[bytes]) -> dict[str, Any]:
     rows = _decode_request_value(request["rows"], buffers, {})
     path = Path(request["path"])
     figure = fn(rows, path)
-    rendered: dict[str, Any] = {"returned": f"{type(figure).__module__}.{type(figure).__qualname__}"}
+    rendered: dict[str, Any] = {
+        "returned": f"{type(figure).__module__}.{type(figure).__qualname__}"
+    }
     from matplotlib.figure import Figure
 
     if isinstance(figure, Figure):
         import matplotlib
 
-        with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "judge", "path.simplify": False}):
+        with matplotlib.rc_context(
+            {"svg.fonttype": "none", "svg.hashsalt": "judge", "path.simplify": False}
+        ):
             svg = io.BytesIO()
             figure.savefig(svg, format="svg")
         data = svg.getvalue()

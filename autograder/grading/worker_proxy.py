@@ -134,7 +134,9 @@ class WorkerProxy:
         self.spec = spec
         self.deadline = deadline  # the running check's deadline (monotonic), set by the judge
         self.job_dir = prepare_job(
-            Path(tempfile.mkdtemp(prefix=f"job-{spec.label}-")), spec.module_source, spec.module_name
+            Path(tempfile.mkdtemp(prefix=f"job-{spec.label}-")),
+            spec.module_source,
+            spec.module_name,
         )
         self.process: subprocess.Popen | None = None
         self.scratch: Path | None = None
@@ -144,11 +146,18 @@ class WorkerProxy:
         self.starts = 0
         self.incidents: list[str] = []
         self._next_id = 0
+        self._load_id: int | None = None
+        self._load_started = 0.0
         self.ping_seconds: float | None = None
 
     # ---- process life ----
 
     def _start(self) -> None:
+        self.spawn()
+        self.await_load()
+
+    def spawn(self) -> None:
+        """Start the worker and send it the module to load, without waiting for the import."""
         spec = self.spec
         if spec.module_source is None:
             self.load_failure = f"the submission has no file {spec.module_name}.py"
@@ -190,20 +199,38 @@ class WorkerProxy:
             )
         self.starts += 1
         self.reader = protocol.FrameReader(self.process.stdout.fileno())
+        self._next_id += 1
+        self._load_id = self._next_id
+        self._load_started = time.monotonic()
         module_path = visible / "module" / f"{spec.module_name}.py"
-        started = time.monotonic()
+        header = {
+            "id": self._load_id,
+            "op": "load",
+            "path": str(module_path),
+            "name": spec.module_name,
+        }
+        # on a broken pipe, the reply read in await_load reports how the process ended
+        with contextlib.suppress(BrokenPipeError):
+            protocol.write_frame(self.process.stdin.fileno(), header)
+
+    def await_load(self) -> None:
+        """Wait for the import to finish (its own time limit, not the check's)."""
+        if self.process is None or self._load_id is None:
+            return
+        spec = self.spec
         try:
-            reply, _ = self._exchange(
-                {"op": "load", "path": str(module_path), "name": spec.module_name},
-                (),
-                started + spec.import_timeout_s,
+            reply, _ = self._read_reply(
+                self._load_id,
+                self._load_started + spec.import_timeout_s,
                 what="importing the module",
             )
         except SubmissionError as error:
             self.load_failure = f"importing the submission: {error}"
             self.fatal_import = True
-            self.incidents.append(f"the submission's import: {error}")
+            self.incidents.append(f"the {spec.label} module's import: {error}")
             return
+        finally:
+            self._load_id = None
         if "raised" in reply:
             self.load_failure = (
                 f"importing {spec.module_name}.py failed: {describe_raised(reply['raised'])}"
@@ -231,13 +258,34 @@ class WorkerProxy:
         if self.fatal_import:
             raise SubmissionError(self.load_failure or "the module could not be loaded")
         if self.process is None:
-            self._start()
-            if self.fatal_import:
-                raise SubmissionError(self.load_failure or "the module could not be loaded")
+            self.spawn()
+        self.await_load()
+        if self.fatal_import:
+            raise SubmissionError(self.load_failure or "the module could not be loaded")
 
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
+
+    def check_channel(self) -> None:
+        """Between checks: a worker that sent anything unasked is replaced by a fresh one."""
+        if self.process is None or self.reader is None:
+            return
+        import select
+
+        pending = bool(self.reader._pending)
+        if not pending:
+            ready, _, _ = select.select([self.process.stdout.fileno()], [], [], 0)
+            pending = bool(ready)
+        if pending:
+            self.incidents.append(
+                f"the {self.spec.label} worker sent data nobody asked for; it was replaced"
+            )
+            self.close()
+
+    def _cpu_seconds(self) -> float:
+        """CPU time of the worker's processes so far (the kernel's accounting)."""
+        return supervisor.tree_cpu_seconds(self.process.pid) if self.process else 0.0
 
     # ---- one request ----
 
@@ -248,6 +296,15 @@ class WorkerProxy:
         assert self.process is not None and self.reader is not None
         self._next_id += 1
         header = {"id": self._next_id, **header}
+        # on a broken pipe, reading the reply reports how the process ended
+        with contextlib.suppress(BrokenPipeError):
+            protocol.write_frame(self.process.stdin.fileno(), header, buffers)
+        return self._read_reply(header["id"], deadline, what=what)
+
+    def _read_reply(
+        self, request_id: int, deadline: float | None, *, what: str
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        assert self.process is not None and self.reader is not None
         completed = False
         memory = self.spec.memory_mib * 2**20
         pid = self.process.pid
@@ -258,31 +315,33 @@ class WorkerProxy:
 
         try:
             try:
-                protocol.write_frame(self.process.stdin.fileno(), header, buffers)
                 reply, reply_buffers = self.reader.read(deadline, poll=watchdog)
-            except (BrokenPipeError, protocol.PeerClosed):
+            except protocol.PeerClosed:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.process.wait(timeout=2)
                 raise SubmissionError(
                     f"{supervisor.exit_reason(self.process.poll())} while {what}"
                 ) from None
             except protocol.Timeout:
-                limit = "" if deadline is None else f" ({what} had {self._budget(deadline)})"
-                raise SubmissionError(f"timed out{limit}; the process was killed") from None
+                raise SubmissionError(
+                    f"timed out ({what} had {self._budget(deadline)}); the process was killed"
+                ) from None
             except MemoryError:
                 raise SubmissionError(
                     f"used more than {self.spec.memory_mib} MiB of memory (killed)"
                 ) from None
             except protocol.ProtocolError as error:
                 raise SubmissionError(f"the worker's reply broke the protocol: {error}") from None
-            if reply.get("id") != header["id"]:
+            if reply.get("id") != request_id:
                 raise SubmissionError(
                     f"the worker's reply was out of order (answered {str(reply.get('id'))[:20]}, "
-                    f"asked {header['id']})"
+                    f"asked {request_id})"
                 )
             unknown = set(reply) - REPLY_KEYS
             if unknown:
-                raise SubmissionError(f"the worker's reply has unknown fields {sorted(unknown)[:5]}")
+                raise SubmissionError(
+                    f"the worker's reply has unknown fields {sorted(unknown)[:5]}"
+                )
             completed = True
             return reply, reply_buffers
         finally:
@@ -312,7 +371,9 @@ class WorkerProxy:
             if "NotImplementedError" in (raised.get("mro") or ()):
                 text = str(raised.get("message", ""))[:500]
                 raise NotImplementedYet(
-                    text if "not implemented yet" in text else f"not implemented yet: {text or name}"
+                    text
+                    if "not implemented yet" in text
+                    else f"not implemented yet: {text or name}"
                 )
             raise SubmissionError(describe_raised(raised))
         if "missing" in reply:
@@ -408,15 +469,14 @@ class WorkerProxy:
         reply, reply_buffers = self.request(header, buffers, what=f"staging inputs for {function}")
         stage_seconds = time.perf_counter() - started
         self.value(reply, reply_buffers, name=function)
-        pid = self.pid
-        cpu_before = supervisor.tree_cpu_seconds(pid)
+        cpu_before = self._cpu_seconds()
         started = time.perf_counter()
         reply, reply_buffers = self.request(
             {"op": "run", "slot": slot, "function": function, "device": device},
             what=f"timing {function}",
         )
         run_seconds = time.perf_counter() - started
-        cpu_seconds = supervisor.tree_cpu_seconds(pid) - cpu_before
+        cpu_seconds = self._cpu_seconds() - cpu_before
         count = self.value(reply, reply_buffers, name=function)
         reply, reply_buffers = self.request(
             {"op": "fetch", "slot": slot}, what=f"returning {function}'s outputs"
@@ -516,6 +576,51 @@ class WorkerProxy:
         return _resolve(value, known)
 
 
+class InProcessWorker(WorkerProxy):
+    """The same requests, answered in this process: for the nbgrader kernel's own feedback.
+
+    A notebook kernel already runs the student's code, so nothing is confined and its
+    scores are not of record; the judge's regrade is. Replies still go through JSON and
+    :func:`protocol.decode`, so the checks see exactly what a worker would send.
+    """
+
+    def __init__(self, module: Any) -> None:
+        self.spec = None
+        self.deadline = lambda: None
+        self.module = module
+        self.load_failure, self.fatal_import, self.starts = None, False, 0
+        self.incidents: list[str] = []
+        self._next_id = 0
+        self.ping_seconds = None
+        self.process = None
+
+    def _ensure(self) -> None:
+        return None
+
+    def _exchange(self, header, buffers, deadline, *, what):
+        import json
+
+        from autograder.grading import worker
+
+        self._next_id += 1
+        saved = worker._STATE["module"]
+        worker._STATE["module"] = self.module
+        try:
+            reply, out = worker.handle({"id": self._next_id, **header}, list(buffers))
+        finally:
+            worker._STATE["module"] = saved
+        return json.loads(json.dumps(reply)), out
+
+    def _cpu_seconds(self) -> float:
+        return time.process_time()
+
+    def close(self) -> None:
+        return None
+
+    def remove(self) -> None:
+        return None
+
+
 def _operand(raw: Any, known: dict[int, Any], index: int) -> Any:
     if type(raw) is int:
         if raw not in known:
@@ -586,5 +691,6 @@ def describe_raised(raised: Any) -> str:
     where = str(raised.get("where") or "")[:120]
     where = f" (at {where})" if where and "line" not in where else (f" ({where})" if where else "")
     if kind == "SystemExit":
-        return f"SystemExit({str(raised.get('exit_code'))[:40]}): the submission called sys.exit{where}"
+        code = str(raised.get("exit_code"))[:40]
+        return f"SystemExit({code}): the submission called sys.exit{where}"
     return f"{kind}: {message}{where}"

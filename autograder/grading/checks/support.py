@@ -112,6 +112,21 @@ def reference_worker() -> WorkerProxy:
     return _worker("reference", REFERENCE_MODULE, "reference_impl")
 
 
+NEEDS_REFERENCE = frozenset({"easy", "hard"})  # exercises whose timing uses a reference worker
+
+
+def start_workers() -> None:
+    """Start this exercise's workers side by side before any check, so imports cost no check."""
+    ctx = context()
+    workers = [submission()]
+    if ctx.exercise in NEEDS_REFERENCE:
+        workers.append(reference_worker())
+    for worker in workers:
+        worker.spawn()
+    for worker in workers:
+        worker.await_load()
+
+
 def check(check_id: str) -> pytest.MarkDecorator:
     """Bind a test function to a registry check."""
     if check_id not in CHECKS_BY_ID:

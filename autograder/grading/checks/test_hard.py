@@ -207,6 +207,7 @@ def _verify_rnn(args, output) -> str | None:
 
 def _contender(worker, function: str, n: int, device: str, rng) -> Contender:
     verify = _verify_mean if function == "attention_style_torch" else _verify_rnn
+
     def make_calls(count: int) -> list[list]:
         return [[TensorArg(x, device)] for x in windows(rng, n, count, np.float32)]
 
