@@ -160,6 +160,26 @@ def _merge_integrity(runs: list[_Run]) -> dict[str, Any]:
     return merged
 
 
+def _merge_sandbox(runs: list[_Run]) -> dict[str, str]:
+    """The weakest confinement of any run ("none" if any ran without), with every reason."""
+    found = [
+        (run.device, run.extra["sandbox"])
+        for run in runs
+        if isinstance(run.extra.get("sandbox"), Mapping)
+    ]
+    if not found:
+        return {"kind": "none", "reason": "the inputs do not say what their workers ran in"}
+    kinds = {str(sandbox.get("kind")) for _, sandbox in found}
+    kind = "bubblewrap" if kinds == {"bubblewrap"} and len(found) == len(runs) else "none"
+    if len(found) == 1:
+        return {"kind": kind, "reason": str(found[0][1].get("reason", ""))}
+    reason = "; ".join(
+        f"{device} run: {sandbox.get('kind')} ({sandbox.get('reason', '')})"
+        for device, sandbox in found
+    )
+    return {"kind": kind, "reason": reason}
+
+
 def _merge_exercises(runs: list[_Run]) -> dict[str, dict[str, Any]]:
     """Per exercise: grading time and child runs summed, incidents labelled by device."""
     merged: dict[str, dict[str, Any]] = {}
@@ -171,7 +191,7 @@ def _merge_exercises(runs: list[_Run]) -> dict[str, dict[str, Any]]:
             if not isinstance(info, Mapping):
                 continue
             row = merged.setdefault(
-                name, {"wall_seconds": 0.0, "runs": 0, "incidents": [], "integrity_changes": []}
+                name, {"wall_seconds": 0.0, "runs": 0, "incidents": []}
             )
             wall = info.get("wall_seconds")
             if isinstance(wall, int | float) and not isinstance(wall, bool):
@@ -181,9 +201,6 @@ def _merge_exercises(runs: list[_Run]) -> dict[str, dict[str, Any]]:
                 row["runs"] += count
             prefix = f"{run.device} run: " if len(runs) > 1 else ""
             row["incidents"] += [f"{prefix}{i}" for i in info.get("incidents") or []]
-            row["integrity_changes"] = _unique(
-                row["integrity_changes"] + list(info.get("integrity_changes") or [])
-            )
     return merged
 
 
@@ -332,6 +349,7 @@ def merge(
             "cuda_available": has_cuda_run,
             "name": " + ".join(str(name) for name in device_names),
         },
+        "sandbox": _merge_sandbox(runs),
         "environment": primary.extra.get("environment"),
         "exercises": _merge_exercises(runs),
         "integrity": _merge_integrity(runs),

@@ -1,0 +1,249 @@
+"""The judge/worker wire format and the worker proxy: data in, data out, everything validated."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.grading import protocol, worker
+from autograder.grading.protocol import ArrayValue, ForeignFloat, Opaque, ProtocolError
+from autograder.grading.sandbox import Sandbox
+from autograder.grading.verdicts import CheckFailed, NotImplementedYet, SubmissionError
+from autograder.grading.worker_proxy import ForgedHandle, TraceInputs, WorkerProxy, WorkerSpec
+from reference.tracer import Tape, max_depth
+
+
+def wire(value):
+    """A value as the judge sees it after the worker encoded it and it crossed a pipe."""
+    buffers: list[bytes] = []
+    header = {"value": worker.encode(value, buffers)}
+    read_fd, write_fd = os.pipe()
+    try:
+        data = protocol.pack(header, buffers)
+        os.write(write_fd, data)
+        got, got_buffers = protocol.FrameReader(read_fd).read(time.monotonic() + 5)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+    return protocol.decode(got["value"], got_buffers)
+
+
+class EqList(list):
+    def __eq__(self, other):
+        return True
+
+
+class LyingFloat(float):
+    def __float__(self):
+        return 42.0
+
+
+def test_plain_values_keep_their_exact_types():
+    value = [1, 2.5, "s", None, True, (1, (2.0,)), {3: [4]}, math.inf, b"raw"]
+    got = wire(value)
+    assert got[:5] == [1, 2.5, "s", None, True]
+    assert type(got[5]) is tuple and type(got[5][1]) is tuple
+    assert got[6] == {3: [4]} and got[7] == math.inf and got[8] == b"raw"
+    assert math.isnan(wire(float("nan")))
+
+
+def test_arrays_and_tensors_cross_as_numbers_with_dtype_shape_and_device():
+    array = wire(np.arange(6, dtype=np.float32).reshape(2, 3))
+    assert type(array) is ArrayValue and array.kind == "ndarray"
+    assert array.shape == (2, 3) and array.dtype == "float32"
+    assert array.values.tolist() == [[0, 1, 2], [3, 4, 5]]
+    scalar = wire(torch.tensor(2.5, dtype=torch.float64))
+    assert scalar.kind == "tensor" and scalar.shape == () and scalar.device == "cpu"
+    assert float(scalar.values) == 2.5
+
+
+def test_objects_that_claim_other_values_cross_as_what_they_are():
+    assert wire(EqList([1])) == Opaque(f"{__name__}.EqList")
+    liar = wire(LyingFloat(1.5))
+    assert type(liar) is ForeignFloat and float.__float__(liar) == 1.5
+    assert wire(np.float64(0.25)).type_name == "numpy.float64"
+    assert type(wire(object())) is Opaque
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ({"$pickle": "gASV"}, "unknown or malformed tag"),
+        ({"a": 1, "b": 2}, "must be one tag"),
+        ({"$array": {"dtype": "object", "shape": [1], "buffer": 0}}, "not accepted"),
+        ({"$array": {"dtype": "float64", "shape": [3], "buffer": 0}}, "buffer holds"),
+        ({"$array": {"dtype": "float64", "shape": [1], "buffer": 7}}, "out of range"),
+        ({"$dict": [[[1], 2]]}, "not hashable"),
+        ({"$number": {"type": "x"}}, "needs a float or an int"),
+    ],
+)
+def test_malformed_values_are_rejected_with_a_reason(value, reason):
+    with pytest.raises(ProtocolError, match=reason):
+        protocol.decode(value, [b"12345678"])
+
+
+def test_nesting_and_size_limits():
+    deep: list = []
+    for _ in range(protocol.MAX_DEPTH + 5):
+        deep = [deep]
+    with pytest.raises(ProtocolError, match="nested deeper"):
+        protocol.decode(deep, [])
+    with pytest.raises(ProtocolError, match="too large"):
+        protocol.decode(2**5000, [])
+
+
+def test_frame_reader_limits_and_truncation():
+    read_fd, write_fd = os.pipe()
+    try:
+        os.write(write_fd, protocol._PREFIX.pack(protocol.MAX_HEADER_BYTES + 1, 0))
+        with pytest.raises(ProtocolError, match="over the limit"):
+            protocol.FrameReader(read_fd).read(time.monotonic() + 2)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, protocol.pack({"id": 1})[:5])
+    os.close(write_fd)
+    with pytest.raises(protocol.PeerClosed):
+        protocol.FrameReader(read_fd).read(time.monotonic() + 2)
+    os.close(read_fd)
+    read_fd, write_fd = os.pipe()
+    with pytest.raises(protocol.Timeout):
+        protocol.FrameReader(read_fd).read(time.monotonic() + 0.2)
+    os.close(read_fd)
+    os.close(write_fd)
+
+
+MODULE = '''
+import operator
+VALUE = "text"
+NOT_A_FUNCTION = 3
+
+def add(a, b):
+    return a + b
+
+def fails(x):
+    raise KeyError("nope")
+
+def stub():
+    raise NotImplementedError("stub_module.stub is not implemented yet")
+
+def scan(xs, op):
+    out = list(xs)
+    k = 1
+    while k < len(out):
+        out = out[:k] + [op(out[j - k], out[j]) for j in range(k, len(out))]
+        k *= 2
+    return out
+
+_SAVED = []
+
+def reuse(xs, op):
+    if _SAVED:
+        return _SAVED[0]
+    _SAVED.append(list(xs))
+    return list(xs)
+
+def mean(xs):
+    return xs.mean()
+'''
+
+
+@pytest.fixture
+def proxy(tmp_path):
+    source = tmp_path / "stub_module.py"
+    source.write_text(MODULE)
+    spec = WorkerSpec(
+        module_source=source,
+        module_name="stub_module",
+        device="cpu",
+        log_path=tmp_path / "out.log",
+        memory_mib=4096,
+        file_size_mib=16,
+        import_timeout_s=60,
+        sandbox=Sandbox("none", "test"),
+    )
+    made = WorkerProxy(spec, deadline=lambda: time.monotonic() + 60)
+    yield made
+    made.remove()
+
+
+def test_calls_return_data_and_exceptions_become_reasons(proxy):
+    assert proxy.call("add", 2, 3) == 5
+    assert proxy.call("add", (1,), (2.0,)) == (1, 2.0)
+    assert proxy.get("VALUE") == "text"
+    with pytest.raises(SubmissionError, match="KeyError: 'nope'"):
+        proxy.call("fails", 1)
+    with pytest.raises(NotImplementedYet, match="not implemented yet"):
+        proxy.call("stub")
+    with pytest.raises(CheckFailed, match="does not define missing"):
+        proxy.call("missing")
+    with pytest.raises(CheckFailed, match="should be a function"):
+        proxy.call("NOT_A_FUNCTION")
+    raised, value = proxy.raised("fails", 1)
+    assert raised["type"] == "KeyError" and "LookupError" in raised["mro"] and value is None
+
+
+def test_traced_call_is_replayed_by_the_judge(proxy):
+    tape = Tape()
+    got = proxy.trace(
+        "scan", TraceInputs(tuple(range(1, 9))), protocol.OpArg("op"), tape=tape, ops={"op": max}
+    )
+    assert [v.value for v in got] == list(range(1, 9))
+    assert max_depth(got) == 3 and tape.work == 7 + 6 + 4
+    assert all(tape.owns(v) for v in got)
+
+
+def test_handles_from_another_call_have_no_value(proxy):
+    first = proxy.trace(
+        "reuse", TraceInputs((1, 2)), protocol.OpArg("op"), tape=Tape(), ops={"op": max}
+    )
+    assert all(not isinstance(v, ForgedHandle) for v in first)
+    second_tape = Tape()
+    second = proxy.trace(
+        "reuse", TraceInputs((1, 2)), protocol.OpArg("op"), tape=second_tape, ops={"op": max}
+    )
+    assert all(isinstance(v, ForgedHandle) for v in second)
+    assert not any(second_tape.owns(v) for v in second)
+
+
+def test_timed_batches_come_back_with_outputs_and_cpu_time(proxy):
+    calls = [[protocol.TensorArg(np.full(64, float(i), dtype=np.float32))] for i in range(50)]
+    timed = proxy.timed("mean", calls, device="cpu")
+    assert timed.count == 50 and len(timed.outputs) == 50
+    assert [float(o.values) for o in timed.outputs] == [float(i) for i in range(50)]
+    assert timed.run_seconds > 0 and timed.cpu_seconds >= 0
+    assert proxy.ping() < 1.0
+
+
+def test_a_worker_that_dies_is_replaced(proxy, tmp_path):
+    assert proxy.call("add", 1, 1) == 2
+    os.kill(proxy.pid, 9)
+    with pytest.raises(SubmissionError, match="killed by SIGKILL"):
+        proxy.call("add", 1, 1)
+    assert proxy.call("add", 2, 2) == 4
+    assert proxy.starts == 2
+
+
+def test_a_worker_with_no_module_fails_every_call(tmp_path):
+    spec = WorkerSpec(
+        module_source=None,
+        module_name="absent",
+        device="cpu",
+        log_path=tmp_path / "out.log",
+        memory_mib=1024,
+        file_size_mib=16,
+        import_timeout_s=10,
+        sandbox=Sandbox("none", "test"),
+    )
+    made = WorkerProxy(spec)
+    with pytest.raises(SubmissionError, match="has no file absent.py"):
+        made.call("anything")
+    made.remove()
+    assert not Path(made.job_dir).exists()
