@@ -1,0 +1,1 @@
+"""The grading half: judge, worker, protocol, supervisor, sandbox."""
