@@ -35,6 +35,18 @@ GRADER_REPO = "course/why-transformers"
 GRADER_SHA = "0123456789abcdef0123456789abcdef01234567"
 GPU_IDS = {check.id for check in CHECKS if check.gpu}
 PIN = re.compile(r"^\s*(?:-\s+)?uses:\s+([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # v\d+(?:\.\d+)*\s*$")
+SANDBOX_FLAG = " --sandbox bubblewrap"
+
+
+def _cli_has_sandbox_flag() -> bool:
+    from autograder.cli import grade_parser
+
+    return any("--sandbox" in action.option_strings for action in grade_parser()._actions)
+
+
+# The workflows grade with --sandbox bubblewrap. Until this checkout's CLI has the flag (the
+# judge/worker split adds it), the local runs leave it out; afterwards this is empty.
+LOCAL_REPLACE = {} if _cli_has_sandbox_flag() else {SANDBOX_FLAG: ""}
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -167,6 +179,21 @@ def test_grading_jobs_use_the_pristine_grader_never_the_students_copy() -> None:
         assert run["run"].lstrip().startswith("python -m autograder grade --repo student")
 
 
+def test_every_grading_step_runs_workers_in_bubblewrap_after_enabling_it() -> None:
+    """Grading must fail, not run student code unconfined, where the sandbox cannot start."""
+    for path, jobs in ((GRADE, ("cpu", "gpu")), (INSTRUCTOR, ("checks",))):
+        for job_id in jobs:
+            job = load(path)["jobs"][job_id]
+            steps = job["steps"]
+            enable = steps_by_id(job).index("install-sandbox")
+            assert steps[enable]["name"] == "Enable the bubblewrap sandbox"
+            grade = "python -m autograder grade"
+            grading = [i for i, step in enumerate(steps) if grade in step.get("run", "")]
+            assert grading, (path.name, job_id)
+            for i in grading:
+                assert i > enable and SANDBOX_FLAG in steps[i]["run"], (path.name, job_id, i)
+
+
 def test_gpu_job_checks_cuda_before_grading_and_holds_one_runner() -> None:
     job = load(GRADE)["jobs"]["gpu"]
     assert job["runs-on"] == ["self-hosted", "linux", "x64", "gpu"]
@@ -248,8 +275,8 @@ class Repos:
     def replace(self) -> dict[str, str]:
         """Without the release command there is no --repo: grade the exercises folder."""
         if self.released:
-            return {}
-        return {"--repo student": "--submission student/exercises"}
+            return dict(LOCAL_REPLACE)
+        return {**LOCAL_REPLACE, "--repo student": "--submission student/exercises"}
 
 
 def build_repos(base: Path) -> Repos:
@@ -378,7 +405,7 @@ def test_a_students_edited_grader_never_runs_and_shows_as_tampered(
         workflow.write("# edited\n")
     repos = Repos(student=tampered, grader=pipeline.repos.grader, released=True)
     runner = grade_runner(repos, tmp_path / "run")
-    job = runner.run_job("cpu")
+    job = runner.run_job("cpu", replace=LOCAL_REPLACE)
     assert job.result == "success", job.describe()
     results = json.loads((runner.artifacts / "grading-cpu" / "results.json").read_text())
     assert {(t["path"], t["change"]) for t in results["extra_data"]["integrity"]["tamper"]} >= {
@@ -496,7 +523,7 @@ def test_instructor_checks_for_solutions_and_stubs_run(tmp_path: Path) -> None:
     )
     # The release is built (and its workflow run) by the pipeline fixture above.
     skip = {"lint", "test", "zizmor", "schema", "release"}
-    job = runner.run_job("checks", skip=skip)
+    job = runner.run_job("checks", skip=skip, replace=LOCAL_REPLACE)
     assert job.result == "success", job.describe()
     assert "solutions:" in job.step("solutions").output
     assert "stubs: 0 points" in job.step("stubs").output
