@@ -190,9 +190,7 @@ def _merge_exercises(runs: list[_Run]) -> dict[str, dict[str, Any]]:
         for name, info in exercises.items():
             if not isinstance(info, Mapping):
                 continue
-            row = merged.setdefault(
-                name, {"wall_seconds": 0.0, "runs": 0, "incidents": []}
-            )
+            row = merged.setdefault(name, {"wall_seconds": 0.0, "runs": 0, "incidents": []})
             wall = info.get("wall_seconds")
             if isinstance(wall, int | float) and not isinstance(wall, bool):
                 row["wall_seconds"] = round(row["wall_seconds"] + float(wall), 3)

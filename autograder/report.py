@@ -299,6 +299,7 @@ def _environment(results: Mapping[str, Any], extra: Mapping[str, Any]) -> list[t
         device_text = display_text(device)
     time = results.get("execution_time")
     rows = [
+        ("sandbox", sandbox_text(extra)),
         ("python", display_text(env.get("python"))),
         ("torch", display_text(env.get("torch"))),
         ("numpy", display_text(env.get("numpy"))),
@@ -310,6 +311,16 @@ def _environment(results: Mapping[str, Any], extra: Mapping[str, Any]) -> list[t
         ("execution time", f"{float(time):.1f} s" if _is_number(time) else ""),
     ]
     return [(key, value) for key, value in rows if value]
+
+
+def sandbox_text(extra: Mapping[str, Any]) -> str:
+    """What the workers ran in, and why: "bubblewrap (...)" or "none (...)"."""
+    sandbox = _mapping(extra.get("sandbox"))
+    if not sandbox:
+        return ""
+    kind = display_text(sandbox.get("kind")) or "?"
+    reason = display_text(sandbox.get("reason"))
+    return f"{kind} ({reason})" if reason else kind
 
 
 def _plot(extra: Mapping[str, Any], results_dir: Path | None) -> _Plot:
@@ -455,6 +466,11 @@ def render_markdown(
         f"({_percent(report.score, report.max_score)}; extra credit adds to the score only)",
         "",
     ]
+    sandbox = _mapping(_mapping(results.get("extra_data")).get("sandbox"))
+    if sandbox:
+        confined = sandbox.get("kind") == "bubblewrap"
+        lead = "Workers ran in a sandbox" if confined else "> **Workers ran without a sandbox**"
+        lines += [f"{lead}: {md_inline(sandbox_text(results['extra_data']))}", ""]
     if report.flagged:
         lines += [
             f"> **Integrity flags: {len(report.tamper)} changed protected file(s), "

@@ -120,7 +120,7 @@ def test_frame_reader_limits_and_truncation():
     os.close(write_fd)
 
 
-MODULE = '''
+MODULE = """
 import operator
 VALUE = "text"
 NOT_A_FUNCTION = 3
@@ -152,7 +152,7 @@ def reuse(xs, op):
 
 def mean(xs):
     return xs.mean()
-'''
+"""
 
 
 @pytest.fixture

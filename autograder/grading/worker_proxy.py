@@ -110,7 +110,8 @@ def _worker_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def prepare_job(job_dir: Path, module_source: Path | None, module_name: str) -> Path:
-    """A folder with only the worker-side code and (a copy of) the one module to load."""
+    """A folder with only the worker-side code, the lesson's ``reference`` package and (a copy
+    of) the one module to load: nothing of the judge (checks, expected values) is there."""
     package = Path(__file__).resolve().parent.parent
     for relative in WORKER_CODE:
         target = job_dir / "code" / "autograder" / relative
@@ -119,6 +120,13 @@ def prepare_job(job_dir: Path, module_source: Path | None, module_name: str) -> 
             target.write_text('"""Worker-side copy of the grader: protocol and worker only."""\n')
         else:
             shutil.copyfile(package / relative, target)
+    # the lesson's own tools (reference/tracer.py...), which students may import
+    shutil.copytree(
+        package.parent / "reference",
+        job_dir / "code" / "reference",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        dirs_exist_ok=True,
+    )
     (job_dir / "module").mkdir(exist_ok=True)
     if module_source is not None:
         shutil.copyfile(module_source, job_dir / "module" / f"{module_name}.py")
