@@ -84,9 +84,19 @@ def descendants(root: int) -> list[int]:
 
 
 def tree_cpu_seconds(root: int) -> float:
-    """CPU time (all threads, ns resolution) of ``root`` and its descendants."""
+    """CPU time of ``root`` and its descendants: every thread (ns), and reaped children.
+
+    Children that ended and were waited for count through their parent's ``cutime`` and
+    ``cstime`` (clock ticks), so work handed to a short-lived child is not lost. An
+    orphan reparented outside the tree is (bubblewrap's pid namespace keeps them inside).
+    """
     total = 0
+    ticks = os.sysconf("SC_CLK_TCK")
     for pid in descendants(root):
+        fields = _stat_fields(pid)
+        if fields:
+            with contextlib.suppress(IndexError, ValueError):
+                total += (int(fields[13]) + int(fields[14])) * 10**9 // ticks
         try:
             tasks = os.listdir(f"/proc/{pid}/task")
         except OSError:

@@ -349,8 +349,7 @@ def handle(request: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any
         elif what == "call":
             reply.update(_call(request, buffers, out))
         elif what == "stage":
-            gc.collect()
-            gc.freeze()  # a full collection during staging or timing would be noise
+            gc.freeze()  # no collection over the module's objects while staging or timing
             cache: dict = {}
             calls = [_decode_request_value(args, buffers, cache) for args in request["calls"]]
             _sync(request.get("device"))

@@ -477,6 +477,9 @@ class WorkerProxy:
         reply, reply_buffers = self.request(header, buffers, what=f"staging inputs for {function}")
         stage_seconds = time.perf_counter() - started
         self.value(reply, reply_buffers, name=function)
+        # a ping first: the worker has finished everything after staging (freeing the
+        # buffers...) and waits for the next request, so the CPU reading below is clean
+        self.request({"op": "ping"}, what="answering a ping")
         cpu_before = self._cpu_seconds()
         started = time.perf_counter()
         reply, reply_buffers = self.request(
