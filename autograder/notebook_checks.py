@@ -130,6 +130,9 @@ def run_check(
     previous_context, support.CONTEXT = support.CONTEXT, context
     context.current_check = check_id
     worker = InProcessWorker(module)
+    if context.shared.get("module") is not module:  # results shared between checks are
+        context.shared.clear()  # only for the same submission (a re-run cell starts afresh)
+        context.shared["module"] = module
     context.workers["submission"] = worker
     limit_seconds = check.timeout * context.settings.limits.timeout_scale
     verdict: str | None = None
@@ -138,6 +141,9 @@ def run_check(
             test_function(worker)
     except support.Pending as pending:
         verdict = f"cannot be decided in a notebook: {pending}"
+    except support.NotImplementedYet as error:
+        text = str(error)
+        verdict = text if text.startswith("not implemented yet") else f"not implemented yet: {text}"
     except (support.CheckFailed, support.SubmissionError) as error:
         verdict = str(error)
     except NotImplementedError as error:

@@ -67,10 +67,8 @@ EXPECTED = {
     "syntax_error": (["easy"], {c.id for c in checks_for("easy")}),
     "memory_hog": (["easy"], {"easy.fit_overhead_exact"}),
     "made_up_timings": (["hard"], {"hard.sweep_rows_cpu"}),
-    "patched_clock": (
-        ["hard"],
-        {"hard.time_fn_accurate_cpu", "hard.sweep_rows_cpu", "hard.curve_shapes_cpu"},
-    ),
+    # the judge's clock is its own: only the student's own figures are wrong
+    "patched_clock": (["hard"], {"hard.time_fn_accurate_cpu", "hard.sweep_rows_cpu"}),
     "python_loop_reduction": (["hard"], {"hard.curve_shapes_cpu"}),
     "imports_solutions": (["medium"], {c.id for c in checks_for("medium")}),
     "prints_megabytes": (["medium"], set()),

@@ -243,7 +243,7 @@ def test_a_worker_with_no_module_fails_every_call(tmp_path):
         sandbox=Sandbox("none", "test"),
     )
     made = WorkerProxy(spec)
-    with pytest.raises(SubmissionError, match="has no file absent.py"):
+    with pytest.raises(SubmissionError, match=r"has no file absent\.py"):
         made.call("anything")
     made.remove()
     assert not Path(made.job_dir).exists()

@@ -110,8 +110,11 @@ class VerdictPlugin:
         selected.sort(key=lambda item: order[self._check_id(item)])
         for item in selected:
             own = CHECKS_BY_ID[self._check_id(item)].timeout * limits.timeout_scale
-            # pytest-timeout is the backstop: the worker proxy stops at the check's own limit
-            item.add_marker(pytest.mark.timeout(own + limits.check_grace_s / 2))
+            # pytest-timeout is the backstop: the worker proxy stops at the check's own limit,
+            # which a worker restarted during the check extends by its import time
+            item.add_marker(
+                pytest.mark.timeout(own + limits.import_timeout_s + limits.check_grace_s / 2)
+            )
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = selected

@@ -225,7 +225,9 @@ def _run_judge(
             now = time.monotonic()
             if current is not None:
                 allowed = (
-                    CHECKS_BY_ID[current].timeout * limits.timeout_scale + limits.check_grace_s
+                    CHECKS_BY_ID[current].timeout * limits.timeout_scale
+                    + limits.import_timeout_s  # a worker restarted during the check
+                    + limits.check_grace_s
                 )
                 if now - current_since > allowed:
                     kill_reason = f"timed out after {allowed:.0f} s (the judge was stopped)"

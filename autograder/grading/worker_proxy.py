@@ -363,8 +363,11 @@ class WorkerProxy:
     def request(
         self, header: dict[str, Any], buffers: Any = (), *, what: str, timeout: float | None = None
     ) -> tuple[dict[str, Any], list[bytes]]:
+        started = time.monotonic()
         self._ensure()
         deadline = self.deadline()
+        if deadline is not None:  # a worker (re)started here: its import is not the check's
+            deadline += time.monotonic() - started
         if timeout is not None:
             own = time.monotonic() + timeout
             deadline = own if deadline is None else min(deadline, own)
@@ -378,10 +381,13 @@ class WorkerProxy:
                 raise SubmissionError("the worker's reply has a malformed exception")
             if "NotImplementedError" in (raised.get("mro") or ()):
                 text = str(raised.get("message", ""))[:500]
+                if not text:
+                    text = (
+                        f"{name} still raises NotImplementedError "
+                        "(replace `# YOUR CODE HERE` and the raise)"
+                    )
                 raise NotImplementedYet(
-                    text
-                    if "not implemented yet" in text
-                    else f"not implemented yet: {text or name}"
+                    text if "not implemented yet" in text else f"not implemented yet: {text}"
                 )
             raise SubmissionError(describe_raised(raised))
         if "missing" in reply:

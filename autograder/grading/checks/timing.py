@@ -73,6 +73,18 @@ def _stage_baseline(calls: list[list[Any]], device: str, function: str) -> float
     return reference.stage_only(calls, device=device, function=function)
 
 
+@dataclass(frozen=True)
+class Medians:
+    """Median seconds per call by the judge's two clocks (the same on CUDA)."""
+
+    cpu: float  # the worker's CPU time: what verdicts on the CPU use
+    wall: float  # the judge's wall clock around the run request
+
+    @property
+    def verdict(self) -> float:
+        return self.cpu
+
+
 def interleaved_medians(
     contenders: Mapping[str, Contender],
     *,
@@ -81,7 +93,22 @@ def interleaved_medians(
     warmup: int = 2,
     min_sample_s: float = 0.005,
 ) -> dict[str, float]:
-    """Median seconds per call of each contender, timed round-robin by the judge."""
+    """Median seconds per call of each contender by the verdict clock, timed round-robin."""
+    timings = interleaved_timings(
+        contenders, device=device, repeats=repeats, warmup=warmup, min_sample_s=min_sample_s
+    )
+    return {name: medians.verdict for name, medians in timings.items()}
+
+
+def interleaved_timings(
+    contenders: Mapping[str, Contender],
+    *,
+    device: str = "cpu",
+    repeats: int = 7,
+    warmup: int = 2,
+    min_sample_s: float = 0.005,
+) -> dict[str, Medians]:
+    """Median seconds per call of each contender by both clocks, timed round-robin."""
     tol = support.context().tolerances(device)
     workers = {id(c.worker): c.worker for c in contenders.values()}
     pings = {key: (w.ping_seconds or w.ping()) for key, w in workers.items()}
@@ -101,13 +128,18 @@ def interleaved_medians(
             if contender.payload_bytes:
                 number = max(1, min(number, MAX_PAYLOAD_BYTES // contender.payload_bytes))
         numbers[name] = number
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
+    wall: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(repeats):
         for name, contender in contenders.items():
             timed = _sample(contender, numbers[name], device, tol, others=workers)
             seconds = timed.cpu_seconds if device == "cpu" else timed.run_seconds
-            samples[name].append(seconds / timed.count)
-    medians = {name: statistics.median(values) for name, values in samples.items()}
+            cpu[name].append(seconds / timed.count)
+            wall[name].append(timed.per_call)
+    medians = {
+        name: Medians(statistics.median(cpu[name]), statistics.median(wall[name]))
+        for name in contenders
+    }
     report = {
         "calls_per_sample": numbers,
         "round_trip_seconds": min(pings.values()),
