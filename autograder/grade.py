@@ -100,7 +100,7 @@ def grade(
     try:
         confinement = sandboxes.resolve(sandbox)
     except sandboxes.SandboxUnavailable as error:
-        raise UsageError(f"--sandbox bubblewrap: {error}") from None
+        raise UsageError(str(error)) from None
     seed = seed if seed is not None else secrets.randbits(31)
     say = progress or (lambda line: None)
     supervisor.make_non_dumpable()

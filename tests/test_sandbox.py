@@ -151,10 +151,9 @@ def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
 
 
 def test_none_and_unknown_modes() -> None:
-    assert sb.resolve("none").to_json() == {
-        "kind": "none",
-        "reason": "--sandbox none was asked for",
-    }
+    chosen = sb.resolve("none").to_json()
+    assert chosen["kind"] == "none"
+    assert chosen["reason"].startswith("--sandbox none was asked for")
     with pytest.raises(ValueError, match="auto, bubblewrap or none"):
         sb.resolve("docker")
 
@@ -675,3 +674,16 @@ def test_a_wheel_uid_65534_cannot_reach_is_staged(
     staged = sb.resolve("bubblewrap")
     assert staged.bwrap == str(copy) and "host uid 65534" in staged.reason, staged.reason
     assert run(staged, tmp_path / "job", "import json; print(json.dumps({'ok': 1}))") == {"ok": 1}
+
+
+def test_no_sandbox_as_root_says_which_user_runs_workers(monkeypatch):
+    """Without bubblewrap a root grader drops workers to uid 65534 where that uid can reach
+    the interpreter, and says so either way."""
+    monkeypatch.setattr(sb.os, "geteuid", lambda: 0)
+    for reachable, expected in ((False, "workers run as root"), (True, "workers run as uid")):
+        sb._unconfined_user.cache_clear()
+        monkeypatch.setattr(sb, "_reachable", lambda path, ok=reachable: ok)
+        drop, note = sb._unconfined_user()
+        assert expected in note and (drop is not None) == reachable
+        assert expected in sb.resolve("none").reason
+    sb._unconfined_user.cache_clear()

@@ -126,7 +126,12 @@ def run_exercise(
                 "settings": settings_to_dict(settings),
                 "module_source": str(module) if module else None,
                 "work_dir": str(work_dir),
-                "sandbox": {"kind": sandbox.kind, "reason": sandbox.reason, "bwrap": sandbox.bwrap},
+                "sandbox": {
+                    "kind": sandbox.kind,
+                    "reason": sandbox.reason,
+                    "bwrap": sandbox.bwrap,
+                    "run_as": sandbox.run_as,
+                },
             }
             _run_judge(outcome, job, work_dir, settings, deadline, progress)
             remaining = [c for c in check_ids if c not in outcome.results]

@@ -98,6 +98,7 @@ class Sandbox:
     kind: str  # "bubblewrap" or "none"
     reason: str  # always filled: the bwrap used and how, or why there is none
     bwrap: str | None = None  # absolute path of the bwrap binary used
+    run_as: str | None = None  # "caller" | "nobody" | "root": how the probe started workers
 
     def to_json(self) -> dict[str, str]:
         return {"kind": self.kind, "reason": self.reason}
@@ -113,14 +114,14 @@ def resolve(mode: str) -> Sandbox:
     SandboxUnavailable when it cannot start. none: no sandbox. Unknown mode: ValueError.
     """
     if mode == "none":
-        return Sandbox("none", "--sandbox none was asked for")
+        return Sandbox("none", "--sandbox none was asked for" + _unconfined_user()[1])
     if mode not in ("auto", "bubblewrap"):
         raise ValueError(f"unknown sandbox {mode!r}: use auto, bubblewrap or none")
     found, why, fix = _probe()
     if found is not None:
         return found
     if mode == "auto":
-        return Sandbox("none", f"auto: bwrap cannot start: {why}")
+        return Sandbox("none", f"auto: bwrap cannot start: {why}" + _unconfined_user()[1])
     raise SandboxUnavailable(
         f"--sandbox bubblewrap: bwrap cannot start here ({why}); {fix}, "
         "or grade with --sandbox none (docs/sandbox.md)"
@@ -161,7 +162,8 @@ def _probe() -> tuple[Sandbox | None, str, str]:
             run_as, note = _run_as(path)
             if run_as:
                 version = _features(path)[0]
-                return Sandbox("bubblewrap", f"{version} ({where} {path}), {note}", path), "", ""
+                reason = f"{version} ({where} {path}), {note}"
+                return Sandbox("bubblewrap", reason, path, run_as), "", ""
             problem = note
         failures.append(f"{where} {path}: {problem}")
     return (
@@ -292,12 +294,22 @@ def worker_command(
     """
     if sandbox.kind == "none":
         scratch = Path(tempfile.mkdtemp(prefix="worker-scratch-"))
-        return list(argv), {**env, "HOME": str(scratch), "TMPDIR": str(scratch)}, scratch, None
+        drop, _ = _unconfined_user()
+        if drop is not None:  # root without a sandbox: the worker runs as uid 65534
+            os.chown(scratch, NOBODY, NOBODY)
+            _open_to_others(job_dir)
+        env = {**env, "HOME": str(scratch), "TMPDIR": str(scratch)}
+        return list(argv), env, scratch, drop
     if sandbox.kind != "bubblewrap" or not sandbox.bwrap:
         raise ValueError(f"unknown sandbox {sandbox!r}")
     run_as, why = _run_as(sandbox.bwrap)
     if not run_as:
         raise SandboxUnavailable(f"bwrap stopped working in this process: {why}")
+    if sandbox.run_as and run_as != sandbox.run_as:  # never confined otherwise than reported
+        raise SandboxUnavailable(
+            f"workers would start as {run_as!r} here, not {sandbox.run_as!r} as the grader "
+            f"probed and reported ({why})"
+        )
     return _bwrap_command(sandbox.bwrap, run_as, argv, job_dir, device, env, scratch_mib)
 
 
@@ -452,6 +464,31 @@ def _nobody_exec_path(bwrap: str) -> tuple[str, list[tuple[str, str]]]:
     return str(Path(point) / real.relative_to(top)), [(str(top), point)]
 
 
+@functools.cache
+def _unconfined_user() -> tuple[Callable[[], None] | None, str]:
+    """Without a sandbox, a root grader still runs workers as uid 65534 where it can.
+
+    That needs the interpreter, its prefixes and the temp folder reachable by that uid; the
+    second item is the note for ``reason``.
+    """
+    if os.geteuid() != 0:
+        return None, ""
+    needed = [os.path.realpath(sys.executable), sys.prefix, sys.base_prefix, tempfile.gettempdir()]
+    blocked = [path for path in needed if not _reachable(os.path.join(path, "x"))]
+    if blocked:
+        return None, (
+            f"; workers run as root: uid {NOBODY} cannot reach {blocked[0]} "
+            "(use the bubblewrap sandbox)"
+        )
+
+    def drop() -> None:
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+
+    return drop, f"; workers run as uid {NOBODY} (the grader is root)"
+
+
 def _open_to_others(job_dir: Path) -> None:
     """Host uid 65534 must read the job folder (mkdtemp makes it 0700): add o+rX, nothing else.
 
@@ -470,7 +507,9 @@ def _stage_root() -> Path:
     """This process's folder of bind sources: synthetic passwd and group, an empty folder, and
     the mount points where root stages what uid 65534 cannot reach. Removed at exit."""
     _remove_stale_stage_roots()
-    root = Path(tempfile.mkdtemp(prefix=f"{_STAGE_PREFIX}{os.getpid()}-"))
+    # always /tmp, never $TMPDIR: a judge's TMPDIR is its 0700 work folder, which uid 65534
+    # cannot enter, and bwrap run as that uid must reach these bind sources
+    root = Path(tempfile.mkdtemp(prefix=f"{_STAGE_PREFIX}{os.getpid()}-", dir=STAGE_BASE))
     root.chmod(0o755)
     (root / "passwd").write_text(
         f"nobody:x:{NOBODY}:{NOBODY}:grading worker:{SCRATCH}:/usr/sbin/nologin\n", "utf-8"
@@ -486,11 +525,12 @@ def _stage_root() -> Path:
 
 _STAGED: dict[str, str] = {}
 _STAGE_PREFIX = "autograder-sandbox-"
+STAGE_BASE = "/tmp"
 
 
 def _remove_stale_stage_roots() -> None:
     """Stage roots of our own graders that were killed (atexit never ran): empty files only."""
-    for path in Path(tempfile.gettempdir()).glob(f"{_STAGE_PREFIX}*-*"):
+    for path in Path(STAGE_BASE).glob(f"{_STAGE_PREFIX}*-*"):
         pid = path.name[len(_STAGE_PREFIX) :].split("-", 1)[0]
         try:
             if path.stat().st_uid != os.geteuid() or not pid.isdigit():
