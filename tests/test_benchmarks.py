@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 import os
 import subprocess
 import sys
@@ -17,9 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from autograder.grading.protocol import OpArg
+from autograder.grading.sandbox import Sandbox
+from autograder.grading.worker_proxy import TraceInputs, WorkerProxy, WorkerSpec
 from autograder.registry import CHECKS
 from autograder.settings import load_settings
-from benchmarks import validity
+from benchmarks import grader_compare, old_grader, protocol_costs, sandbox_startup, validity
+from benchmarks.__main__ import keep_foreign_sections
 from benchmarks.grading_time import (
     GradeRun,
     Spread,
@@ -28,6 +33,7 @@ from benchmarks.grading_time import (
     render_grading_time,
 )
 from benchmarks.submissions import build_submission
+from reference.tracer import Tape
 
 ROOT = Path(__file__).resolve().parent.parent
 CPU_TOLERANCES = load_settings().tolerances["cpu"]
@@ -79,13 +85,16 @@ def test_broken_summary_reads_why_it_failed(async_time_fn_results: dict) -> None
 
 
 def test_bench_tiny_run_writes_every_section(tmp_path: Path) -> None:
-    """One run of each phase on the smallest exercise: the report has all its parts."""
+    """One run of each phase on the smallest exercise: the report has all its parts, and a
+    section someone else added to the report survives the rewrite."""
     out, raw = tmp_path / "bench.md", tmp_path / "bench.json"
+    out.write_text("# old\n\n## 1. Old figures\n\nstale\n\n## Class regrade\n\nkept\n")
     command = [sys.executable, "-m", "benchmarks", "--wall-runs", "1", "--wall-only", "easy"]
     command += ["--runs", "1", "--timing-only", "easy", "--cases", "--busy", "1"]
+    command += ["--startup-runs", "1", "--pings", "20", "--trace-runs", "1"]
     command += ["--out", str(out), "--json", str(raw)]
     completed = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+        command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     report = out.read_text()
@@ -93,19 +102,30 @@ def test_bench_tiny_run_writes_every_section(tmp_path: Path) -> None:
         "# Grading benchmarks (CPU)",
         "| CPU |",
         "**A shared machine.**",
-        "## 1. Grading wall time",
+        "## 1. Grading wall time: the old grader against the new",
         "### Where the time goes",
-        "## 2. Timing checks of honest submissions under load",
+        "## 2. What the sandbox costs",
+        "## 3. What the judge/worker protocol costs",
+        "**Round trip**",
+        "## 4. Timing checks of honest submissions under load",
         "| `easy.numpy_vectorised_over_d` |",
         "| numpy per-step time, d=256 over d=1 |",
-        "## 4. GPU",
+        "## 6. GPU",
         "docs/gpu-validation.md",
+        "## Class regrade\n\nkept",
     ):
         assert heading in report, heading
-    assert "## 3." not in report  # no broken case was asked for
+    assert "## 5." not in report  # no broken case was asked for
+    assert "stale" not in report
     figures = json.loads(raw.read_text())
     assert len(figures["loaded"]["solutions"]) == 1
     assert set(figures["wall"]) == {"solutions", "exercises"}
+    ran = set(figures["wall"]["solutions"])
+    assert ran == {"old", "none"} | ({"bubblewrap"} - set(figures["sandbox_missing"]))
+    assert figures["old_grader"]["commit"].startswith(old_grader.OLD_COMMIT)
+    for run in figures["wall"]["solutions"]["old"]:
+        assert run["document"]["extra_data"]["sandbox"] is None  # the old grader wrote it
+    assert figures["protocol"]["ops"] == 9217
 
 
 def test_busy_cores_spin_and_are_killed() -> None:
@@ -170,14 +190,17 @@ RECORDS = {
     "easy.numpy_vectorised_over_d": {"timing": {"ratio": 2.0}},
     "easy.python_grows_with_d": {"timing": {"ratio": 16.0}},
     "easy.serial_overhead_consistent": {
-        "timing": {"python:d=4": {"ratio": 1.1}, "numpy:d=4": {"ratio": 0.5}}
+        "timing": {
+            "python:d=4": {"ratio": 1.1, "ratio_to_wall": 0.9},
+            "numpy:d=4": {"ratio": 0.5, "ratio_to_wall": 0.4},
+        }
     },
     "hard.sweep_rows_cpu": {
         "timing": {
             "rows": [],
             "comparison": [
-                {"curve": "rnn_seconds", "ratio": 1.5},
-                {"curve": "attention_seconds", "ratio": 0.9},
+                {"curve": "rnn_seconds", "ratio": 1.5, "ratio_to_wall": 1.2},
+                {"curve": "attention_seconds", "ratio": 0.9, "ratio_to_wall": 0.7},
             ],
         }
     },
@@ -199,6 +222,8 @@ def test_quantities_and_margins_from_records_and_messages() -> None:
     assert summary.values["hard.time_fn_error"] == [0.5]
     assert summary.values["hard.reduction_ratio"] == [1.2, 2.0]
     assert summary.values["easy.reported_numpy"] == [0.5]
+    assert summary.values["easy.reported_numpy_wall"] == [0.4]  # held to reported_ratio_max
+    assert summary.values["hard.reported_rnn_wall"] == [1.2]
     tol = dataclasses.replace(
         CPU_TOLERANCES, numpy_growth_max=4.0, rnn_slope_min=0.7, rnn_slope_max=1.3
     )
@@ -227,6 +252,33 @@ def test_quantities_and_margins_from_records_and_messages() -> None:
             "calls your sweep made at 0.0013 s (0.01x, allowed 0.33..3.0x)",
             "claimed / observed",
             0.01,
+        ),
+        (
+            "sweep reports rnn_seconds=0.00245 s at n=4096; the grader timed rnn_style_torch on "
+            "tensors of 4096 elements at 0.0245 s of CPU, 0.049 s of wall clock (0.10x and 0.05x; "
+            "allowed at least 0.25x the CPU time and at most 3.0x the wall time)",
+            "claimed / judge CPU time",
+            0.1,
+        ),
+        (
+            "serial_overhead(impl='python') reports 1e-06 s per step at d=4; the grader timed "
+            "rnn_style_vector on the same inputs at 1e-07 s of CPU, 2e-07 s of wall clock per "
+            "step (10.00x and 5.00x; allowed at least 0.25x the CPU time and at most 3.0x the "
+            "wall time)",
+            "claimed / judge wall time",
+            5.0,
+        ),
+        (
+            "rnn_style_torch: staging 30 inputs took 8.6 ms in your worker against 0.8 ms in the "
+            "reference worker: work was done before the timed calls",
+            "work done ahead",
+            10.75,
+        ),
+        (
+            "sweep reports 10.78 ms of calls (one of each) but the whole call took 8.35 ms: "
+            "report what you measured",
+            "claimed more than the call took",
+            None,
         ),
         (
             "attention_style_torch takes 119.0x the time of the reference reduction xs.mean() at "
@@ -268,3 +320,239 @@ def test_every_case_exists_and_names_registered_timing_checks(tmp_path: Path) ->
         assert "# ---- override from" in "".join(
             module.read_text() for module in submission.glob("*.py")
         ), name
+
+
+# ---- the old grader, the comparison, the sandbox and protocol figures -----------------------
+
+
+def _git(repo: Path, *args: str) -> str:
+    completed = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return completed.stdout.strip()
+
+
+@pytest.fixture
+def fake_repo(tmp_path: Path) -> tuple[Path, str]:
+    """A repository whose one commit holds an ``autograder`` package that says where it is."""
+    repo = tmp_path / "repo"
+    (repo / "autograder").mkdir(parents=True)
+    (repo / "autograder" / "__init__.py").write_text("OLD = True\n")
+    _git(repo, "init", "-q")
+    _git(repo, "add", "autograder")
+    _git(repo, "commit", "-q", "-m", "old grader")
+    return repo, _git(repo, "rev-parse", "HEAD")
+
+
+def test_old_grader_is_checked_out_detached_and_removed(fake_repo, tmp_path: Path) -> None:
+    repo, commit = fake_repo
+    with old_grader.old_grader(commit[:7], repo=repo, parent=tmp_path) as old:
+        assert old.commit == commit
+        assert old.imports_from == (old.tree / "autograder" / "__init__.py").resolve()
+        assert old.env["PYTHONPATH"] == str(old.tree)
+        assert _git(old.tree, "rev-parse", "HEAD") == commit
+        assert str(old.tree) in _git(repo, "worktree", "list")
+        tree = old.tree
+    assert not tree.exists()
+    assert str(tree) not in _git(repo, "worktree", "list")
+    assert list(tmp_path.glob("bench-old-grader-*")) == []
+
+
+def test_old_grader_unavailable_says_why(fake_repo, tmp_path: Path, monkeypatch) -> None:
+    repo, _ = fake_repo
+    missing = old_grader.old_grader("0123456789abcdef", repo=repo, parent=tmp_path)
+    with pytest.raises(old_grader.OldGraderUnavailable, match="rev-parse"), missing:
+        pass
+    assert list(tmp_path.glob("bench-old-grader-*")) == []
+    monkeypatch.setattr(old_grader.shutil, "which", lambda name: None)
+    no_git = old_grader.old_grader("HEAD", repo=repo, parent=tmp_path)
+    with pytest.raises(old_grader.OldGraderUnavailable, match="git is not installed"), no_git:
+        pass
+
+
+def test_the_old_grader_commit_imports_its_own_package() -> None:
+    """This repository's old grader, from its worktree, is not this checkout's editable install."""
+    try:
+        with old_grader.old_grader() as old:
+            assert old.imports_from.is_relative_to(old.tree.resolve())
+    except old_grader.OldGraderUnavailable as error:  # a shallow clone, an export
+        pytest.skip(str(error))
+
+
+def _run(label: str, wall: float, sandbox: str | None, score: float = 1.0) -> GradeRun:
+    extra = {"exercises": {"easy": {"wall_seconds": wall - 0.5}}, "timings": {}}
+    if sandbox is not None:
+        extra["sandbox"] = {"kind": sandbox, "reason": f"{sandbox} for the test"}
+    tests = [
+        {"id": "easy.python_grows_with_d", "exercise": "easy", "status": "passed"},
+        {"id": "easy.numpy_vectorised_over_d", "exercise": "easy", "status": "failed"},
+    ]
+    for test in tests:
+        test |= {"score": score / 2, "duration": 0.1, "output": ""}
+    return GradeRun(label, 1, wall, {"tests": tests, "extra_data": extra})
+
+
+def test_comparison_ratios_and_table() -> None:
+    runs = {
+        "solutions": {
+            "old": [_run("o", 2.0, None), _run("o", 4.0, None), _run("o", 3.0, None)],
+            "bubblewrap": [_run("b", 5.0, "bubblewrap"), _run("b", 4.0, "bubblewrap")],
+            "none": [_run("n", 4.0, "none"), _run("n", 3.6, "none")],
+        }
+    }
+    assert grader_compare.ran_in(runs["solutions"]["old"][0].document) == "old"
+    assert grader_compare.ran_in(runs["solutions"]["none"][0].document) == "none"
+    found = {(r.numerator, r.denominator): r for r in grader_compare.ratios(runs["solutions"])}
+    assert found["bubblewrap", "old"].value == pytest.approx(4.5 / 3.0)
+    assert found["bubblewrap", "old"].within  # "at most 1.5x": 1.5 is within
+    assert found["none", "old"].value == pytest.approx(3.8 / 3.0)
+    assert found["bubblewrap", "none"].value == pytest.approx(4.5 / 3.8)
+    table = grader_compare.render(
+        runs,
+        what={"solutions": "reference"},
+        baselines={"solutions": lambda check_id: "passed"},
+    )
+    assert "| reference | old (`99a44a6`, no workers) | 3 | 2.00 | 3.00 | 4.00 | 1 |" in table
+    assert "| reference | new (bubblewrap) / old | **1.50x** | <= 1.5x | within |" in table
+    assert "| reference | sandbox cost: bubblewrap / none | **1.18x** | <= 1.2x | within |" in table
+    assert "`easy.numpy_vectorised_over_d` failed (3/3)" in table
+
+
+def test_contenders_rotate_from_round_to_round() -> None:
+    names = ["old", "bubblewrap", "none"]
+    assert [grader_compare.rotated(names, i)[0] for i in range(4)] == [
+        "old",
+        "bubblewrap",
+        "none",
+        "old",
+    ]
+    assert sorted(grader_compare.rotated(names, 5)) == sorted(names)
+
+
+def test_foreign_sections_are_kept_and_the_bench_sections_replaced() -> None:
+    previous = (
+        "# Grading benchmarks (CPU)\n\nold intro\n\n## 1. Grading wall time\n\nold\n\n"
+        "## Class regrade (2026-11-30)\n\n```\n## 2. inside a fence\n```\nregrade table\n\n"
+        "## 4. GPU\n\nold gpu\n\n## Notes\n\nmore\n"
+    )
+    report = "# Grading benchmarks (CPU)\n\nnew\n\n## 1. Grading wall time\n\nnew\n"
+    merged = keep_foreign_sections(report, previous)
+    assert merged.startswith(report.rstrip("\n"))
+    assert "old" not in merged.replace("regrade", "")
+    assert "## Class regrade (2026-11-30)\n\n```\n## 2. inside a fence\n```\nregrade table" in (
+        merged
+    )
+    assert merged.index("## Class regrade") < merged.index("## Notes\n\nmore")
+    assert keep_foreign_sections(report, None) == report
+    assert keep_foreign_sections(report, report) == report
+
+
+def test_sandbox_startup_table() -> None:
+    result = sandbox_startup.Startup("pass", "bwrap", [0.05, 0.06, 0.07], [0.08, 0.09, 0.2])
+    assert result.extra_seconds == pytest.approx(0.03)
+    table = sandbox_startup.render([result])
+    assert "| `pass` | 3 | 60 (50-70) | 90 (80-200) | **+30 ms** |" in table
+
+
+def test_protocol_helpers() -> None:
+    assert protocol_costs.scan_work(1024) == 9217
+    assert protocol_costs.scan_work(2) == 1
+    assert protocol_costs.harness_window(1e-4) == protocol_costs.MIN_SAMPLE_S
+    assert protocol_costs.harness_window(1e-3) == pytest.approx(1e-3 / 0.05)
+    header = {
+        "args": [[{"$handle": 8192}, {"$handle": 8193}, {"$handle": 8194}], {"$op": "op"}],
+        "trace": {"base": 40960, "limit": 100},
+    }
+    log = [["op", 8192, 8193], ["op", 40960, 8194], ["+", 40961, [1]]]
+    seconds, tape = protocol_costs.replay_alone(header, log, [1, 2, 3])
+    assert seconds >= 0 and tape.work == 3  # arithmetic on traced values is traced too
+
+
+@pytest.fixture
+def scan_worker(tmp_path: Path):
+    spec = WorkerSpec(
+        module_source=ROOT / "solutions" / "medium_parallel_scan.py",
+        module_name="medium_parallel_scan",
+        device="cpu",
+        log_path=tmp_path / "out.log",
+        memory_mib=4096,
+        file_size_mib=16,
+        import_timeout_s=60,
+        sandbox=Sandbox("none", "test"),
+    )
+    made = WorkerProxy(spec, deadline=lambda: time.monotonic() + 60)
+    yield made
+    made.remove()
+
+
+def test_traced_call_split_replays_what_the_worker_logged(scan_worker) -> None:
+    values = list(range(-8, 8)) * 4  # 64 inputs
+    split = protocol_costs.traced_call(scan_worker, values)
+    assert split.total >= split.request > 0 and split.replay > 0
+    assert split.log_bytes > 0
+    assert "request" not in vars(scan_worker)  # the spy is gone
+    tape = Tape()
+    got = scan_worker.trace(
+        "hillis_steele_scan",
+        TraceInputs(tuple(values)),
+        OpArg("op"),
+        tape=tape,
+        ops={"op": operator.add},
+    )
+    assert len(got) == 64 and tape.work == protocol_costs.scan_work(64)  # the proxy still works
+
+
+def test_protocol_costs_measure_and_render_without_sandbox() -> None:
+    costs = protocol_costs.measure(pings=5, trace_runs=1, batch_repeats=1, kinds=("none",))
+    assert [kind.kind for kind in costs.kinds] == ["none"]
+    none = costs.kinds[0]
+    assert len(none.pings) == 5 and none.batches and none.batches[0].calls >= 1
+    report = protocol_costs.render(costs)
+    for line in (
+        "| | `--sandbox none` |",
+        "| round trip, median (min-max), µs |",
+        "| replay on the judge's tape, ms |",
+        "| **round trip / window** |",
+        "9,217 applications of `op`",
+    ):
+        assert line in report, line
+    json.dumps(costs.to_json())
+
+
+def test_tolerance_sides_from_honest_and_broken_figures() -> None:
+    """Each bound gets the honest figures of its quantity and the broken ones beyond it."""
+    honest_doc = _document(RECORDS)
+    honest = validity.summarise_honest([GradeRun("s", 1, 5.0, honest_doc)], ("easy", "hard"))
+    broken_doc = _document(
+        {},
+        {
+            "easy.python_grows_with_d": "per-step time grew only 5.8x from d=1 to d=256 "
+            "(expected at least 10.0x): rnn_style_vector should be the pure-Python loop",
+            "hard.curve_shapes_cpu": "rnn_style_torch's time grows like n^0.29 over n=256..4096 "
+            "(expected n^1, allowed 0.65..1.5): one step per element",
+        },
+    )
+    broken = validity.summarise_broken("sleeps_for_ratio", [GradeRun("b", 1, 5.0, broken_doc)])
+    sides = {s.key: s for s in validity.tolerance_sides([honest], [broken], CPU_TOLERANCES)}
+    growth = sides["python_growth_min"]
+    assert growth.honest == [16.0] and growth.broken == {"sleeps_for_ratio": [5.8]}
+    assert growth.honest_room() == pytest.approx(16.0 / CPU_TOLERANCES.python_growth_min)
+    assert growth.broken_room() == pytest.approx(CPU_TOLERANCES.python_growth_min / 5.8)
+    slope = sides["rnn_slope_min"]
+    assert slope.broken == {"sleeps_for_ratio": [0.29]} and not slope.upper
+    assert sides["rnn_slope_max"].broken == {}
+    assert sides["reported_ratio_max"].honest == [0.9, 0.4, 1.2, 0.7]
+    table = validity.render_tolerances(list(sides.values()))
+    assert "| `python_growth_min` | >= 10 | 16.0..16.0 | `sleeps_for_ratio` 5.8..5.8 |" in table
+    assert "| `rnn_slope_max` | <= 1.5 |" in table
+    assert "no broken figure beyond it" in table
+
+
+def test_sleeps_for_ratio_is_a_case_with_its_two_checks() -> None:
+    case = validity.CASES["sleeps_for_ratio"]
+    assert case.must_fail == {"easy.python_grows_with_d", "hard.curve_shapes_cpu"}
+    assert case.exercises == ("easy", "hard")

@@ -252,7 +252,7 @@ def test_integrity_manual_timings_and_runs_are_merged_without_duplicates(tmp_pat
     extra = merged["extra_data"]
     assert extra["integrity"]["tamper"] == [
         {"path": ".github/workflows/grade.yml", "change": "modified"},
-        {"path": "autograder/grading/checks/conftest.py", "change": "added"},
+        {"path": "autograder/checks/conftest.py", "change": "added"},
         {"path": "sitecustomize.py", "change": "added"},
     ]
     assert extra["integrity"]["findings"] == cpu["extra_data"]["integrity"]["findings"]

@@ -237,7 +237,7 @@ def test_integrity_banner_only_when_flags_exist() -> None:
     assert "Integrity flags: 2 changed protected file(s), 2 finding(s)" in markdown
     for text in (
         "modified: .github/workflows/grade.yml",
-        "added: autograder/grading/checks/conftest.py",
+        "added: autograder/checks/conftest.py",
     ):
         assert text in page and text in markdown.replace("\\", "")
     assert "<td>medium_parallel_scan.py:3</td><td>import gc</td>" in page
