@@ -444,8 +444,11 @@ def run_autograder(
             if failure is not None:
                 failures[exercise] = failure
         _kill_leftovers(user)
-        graded = ", ".join(found.origins.values())
-        notes = [f"Graded: {graded}." if graded else "Graded: nothing found.", *found.notes]
+        graded = ", ".join(found.origins[e] for e in exercises if e in found.origins)
+        missing = ", ".join(f"{EXERCISES[e]}.py" for e in exercises if e not in found.origins)
+        notes = [f"Graded: {graded}." if graded else "Graded: no exercise module.", *found.notes]
+        if missing and found.origins:
+            notes.append(f"Not in your submission: {missing} (its checks fail).")
         results = gradescope_results(
             documents,
             exercises=exercises,
