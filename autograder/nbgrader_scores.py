@@ -131,18 +131,18 @@ def notebook_module(*, submitted: NotebookNode, source: NotebookNode, exercise: 
             continue
         if cell.cell_type == "markdown":
             if meta.get("solution") and cell_id in answers:
-                text = theirs[cell_id].source if cell_id in theirs else ""
+                text = _source(theirs[cell_id]) if cell_id in theirs else ""
                 parts.append(f"{answers[cell_id]} = {text!r}")
             continue
         if meta.get("grade") and not meta.get("solution"):
             continue  # a grade cell: run_check(...)
         if not meta.get("solution"):
-            parts.append(cell.source)
+            parts.append(_source(cell))
             continue
         if cell_id not in theirs:
             parts.append(f"# cell {cell_id}: missing from the submitted notebook")
             continue
-        code = _without_magics(theirs[cell_id].source)
+        code = _without_magics(_source(theirs[cell_id]))
         try:
             ast.parse(code)
         except SyntaxError as error:
@@ -151,6 +151,12 @@ def notebook_module(*, submitted: NotebookNode, source: NotebookNode, exercise: 
             continue
         parts.append(code)
     return "\n\n\n".join(part.rstrip() for part in parts) + "\n"
+
+
+def _source(cell: NotebookNode) -> str:
+    """A cell's source as one string (the notebook format also allows a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def _without_magics(code: str) -> str:
