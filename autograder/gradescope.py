@@ -512,6 +512,7 @@ def _grade_exercise(
             stdout=handle,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, stopped as a whole
+            preexec_fn=_prefer_oom_kill,
             **demote,
         )
         try:
@@ -539,6 +540,13 @@ def _print_log(exercise: str, log: Path) -> None:
     with contextlib.suppress(OSError):
         text = log.read_text(encoding="utf-8", errors="replace")
         print(f"==== {exercise} ====\n{text[-20000:]}")
+
+
+def _prefer_oom_kill() -> None:
+    """In the grade process before exec: when the container runs out of memory, the kernel
+    kills a grading process (the largest: the worker hoarding it), not run_autograder."""
+    with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as handle:
+        handle.write("500")
 
 
 def _grading_user() -> tuple[str, int, int] | None:
