@@ -514,3 +514,12 @@ def test_a_broken_environment_still_writes_results(autograder_root: Path) -> Non
     assert_gradescope_vocabulary(results)
     assert results["score"] == 0 and results["tests"][0]["status"] == "failed"
     assert "setup.sh did not finish" in results["output"]
+
+
+def test_a_run_out_of_time_fails_each_check_saying_why(autograder_root: Path) -> None:
+    shutil.copyfile(SOLUTIONS / "medium_parallel_scan.py", autograder_root / "submission" / "m.py")
+    results = run_autograder(autograder_root, "--only", "medium", "--budget", "5")
+    assert results["score"] == 0 and len(results["tests"]) == len(automatic("medium"))
+    assert all("time limit was used up" in t["output"] for t in results["tests"])
+    assert "**medium was not graded**" in results["output"]
+    assert "Graded: no exercise module." in results["output"]  # m.py is not one
