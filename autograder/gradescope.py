@@ -410,6 +410,7 @@ def run_autograder(
     started = time.monotonic()
     settings = settings if settings is not None else Path(__file__).with_name(SETTINGS_NAME)
     work: Path | None = None
+    user: tuple[str, int, int] | None = None
     try:
         unknown = sorted(set(only or ()) - set(EXERCISES))
         if unknown:
@@ -443,7 +444,6 @@ def run_autograder(
                     sandboxes[exercise] = {"kind": kind.get("kind"), "reason": kind.get("reason")}
             if failure is not None:
                 failures[exercise] = failure
-        _kill_leftovers(user)
         graded = ", ".join(found.origins[e] for e in exercises if e in found.origins)
         missing = ", ".join(f"{EXERCISES[e]}.py" for e in exercises if e not in found.origins)
         notes = [f"Graded: {graded}." if graded else "Graded: no exercise module.", *found.notes]
@@ -466,6 +466,7 @@ def run_autograder(
     except Exception as error:  # whatever failed, Gradescope gets a results file saying so
         results = failure_results(f"{type(error).__name__}: {error}", exercises=exercises)
     finally:
+        _kill_leftovers(user)  # nothing the submission started outlives the run
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
     _write_json(results, final)
@@ -521,8 +522,10 @@ def _grade_exercise(
             with contextlib.suppress(OSError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+            _kill_leftovers(user)
             _print_log(exercise, log)
             return None, f"grading did not finish within the run's time limit ({timeout_s:.0f} s)"
+    _kill_leftovers(user)  # before its results are read: nothing of the submission rewrites them
     _print_log(exercise, log)
     if returncode != 0:
         return None, f"the grader stopped with exit status {returncode}"
