@@ -5,7 +5,9 @@ python -m autograder stubs    regenerate exercises/ from solutions/
 python -m autograder report   one student's results as HTML / Markdown
 python -m autograder collect  a class's results as a gradebook and summary
 python -m autograder merge    merge a CPU and a GPU results file
-python -m autograder release  the student repository and the nbgrader course
+python -m autograder release  the student repository, the nbgrader course, Gradescope's zip
+python -m autograder gradescope-results  convert a results file to Gradescope's results.json
+python -m autograder nbgrader-regrade    the grader's scores into an nbgrader gradebook
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ COMMANDS = {
     "collect": "gradebook CSV and class summary from many students' results",
     "merge": "merge CPU and GPU results files into one",
     "release": "write the student repository and the nbgrader course",
+    "gradescope-results": "convert a results file to Gradescope's results.json (IN OUT)",
+    "nbgrader-regrade": "after nbgrader autograde: the grader's scores into the gradebook",
 }
 
 
@@ -156,6 +160,17 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.release import main as release_main
 
         return release_main(rest)
+    if command == "gradescope-results":
+        from autograder.gradescope import results_main
+
+        if len(rest) != 2 or rest[0].startswith("-"):
+            print(f"usage: python -m autograder {command} IN OUT", file=sys.stderr)
+            return 2
+        return results_main(Path(rest[0]), Path(rest[1]))
+    if command == "nbgrader-regrade":
+        from autograder.nbgrader_scores import main as regrade_main
+
+        return regrade_main(rest)
     print(
         f"python -m autograder: error: unknown command {command!r} "
         f"(choose from {', '.join(COMMANDS)})",

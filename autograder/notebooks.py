@@ -45,9 +45,11 @@ __all__ = [
     "ASSIGNMENT",
     "COURSE_ID",
     "NotebookSummary",
+    "answer_name",
     "exercise_notebook",
     "generate_assignment",
     "grade_id",
+    "grader_cell_id",
     "nbgrader_command",
     "nbgrader_config_text",
     "nbgrader_environment",
@@ -90,6 +92,11 @@ def grade_id(check_id: str) -> str:
     return check_id.replace(".", "-")
 
 
+def grader_cell_id(exercise: str) -> str:
+    """The read-only cell importing ``run_check``: not part of the exercise module."""
+    return f"{exercise}-grader"
+
+
 def notebook_points(exercise: str) -> tuple[float, float, float]:
     """(automatic, manual, GPU left out) points of one exercise's notebook, from the registry."""
     checks = checks_for(exercise)
@@ -103,7 +110,7 @@ def exercise_notebook(*, exercise: str, source: str, filename: str) -> NotebookN
     """The nbgrader source notebook (solutions included) of one exercise's solution module."""
     blocks = _split_module(source, filename=filename)
     checks = checks_for(exercise)
-    manual_checks = {_answer_name(c): c for c in checks if c.manual}
+    manual_checks = {answer_name(c): c for c in checks if c.manual}
     auto_checks = [c for c in checks if not c.gpu and not c.manual]
     gpu_checks = [c for c in checks if c.gpu]
     docstring = ast.get_docstring(ast.parse(source), clean=True) or exercise
@@ -117,7 +124,7 @@ def exercise_notebook(*, exercise: str, source: str, filename: str) -> NotebookN
         if block.kind == "setup":
             cells.append(_code(f"{exercise}-setup-{index}", block.text, locked=True))
             if not setup_done:
-                cells.append(_code(f"{exercise}-grader", _GRADER_IMPORT, locked=True))
+                cells.append(_code(grader_cell_id(exercise), _GRADER_IMPORT, locked=True))
                 setup_done = True
         elif block.kind == "function":
             cell_id = f"{exercise}-{block.name}"
@@ -134,7 +141,7 @@ def exercise_notebook(*, exercise: str, source: str, filename: str) -> NotebookN
     if missing:
         raise ValueError(f"{filename}: no written answer for the manual check(s) {missing}")
     if not setup_done:
-        cells.insert(2, _code(f"{exercise}-grader", _GRADER_IMPORT, locked=True))
+        cells.insert(2, _code(grader_cell_id(exercise), _GRADER_IMPORT, locked=True))
     cells.append(_markdown(f"{exercise}-checks", _CHECKS_INTRO))
     for check in auto_checks:
         cells.append(_grade_cell(check))
@@ -283,8 +290,9 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.Execute.timeout = {cell_timeout}
 c.Execute.interrupt_on_timeout = True
 
-# The exchange is not used: notebooks go out and come back as files (an LMS, a shared
-# drive, or the GitHub classroom), placed under submitted/<student>/{assignment}/.
+# The exchange is not used: notebooks go out and come back as files (the course's LMS, a
+# shared drive, or a repository in the course's GitHub organisation), placed under
+# submitted/<student>/{assignment}/.
 # Kept inside the course folder so nothing is ever written to /srv/nbgrader.
 c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
 '''
@@ -294,7 +302,7 @@ def _all_checks() -> list[Check]:
     return [check for exercise in EXERCISES for check in checks_for(exercise)]
 
 
-def _answer_name(check: Check) -> str:
+def answer_name(check: Check) -> str:
     """The module-level name a manual check reads: its title starts with ``NAME:``."""
     name = check.title.split(":", 1)[0].strip()
     if name not in WRITTEN_ANSWER_NAMES:
@@ -366,7 +374,7 @@ def _points(points: float) -> str:
 
 def _question(check: Check, question: str) -> str:
     return (
-        f"### Written answer: `{_answer_name(check)}` ({_points(check.points)}, graded by a TA)"
+        f"### Written answer: `{answer_name(check)}` ({_points(check.points)}, graded by a TA)"
         f"\n\n{question}\n\nWrite your answer in the cell below (Markdown)."
     )
 

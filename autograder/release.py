@@ -16,9 +16,12 @@
   ``source/why-transformers/`` (one notebook per exercise, solutions included: instructors
   only) and ``release/why-transformers/`` written by ``nbgrader generate_assignment``. The
   gradebook and any ``submitted/``, ``autograded/`` or ``feedback/`` folders are kept.
+* with ``--gradescope``, ``DIR/gradescope/``: Gradescope's ``autograder.zip`` and the rubric
+  of its manual questions (:mod:`autograder.gradescope_release`).
 
 Before anything is reported done, every generated file students get (stubs, released
-notebooks, README) is searched for the solutions' lines (:func:`find_solution_text`).
+notebooks, README, every file of the Gradescope zip) is searched for the solutions' lines
+(:func:`find_solution_text`).
 
 :func:`repo_submission` is the other half: ``python -m autograder grade --repo DIR`` grades
 the exercise modules of a student's repository and reports the protected files that changed.
@@ -33,6 +36,7 @@ import os
 import re
 import shutil
 import sys
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata, resources
@@ -41,6 +45,7 @@ from typing import Any
 
 from autograder import manifest as release_manifest
 from autograder import notebooks
+from autograder.gradescope_release import GRADESCOPE, GradescopeSummary, write_gradescope
 from autograder.registry import EXERCISES, EXTRA_CREDIT, checks_for, exercise_points
 from autograder.stubs import find_regions, generate_stubs
 
@@ -81,13 +86,18 @@ class ReleaseSummary:
     source_notebooks: tuple[Path, ...]
     released_notebooks: tuple[Path, ...]
     notebook_points: dict[str, dict[str, float]] = field(default_factory=dict)
+    gradescope: GradescopeSummary | None = None
     warnings: tuple[str, ...] = ()
 
 
 def release(
-    *, out: Path, source_root: Path = REPO_ROOT, with_nbgrader: bool = True
+    *,
+    out: Path,
+    source_root: Path = REPO_ROOT,
+    with_nbgrader: bool = True,
+    with_gradescope: bool = False,
 ) -> ReleaseSummary:
-    """Write ``out/student`` and (with ``with_nbgrader``) ``out/nbgrader``; see the module doc.
+    """Write ``out/student``, ``out/nbgrader`` and ``out/gradescope`` (each when asked for).
 
     ``source_root`` is the instructor repository (the one holding ``solutions/``). Raises
     ``ValueError`` for unusable folders and ``RuntimeError`` when nbgrader fails or solution
@@ -98,7 +108,7 @@ def release(
     solutions_dir = source_root / "solutions"
     if not solutions_dir.is_dir():
         raise ValueError(f"no solutions/ folder in {source_root}: release from the instructor repo")
-    for target in (out / STUDENT, out / NBGRADER):
+    for target in (out / STUDENT, out / NBGRADER, out / GRADESCOPE):
         if source_root.is_relative_to(target):
             raise ValueError(f"--out {out} would overwrite the instructor repository {source_root}")
     for folder in (*COPIED_FOLDERS, "solutions", "exercises"):
@@ -130,11 +140,19 @@ def release(
             for summary in summaries
         }
 
-    leaks = find_solution_text(generated, solutions_dir=solutions_dir)
+    gradescope = None
+    if with_gradescope:
+        gradescope = write_gradescope(out=out, source_root=source_root)
+        generated.append(gradescope.zip_path)
+        warnings.extend(gradescope.warnings)
+
+    leaks = find_solution_text(generated, solutions_dir=solutions_dir, copied_from=source_root)
     if leaks:
         _clear_except_git(student_dir)  # nothing that leaks stays on disk to be pushed
         if nbgrader_dir is not None:
             shutil.rmtree(nbgrader_dir / "release" / notebooks.ASSIGNMENT, ignore_errors=True)
+        if gradescope is not None:
+            shutil.rmtree(gradescope.zip_path.parent, ignore_errors=True)
         shown = "; ".join(f"{path}: {line!r}" for path, line in leaks[:5])
         raise RuntimeError(f"solution text in files students get ({len(leaks)}): {shown}")
     manifest_path = student_dir / release_manifest.MANIFEST_NAME
@@ -148,6 +166,7 @@ def release(
         source_notebooks=sources,
         released_notebooks=released,
         notebook_points=points,
+        gradescope=gradescope,
         warnings=tuple(warnings),
     )
 
@@ -247,12 +266,17 @@ def _trusted_manifest(repo: Path, manifest_path: Path | None) -> Path | None:
     return None
 
 
-def find_solution_text(paths: Iterable[Path], *, solutions_dir: Path) -> list[tuple[Path, str]]:
+def find_solution_text(
+    paths: Iterable[Path], *, solutions_dir: Path, copied_from: Path | None = None
+) -> list[tuple[Path, str]]:
     """``(file, line)`` for every solution line found whole in one of ``paths``.
 
     A solution line is a stripped line inside a solution region with at least two names
     (keywords are not names), the rule of ``tests/test_stubs.py``. Notebooks are searched cell
-    by cell, so JSON escaping cannot hide a line.
+    by cell, so JSON escaping cannot hide a line. A zip is searched member by member
+    (reported as ``ZIP/member``), except a member byte-identical to the file of the same path
+    under ``copied_from``: a copy of the grader's source, which the student repository ships
+    as well and whose generic lines (``start = time.perf_counter()``) are not leaks.
     """
     solution_lines = set()
     for path in sorted(Path(solutions_dir).glob("*.py")):
@@ -260,8 +284,12 @@ def find_solution_text(paths: Iterable[Path], *, solutions_dir: Path) -> list[tu
             solution_lines.update(line.strip() for line in region.lines if _telling(line))
     found = []
     for path in paths:
-        for line in sorted(_stripped_lines(Path(path)) & solution_lines):
-            found.append((Path(path), line))
+        path = Path(path)
+        if path.suffix == ".zip":
+            found.extend(_zip_leaks(path, solution_lines, copied_from))
+            continue
+        for line in sorted(_stripped_lines(path) & solution_lines):
+            found.append((path, line))
     return found
 
 
@@ -291,9 +319,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="write only the student repository (no nbgrader course)",
     )
+    parser.add_argument(
+        "--gradescope",
+        action="store_true",
+        help="also write DIR/gradescope/autograder.zip and its manual questions",
+    )
     args = parser.parse_args(argv)
     try:
-        summary = release(out=args.out, source_root=args.source, with_nbgrader=not args.no_nbgrader)
+        summary = release(
+            out=args.out,
+            source_root=args.source,
+            with_nbgrader=not args.no_nbgrader,
+            with_gradescope=args.gradescope,
+        )
     except ValueError as error:
         print(f"{COMMAND}: error: {error}", file=sys.stderr)
         return 2
@@ -315,6 +353,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {exercise:<10} {points['auto']:g} automatic + {points['manual']:g} manual "
                 f"points ({points['gpu_left_out']:g} GPU points graded only on GitHub)"
             )
+    if summary.gradescope is not None:
+        zipped = summary.gradescope
+        print(f"Gradescope autograder: {zipped.zip_path}")
+        print(
+            f"  {zipped.automatic_points:g} automatic points (+{zipped.extra_credit_points:g} "
+            f"extra credit); {zipped.manual_points:g} points of manual questions, rubric in "
+            f"{zipped.questions_path}; {zipped.gpu_points:g} GPU points not graded there"
+        )
     return 0
 
 
@@ -414,10 +460,32 @@ def _telling(line: str) -> bool:
     return len(names) >= 2
 
 
+def _zip_leaks(
+    path: Path, solution_lines: set[str], copied_from: Path | None
+) -> list[tuple[Path, str]]:
+    """Solution lines in the members of a zip; copies of ``copied_from``'s files are skipped."""
+    found = []
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.infolist():
+            if member.is_dir():
+                continue
+            data = archive.read(member)
+            original = copied_from / member.filename if copied_from else None
+            if original is not None and original.is_file() and original.read_bytes() == data:
+                continue
+            for line in sorted(_text_lines(data, member.filename) & solution_lines):
+                found.append((path / member.filename, line))
+    return found
+
+
 def _stripped_lines(path: Path) -> set[str]:
     """Stripped lines of a text file; of every cell's source for a notebook."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if path.suffix == ".ipynb":
+    return _text_lines(path.read_bytes(), path.name)
+
+
+def _text_lines(data: bytes, name: str) -> set[str]:
+    text = data.decode("utf-8", errors="replace")
+    if name.endswith(".ipynb"):
         cells = json.loads(text).get("cells", [])
         text = "\n".join(
             "".join(cell.get("source", ""))
