@@ -155,13 +155,11 @@ def mean(xs):
 """
 
 
-@pytest.fixture
-def proxy(tmp_path):
-    source = tmp_path / "stub_module.py"
-    source.write_text(MODULE)
-    spec = WorkerSpec(
+def spec_for(source: Path | None, name: str, tmp_path: Path) -> WorkerSpec:
+    """An unconfined worker on the CPU (the sandbox has its own tests)."""
+    return WorkerSpec(
         module_source=source,
-        module_name="stub_module",
+        module_name=name,
         device="cpu",
         log_path=tmp_path / "out.log",
         memory_mib=4096,
@@ -169,7 +167,15 @@ def proxy(tmp_path):
         import_timeout_s=60,
         sandbox=Sandbox("none", "test"),
     )
-    made = WorkerProxy(spec, deadline=lambda: time.monotonic() + 60)
+
+
+@pytest.fixture
+def proxy(tmp_path):
+    source = tmp_path / "stub_module.py"
+    source.write_text(MODULE)
+    made = WorkerProxy(
+        spec_for(source, "stub_module", tmp_path), deadline=lambda: time.monotonic() + 60
+    )
     yield made
     made.remove()
 
@@ -232,17 +238,7 @@ def test_a_worker_that_dies_is_replaced(proxy, tmp_path):
 
 
 def test_a_worker_with_no_module_fails_every_call(tmp_path):
-    spec = WorkerSpec(
-        module_source=None,
-        module_name="absent",
-        device="cpu",
-        log_path=tmp_path / "out.log",
-        memory_mib=1024,
-        file_size_mib=16,
-        import_timeout_s=10,
-        sandbox=Sandbox("none", "test"),
-    )
-    made = WorkerProxy(spec)
+    made = WorkerProxy(spec_for(None, "absent", tmp_path))
     with pytest.raises(SubmissionError, match=r"has no file absent\.py"):
         made.call("anything")
     made.remove()

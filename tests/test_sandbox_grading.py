@@ -47,7 +47,7 @@ from autograder import cli
 from autograder.grade import UsageError, grade
 from autograder.grading import sandbox as sb
 from autograder.registry import CHECKS_BY_ID, checks_for
-from benchmarks.submissions import MODULES, SOLUTIONS_DIR, build_submission
+from benchmarks.submissions import CASES_DIR, MODULES, SOLUTIONS_DIR, build_submission
 from benchmarks.validity import baseline_status
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,12 +197,10 @@ def build(case: str | None, destination: Path, host: Host) -> Path:
             shutil.copyfile(SOLUTIONS_DIR / module, destination / module)
         return destination
     build_submission(case, destination)
-    module = destination / MODULE
-    source = module.read_text(encoding="utf-8")
-    assert source.count(PLACEHOLDER) == 1, f"{case}: no {PLACEHOLDER!r} in its override"
-    module.write_text(
-        source.replace(PLACEHOLDER, f"_SANDBOX_TEST = {host.config()!r}"), encoding="utf-8"
-    )
+    guard = (CASES_DIR / "sandbox_guard.py").read_text(encoding="utf-8")
+    assert guard.count(PLACEHOLDER) == 1, f"no {PLACEHOLDER!r} in sandbox_guard.py"
+    with (destination / MODULE).open("a", encoding="utf-8") as module:  # called at run time:
+        module.write("\n\n" + guard.replace(PLACEHOLDER, f"_SANDBOX_TEST = {host.config()!r}"))
     return destination
 
 

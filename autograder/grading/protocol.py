@@ -293,9 +293,9 @@ def encode_plain(value: Any, buffers: list[bytes]) -> Any:
             ]
         }
     if kind is np.ndarray:
-        return {"$array": _array_body(value, buffers)}
+        return {"$array": array_body(value, buffers)}
     if kind is TensorArg:
-        return {"$tensor": {**_array_body(value.values, buffers), "device": value.device}}
+        return {"$tensor": {**array_body(value.values, buffers), "device": value.device}}
     if kind is Handle:
         return {"$handle": value.number}
     if kind is OpArg:
@@ -307,7 +307,8 @@ def encode_plain(value: Any, buffers: list[bytes]) -> Any:
     raise TypeError(f"the judge cannot send {kind.__name__}")
 
 
-def _array_body(values: Any, buffers: list[bytes]) -> dict[str, Any]:
+def array_body(values: Any, buffers: list[bytes]) -> dict[str, Any]:
+    """An array's dtype, shape and the index of its little-endian bytes (added to buffers)."""
     import numpy as np
 
     array = np.asarray(values, order="C")  # keeps 0-dim arrays 0-dim

@@ -26,16 +26,6 @@ from autograder.grading.sandbox import Sandbox
 from autograder.registry import CHECKS_BY_ID, EXERCISES
 from autograder.settings import Settings, settings_to_dict
 
-PASSED_THROUGH_ENV = (
-    "PATH",
-    "LANG",
-    "LC_ALL",
-    "CUDA_VISIBLE_DEVICES",
-    "NVIDIA_VISIBLE_DEVICES",
-    "LD_LIBRARY_PATH",
-    "OPENBLAS_CORETYPE",
-    "OPENBLAS_L2_SIZE",
-)
 POLL_SECONDS = 0.1
 
 
@@ -71,21 +61,12 @@ def prepare_work_dir(submission_dir: Path, exercise: str) -> tuple[Path, Path | 
 
 
 def _judge_env(work_dir: Path) -> dict[str, str]:
-    env = {key: os.environ[key] for key in PASSED_THROUGH_ENV if key in os.environ}
-    env.update(
+    return supervisor.scrubbed_env(
         HOME=str(work_dir),
         TMPDIR=str(work_dir),
-        MPLBACKEND="Agg",
         MPLCONFIGDIR=str(work_dir),
         PYTEST_DISABLE_PLUGIN_AUTOLOAD="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        PYTHONFAULTHANDLER="1",
-        OMP_NUM_THREADS="1",
-        MKL_NUM_THREADS="1",
-        OPENBLAS_NUM_THREADS="1",
     )
-    env.setdefault("PATH", "/usr/bin:/bin")
-    return env
 
 
 def run_exercise(

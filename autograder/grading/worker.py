@@ -264,7 +264,7 @@ def encode(value: Any, buffers: list[bytes], depth: int = 0) -> Any:
         return {"$number": {"type": name, "int": int.__index__(value)}}
     module = kind.__module__
     if module == "numpy" and kind.__name__ == "ndarray":
-        return {"$array": _array_body(value, buffers)}
+        return {"$array": protocol.array_body(value, buffers)}
     if module == "numpy" and hasattr(value, "dtype") and value.dtype.kind in "fiub":
         item = value.item()
         key = "float" if value.dtype.kind == "f" else "int"
@@ -274,19 +274,9 @@ def encode(value: Any, buffers: list[bytes], depth: int = 0) -> Any:
         return {"$number": {"type": name, key: item}}
     if module == "torch" and kind.__name__ == "Tensor":
         cpu = value.detach().to("cpu").contiguous()
-        body = _array_body(cpu.numpy(), buffers)
+        body = protocol.array_body(cpu.numpy(), buffers)
         return {"$tensor": {**body, "device": str(value.device)}}
     return {"$object": name}
-
-
-def _array_body(array: Any, buffers: list[bytes]) -> dict[str, Any]:
-    import numpy as np
-
-    array = np.asarray(array, order="C")  # keeps 0-dim arrays 0-dim
-    if array.dtype.name not in protocol.DTYPES:
-        raise TypeError(f"arrays of dtype {array.dtype} cannot be sent")
-    buffers.append(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
-    return {"dtype": array.dtype.name, "shape": list(array.shape), "buffer": len(buffers) - 1}
 
 
 # ---- requests ----

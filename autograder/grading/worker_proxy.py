@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import secrets
 import shutil
 import subprocess
@@ -32,16 +31,6 @@ from autograder.grading.verdicts import CheckFailed, NotImplementedYet, Submissi
 
 WORKER_CODE = ("__init__.py", "grading/__init__.py", "grading/protocol.py", "grading/worker.py")
 REFERENCE_MODULE = Path(__file__).with_name("reference_impl.py")
-PASSED_THROUGH_ENV = (
-    "PATH",
-    "LANG",
-    "LC_ALL",
-    "CUDA_VISIBLE_DEVICES",
-    "NVIDIA_VISIBLE_DEVICES",
-    "LD_LIBRARY_PATH",
-    "OPENBLAS_CORETYPE",
-    "OPENBLAS_L2_SIZE",
-)
 REPLY_KEYS = {"id", "value", "raised", "missing", "not_callable", "error", "log", "work_calls"}
 RAISED_KEYS = {"type", "mro", "message", "where", "exit_code"}
 TRACE_OPCODES = {"+", "-", "*", "/", "//", "%", "**", "neg", "abs"}
@@ -90,23 +79,6 @@ class ForgedHandle:
 
     def __init__(self, number: int) -> None:
         self.number = number
-
-
-def _worker_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = {key: os.environ[key] for key in PASSED_THROUGH_ENV if key in os.environ}
-    env.setdefault("PATH", "/usr/bin:/bin")
-    env.update(
-        MPLBACKEND="Agg",
-        PYTHONDONTWRITEBYTECODE="1",
-        PYTHONFAULTHANDLER="1",
-        # one CPU thread per worker: a thread pool waking on a busy machine made CPU
-        # reductions up to 20x slower at random, which no tolerance can absorb fairly
-        OMP_NUM_THREADS="1",
-        MKL_NUM_THREADS="1",
-        OPENBLAS_NUM_THREADS="1",
-    )
-    env.update(extra or {})
-    return env
 
 
 def prepare_job(job_dir: Path, module_source: Path | None, module_name: str) -> Path:
@@ -181,7 +153,7 @@ class WorkerProxy:
             [sys.executable, "-I", "-c", boot],
             job_dir=self.job_dir,
             device=spec.device,
-            env=_worker_env(),
+            env=supervisor.scrubbed_env(),
         )
         self.scratch = cwd
         limits = supervisor.worker_limits(
@@ -471,18 +443,7 @@ class WorkerProxy:
         The stage time is returned too, so the caller can bound work done ahead of
         ``run``; the worker tree's CPU time over ``run`` tells waiting from working.
         """
-        slot = self._next_id + 1
-        buffers: list[bytes] = []
-        header = {
-            "op": "stage",
-            "slot": slot,
-            "device": device,
-            "calls": [protocol.encode_plain(list(args), buffers) for args in calls],
-        }
-        started = time.perf_counter()
-        reply, reply_buffers = self.request(header, buffers, what=f"staging inputs for {function}")
-        stage_seconds = time.perf_counter() - started
-        self.value(reply, reply_buffers, name=function)
+        slot, stage_seconds = self._stage(calls, device=device, function=function)
         # a ping first: the worker has finished everything after staging (freeing the
         # buffers...) and waits for the next request, so the CPU reading below is clean
         self.request({"op": "ping"}, what="answering a ping")
@@ -505,6 +466,12 @@ class WorkerProxy:
 
     def stage_only(self, calls: list[list[Any]], *, device: str, function: str) -> float:
         """Seconds this worker takes to stage ``calls`` (then dropped): a staging baseline."""
+        slot, seconds = self._stage(calls, device=device, function=function)
+        self.request({"op": "drop", "slot": slot}, what="dropping staged inputs")
+        return seconds
+
+    def _stage(self, calls: list[list[Any]], *, device: str, function: str) -> tuple[int, float]:
+        """Send ``calls``' inputs to be decoded and kept in a slot: (the slot, seconds taken)."""
         slot = self._next_id + 1
         buffers: list[bytes] = []
         header = {
@@ -517,8 +484,7 @@ class WorkerProxy:
         reply, reply_buffers = self.request(header, buffers, what=f"staging inputs for {function}")
         seconds = time.perf_counter() - started
         self.value(reply, reply_buffers, name=function)
-        self.request({"op": "drop", "slot": slot}, what="dropping staged inputs")
-        return seconds
+        return slot, seconds
 
     def plot(
         self, function: str, rows: list[dict[str, Any]], path: str, *, keep: bool
