@@ -13,7 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,10 +68,13 @@ def grade_once(
     timeout_s: float = 900.0,
     device: str = "cpu",
     extra_args: Sequence[str] = (),
+    cwd: Path = ROOT,
+    env: Mapping[str, str] | None = None,
 ) -> GradeRun:
     """Grade ``submission`` through the CLI, as students and CI do (the tests use it too).
 
-    The wall time includes process start-up.
+    The wall time includes process start-up. ``cwd`` and ``env`` choose which grader
+    ``python -m autograder`` finds (benchmarks/old_grader.py runs the old one this way).
     """
     command = [
         sys.executable,
@@ -79,23 +82,29 @@ def grade_once(
         "autograder",
         "grade",
         "--submission",
-        str(submission),
+        str(Path(submission).resolve()),
         "--device",
         device,
         "--seed",
         str(seed),
         "--results",
-        str(results_path),
+        str(Path(results_path).resolve()),
         "--quiet",
     ]
     if only:
         command += ["--only", *only]
     if settings is not None:
-        command += ["--settings", str(settings)]
+        command += ["--settings", str(Path(settings).resolve())]
     command += list(extra_args)
     start = time.perf_counter()
     completed = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s, check=False
+        command,
+        cwd=cwd,
+        env=None if env is None else dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
     )
     wall = time.perf_counter() - start
     if completed.returncode != 0:
@@ -174,26 +183,32 @@ def breakdown(runs: Sequence[GradeRun], *, slowest: int = 6) -> TimeBreakdown:
     )
 
 
-def render_grading_time(results: dict[str, TimeBreakdown], *, what: dict[str, str]) -> str:
-    """Markdown: total wall time per submission, then per exercise and the slowest checks."""
-    lines = [
-        "| submission | runs | min (s) | median (s) | max (s) |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for name, data in results.items():
-        lines.append(
-            f"| {what.get(name, name)} | {data.total.count} | "
-            + " | ".join(data.total.cells())
-            + " |"
-        )
+def render_grading_time(
+    results: dict[str, TimeBreakdown], *, what: dict[str, str], totals: bool = True
+) -> str:
+    """Markdown: total wall time per submission (unless ``totals`` is false, where the caller
+    shows them), then per exercise and the slowest checks."""
+    lines = []
+    if totals:
+        lines += [
+            "| submission | runs | min (s) | median (s) | max (s) |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, data in results.items():
+            lines.append(
+                f"| {what.get(name, name)} | {data.total.count} | "
+                + " | ".join(data.total.cells())
+                + " |"
+            )
+        lines += ["", "### Where the time goes", ""]
     lines += [
-        "",
-        "### Where the time goes",
-        "",
         "Per exercise: the wall time of its grading child (`extra_data.exercises[*]."
-        "wall_seconds`: process start, imports, test collection and the checks), the part "
-        "spent inside the checks themselves (sum of their `duration`), and the rest: start-up, "
-        "mostly importing pytest, numpy and torch in a fresh child. Medians over the runs. A "
+        "wall_seconds`: process start, imports, test collection and the checks; in the old "
+        "grader the one child that imports the submission, in the new one the judge, which "
+        "starts the submission's and the reference's workers), the part spent inside the "
+        "checks themselves (sum of their `duration`), and the rest: start-up, mostly "
+        "importing pytest, numpy and torch in a fresh process (and, in the new grader, "
+        "starting the workers before the first check). Medians over the runs. A "
         "check's duration includes the imports and first-use costs it triggers: in the hard "
         "exercise the first check to touch torch and the plot check (matplotlib) carry them, "
         "which is why they are among the slowest even where the submission is a stub.",

@@ -547,8 +547,11 @@ def test_tolerance_sides_from_honest_and_broken_figures() -> None:
     assert sides["rnn_slope_max"].broken == {}
     assert sides["reported_ratio_max"].honest == [0.9, 0.4, 1.2, 0.7]
     table = validity.render_tolerances(list(sides.values()))
-    assert "| `python_growth_min` | >= 10 | 16.0..16.0 | `sleeps_for_ratio` 5.8..5.8 |" in table
-    assert "| `rnn_slope_max` | <= 1.5 |" in table
+    bound = f"{CPU_TOLERANCES.python_growth_min:g}"
+    assert f"| `python_growth_min` | >= {bound} | 16.0..16.0 | `sleeps_for_ratio` 5.8..5.8 |" in (
+        table
+    )
+    assert f"| `rnn_slope_max` | <= {CPU_TOLERANCES.rnn_slope_max:g} |" in table
     assert "no broken figure beyond it" in table
 
 
