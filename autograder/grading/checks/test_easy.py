@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -135,14 +137,25 @@ def per_step_seconds(
     return {d: Medians(timings[f"d={d}"].cpu / steps, timings[f"d={d}"].wall / steps) for d in dims}
 
 
-def _per_step_growth(sub, function: str, steps: int, *, as_lists: bool, seed) -> tuple:
-    # growth of the pure-Python version is a lower bound: work moved ahead of the timed
-    # calls could only lower it, so its staging needs no guard
-    timings = per_step_seconds(
-        sub, function, (1, 256), steps, as_lists=as_lists, seed=seed, guard_stage=not as_lists
-    )
-    per_step = {d: medians.verdict for d, medians in timings.items()}
-    ratio = per_step[256] / per_step[1]
+def _per_step_growth(
+    sub, function: str, steps: int, *, as_lists: bool, seed, passes: Callable[[float], bool]
+) -> tuple:
+    """Growth d=256 over d=1; a figure that fails is measured once more, the better kept."""
+
+    def measure() -> tuple[float, dict]:
+        # growth of the pure-Python version is a lower bound: work moved ahead of the timed
+        # calls could only lower it, so its staging needs no guard
+        timings = per_step_seconds(
+            sub, function, (1, 256), steps, as_lists=as_lists, seed=seed, guard_stage=not as_lists
+        )
+        per_step = {d: medians.verdict for d, medians in timings.items()}
+        return per_step[256] / per_step[1], per_step
+
+    ratio, per_step = measure()
+    if not passes(ratio):  # a one-off disturbance must not fail honest code
+        again = measure()
+        if passes(again[0]):
+            ratio, per_step = again
     return ratio, {"seconds_per_step": {str(d): s for d, s in per_step.items()}, "ratio": ratio}
 
 
@@ -150,7 +163,9 @@ def _per_step_growth(sub, function: str, steps: int, *, as_lists: bool, seed) ->
 def test_numpy_vectorised_over_d(sub):
     tol = support.context().tolerances("cpu").numpy_growth_max
     seed = support.rng("easy.numpy_vectorised_over_d").getrandbits(32)
-    ratio, data = _per_step_growth(sub, "rnn_style_vector_numpy", 2000, as_lists=False, seed=seed)
+    ratio, data = _per_step_growth(
+        sub, "rnn_style_vector_numpy", 2000, as_lists=False, seed=seed, passes=lambda r: r <= tol
+    )
     support.record("timing", data | {"tolerance_max": tol})
     if ratio > tol:
         raise CheckFailed(
@@ -163,7 +178,9 @@ def test_numpy_vectorised_over_d(sub):
 def test_python_grows_with_d(sub):
     tol = support.context().tolerances("cpu").python_growth_min
     seed = support.rng("easy.python_grows_with_d").getrandbits(32)
-    ratio, data = _per_step_growth(sub, "rnn_style_vector", 300, as_lists=True, seed=seed)
+    ratio, data = _per_step_growth(
+        sub, "rnn_style_vector", 300, as_lists=True, seed=seed, passes=lambda r: r >= tol
+    )
     support.record("timing", data | {"tolerance_min": tol})
     if ratio < tol:
         raise CheckFailed(

@@ -297,17 +297,18 @@ def test_sweep_rows_cpu(sub):
 def _expect_shapes(sub, device: str, rnn_lengths, check_id: str) -> dict:
     tol = support.context().tolerances(device)
     rng = _rng(check_id)
-    # all lengths round-robin in one measurement, so a drifting machine slows each alike
-    medians = interleaved_medians(
-        {str(n): _contender(sub, "rnn_style_torch", n, device, rng) for n in rnn_lengths},
-        device=device,
-        repeats=5,
-    )
-    rnn_times = [medians[str(n)] for n in rnn_lengths]
-    slope = loglog_slope(rnn_lengths, rnn_times)
-    reference = support.reference_worker()
-    ratios, student_at = {}, {}
-    for n in (64, 65536):
+
+    def serial_slope() -> tuple[float, list[float]]:
+        # all lengths round-robin in one measurement, so a drifting machine slows each alike
+        medians = interleaved_medians(
+            {str(n): _contender(sub, "rnn_style_torch", n, device, rng) for n in rnn_lengths},
+            device=device,
+            repeats=5,
+        )
+        times = [medians[str(n)] for n in rnn_lengths]
+        return loglog_slope(rnn_lengths, times), times
+
+    def reduction(n: int) -> tuple[float, float]:
         medians = interleaved_medians(
             {
                 "student": _contender(sub, "attention_style_torch", n, device, rng),
@@ -317,8 +318,22 @@ def _expect_shapes(sub, device: str, rnn_lengths, check_id: str) -> dict:
             repeats=9,
             warmup=2,
         )
-        ratios[n] = medians["student"] / medians["reference"]
-        student_at[n] = medians["student"]
+        return medians["student"] / medians["reference"], medians["student"]
+
+    # a figure beyond its bound is measured once more and the better one kept: a one-off
+    # disturbance of the machine cannot fail honest code, while a wrong implementation
+    # fails both times (docs/benchmarks.md)
+    slope, rnn_times = serial_slope()
+    if not tol.rnn_slope_min <= slope <= tol.rnn_slope_max:
+        again = serial_slope()
+        if abs(again[0] - 1) < abs(slope - 1):
+            slope, rnn_times = again
+    reference = support.reference_worker()
+    ratios, student_at = {}, {}
+    for n in (64, 65536):
+        ratios[n], student_at[n] = reduction(n)
+        if ratios[n] > tol.reduction_ratio_max:
+            ratios[n], student_at[n] = min((ratios[n], student_at[n]), reduction(n))
     data = {
         "rnn_lengths": list(rnn_lengths),
         "rnn_seconds": rnn_times,
