@@ -743,7 +743,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m autograder regrade``; see the module docstring for the exit statuses."""
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage error already printed in one line
+        return int(stop.code or 0)
     try:
         summary = regrade(
             sources=args.sources,
