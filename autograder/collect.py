@@ -98,6 +98,7 @@ HISTOGRAM_NAME = "score-distribution.png"
 PAGES_FOLDER = "students"
 SUBMISSION_FOLDER = "submission"  # regrade copies the graded modules here, beside results.json
 GRADER_STUBS = Path(__file__).resolve().parents[1] / "exercises"  # the released stubs
+LISTED_PAIRS = 50  # similar pairs listed in the class summary; similarity.csv has every pair
 
 
 @dataclass(frozen=True)
@@ -469,8 +470,10 @@ def _similarity_lines(summary: CollectSummary) -> list[str]:
     lines += [
         f"- {md_inline(p.exercise)}: {md_inline(p.student_a)} and {md_inline(p.student_b)} "
         f"({p.similarity:.2f})"
-        for p in flagged
+        for p in flagged[:LISTED_PAIRS]
     ]
+    if len(flagged) > LISTED_PAIRS:
+        lines.append(f"- and {len(flagged) - LISTED_PAIRS} more pairs: see similarity.csv")
     lines += [
         f"- {md_inline(e)}: {md_inline(s)} matches the model answer ({v:.2f})"
         for s, e, v in report.model_matches()
@@ -489,8 +492,10 @@ def _similarity_html(summary: CollectSummary) -> str:
     items = "".join(
         f"<li>{esc(p.exercise)}: {esc(p.student_a)} and {esc(p.student_b)} "
         f"({p.similarity:.2f})</li>"
-        for p in flagged
+        for p in flagged[:LISTED_PAIRS]
     )
+    if len(flagged) > LISTED_PAIRS:
+        items += f"<li>and {len(flagged) - LISTED_PAIRS} more pairs: see similarity.csv</li>"
     items += "".join(
         f"<li>{esc(e)}: {esc(s)} matches the model answer ({v:.2f})</li>"
         for s, e, v in report.model_matches()

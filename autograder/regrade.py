@@ -14,17 +14,18 @@ is a usage error.
 Grading is a black box: one ``python -m autograder grade ... --quiet`` process per student,
 in its own process group, so students run in parallel and cannot disturb each other. It
 writes to ``DIR/<student>/.regrade-tmp/``; only a grading that finished with a valid results
-file is moved into place: ``sweep.png``, ``submission/`` (copies of the graded exercise
-modules, which ``collect --similarity`` compares), then ``results.json`` (``os.replace``) and
+file is moved into place: ``sweep.png``, ``submission/`` (copies of the exercise modules,
+which ``collect --similarity`` compares), then ``results.json`` (``os.replace``) and
 last the sidecar ``.regrade.json``. A crash or Ctrl-C therefore loses only the gradings in
 flight, and a failed grading leaves ``DIR/<student>/regrade.log`` (the grader's output).
 
-Resuming. The sidecar records what the results were graded from: a sha256 of the exercise
-modules that are graded (for a repository also every file the manifest comparison reads,
-and the manifest itself), a sha256 of the grader (the installed ``autograder`` and
-``reference`` packages' source, plus the ``--settings`` file) and the options that change
-results (``--only``, ``--device``, ``--seed``, ``--sandbox``). A student whose three match,
-with a readable results file, is skipped as up to date; ``--force`` regrades everyone.
+Resuming. The sidecar records what the results were graded from: a sha256 of the four
+exercise modules (``grade`` scans all four for integrity findings, whatever ``--only`` says;
+for a repository also every file the manifest comparison reads, and the manifest itself), a
+sha256 of the grader (the installed ``autograder`` and ``reference`` packages' source, plus
+the ``--settings`` file) and the options that change results (``--only``, ``--device``,
+``--seed``, ``--sandbox``). A student whose three match, with a readable results file, is
+skipped as up to date; ``--force`` regrades everyone.
 
 Sharding. ``--shard K/N`` grades the students at positions K-1, K-1+N, K-1+2N, ... of the
 list sorted by student id (index modulo N): N machines given the same sources grade disjoint
@@ -220,10 +221,6 @@ def _source_folder(student: Student) -> Path:
     return student.path / "exercises" if student.kind == "repo" else student.path
 
 
-def _graded_modules(only: Sequence[str] | None) -> list[str]:
-    return [MODULE_FILES[e] for e in EXERCISES if not only or e in only]
-
-
 def _trusted_manifest(manifest: Path | None) -> Path | None:
     """The manifest ``grade --repo`` compares with, when one is given apart from the repo's."""
     if manifest is not None:
@@ -235,9 +232,13 @@ def _trusted_manifest(manifest: Path | None) -> Path | None:
 def submission_digest(
     student: Student, *, only: Sequence[str] | None, manifest: Path | None
 ) -> str:
-    """sha256 of what the grading reads: raises OSError when the folder cannot be read."""
+    """sha256 of what the grading reads: raises OSError when the folder cannot be read.
+
+    All four exercise modules, whatever ``only`` says: ``grade`` scans every one of them for
+    integrity findings. ``only`` is part of the options recorded beside this digest.
+    """
     digest = hashlib.sha256(f"{student.kind}\n".encode())
-    _hash_files(digest, _source_folder(student), _graded_modules(only))
+    _hash_files(digest, _source_folder(student), list(MODULE_FILES.values()))
     if student.kind == "repo":
         manifest_path = _trusted_manifest(manifest) or student.path / ".release-manifest.json"
         document, state = release_manifest.read_manifest(manifest_path)
@@ -331,7 +332,7 @@ def _start(student: Student, key: dict[str, Any], out_dir: Path, command_for) ->
     shutil.rmtree(temp, ignore_errors=True)
     (temp / SUBMISSION_FOLDER).mkdir(parents=True)
     source = _source_folder(student)
-    for name in _graded_modules(key["options"]["only"]):
+    for name in MODULE_FILES.values():  # all four: grade scans all four for integrity findings
         if (source / name).is_file():
             shutil.copyfile(source / name, temp / SUBMISSION_FOLDER / name)
     log = (temp / "grade.log").open("wb")
@@ -369,7 +370,7 @@ def _finish(job: _Job, out_dir: Path) -> Outcome:
         if code < 0:
             reason = f"the grader was killed by {signal.Signals(-code).name}"
         elif code == 2:
-            reason = "grade refused the submission (exit status 2)"
+            reason = "grade exited with status 2 (a usage error)"
         else:
             reason = f"the grader exited with status {code}"
         reason += f": {said}" if said else ""

@@ -61,6 +61,9 @@ never flagged: about two short lines, the size where unrelated answers coincide.
 MAX_SOURCE_CHARS = 200_000
 """A submitted file is read up to this many characters (the modules are ~10 kB)."""
 
+MAX_SHOWN_PAIRS = 100
+"""similarity.html shows at most this many pairs side by side (the CSV has them all)."""
+
 MODEL = "model answer"
 
 
@@ -224,15 +227,22 @@ def _side_by_side(report: SimilarityReport, exercise: str, a: str, b: str) -> st
 
 def _html(report: SimilarityReport) -> str:
     flagged = report.flagged()
-    sections = []
-    for index, pair in enumerate(flagged):
-        both_model = report.matches_model(pair.student_a, pair.exercise) and report.matches_model(
-            pair.student_b, pair.exercise
+    # Two copies of the model answer resemble each other: they are listed once, as matches.
+    shown = [
+        p
+        for p in flagged
+        if not (
+            report.matches_model(p.student_a, p.exercise)
+            and report.matches_model(p.student_b, p.exercise)
         )
-        note = " <span class='tag'>both match the model answer</span>" if both_model else ""
+    ]
+    both_model = len(flagged) - len(shown)
+    left_out = max(0, len(shown) - MAX_SHOWN_PAIRS)
+    sections = []
+    for index, pair in enumerate(shown[:MAX_SHOWN_PAIRS]):
         sections.append(
             f"<section class='pair' id='pair-{index}'><h3>{esc(pair.exercise)}: "
-            f"{esc(pair.student_a)} and {esc(pair.student_b)}: {pair.similarity:.2f}{note}</h3>"
+            f"{esc(pair.student_a)} and {esc(pair.student_b)}: {pair.similarity:.2f}</h3>"
             f"{_side_by_side(report, pair.exercise, pair.student_a, pair.student_b)}</section>"
         )
     model_rows = "".join(
@@ -257,6 +267,18 @@ def _html(report: SimilarityReport) -> str:
         else ""
     )
     boilerplate = esc(str(report.boilerplate)) if report.boilerplate else "none"
+    notes = "".join(
+        f"<p class='muted small'>{text}</p>"
+        for count, text in (
+            (
+                both_model,
+                f"{both_model} pair(s) of students who both match the model answer are "
+                "not repeated here (see above).",
+            ),
+            (left_out, f"{left_out} more pair(s) at or above the threshold are in similarity.csv."),
+        )
+        if count
+    )
     body = f"""
 <header><h1>Code similarity</h1>
 <p class='note'><strong>These are leads for a TA, not penalties.</strong> Similar code has many
@@ -270,7 +292,7 @@ ignore names, formatting and the order of functions. Shared code is highlighted.
 {without}</header>
 <section id='model'><h2>Matches the model answer</h2>{model_html}</section>
 <section id='pairs'><h2>Similar pairs ({len(flagged)})</h2>
-{"".join(sections) or "<p>None.</p>"}</section>
+{"".join(sections) or "<p>None.</p>"}{notes}</section>
 <style>mark {{ background: #ffe08a; }} .pair .qa {{ grid-template-columns: 1fr 1fr; }}</style>
 """
     return html_page(title="Code similarity", body=body)

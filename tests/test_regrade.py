@@ -208,6 +208,46 @@ def test_failures_are_listed_and_never_stop_the_others(tmp_path: Path) -> None:
     assert not _processes_mentioning(str(tmp_path / "out"))
 
 
+def test_a_grade_usage_error_is_each_students_failure_with_grades_own_line(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    for student in ("a", "b"):
+        shutil.copytree(ROOT / "exercises", klass / student)
+    settings = tmp_path / "bad.toml"
+    settings.write_text("[limits]\nmemory_gib = 4\n")
+    done = run_cli(str(klass), "--out", str(tmp_path / "out"), "--settings", str(settings))
+    assert done.returncode == 1
+    for student in ("a", "b"):
+        assert f"  {student}: grade exited with status 2 (a usage error): " in done.stdout
+    assert done.stdout.count("unknown setting(s) memory_gib") == 2, done.stdout
+
+
+def test_grade_options_are_passed_through(tmp_path: Path) -> None:
+    repo = regrade_module.Student("alice", tmp_path / "alice", "repo")
+    folder = regrade_module.Student("bob", tmp_path / "bob", "submission")
+    options = dict(
+        results=tmp_path / "r.json",
+        device="cuda",
+        only=["hard"],
+        sandbox="bubblewrap",
+        manifest=tmp_path / "m.json",
+        settings=tmp_path / "s.toml",
+        seed=7,
+    )
+    command = regrade_module._grade_command(repo, **options)
+    assert command[1:] == [
+        "-m", "autograder", "grade", "--repo", str(tmp_path / "alice"),
+        "--results", str(tmp_path / "r.json"), "--device", "cuda", "--quiet",
+        "--only", "hard", "--sandbox", "bubblewrap", "--manifest", str(tmp_path / "m.json"),
+        "--settings", str(tmp_path / "s.toml"), "--seed", "7",
+    ]  # fmt: skip
+    command = regrade_module._grade_command(folder, **options)
+    assert "--submission" in command and "--manifest" not in command  # folders have none
+    plain = regrade_module._grade_command(
+        folder, **options | dict(sandbox=None, only=None, settings=None, seed=None)
+    )
+    assert "--sandbox" not in plain and "--only" not in plain and "--seed" not in plain
+
+
 @pytest.mark.slow
 def test_repository_clones_are_graded_with_the_manifest(tmp_path: Path) -> None:
     from autograder.release import release
