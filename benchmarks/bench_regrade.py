@@ -40,11 +40,16 @@ def regrade_once(class_dir: Path, out_dir: Path, *, jobs: int) -> dict:
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
     failed: Counter[str] = Counter()
+    why: list[str] = []
     graded = 0
     for results in sorted(out_dir.glob("*/results.json")):
         graded += 1
         document = json.loads(results.read_text(encoding="utf-8"))
-        failed.update(t["id"] for t in document["tests"] if t["status"] == "failed")
+        for test in document["tests"]:
+            if test["status"] == "failed":
+                failed[test["id"]] += 1
+                first = (test["output"].splitlines() or [""])[0]
+                why.append(f"{results.parent.name} {test['id']}: {first[:300]}")
     return {
         "jobs": jobs,
         "students": graded,
@@ -52,6 +57,7 @@ def regrade_once(class_dir: Path, out_dir: Path, *, jobs: int) -> dict:
         "wall_seconds": round(wall, 2),
         "students_per_minute": round(60 * graded / wall, 2),
         "false_failures": dict(failed),
+        "why": why,
         "checks_graded": graded * _checks_per_run(out_dir),
     }
 
