@@ -719,14 +719,22 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m autograder regrade",
         description="Grade a class (repository clones or submission folders) into DIR/<student>/.",
     )
-    p.add_argument("sources", nargs="+", type=Path, metavar="SOURCE")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR")
+    p.add_argument(
+        "sources",
+        nargs="+",
+        type=Path,
+        metavar="SOURCE",
+        help="a student's repository clone or submission folder, or a folder of them",
+    )
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="writes DIR/<student>/results.json"
+    )
     p.add_argument(
         "--jobs",
         type=int,
         default=DEFAULT_JOBS,
         metavar="N",
-        help=f"gradings at once ({DEFAULT_JOBS}; more than the cores cost timing false failures)",
+        help=f"gradings at once ({DEFAULT_JOBS}; 2 on 2 cores cost a timing false failure)",
     )
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument(
@@ -735,11 +743,19 @@ def parser() -> argparse.ArgumentParser:
         choices=("auto", "bubblewrap", "none"),
         help="passed to grade (default: grade's own)",
     )
-    p.add_argument("--manifest", type=Path, default=None, help="the instructor's manifest")
+    p.add_argument(
+        "--manifest",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the instructor's .release-manifest.json, for repository clones",
+    )
     p.add_argument("--shard", default=None, metavar="K/N", help="grade the K-th of N slices")
     p.add_argument("--force", action="store_true", help="regrade students that are up to date")
-    p.add_argument("--settings", type=Path, default=None, help="grading settings TOML")
-    p.add_argument("--seed", type=int, default=None, help="the same inputs for everyone")
+    p.add_argument(
+        "--settings", type=Path, default=None, metavar="FILE", help="grading settings TOML"
+    )
+    p.add_argument("--seed", type=int, default=None, metavar="N", help="the same inputs for all")
     p.add_argument(
         "--only", nargs="+", metavar="EXERCISE", help=f"grade only these: {', '.join(EXERCISES)}"
     )

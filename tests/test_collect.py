@@ -395,3 +395,29 @@ def test_similarity_page_escapes_student_names_and_code(tmp_path: Path) -> None:
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<script" not in page.lower() and "&lt;/pre&gt;&lt;script&gt;" in page
     assert "Content-Security-Policy" in page
+
+
+def test_similarity_is_copydetects_own_figure(tmp_path: Path) -> None:
+    """The pairwise figure is computed in numpy for speed; it must equal compare_files'."""
+    import itertools
+
+    from copydetect import compare_files
+
+    from autograder import similarity
+
+    klass = similarity_class(tmp_path)
+    root = Path(__file__).resolve().parents[1]
+    for module in ("medium_parallel_scan.py", "hard_gpu_sweep.py"):
+        skip = similarity._boilerplate_hashes(root / "exercises" / module)
+        codes = [
+            similarity._code(folder / "submission" / module, skip) for folder in klass.iterdir()
+        ]
+        codes.append(similarity._code(root / "solutions" / module, skip))
+        for first, second in itertools.combinations(codes, 2):
+            a, b = first.fingerprint, second.fingerprint
+            assert first.coverage == a.token_coverage
+            expected = 0.0
+            if a.token_coverage and b.token_coverage and a.hashes & b.hashes:
+                _, shares, _ = compare_files(a, b)
+                expected = min(1.0, max(shares))
+            assert similarity._compare(first, second) == pytest.approx(expected, abs=1e-12)
