@@ -467,16 +467,18 @@ def _similarity_lines(summary: CollectSummary) -> list[str]:
         f"{report.threshold:.2f}.",
         "",
     ]
+    leads = report.leads()
     lines += [
         f"- {md_inline(p.exercise)}: {md_inline(p.student_a)} and {md_inline(p.student_b)} "
         f"({p.similarity:.2f})"
-        for p in flagged[:LISTED_PAIRS]
+        for p in leads[:LISTED_PAIRS]
     ]
-    if len(flagged) > LISTED_PAIRS:
-        lines.append(f"- and {len(flagged) - LISTED_PAIRS} more pairs: see similarity.csv")
+    if len(leads) > LISTED_PAIRS:
+        lines.append(f"- and {len(leads) - LISTED_PAIRS} more pairs: see similarity.csv")
     lines += [
-        f"- {md_inline(e)}: {md_inline(s)} matches the model answer ({v:.2f})"
-        for s, e, v in report.model_matches()
+        f"- {md_inline(exercise)}, matching the model answer: "
+        + md_inline(", ".join(f"{s} ({v:.2f})" for s, v in matches))
+        for exercise, matches in report.matches_by_exercise().items()
     ]
     if report.without_code:
         lines.append(f"- no submitted code: {md_inline(', '.join(report.without_code))}")
@@ -489,16 +491,19 @@ def _similarity_html(summary: CollectSummary) -> str:
     if report is None:
         return ""
     flagged = report.flagged()
+    leads = report.leads()
     items = "".join(
         f"<li>{esc(p.exercise)}: {esc(p.student_a)} and {esc(p.student_b)} "
         f"({p.similarity:.2f})</li>"
-        for p in flagged[:LISTED_PAIRS]
+        for p in leads[:LISTED_PAIRS]
     )
-    if len(flagged) > LISTED_PAIRS:
-        items += f"<li>and {len(flagged) - LISTED_PAIRS} more pairs: see similarity.csv</li>"
+    if len(leads) > LISTED_PAIRS:
+        items += f"<li>and {len(leads) - LISTED_PAIRS} more pairs: see similarity.csv</li>"
     items += "".join(
-        f"<li>{esc(e)}: {esc(s)} matches the model answer ({v:.2f})</li>"
-        for s, e, v in report.model_matches()
+        f"<li>{esc(exercise)}, matching the model answer: "
+        + esc(", ".join(f"{s} ({v:.2f})" for s, v in matches))
+        + "</li>"
+        for exercise, matches in report.matches_by_exercise().items()
     )
     return (
         f"<section id='similarity'><h2>Similar code</h2><p class='note'>Leads for a TA, not "

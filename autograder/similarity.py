@@ -102,6 +102,25 @@ class SimilarityReport:
     def matches_model(self, student: str, exercise: str) -> bool:
         return self.reference.get((student, exercise), 0.0) >= self.threshold
 
+    def leads(self) -> list[Pair]:
+        """Flagged pairs, less those whose two students both match the model answer (those
+        resemble each other through it: they are listed once each, as matches)."""
+        return [
+            p
+            for p in self.flagged()
+            if not (
+                self.matches_model(p.student_a, p.exercise)
+                and self.matches_model(p.student_b, p.exercise)
+            )
+        ]
+
+    def matches_by_exercise(self) -> dict[str, list[tuple[str, float]]]:
+        """Exercise -> (student, similarity) of everyone matching the model answer."""
+        grouped: dict[str, list[tuple[str, float]]] = {}
+        for student, exercise, value in self.model_matches():
+            grouped.setdefault(exercise, []).append((student, value))
+        return {e: sorted(grouped[e]) for e in EXERCISES if e in grouped}
+
 
 def _read(path: Path) -> str:
     with path.open(encoding="utf-8", errors="replace") as handle:
@@ -272,15 +291,7 @@ def _side_by_side(report: SimilarityReport, exercise: str, a: str, b: str) -> st
 
 def _html(report: SimilarityReport) -> str:
     flagged = report.flagged()
-    # Two copies of the model answer resemble each other: they are listed once, as matches.
-    shown = [
-        p
-        for p in flagged
-        if not (
-            report.matches_model(p.student_a, p.exercise)
-            and report.matches_model(p.student_b, p.exercise)
-        )
-    ]
+    shown = report.leads()
     both_model = len(flagged) - len(shown)
     left_out = max(0, len(shown) - MAX_SHOWN_PAIRS)
     sections = []

@@ -379,7 +379,8 @@ def test_similarity_ranks_a_disguised_copy_above_every_independent_pair(tmp_path
     assert "<script" not in page.lower() and "<mark>" in page
     markdown = (out / "class-summary.md").read_text()
     assert "medium: disguised and other" in markdown
-    assert "medium: correct matches the model answer (1.00)" in markdown
+    assert "- medium, matching the model answer: correct (1.00), model\\_copy (1.00)" in markdown
+    assert "correct and model\\_copy" not in markdown  # two copies of the model: matches, once
     assert "no submitted code: no\\_code" in markdown
 
 
