@@ -572,6 +572,9 @@ def regrade(
     for source in map(Path, sources):
         if _kind(source) is None and out_dir.is_relative_to(source.resolve()):
             raise RegradeUsageError(f"--out {out_dir} lies inside the class folder {source}")
+    for student in students:  # results inside a repository would show up as added files
+        if out_dir.is_relative_to(student.path):
+            raise RegradeUsageError(f"--out {out_dir} lies inside {student.id}'s folder")
     manifest = Path(manifest).resolve() if manifest is not None else None
     settings = Path(settings).resolve() if settings is not None else None
     options = {

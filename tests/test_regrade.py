@@ -334,6 +334,9 @@ def test_missing_source_and_out_inside_the_class_are_usage_errors(tmp_path: Path
         regrade(sources=[tmp_path / "nowhere"], out_dir=tmp_path / "o", progress=quiet())
     with pytest.raises(RegradeUsageError, match="lies inside the class folder"):
         regrade(sources=[tmp_path / "class"], out_dir=tmp_path / "class" / "o", progress=quiet())
+    (tmp_path / "class" / "a" / "exercises").mkdir()
+    with pytest.raises(RegradeUsageError, match="lies inside a's folder"):
+        regrade(sources=[tmp_path / "class" / "a"], out_dir=tmp_path / "class" / "a" / "o")
 
 
 def test_progress_is_one_updating_line_on_a_tty() -> None:
