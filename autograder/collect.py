@@ -877,6 +877,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(summary.manual.problems)} row(s) skipped"
         )
     if summary.similarity is not None:
+        if summary.similarity.boilerplate is None:
+            print(
+                f"similarity: no stubs at {args.boilerplate}: the released stub code was not "
+                "removed before comparing (give --boilerplate DIR)",
+                file=sys.stderr,
+            )
         flagged = summary.similarity.flagged()
         print(
             f"similarity: {len(summary.similarity.pairs)} pairs compared, {len(flagged)} at or "

@@ -17,7 +17,8 @@ writes to ``DIR/<student>/.regrade-tmp/``; only a grading that finished with a v
 file is moved into place: ``sweep.png``, ``submission/`` (copies of the exercise modules,
 which ``collect --similarity`` compares), then ``results.json`` (``os.replace``) and
 last the sidecar ``.regrade.json``. A crash or Ctrl-C therefore loses only the gradings in
-flight, and a failed grading leaves ``DIR/<student>/regrade.log`` (the grader's output).
+flight. A student who could not be graded gets ``DIR/<student>/regrade.log`` (the grader's
+output, if any, and the reason), so ``collect`` lists them; earlier results are kept.
 
 Resuming. The sidecar records what the results were graded from: a sha256 of the four
 exercise modules (``grade`` scans all four for integrity findings, whatever ``--only`` says;
@@ -387,7 +388,7 @@ def _finish(job: _Job, out_dir: Path) -> Outcome:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             reason = f"the grader wrote no valid results file ({type(error).__name__})"
     if reason:
-        _keep_log(job, student_dir)
+        _keep_log(job, student_dir, reason)
         return Outcome(job.student.id, "failed", reason, seconds)
     plot = job.temp / PLOT_NAME
     if plot.is_file():
@@ -412,10 +413,20 @@ def _finish(job: _Job, out_dir: Path) -> Outcome:
     return Outcome(job.student.id, "graded", "", seconds)
 
 
-def _keep_log(job: _Job, student_dir: Path) -> None:
+def _note_failure(student_dir: Path, reason: str, *, append: bool = False) -> None:
+    """The reason in DIR/<student>/regrade.log, so ``collect`` lists the student too."""
+    with contextlib.suppress(OSError):
+        student_dir.mkdir(parents=True, exist_ok=True)
+        with (student_dir / LOG_NAME).open("a" if append else "w", encoding="utf-8") as log:
+            log.write(f"\nregrade: could not be graded: {reason}\n")
+
+
+def _keep_log(job: _Job, student_dir: Path, reason: str) -> None:
+    """The grader's output as DIR/<student>/regrade.log, the reason at its end."""
     with contextlib.suppress(OSError):
         os.replace(job.temp / "grade.log", student_dir / LOG_NAME)
     shutil.rmtree(job.temp, ignore_errors=True)
+    _note_failure(student_dir, reason, append=True)
 
 
 def _stop(job: _Job) -> None:
@@ -614,6 +625,8 @@ def regrade(
         for student in students:
             outcome, key = _up_to_date(student, out_dir, options, grader, force, manifest)
             if outcome is not None:
+                if outcome.status == "failed":
+                    _note_failure(out_dir / student.id, outcome.reason)
                 record(outcome, 0)
             else:
                 queue.append((student, key))
@@ -623,7 +636,9 @@ def regrade(
                 try:
                     running.append(_start(student, key, out_dir, command_for))
                 except OSError as error:
-                    record(Outcome(student.id, "failed", f"cannot start grading: {error}"), 0)
+                    reason = f"cannot start grading: {error}"
+                    _note_failure(out_dir / student.id, reason)
+                    record(Outcome(student.id, "failed", reason), 0)
             progress.show(len(running))
             time.sleep(POLL_S)
             for job in list(running):
@@ -631,8 +646,8 @@ def regrade(
                     if time.monotonic() - job.started > timeout_s:
                         _stop(job)
                         running.remove(job)
-                        _keep_log(job, out_dir / job.student.id)
                         reason = f"timed out after {timeout_s:g} s (killed; --timeout)"
+                        _keep_log(job, out_dir / job.student.id, reason)
                         record(Outcome(job.student.id, "failed", reason, timeout_s), len(running))
                     continue
                 running.remove(job)
@@ -640,6 +655,7 @@ def regrade(
                     outcome = _finish(job, out_dir)
                 except OSError as error:
                     outcome = Outcome(job.student.id, "failed", f"cannot write results: {error}")
+                    _note_failure(out_dir / job.student.id, outcome.reason, append=True)
                 record(outcome, len(running))
     except KeyboardInterrupt as stop:
         summary.interrupted_by = getattr(stop, "signal_number", signal.SIGINT)

@@ -209,8 +209,12 @@ def test_failures_are_listed_and_never_stop_the_others(tmp_path: Path) -> None:
     assert "0 graded, 0 skipped as up to date, 2 failed" in done.stdout
     assert "empty_clone: no exercises/ folder and no exercise modules" in done.stdout
     assert "slow: timed out after 0.3 s" in done.stdout
-    assert (tmp_path / "out" / "slow" / "regrade.log").is_file()
+    log = (tmp_path / "out" / "slow" / "regrade.log").read_text()
+    assert log.endswith("regrade: could not be graded: timed out after 0.3 s (killed; --timeout)\n")
+    assert "no exercise modules" in (tmp_path / "out" / "empty_clone" / "regrade.log").read_text()
     assert not (tmp_path / "out" / "slow" / "results.json").exists()
+    summary = collect(inputs=[tmp_path / "out"], out_dir=tmp_path / "report")
+    assert sorted(p.name for p in summary.without_results) == ["empty_clone", "slow"]
     assert not _processes_mentioning(str(tmp_path / "out"))
 
 
