@@ -794,6 +794,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser().parse_args(argv)
     except SystemExit as stop:  # --help, or a usage error already printed in one line
         return int(stop.code or 0)
+    # Ctrl-C is how a TA stops a run, even when started from a shell that ignores SIGINT
+    # (a non-interactive `cmd &`): it must stop the gradings and write the summary.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         summary = regrade(
             sources=args.sources,

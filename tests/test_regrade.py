@@ -356,3 +356,135 @@ def test_progress_is_one_updating_line_on_a_tty() -> None:
     text = stream.getvalue()
     assert "\rb: FAILED: timed out\n" in text.replace("\x1b[K", "")
     assert text.count("\n") == 2 and "2/3 done, 1 failed, 1 running, ETA 0:04" in text
+
+
+# --------------------------------------------------------------------------- the workflow's scripts
+
+
+def workflow_script(job: str, step: str) -> str:
+    import yaml
+
+    data = yaml.safe_load((ROOT / ".github" / "workflows" / "regrade.yml").read_text())
+    return next(s["run"] for s in data["jobs"][job]["steps"] if s.get("name") == step)
+
+
+FAKE_GIT = """#!/bin/bash
+printf '%s\\n' "$*" >> "$FAKE_GIT_LOG"
+env | grep '^GIT_CONFIG' >> "$FAKE_GIT_ENV" || true
+if [ "$1" = "clone" ]; then
+  repo="${@: -2:1}"; dest="${@: -1}"
+  case "$repo" in *missing*) exit 128 ;; esac
+  mkdir -p "$dest/exercises" "$dest/.git"
+  echo "# $repo" > "$dest/exercises/medium_parallel_scan.py"
+elif [ "$1" = "-C" ]; then
+  echo 0123456789abcdef0123456789abcdef01234567
+fi
+"""
+
+
+def run_clone_step(tmp_path: Path, students: str) -> subprocess.CompletedProcess[str]:
+    work = tmp_path / "work"
+    (work / "bin").mkdir(parents=True)
+    (work / "bin" / "git").write_text(FAKE_GIT)
+    (work / "bin" / "git").chmod(0o755)
+    (work / "students.txt").write_text(students)
+    env = {
+        "PATH": f"{work / 'bin'}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "CLASSROOM_TOKEN": "tok-secret-123",
+        "STUDENTS_FILE": "students.txt",
+        "GIT_TERMINAL_PROMPT": "0",
+        "FAKE_GIT_LOG": str(work / "git.log"),
+        "FAKE_GIT_ENV": str(work / "git.env"),
+    }
+    script = work / "step.sh"
+    script.write_text(workflow_script("clone", "Clone the student repositories"))
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_workflow_clone_step_keeps_the_token_off_command_lines(tmp_path: Path) -> None:
+    import base64
+
+    done = run_clone_step(
+        tmp_path,
+        "# the class\norg/alice-repo\norg/bob-repo   # a comment\n\norg/missing-repo\n",
+    )
+    work = tmp_path / "work"
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(p.name for p in (work / "class").iterdir()) == [
+        "alice-repo",
+        "bob-repo",
+        "missing-repo",
+    ]
+    assert not list((work / "class").glob("*/.git")), "no .git travels in the artifact"
+    assert not list((work / "class" / "missing-repo").iterdir()), "a failed clone: empty"
+    assert "::warning title=Clone failed::org/missing-repo" in done.stdout
+    commits = (work / "class-commits.txt").read_text().splitlines()
+    assert [line.split()[:2] for line in commits] == [
+        ["alice-repo", "org/alice-repo"],
+        ["bob-repo", "org/bob-repo"],
+    ]
+    assert (work / "class.tar").is_file()
+    basic = base64.b64encode(b"x-access-token:tok-secret-123").decode()
+    assert f"::add-mask::{basic}" in done.stdout
+    assert f"GIT_CONFIG_VALUE_0=AUTHORIZATION: basic {basic}" in (work / "git.env").read_text()
+    argv = (work / "git.log").read_text()
+    assert "tok-secret" not in argv and basic not in argv
+    assert "tok-secret" not in done.stdout + done.stderr
+    # The token is not in the environment of git either (only the header built from it).
+    assert "CLASSROOM_TOKEN" not in (work / "git.env").read_text()
+
+
+def test_workflow_clone_step_fails_on_a_bad_list(tmp_path: Path) -> None:
+    done = run_clone_step(tmp_path, "org/alice\nnot a repo\norg/../x\nother/alice\n")
+    assert done.returncode == 1
+    assert "::error title=Not owner/name::notarepo" in done.stdout
+    assert "::error title=Not owner/name::org/../x" in done.stdout
+    assert "::error title=Duplicate student id::two repositories named alice" in done.stdout
+
+
+def test_workflow_collect_step_merges_gpu_into_cpu_results(tmp_path: Path) -> None:
+    fixtures = ROOT / "tests" / "fixtures" / "results"
+    temp = tmp_path / "runner"
+    for side, student, fixture in (
+        ("cpu", "alice", "gpu_pending"),
+        ("gpu", "alice", "full_marks"),
+        ("cpu", "bob", "stub"),
+        ("gpu", "dave", "failures"),
+    ):
+        shutil.copytree(fixtures / fixture, temp / side / student)
+    (temp / "cpu" / "carol").mkdir(parents=True)
+    (temp / "cpu" / "carol" / "regrade.log").write_text("regrade: could not be graded: x\n")
+    summary = tmp_path / "summary.md"
+    script = tmp_path / "step.sh"
+    script.write_text(workflow_script("collect", "Merge GPU into CPU results, then collect"))
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = dict(os.environ, PATH=path, RUNNER_TEMP=str(temp), GITHUB_STEP_SUMMARY=str(summary))
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=ROOT,
+        env=env | {"GPU_RESULT": "success"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = temp / "class-report" / "results"
+    merged = json.loads((results / "alice" / "results.json").read_text())
+    assert "merge" in merged["extra_data"]
+    assert (results / "bob" / "results.json").is_file() and (results / "dave").is_dir()
+    report = temp / "class-report" / "report"
+    rows = (report / "gradebook.csv").read_text()
+    assert [line.split(",")[3] for line in rows.splitlines()[1:]] == ["alice", "bob", "dave"]
+    assert "no results file" in (report / "class-summary.md").read_text()
+    assert (report / "similarity.csv").is_file()
+    assert summary.read_text().startswith("## Class regrade (GPU job: success)")
