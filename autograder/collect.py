@@ -96,7 +96,7 @@ GRADEBOOK_COLUMNS = (
 
 HISTOGRAM_NAME = "score-distribution.png"
 PAGES_FOLDER = "students"
-SUBMISSION_FOLDER = "submission"  # regrade copies the graded modules here, beside results.json
+SUBMISSION_FOLDER = "submission"  # regrade copies the exercise modules here, beside results.json
 GRADER_STUBS = Path(__file__).resolve().parents[1] / "exercises"  # the released stubs
 LISTED_PAIRS = 50  # similar pairs listed in the class summary; similarity.csv has every pair
 
