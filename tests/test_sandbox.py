@@ -242,6 +242,20 @@ def test_the_venv_inside_the_repository_is_bound_alone() -> None:
         assert not sb._under(str(ROOT), path), f"{path} would expose the repository"
 
 
+def test_the_scratch_tmpfs_is_mounted_before_any_bind(monkeypatch, tmp_path: Path) -> None:
+    """A runtime under /tmp (a clone checked out there, its .venv) must stay visible: bwrap
+    mounts in order, so the /tmp tmpfs comes before every bind on top of it."""
+    monkeypatch.setattr(sb, "_runtime_prefixes", lambda: ["/tmp/some-clone/.venv"])
+    argv, *_ = sb._bwrap_command("/usr/bin/bwrap", "caller", ["python"], tmp_path, "cpu", {}, 8)
+    tmpfs = argv.index("--tmpfs")
+    assert argv[tmpfs + 1] == sb.SCRATCH
+    binds = [i for i, a in enumerate(argv) if a in ("--ro-bind", "--bind", "--dev-bind")]
+    assert binds and tmpfs < min(binds)
+    assert ("/tmp/some-clone/.venv", "/tmp/some-clone/.venv") in {
+        (argv[i + 1], argv[i + 2]) for i in binds
+    }
+
+
 def test_the_graders_own_installed_packages_are_hidden() -> None:
     site = str(ROOT)  # as if this checkout were a site-packages folder inside a bound prefix
     assert sb._grader_packages([site]) == [str(ROOT / "autograder"), str(ROOT / "reference")]

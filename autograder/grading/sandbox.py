@@ -352,6 +352,9 @@ def _bwrap_command(
     args.append("--clearenv")
     for key, value in {**env, "HOME": SCRATCH, "TMPDIR": SCRATCH}.items():
         args += ["--setenv", key, value]
+    # the scratch tmpfs first: bwrap mounts in order, so a runtime that lives under /tmp (a
+    # clone checked out there, its .venv) is bound on top of it instead of hidden by it
+    args += ["--size", str(scratch_mib * 2**20), "--tmpfs", SCRATCH]
     for path in SYSTEM_PATHS:
         if os.path.islink(path):
             args += ["--symlink", os.readlink(path), path]
@@ -376,7 +379,6 @@ def _bwrap_command(
             if os.path.exists(path):
                 args += ["--ro-bind", path, path]
     args += ["--remount-ro", "/dev"]  # bwrap's /dev is a writable tmpfs with no size limit
-    args += ["--size", str(scratch_mib * 2**20), "--tmpfs", SCRATCH]
     args += ["--remount-ro", "/"]  # so is the root it builds: nothing writable but /tmp
     args += ["--chdir", SCRATCH, "--"]
     if os.path.exists(PRLIMIT):
