@@ -4,6 +4,7 @@ python -m autograder grade    grade a submission folder (or a student repository
 python -m autograder stubs    regenerate exercises/ from solutions/
 python -m autograder report   one student's results as HTML / Markdown
 python -m autograder collect  a class's results as a gradebook and summary
+python -m autograder regrade  grade a whole class (clones or folders), resumably, N at a time
 python -m autograder merge    merge a CPU and a GPU results file
 python -m autograder release  the student repository, the nbgrader course, Gradescope's zip
 python -m autograder gradescope-results  convert a results file to Gradescope's results.json
@@ -24,6 +25,7 @@ COMMANDS = {
     "report": "render one results file as a self-contained HTML page and Markdown",
     "collect": "gradebook CSV and class summary from many students' results",
     "merge": "merge CPU and GPU results files into one",
+    "regrade": "grade a class of repositories or submission folders into DIR/<student>/",
     "release": "write the student repository and the nbgrader course",
     "gradescope-results": "convert a results file to Gradescope's results.json (IN OUT)",
     "nbgrader-regrade": "after nbgrader autograde: the grader's scores into the gradebook",
@@ -152,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.collect import main as collect_main
 
         return collect_main(rest)
+    if command == "regrade":
+        from autograder.regrade import main as regrade_main
+
+        return regrade_main(rest)
     if command == "merge":
         from autograder.merge import main as merge_main
 

@@ -1,6 +1,7 @@
 """One view of the whole class: a gradebook, a class summary and one report page per student.
 
-``python -m autograder collect DIR... [--out OUTDIR] [--no-pages]``
+``python -m autograder collect DIR... [--out OUTDIR] [--no-pages] [--manual FILE]
+[--similarity [--reference DIR] [--boilerplate DIR] [--similarity-threshold X]]``
 
 Where results are looked for. Each DIR is either
 
@@ -17,7 +18,11 @@ summary, and everything else is still collected.
 
 Written to OUTDIR: ``gradebook.csv`` (nbgrader ``export`` column names, one row per
 student), ``class-summary.md``, ``class-summary.html`` (self-contained),
-``score-distribution.png`` and ``students/<id>.html`` (each student's report page).
+``score-distribution.png``, ``students/<id>.html`` (each student's report page) and
+``manual-template.csv`` (the written answers still waiting for a TA). ``--manual FILE`` merges
+the TA's scores (:mod:`autograder.manual_grades`); ``--similarity`` compares the students'
+code (:mod:`autograder.similarity`), read from the ``submission/`` folder ``regrade`` writes
+beside each results file.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from autograder import manual_grades, similarity
 from autograder.registry import CHECKS_BY_ID, EXERCISES
 from autograder.report import (
     ResultsFileError,
@@ -90,6 +96,9 @@ GRADEBOOK_COLUMNS = (
 
 HISTOGRAM_NAME = "score-distribution.png"
 PAGES_FOLDER = "students"
+SUBMISSION_FOLDER = "submission"  # regrade copies the exercise modules here, beside results.json
+GRADER_STUBS = Path(__file__).resolve().parents[1] / "exercises"  # the released stubs
+LISTED_PAIRS = 50  # similar pairs listed in the class summary; similarity.csv has every pair
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,8 @@ class StudentRecord:
     tamper: list[str]
     findings: list[str]
     page: Path | None = None
+    ta_grades: list[tuple[str, float, float, str]] = field(default_factory=list)
+    # (check, score, max_score, comment) of each check a TA scored through --manual
 
     @property
     def percent(self) -> float:
@@ -159,6 +170,8 @@ class CollectSummary:
     without_results: list[Path] = field(default_factory=list)  # student folders, no file
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)  # gradebook, markdown, html, ...
+    manual: manual_grades.ManualSheet | None = None  # the --manual file, as applied
+    similarity: similarity.SimilarityReport | None = None
 
     def check_stats(self) -> list[CheckStats]:
         """Every check seen, worst failure rate first; checks nobody was graded on last."""
@@ -260,12 +273,16 @@ def _record(student_id: str, path: Path, results: dict) -> StudentRecord:
     check_names: dict[str, str] = {}
     pending_manual: list[str] = []
     pending_gpu: list[str] = []
+    ta_grades: list[tuple[str, float, float, str]] = []
     for test in results["tests"]:
         check_id = display_text(test.get("id")) or display_text(test.get("name")).split(":")[0]
         exercise = test["exercise"]
         exercise_scores[exercise] = exercise_scores.get(exercise, 0.0) + float(test["score"])
         statuses[check_id] = test["status"]
         check_names[check_id] = display_text(test.get("name"))
+        if isinstance(test.get("ta_grade"), dict):
+            comment = display_text(test["ta_grade"].get("comment"))
+            ta_grades.append((check_id, float(test["score"]), float(test["max_score"]), comment))
         if test["status"] == "pending":
             tags = test.get("tags") if isinstance(test.get("tags"), list) else []
             if "manual" in tags:
@@ -305,6 +322,7 @@ def _record(student_id: str, path: Path, results: dict) -> StudentRecord:
         pending_gpu=pending_gpu,
         tamper=tamper,
         findings=findings,
+        ta_grades=ta_grades,
     )
 
 
@@ -365,6 +383,138 @@ def _histogram(students: list[StudentRecord], path: Path) -> bytes:
     return path.read_bytes()
 
 
+def _template(rows: list[dict[str, str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(manual_grades.TEMPLATE_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [_cell(display_text(row[column])) for column in manual_grades.TEMPLATE_COLUMNS]
+        )
+    return buffer.getvalue()
+
+
+def _ta_lines(summary: CollectSummary) -> list[str]:
+    """Markdown: the TA scores applied from --manual, and the rows that were skipped."""
+    sheet = summary.manual
+    if sheet is None:
+        return []
+    lines = [
+        "## TA scores",
+        "",
+        f"From {md_inline(str(sheet.path))}: {len(sheet.applied)} applied, "
+        f"{len(sheet.problems)} row(s) skipped, {sheet.still_pending} still pending "
+        "(empty score).",
+        "",
+    ]
+    graded = [(s, g) for s in summary.students for g in s.ta_grades]
+    if graded:
+        lines += ["| student | check | score | comment |", "|---|---|---:|---|"]
+        for student, (check, score, maximum, comment) in graded:
+            lines.append(
+                f"| {md_inline(student.student_id)} | {md_inline(check)} "
+                f"| {format_points(score)} / {format_points(maximum)} | {md_inline(comment)} |"
+            )
+        lines.append("")
+    if sheet.problems:
+        lines += ["### Rows skipped", ""]
+        lines += [f"- {md_inline(str(problem))}" for problem in sheet.problems]
+        lines.append("")
+    return lines
+
+
+def _ta_html(summary: CollectSummary) -> str:
+    sheet = summary.manual
+    if sheet is None:
+        return ""
+    graded = [(s, g) for s in summary.students for g in s.ta_grades]
+    rows = "".join(
+        f"<tr><td>{esc(student.student_id)}</td><td>{esc(check)}</td>"
+        f"<td class='num'>{format_points(score)} / {format_points(maximum)}</td>"
+        f"<td>{esc(comment)}</td></tr>"
+        for student, (check, score, maximum, comment) in graded
+    )
+    table = (
+        "<table class='ta-scores' id='ta-scores'><thead><tr><th>student</th><th>check</th>"
+        f"<th class='num'>score</th><th>comment</th></tr></thead><tbody>{rows}</tbody></table>"
+        if rows
+        else ""
+    )
+    problems = "".join(f"<li>{esc(str(problem))}</li>" for problem in sheet.problems)
+    skipped = (
+        f"<h3>Rows skipped ({len(sheet.problems)})</h3>"
+        f"<ul class='manual-problems' id='manual-problems'>{problems}</ul>"
+        if problems
+        else ""
+    )
+    return (
+        f"<section id='ta'><h2>TA scores</h2><p>From {esc(str(sheet.path))}: "
+        f"{len(sheet.applied)} applied, {len(sheet.problems)} row(s) skipped, "
+        f"{sheet.still_pending} still pending (empty score).</p>{table}{skipped}</section>"
+    )
+
+
+def _similarity_lines(summary: CollectSummary) -> list[str]:
+    report = summary.similarity
+    if report is None:
+        return []
+    flagged = report.flagged()
+    lines = [
+        "## Similar code",
+        "",
+        f"Leads for a TA, not penalties: read both files in [similarity.html](similarity.html). "
+        f"{len(report.pairs)} pairs compared, {len(flagged)} at or above "
+        f"{report.threshold:.2f}.",
+        "",
+    ]
+    leads = report.leads()
+    lines += [
+        f"- {md_inline(p.exercise)}: {md_inline(p.student_a)} and {md_inline(p.student_b)} "
+        f"({p.similarity:.2f})"
+        for p in leads[:LISTED_PAIRS]
+    ]
+    if len(leads) > LISTED_PAIRS:
+        lines.append(f"- and {len(leads) - LISTED_PAIRS} more pairs: see similarity.csv")
+    lines += [
+        f"- {md_inline(exercise)}, matching the model answer: "
+        + md_inline(", ".join(f"{s} ({v:.2f})" for s, v in matches))
+        for exercise, matches in report.matches_by_exercise().items()
+    ]
+    if report.without_code:
+        lines.append(f"- no submitted code: {md_inline(', '.join(report.without_code))}")
+    lines.append("")
+    return lines
+
+
+def _similarity_html(summary: CollectSummary) -> str:
+    report = summary.similarity
+    if report is None:
+        return ""
+    flagged = report.flagged()
+    leads = report.leads()
+    items = "".join(
+        f"<li>{esc(p.exercise)}: {esc(p.student_a)} and {esc(p.student_b)} "
+        f"({p.similarity:.2f})</li>"
+        for p in leads[:LISTED_PAIRS]
+    )
+    if len(leads) > LISTED_PAIRS:
+        items += f"<li>and {len(leads) - LISTED_PAIRS} more pairs: see similarity.csv</li>"
+    items += "".join(
+        f"<li>{esc(exercise)}, matching the model answer: "
+        + esc(", ".join(f"{s} ({v:.2f})" for s, v in matches))
+        + "</li>"
+        for exercise, matches in report.matches_by_exercise().items()
+    )
+    return (
+        f"<section id='similarity'><h2>Similar code</h2><p class='note'>Leads for a TA, not "
+        f"penalties: read both files in <a href='similarity.html'>similarity.html</a>. "
+        f"{len(report.pairs)} pairs compared, {len(flagged)} at or above "
+        f"{report.threshold:.2f}.</p>"
+        + (f"<ul class='similar-pairs'>{items}</ul>" if items else "<p>None.</p>")
+        + "</section>"
+    )
+
+
 def _stats_line(students: list[StudentRecord]) -> str:
     if not students:
         return "No results collected."
@@ -418,11 +568,13 @@ def _markdown(summary: CollectSummary, *, generated: str) -> str:
     lines += [] if manual else ["None.", ""]
     for check_id, waiting in manual.items():
         lines.append(f"- {md_inline(check_id)} ({len(waiting)}): {md_inline(', '.join(waiting))}")
+    lines += ["", *_ta_lines(summary)]
     lines += ["", "## GPU checks still pending", ""]
     gpu = summary.pending_by_check(kind="gpu")
     lines += [] if gpu else ["None.", ""]
     for check_id, waiting in gpu.items():
         lines.append(f"- {md_inline(check_id)} ({len(waiting)}): {md_inline(', '.join(waiting))}")
+    lines += ["", *_similarity_lines(summary)]
     lines += ["", "## Students", ""]
     header = ["student", "score", "max", *EXERCISES, "pending", "flags"]
     lines += ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
@@ -542,7 +694,9 @@ def _html(summary: CollectSummary, *, generated: str, histogram: bytes | None) -
 <section id='integrity'><h2>Integrity flags ({len(flagged)})</h2>
 {f"<ul class='flagged'>{flag_items}</ul>" if flagged else "<p>None.</p>"}</section>
 <section id='manual'><h2>Manual grading still pending</h2>{pending_html("manual")}</section>
+{_ta_html(summary)}
 <section id='gpu'><h2>GPU checks still pending</h2>{pending_html("gpu")}</section>
+{_similarity_html(summary)}
 <section id='students-section'><h2>Students ({len(students)})</h2>{student_table}</section>
 <section id='left-out'><h2>Inputs left out</h2>{left_out_html}</section>
 {f"<section id='notes'><h2>Notes</h2><ul>{notes_html}</ul></section>" if notes_html else ""}
@@ -553,31 +707,67 @@ def _html(summary: CollectSummary, *, generated: str, histogram: bytes | None) -
 # --------------------------------------------------------------------------- entry points
 
 
-def collect(*, inputs: list[Path], out_dir: Path, pages: bool = True) -> CollectSummary:
+def collect(
+    *,
+    inputs: list[Path],
+    out_dir: Path,
+    pages: bool = True,
+    manual: Path | None = None,
+    compare_code: bool = False,
+    reference: Path | None = None,
+    boilerplate: Path | None = GRADER_STUBS,
+    similarity_threshold: float = similarity.DEFAULT_THRESHOLD,
+) -> CollectSummary:
     """Read every student's results under ``inputs`` and write the class views to ``out_dir``.
 
     A bad file never stops the collection: it is named in ``summary.skipped`` (and in the
     written summary) and the other students are still collected. ``pages`` also writes one
     report page per student under ``out_dir/students/`` (linked from the class summary).
+    ``manual`` is a TA's filled-in CSV (its bad rows are in ``summary.manual.problems``);
+    ``compare_code`` writes the similarity views, comparing with the model solutions in
+    ``reference`` when given, after removing the stub code in ``boilerplate``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = CollectSummary(out_dir=out_dir)
+    if manual is not None:
+        summary.manual = manual_grades.read_sheet(Path(manual))
     if pages:
         (out_dir / PAGES_FOLDER).mkdir(exist_ok=True)
+    unreadable = []
+    template: list[dict[str, str]] = []
     for student_id, path in find_results(inputs=inputs, summary=summary):
         try:
             results = load_results(path=path)
+            if summary.manual is not None:
+                grades = summary.manual.for_student(student_id)
+                manual_grades.apply_grades(results, grades, summary.manual)
             record = _record(student_id, path, results)
         except ResultsFileError as error:
             summary.skipped.append(Skipped(path, str(error)))
+            unreadable.append(student_id)
             continue
+        template.extend(manual_grades.template_rows(student_id, results))
         if pages:
             page = out_dir / PAGES_FOLDER / f"{student_id}.html"
             html_text = render_html(results, results_dir=path.parent, student=student_id)
             page.write_text(html_text, encoding="utf-8")
             record.page = page
         summary.students.append(record)
+    if summary.manual is not None:
+        summary.manual.finish([s.student_id for s in summary.students], unreadable)
+    summary.files["manual_template"] = out_dir / manual_grades.TEMPLATE_NAME
+    summary.files["manual_template"].write_text(_template(template), "utf-8", newline="")
+    if compare_code:
+        summary.similarity = similarity.compare_class(
+            submissions={
+                s.student_id: s.results_path.parent / SUBMISSION_FOLDER for s in summary.students
+            },
+            threshold=similarity_threshold,
+            boilerplate=Path(boilerplate) if boilerplate and Path(boilerplate).is_dir() else None,
+            reference=Path(reference) if reference else None,
+        )
+        summary.files.update(similarity.write_outputs(summary.similarity, out_dir))
 
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     gradebook = out_dir / "gradebook.csv"
@@ -614,6 +804,38 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-pages", action="store_true", help="do not write one report page per student"
     )
+    parser.add_argument(
+        "--manual",
+        type=Path,
+        metavar="FILE",
+        help="a TA's CSV (student,check,score,comment), e.g. a filled-in manual-template.csv",
+    )
+    parser.add_argument(
+        "--similarity",
+        action="store_true",
+        help="compare every pair of students' code per exercise (regrade's submission/ copies)",
+    )
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        metavar="DIR",
+        help="with --similarity: the model solutions, to flag copies of the model answer",
+    )
+    parser.add_argument(
+        "--boilerplate",
+        type=Path,
+        default=GRADER_STUBS,
+        metavar="DIR",
+        help="with --similarity: the released stubs, removed before comparing "
+        "(default: the grader's exercises/)",
+    )
+    parser.add_argument(
+        "--similarity-threshold",
+        type=float,
+        default=similarity.DEFAULT_THRESHOLD,
+        metavar="X",
+        help=f"with --similarity: flag pairs at or above X ({similarity.DEFAULT_THRESHOLD})",
+    )
     return parser
 
 
@@ -622,14 +844,50 @@ def main(argv: list[str] | None = None) -> int:
     a DIR that does not exist."""
     args = _parser().parse_args(argv)
     missing = [str(p) for p in args.inputs if not p.is_dir()]
+    if args.reference is not None:
+        missing += [f"--reference {args.reference}"] if not args.reference.is_dir() else []
     if missing:
         print(f"collect: not a folder: {', '.join(missing)}", file=sys.stderr)
         return 2
-    summary = collect(inputs=args.inputs, out_dir=args.out, pages=not args.no_pages)
+    if args.manual is not None and not args.manual.is_file():
+        print(f"collect: --manual: not a file: {args.manual}", file=sys.stderr)
+        return 2
+    if not 0 <= args.similarity_threshold <= 1:
+        print("collect: --similarity-threshold must be between 0 and 1", file=sys.stderr)
+        return 2
+    summary = collect(
+        inputs=args.inputs,
+        out_dir=args.out,
+        pages=not args.no_pages,
+        manual=args.manual,
+        compare_code=args.similarity or args.reference is not None,
+        reference=args.reference,
+        boilerplate=args.boilerplate,
+        similarity_threshold=args.similarity_threshold,
+    )
     for skipped in summary.skipped:
         print(skipped, file=sys.stderr)
     for folder in summary.without_results:
         print(f"no results file: {folder}", file=sys.stderr)
+    if summary.manual is not None:
+        for problem in summary.manual.problems:
+            print(f"manual: {args.manual}: {problem} (row skipped)", file=sys.stderr)
+        print(
+            f"TA scores: {len(summary.manual.applied)} applied, "
+            f"{len(summary.manual.problems)} row(s) skipped"
+        )
+    if summary.similarity is not None:
+        if summary.similarity.boilerplate is None:
+            print(
+                f"similarity: no stubs at {args.boilerplate}: the released stub code was not "
+                "removed before comparing (give --boilerplate DIR)",
+                file=sys.stderr,
+            )
+        flagged = summary.similarity.flagged()
+        print(
+            f"similarity: {len(summary.similarity.pairs)} pairs compared, {len(flagged)} at or "
+            f"above {summary.similarity.threshold:.2f} (leads, not penalties)"
+        )
     print(
         f"collected {len(summary.students)} student(s), skipped {len(summary.skipped)} file(s); "
         f"wrote {', '.join(str(p) for p in summary.files.values())}"

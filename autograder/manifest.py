@@ -41,6 +41,7 @@ __all__ = [
     "editable_paths",
     "file_digest",
     "read_manifest",
+    "repo_files",
 ]
 
 MANIFEST_NAME = ".release-manifest.json"
@@ -138,6 +139,14 @@ def compare_with_manifest(*, repo: Path, manifest: dict[str, Any]) -> list[dict[
             continue
         changes.append({"path": relative, "change": "added"})
     return sorted(changes, key=lambda change: (change["path"], change["change"]))
+
+
+def repo_files(repo: Path) -> list[str]:
+    """Every file :func:`compare_with_manifest` would report as added if unlisted, by path.
+
+    ``regrade`` hashes these (with the protected ones) to tell whether a repository changed.
+    """
+    return list(_walk(repo, ignore=IGNORED_WHEN_ADDED))
 
 
 def _walk(repo: Path, *, ignore: tuple[str, ...]) -> Iterator[str]:

@@ -182,6 +182,7 @@ class _Check:
     tags: list[str]
     extra_credit: bool
     duration: float | None
+    ta_grade: bool = False  # scored by a TA (collect --manual): shown with the answer
 
 
 @dataclass
@@ -220,7 +221,8 @@ class _Report:
 
     @property
     def failed(self) -> list[_Check]:
-        return [c for c in self.checks if c.status == "failed"]
+        """Checks that lost points, less those a TA scored (shown with the answers)."""
+        return [c for c in self.checks if c.status == "failed" and not c.ta_grade]
 
     def pending(self, kind: str) -> list[_Check]:
         """Pending checks by what they wait for: 'gpu', 'manual' or 'other'."""
@@ -256,6 +258,7 @@ def _checks(results: Mapping[str, Any]) -> list[_Check]:
                 tags=[display_text(t) for t in _list(test.get("tags"))],
                 extra_credit=bool(test.get("extra_credit", exercise in EXTRA_CREDIT)),
                 duration=float(duration) if _is_number(duration) else None,
+                ta_grade=isinstance(test.get("ta_grade"), Mapping),
             )
         )
     return checks
@@ -419,6 +422,13 @@ def _manual_parts(entry: Mapping[str, Any]) -> tuple[str, str, str, list[str]]:
     )
 
 
+def _ta_parts(entry: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(points, comment) a TA gave this written answer (``collect --manual``), if any."""
+    if not _is_number(entry.get("ta_score")):
+        return None
+    return format_points(entry["ta_score"]), display_text(entry.get("ta_comment")).strip()
+
+
 # --------------------------------------------------------------------------- Markdown
 
 
@@ -552,6 +562,12 @@ def render_markdown(
         lines += ["**Answer:**", "", md_fence(answer) if answer else "*(no answer)*", ""]
         if left_out:
             lines += [_md_cut_note(left_out), ""]
+        ta = _ta_parts(entry)
+        if ta is not None:
+            lines += [
+                f"**TA score: {ta[0]} / {points}**" + (f": {md_inline(ta[1])}" if ta[1] else ""),
+                "",
+            ]
         lines += ["**Rubric key points:**", ""]
         lines += [f"- [ ] {md_inline(point)}" for point in rubric] or ["- (no rubric)"]
         lines.append("")
@@ -735,9 +751,17 @@ def _html_manual(report: _Report) -> str:
         rubric_html = (
             "".join(f"<li>{esc(point)}</li>" for point in rubric) or "<li>(no rubric)</li>"
         )
+        ta = _ta_parts(entry)
+        ta_html = (
+            f"<p class='ta-grade'><strong>TA score: {ta[0]} / {points}</strong>"
+            + (f"<br><strong>TA comment:</strong> {esc(ta[1])}" if ta[1] else "")
+            + "</p>"
+            if ta is not None
+            else ""
+        )
         parts.append(
             f"<h3>{esc(check_id)} <span class='muted small'>({points} points)</span></h3>"
-            f"<p><strong>Question:</strong> {esc(question)}</p>"
+            f"{ta_html}<p><strong>Question:</strong> {esc(question)}</p>"
             f"<div class='qa'><div><strong>Student's answer</strong>{answer_html}</div>"
             f"<div><strong>Rubric key points</strong><ul>{rubric_html}</ul></div></div>"
         )

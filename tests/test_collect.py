@@ -190,3 +190,235 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main([str(tmp_path / "empty"), "--out", str(tmp_path / "o"), "--no-pages"]) == 1
     assert "No results collected." in (tmp_path / "o" / "class-summary.md").read_text()
     assert not (tmp_path / "o" / "students").exists()
+
+
+# --------------------------------------------------------------------------- TA scores
+
+MANUAL_CSV = """\
+student,check,score,comment
+full_marks,easy.answer,3,"Clear, with numbers"
+full_marks,hard.explanation,2.5,"Names the launch overhead;
+misses the depth argument"
+stub,easy.answer,,
+nobody,easy.answer,1,
+failures,medium.depth_measured,1,
+failures,easy.answer,7,
+failures,hard.explanation,lots,
+gpu_pending,easy.answer,1,first
+gpu_pending,easy.answer,2,second
+failures,no.such,1,
+stub,hard.explanation
+
+'=HYPERLINK(1),easy.answer,1,
+gpu_pending,hard.explanation,4,<b>full marks</b>
+"""
+
+EXPECTED_PROBLEMS = [
+    "line 6: unknown student 'nobody'",
+    "line 7: medium.depth_measured is not a manual check (a TA scores only easy.answer, "
+    "hard.explanation)",
+    "line 8: score 7 is outside 0..3 for easy.answer",
+    "line 9: score 'lots' is not a number",
+    "line 10: duplicate: gpu_pending easy.answer is also scored on line 11; none of them applied",
+    "line 11: duplicate: gpu_pending easy.answer is also scored on line 10; none of them applied",
+    "line 12: unknown check 'no.such'",
+    "line 13: missing column(s) score",
+    "line 15: unknown student '=HYPERLINK(1)'",
+]
+
+
+def test_manual_template_lists_every_pending_written_answer(
+    class_dir: Path, tmp_path: Path
+) -> None:
+    collect(inputs=[class_dir], out_dir=tmp_path / "out")
+    with (tmp_path / "out" / "manual-template.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == [
+        "student",
+        "check",
+        "max_score",
+        "answer",
+        "score",
+        "comment",
+        "rubric",
+    ]
+    assert [(r["student"], r["check"], r["max_score"]) for r in rows] == [
+        (student, check, points)
+        for student in FIXTURE_STUDENTS
+        for check, points in (("easy.answer", "3"), ("hard.explanation", "4"))
+    ]
+    full = json.loads((class_dir / "full_marks" / "results.json").read_text())["extra_data"]
+    assert rows[2]["answer"] == next(
+        m["answer"] for m in full["manual"] if m["check"] == "easy.answer"
+    )
+    assert (
+        rows[2]["rubric"].startswith("Quotes measured per-step times")
+        and " | " in rows[2]["rubric"]
+    )
+    assert {r["score"] for r in rows} == {r["comment"] for r in rows} == {""}
+
+
+def test_manual_scores_merge_and_bad_rows_are_listed_by_line(
+    class_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = tmp_path / "ta.csv"
+    sheet.write_text(MANUAL_CSV, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main([str(class_dir), "--out", str(out), "--manual", str(sheet)]) == 0
+    err = capsys.readouterr().err
+    reported = [
+        line.split(": ", 2)[2].removesuffix(" (row skipped)")
+        for line in err.splitlines()
+        if line.startswith("manual:")
+    ]
+    assert reported == EXPECTED_PROBLEMS
+
+    rows = {row["student_id"]: row for row in gradebook(out)}
+    full = rows["full_marks"]
+    assert (full["total"], full["score"], full["easy"], full["hard"]) == (
+        "108.5",
+        "108.5",
+        "20",
+        "38.5",
+    )
+    assert full["pending_checks"] == "0"
+    assert (rows["gpu_pending"]["total"], rows["gpu_pending"]["hard"]) == ("93", "26")
+    assert rows["failures"]["total"] == "63" and rows["stub"]["total"] == "0"
+    assert rows["stub"]["pending_checks"] == "6"
+
+    # What is left for a TA: the template no longer lists the scored answers.
+    with (out / "manual-template.csv").open(newline="", encoding="utf-8") as handle:
+        left = {(r["student"], r["check"]) for r in csv.DictReader(handle)}
+    assert ("full_marks", "easy.answer") not in left and (
+        "gpu_pending",
+        "hard.explanation",
+    ) not in left
+    assert len(left) == 8 - 3
+
+    page = (out / "students" / "full_marks.html").read_text()
+    assert (
+        "TA score: 2.5 / 4</strong><br><strong>TA comment:</strong> Names the launch "
+        "overhead;\nmisses the depth argument" in page
+    )
+    assert "id='fail-hard.explanation'" not in page  # partial TA credit is not a failed check
+    gpu_page = (out / "students" / "gpu_pending.html").read_text()
+    assert "&lt;b&gt;full marks&lt;/b&gt;" in gpu_page and "<b>full marks" not in gpu_page
+
+    markdown = (out / "class-summary.md").read_text()
+    assert "3 applied, 9 row(s) skipped, 1 still pending (empty score)" in markdown
+    assert "| full\\_marks | hard.explanation | 2.5 / 4 |" in markdown
+    for problem in EXPECTED_PROBLEMS:
+        assert md_inline(problem) in markdown
+    summary_html = (out / "class-summary.html").read_text()
+    assert summary_html.count("<li>line ") == len(EXPECTED_PROBLEMS)
+    assert "<td>easy.answer</td><td class='num'>3</td>" in summary_html  # 4 waiting, 1 scored
+
+
+def test_a_sheet_without_a_score_column_applies_nothing(class_dir: Path, tmp_path: Path) -> None:
+    sheet = tmp_path / "ta.csv"
+    sheet.write_text("\nstudent,check,points\nfull_marks,easy.answer,3\n", encoding="utf-8")
+    summary = collect(inputs=[class_dir], out_dir=tmp_path / "out", manual=sheet)
+    assert [str(p) for p in summary.manual.problems] == [
+        "line 2: missing column(s) score: nothing applied"
+    ]
+    assert next(s for s in summary.students if s.student_id == "full_marks").score == 103
+
+
+# --------------------------------------------------------------------------- similarity
+
+
+def similarity_class(folder: Path) -> Path:
+    """Five students with submitted code beside a results file, as regrade leaves them."""
+    from benchmarks.variants import disguised_student, other_style_student
+
+    root = Path(__file__).resolve().parents[1]
+    code = folder / "code"
+    shutil.copytree(root / "solutions", code / "correct")
+    shutil.copytree(root / "solutions", code / "model_copy")
+    shutil.copytree(root / "exercises", code / "stub")
+    disguised_student(other_style_student(code / "other"), code / "disguised", seed=3)
+    klass = folder / "class"
+    for student in ("correct", "model_copy", "stub", "other", "disguised"):
+        (klass / student).mkdir(parents=True)
+        shutil.copy(FIXTURES / "stub" / "results.json", klass / student)
+        shutil.copytree(code / student, klass / student / "submission")
+    return klass
+
+
+def test_similarity_ranks_a_disguised_copy_above_every_independent_pair(tmp_path: Path) -> None:
+    klass = similarity_class(tmp_path)
+    root = Path(__file__).resolve().parents[1]
+    (klass / "no_code").mkdir()
+    shutil.copy(FIXTURES / "stub" / "results.json", klass / "no_code")
+    out = tmp_path / "out"
+    assert (
+        main(
+            [str(klass), "--out", str(out), "--similarity", "--reference", str(root / "solutions")]
+        )
+        == 0
+    )
+    with (out / "similarity.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["student_a", "student_b", "exercise", "similarity"]
+    values = [float(r["similarity"]) for r in rows]
+    assert values == sorted(values, reverse=True) and all(0 <= v <= 1 for v in values)
+    assert len(rows) == 4 * 10  # every pair of the five students with code, per exercise
+    copies = {("correct", "model_copy"), ("disguised", "other")}
+    for exercise in ("easy", "medium", "hard", "challenge"):
+        pairs = {
+            (r["student_a"], r["student_b"]): float(r["similarity"])
+            for r in rows
+            if r["exercise"] == exercise
+        }
+        independent = max(v for pair, v in pairs.items() if pair not in copies)
+        assert pairs[("disguised", "other")] > independent + 0.15, (exercise, pairs)
+        assert pairs[("correct", "model_copy")] == 1.0
+        assert pairs[("correct", "stub")] == 0.0  # a stub has no code of its own
+    page = (out / "similarity.html").read_text()
+    assert "leads for a TA, not penalties" in page
+    assert "<script" not in page.lower() and "<mark>" in page
+    markdown = (out / "class-summary.md").read_text()
+    assert "medium: disguised and other" in markdown
+    assert "- medium, matching the model answer: correct (1.00), model\\_copy (1.00)" in markdown
+    assert "correct and model\\_copy" not in markdown  # two copies of the model: matches, once
+    assert "no submitted code: no\\_code" in markdown
+
+
+def test_similarity_page_escapes_student_names_and_code(tmp_path: Path) -> None:
+    klass = similarity_class(tmp_path)
+    hostile = klass / "<img src=x onerror=alert(1)>"
+    shutil.copytree(klass / "other", hostile)
+    module = hostile / "submission" / "medium_parallel_scan.py"
+    module.write_text(module.read_text() + "\n# </pre><script>alert(1)</script>\n")
+    summary = collect(inputs=[klass], out_dir=tmp_path / "out", compare_code=True)
+    assert any(hostile.name in (p.student_a, p.student_b) for p in summary.similarity.flagged())
+    page = (tmp_path / "out" / "similarity.html").read_text()
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<script" not in page.lower() and "&lt;/pre&gt;&lt;script&gt;" in page
+    assert "Content-Security-Policy" in page
+
+
+def test_similarity_is_copydetects_own_figure(tmp_path: Path) -> None:
+    """The pairwise figure is computed in numpy for speed; it must equal compare_files'."""
+    import itertools
+
+    from copydetect import compare_files
+
+    from autograder import similarity
+
+    klass = similarity_class(tmp_path)
+    root = Path(__file__).resolve().parents[1]
+    for module in ("medium_parallel_scan.py", "hard_gpu_sweep.py"):
+        skip = similarity._boilerplate_hashes(root / "exercises" / module)
+        codes = [
+            similarity._code(folder / "submission" / module, skip) for folder in klass.iterdir()
+        ]
+        codes.append(similarity._code(root / "solutions" / module, skip))
+        for first, second in itertools.combinations(codes, 2):
+            a, b = first.fingerprint, second.fingerprint
+            assert first.coverage == a.token_coverage
+            expected = 0.0
+            if a.token_coverage and b.token_coverage and a.hashes & b.hashes:
+                _, shares, _ = compare_files(a, b)
+                expected = min(1.0, max(shares))
+            assert similarity._compare(first, second) == pytest.approx(expected, abs=1e-12)

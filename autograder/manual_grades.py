@@ -1,0 +1,280 @@
+"""TA scores for the written answers: the template ``collect`` writes and the CSV it merges.
+
+``collect`` writes ``OUT/manual-template.csv``: one row per student and manual check still
+pending, with ``student,check,max_score,answer,score,comment,rubric`` (the answer from the
+results' ``extra_data.manual``, the rubric's key points joined by " | "). A TA fills in
+``score`` (and ``comment``) and passes the file back with ``collect --manual FILE``; only
+``student,check,score`` are required, ``comment`` is optional, other columns are ignored.
+
+Each valid row replaces that student's pending check: its points count in the gradebook,
+the student's page and the class summary show the TA's score and comment. A row with an
+empty score is still pending, not an error. Every other bad row is listed with its line
+number and skipped, never applied silently and never fatal to the rest: unknown student or
+check, a check that is not manual (or not pending), a score that is not a number or outside
+0..max, a row with missing or extra cells, and every row of a (student, check) given a score
+more than once (which one was meant cannot be told, so none is applied).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder.registry import CHECKS_BY_ID
+
+__all__ = [
+    "TEMPLATE_COLUMNS",
+    "TEMPLATE_NAME",
+    "BadRow",
+    "ManualGrade",
+    "ManualSheet",
+    "apply_grades",
+    "read_sheet",
+    "template_rows",
+]
+
+TEMPLATE_NAME = "manual-template.csv"
+TEMPLATE_COLUMNS = ("student", "check", "max_score", "answer", "score", "comment", "rubric")
+REQUIRED = ("student", "check", "score")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MANUAL_CHECKS = ", ".join(c.id for c in CHECKS_BY_ID.values() if c.manual)
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A row of the TA's file that was skipped, and why."""
+
+    line: int
+    why: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.why}"
+
+
+@dataclass(frozen=True)
+class ManualGrade:
+    """One TA score from the file (validated against the student's results when applied)."""
+
+    student: str
+    check: str
+    score: float
+    comment: str
+    line: int
+
+
+@dataclass
+class ManualSheet:
+    """The parsed file: scored rows by (student, check), problems found so far, empty rows."""
+
+    path: Path
+    grades: dict[tuple[str, str], ManualGrade] = field(default_factory=dict)
+    problems: list[BadRow] = field(default_factory=list)
+    still_pending: int = 0  # rows whose score cell is empty
+    applied: list[ManualGrade] = field(default_factory=list)
+    _by_student: dict[str, list[ManualGrade]] | None = field(default=None, repr=False)
+
+    def for_student(self, student: str) -> list[ManualGrade]:
+        if self._by_student is None:  # one pass, not one per student: 1,000 students stay fast
+            self._by_student = {}
+            for (name, _), grade in self.grades.items():
+                self._by_student.setdefault(name, []).append(grade)
+        return self._by_student.get(student, [])
+
+    def finish(self, collected: Iterable[str], unreadable: Iterable[str] = ()) -> None:
+        """List the rows for students that were not collected; sort problems by line."""
+        collected, unreadable = set(collected), set(unreadable)
+        for (student, _), grade in self.grades.items():
+            if student in collected:
+                continue
+            why = (
+                f"the results of {student!r} could not be read (see the skipped files)"
+                if student in unreadable
+                else f"unknown student {student!r}"
+            )
+            self.problems.append(BadRow(grade.line, why))
+        self.problems.sort(key=lambda p: (p.line, p.why))
+
+
+def _clean(value: str) -> str:
+    """A cell as the TA meant it: spaces stripped, the template's anti-formula quote removed."""
+    value = value.strip()
+    if value[:1] == "'" and value[1:2] in FORMULA_START:
+        return value[1:]
+    return value
+
+
+def read_sheet(path: Path) -> ManualSheet:
+    """Parse ``path``; problems that need no results (columns, numbers, duplicates) are found
+    here, the rest by :func:`apply_grades`. Raises OSError when the file cannot be read."""
+    sheet = ManualSheet(path=Path(path))
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        sheet.problems.append(BadRow(1, "not UTF-8 text: nothing applied"))
+        return sheet
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    rows: dict[tuple[str, str], list[ManualGrade]] = {}
+    consumed = 0  # lines the reader has read so far: a record starts on the next one
+    try:
+        for row in reader:
+            start, consumed = consumed + 1, reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header = [cell.strip().lower() for cell in row]
+                missing = [name for name in REQUIRED if name not in header]
+                if missing:
+                    sheet.problems.append(
+                        BadRow(start, f"missing column(s) {', '.join(missing)}: nothing applied")
+                    )
+                    return sheet
+                continue
+            grade = _parse_row(row, header, start, sheet)
+            if grade is not None:
+                rows.setdefault((grade.student, grade.check), []).append(grade)
+    except csv.Error as error:
+        sheet.problems.append(
+            BadRow(consumed + 1, f"not readable as CSV ({error}): the rest skipped")
+        )
+    if header is None:
+        sheet.problems.append(BadRow(1, "empty file: no header row"))
+    for key, grades in rows.items():
+        if len(grades) == 1:
+            sheet.grades[key] = grades[0]
+            continue
+        lines = [g.line for g in grades]
+        for grade in grades:
+            others = ", ".join(str(n) for n in lines if n != grade.line)
+            sheet.problems.append(
+                BadRow(
+                    grade.line,
+                    f"duplicate: {grade.student} {grade.check} is also scored on line {others}; "
+                    "none of them applied",
+                )
+            )
+    return sheet
+
+
+def _parse_row(row: list[str], header: list[str], line: int, sheet: ManualSheet):
+    if len(row) > len(header):
+        sheet.problems.append(
+            BadRow(line, f"{len(row)} cells, the header has {len(header)} (an unquoted comma?)")
+        )
+        return None
+    cells = dict(zip(header, row, strict=False))
+    missing = [name for name in REQUIRED if name not in cells]
+    if missing:
+        sheet.problems.append(BadRow(line, f"missing column(s) {', '.join(missing)}"))
+        return None
+    student, check = _clean(cells["student"]), _clean(cells["check"])
+    score_text = cells["score"].strip()
+    if not student or not check:
+        sheet.problems.append(BadRow(line, "missing " + ("student" if not student else "check")))
+        return None
+    if not score_text:
+        sheet.still_pending += 1
+        return None
+    try:
+        score = float(score_text)
+    except ValueError:
+        score = math.nan
+    if not math.isfinite(score):
+        sheet.problems.append(BadRow(line, f"score {score_text!r} is not a number"))
+        return None
+    return ManualGrade(student, check, score, cells.get("comment", "").strip(), line)
+
+
+def apply_grades(
+    results: dict[str, Any], grades: Iterable[ManualGrade], sheet: ManualSheet
+) -> None:
+    """Apply one student's valid grades to their results document (in memory, for ``collect``).
+
+    An applied check gets the TA's points, status ``passed`` (full marks) or ``failed``, an
+    output naming the TA's score and comment, and ``ta_grade``; its ``extra_data.manual``
+    entry gets ``ta_score`` and ``ta_comment``; the top-level score is summed again.
+    """
+    tests = {_test_id(t): t for t in results["tests"]}
+    extra = results.get("extra_data") if isinstance(results.get("extra_data"), dict) else {}
+    manual = extra.get("manual") if isinstance(extra.get("manual"), list) else []
+    changed = False
+    for grade in grades:
+        test = tests.get(grade.check)
+        known = CHECKS_BY_ID.get(grade.check)
+        tags = test.get("tags") if test and isinstance(test.get("tags"), list) else []
+        if test is None and known is None:
+            sheet.problems.append(BadRow(grade.line, f"unknown check {grade.check!r}"))
+            continue
+        if not ((known and known.manual) or "manual" in tags):
+            sheet.problems.append(
+                BadRow(
+                    grade.line,
+                    f"{grade.check} is not a manual check (a TA scores only {MANUAL_CHECKS})",
+                )
+            )
+            continue
+        if test is None:
+            why = f"{grade.student}'s results have no {grade.check} (graded with --only?)"
+            sheet.problems.append(BadRow(grade.line, why))
+            continue
+        if test.get("status") != "pending":
+            first = (str(test.get("output") or "").splitlines() or [""])[0][:80]
+            why = f"{grade.student}'s {grade.check} is not pending ({test.get('status')}: {first})"
+            sheet.problems.append(BadRow(grade.line, why))
+            continue
+        maximum = float(test["max_score"])
+        if not 0 <= grade.score <= maximum:
+            why = f"score {grade.score:g} is outside 0..{maximum:g} for {grade.check}"
+            sheet.problems.append(BadRow(grade.line, why))
+            continue
+        test["score"] = grade.score
+        test["status"] = "passed" if grade.score == maximum else "failed"
+        test["output"] = f"Graded by a TA: {grade.score:g} / {maximum:g}." + (
+            f"\nTA comment: {grade.comment}" if grade.comment else ""
+        )
+        test["ta_grade"] = {"score": grade.score, "comment": grade.comment}
+        for entry in manual:
+            if isinstance(entry, dict) and entry.get("check") == grade.check:
+                entry.update(ta_score=grade.score, ta_comment=grade.comment, status="graded")
+        sheet.applied.append(grade)
+        changed = True
+    if changed:
+        results["score"] = round(sum(float(t["score"]) for t in results["tests"]), 4)
+
+
+def _test_id(test: dict[str, Any]) -> str:
+    return str(test.get("id") or str(test.get("name", "")).split(":", 1)[0])
+
+
+def template_rows(student: str, results: dict[str, Any]) -> list[dict[str, str]]:
+    """The template's rows for one student: each manual check still pending."""
+    extra = results.get("extra_data") if isinstance(results.get("extra_data"), dict) else {}
+    manual = extra.get("manual") if isinstance(extra.get("manual"), list) else []
+    answers = {e.get("check"): e for e in manual if isinstance(e, dict)}
+    rows = []
+    for test in results["tests"]:
+        tags = test.get("tags") if isinstance(test.get("tags"), list) else []
+        if test.get("status") != "pending" or "manual" not in tags:
+            continue
+        check_id = _test_id(test)
+        entry = answers.get(check_id, {})
+        known = CHECKS_BY_ID.get(check_id)
+        rubric = list(known.rubric) if known else list(entry.get("rubric") or [])
+        rows.append(
+            {
+                "student": student,
+                "check": check_id,
+                "max_score": f"{float(test['max_score']):g}",
+                "answer": str(entry.get("answer") or ""),
+                "score": "",
+                "comment": "",
+                "rubric": " | ".join(str(point) for point in rubric),
+            }
+        )
+    return rows
