@@ -25,28 +25,9 @@ from pathlib import Path
 
 from autograder.gradescope import ROOT_VARIABLE, USER_VARIABLE
 from autograder.gradescope_release import write_gradescope
+from autograder.grading import supervisor
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def tree(pid: int) -> list[int]:
-    """``pid`` and every process below it, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as handle:
-                parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(entry.name))
-    found, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        found.append(current)
-        queue.extend(children.get(current, []))
-    return found
 
 
 def memory_kib(pid: int) -> tuple[int, int]:
@@ -69,7 +50,7 @@ def measure(command: list[str], environment: dict[str, str]) -> dict[str, float]
 
     def sample() -> None:
         while process.poll() is None:
-            pids = tree(process.pid)
+            pids = supervisor.descendants(process.pid)
             sizes = [memory_kib(pid) for pid in pids]
             peaks["rss"] = max(peaks["rss"], sum(s[0] for s in sizes))
             peaks["pss"] = max(peaks["pss"], sum(s[1] for s in sizes))
