@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import operator
 import secrets
 import shutil
 import subprocess
@@ -33,7 +34,15 @@ WORKER_CODE = ("__init__.py", "grading/__init__.py", "grading/protocol.py", "gra
 REFERENCE_MODULE = Path(__file__).with_name("reference_impl.py")
 REPLY_KEYS = {"id", "value", "raised", "missing", "not_callable", "error", "log", "work_calls"}
 RAISED_KEYS = {"type", "mro", "message", "where", "exit_code"}
-TRACE_OPCODES = {"+", "-", "*", "/", "//", "%", "**", "neg", "abs"}
+TRACE_BINARY = {  # the tracer's arithmetic the worker may log, replayed on the judge's tape
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "//": operator.floordiv,
+    "%": operator.mod,
+    "**": operator.pow,
+}
 
 
 @dataclass
@@ -143,7 +152,7 @@ class WorkerProxy:
             self.load_failure = f"the submission has no file {spec.module_name}.py"
             self.fatal_import = True
             return
-        visible = Path("/job") if spec.sandbox.kind == "bubblewrap" else self.job_dir
+        visible = sandbox.worker_job_dir(spec.sandbox, self.job_dir)
         boot = (
             f"import sys; sys.path.insert(0, {str(visible / 'code')!r}); "
             "from autograder.grading.worker import main; main()"
@@ -304,7 +313,7 @@ class WorkerProxy:
                 ) from None
             except protocol.Timeout:
                 raise SubmissionError(
-                    f"timed out ({what} had {self._budget(deadline)}); the process was killed"
+                    f"timed out ({what} had its time limit); the process was killed"
                 ) from None
             except MemoryError:
                 raise SubmissionError(
@@ -327,10 +336,6 @@ class WorkerProxy:
         finally:
             if not completed:
                 self.close()
-
-    @staticmethod
-    def _budget(deadline: float) -> str:
-        return "its time limit"
 
     def request(
         self, header: dict[str, Any], buffers: Any = (), *, what: str, timeout: float | None = None
@@ -622,26 +627,15 @@ def _operand(raw: Any, known: dict[int, Any], index: int) -> Any:
 
 
 def _replay(entry: Any, index: int, known: dict[int, Any], ops: dict[str, Any]) -> Any:
-    import operator
-
     if type(entry) is not list or len(entry) != 3 or type(entry[0]) is not str:
         raise CheckFailed(f"traced operation {index} is malformed")
     opcode = entry[0]
     left, right = _operand(entry[1], known, index), _operand(entry[2], known, index)
-    binary = {
-        "+": operator.add,
-        "-": operator.sub,
-        "*": operator.mul,
-        "/": operator.truediv,
-        "//": operator.floordiv,
-        "%": operator.mod,
-        "**": operator.pow,
-    }
     try:
         if opcode in ops:
             return ops[opcode](left, right)
-        if opcode in binary:
-            return binary[opcode](left, right)
+        if opcode in TRACE_BINARY:
+            return TRACE_BINARY[opcode](left, right)
         if opcode == "neg" and right is None:
             return -left
         if opcode == "abs" and right is None:

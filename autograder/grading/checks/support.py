@@ -8,7 +8,6 @@ and trace through it (:mod:`autograder.grading.worker_proxy`).
 from __future__ import annotations
 
 import random
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from autograder.grading import protocol
 from autograder.grading.sandbox import Sandbox
 from autograder.grading.verdicts import CheckFailed, NotImplementedYet, Pending, SubmissionError
 from autograder.grading.worker_proxy import ForgedHandle, WorkerProxy, WorkerSpec
-from autograder.registry import CHECKS_BY_ID, EXERCISES, Check
+from autograder.registry import CHECKS_BY_ID, EXERCISES
 from autograder.settings import Settings, Tolerances
 from reference import tracer
 
@@ -38,8 +37,6 @@ __all__ = [
     "rng",
     "submission",
 ]
-
-CLOCK = time.perf_counter
 
 
 @dataclass
@@ -132,10 +129,6 @@ def check(check_id: str) -> pytest.MarkDecorator:
     if check_id not in CHECKS_BY_ID:
         raise KeyError(f"{check_id!r} is not in the registry")
     return pytest.mark.check(check_id)
-
-
-def registry_check(check_id: str) -> Check:
-    return CHECKS_BY_ID[check_id]
 
 
 def rng(check_id: str) -> random.Random:

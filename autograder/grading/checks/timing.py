@@ -113,7 +113,6 @@ def interleaved_timings(
     workers = {id(c.worker): c.worker for c in contenders.values()}
     pings = {key: (w.ping_seconds or w.ping()) for key, w in workers.items()}
     numbers: dict[str, int] = {}
-    report: dict[str, Any] = {}
     for name, contender in contenders.items():
         ping = pings[id(contender.worker)]
         window = max(min_sample_s, ping / OVERHEAD_SHARE)
@@ -140,11 +139,6 @@ def interleaved_timings(
         name: Medians(statistics.median(cpu[name]), statistics.median(wall[name]))
         for name in contenders
     }
-    report = {
-        "calls_per_sample": numbers,
-        "round_trip_seconds": min(pings.values()),
-    }
-    support.context().shared.setdefault("timing_method", []).append(report)
     return medians
 
 
