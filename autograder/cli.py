@@ -17,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.registry import EXERCISES
+from autograder.spec.registry import EXERCISES
 
 COMMANDS = {
     "grade": "grade a submission folder and write results JSON, JUnit XML and a summary",
@@ -94,9 +94,9 @@ def grade_parser() -> OneLineParser:
 
 
 def run_grade(argv: list[str]) -> int:
-    from autograder.grade import UsageError, grade, print_progress
-    from autograder.results import below_pass_mark, terminal_checks, terminal_table
-    from autograder.settings import load_settings
+    from autograder.grading.grade import UsageError, grade, print_progress
+    from autograder.results.build import below_pass_mark, terminal_checks, terminal_table
+    from autograder.spec.settings import load_settings
 
     args = grade_parser().parse_args(argv)
     try:
@@ -104,7 +104,7 @@ def run_grade(argv: list[str]) -> int:
         extra = None
         submission = args.submission
         if args.repo is not None:
-            from autograder.release import repo_submission
+            from autograder.course.release import repo_submission
 
             submission, extra = repo_submission(args.repo, manifest_path=args.manifest)
         document = grade(
@@ -143,38 +143,38 @@ def main(argv: list[str] | None = None) -> int:
     if command == "grade":
         return run_grade(rest)
     if command == "stubs":
-        from autograder.stubs import main as stubs_main
+        from autograder.course.stubs import main as stubs_main
 
         return stubs_main(rest)
     if command == "report":
-        from autograder.report import main as report_main
+        from autograder.reports.report import main as report_main
 
         return report_main(rest)
     if command == "collect":
-        from autograder.collect import main as collect_main
+        from autograder.course.collect import main as collect_main
 
         return collect_main(rest)
     if command == "regrade":
-        from autograder.regrade import main as regrade_main
+        from autograder.course.regrade import main as regrade_main
 
         return regrade_main(rest)
     if command == "merge":
-        from autograder.merge import main as merge_main
+        from autograder.results.merge import main as merge_main
 
         return merge_main(rest)
     if command == "release":
-        from autograder.release import main as release_main
+        from autograder.course.release import main as release_main
 
         return release_main(rest)
     if command == "gradescope-results":
-        from autograder.gradescope import results_main
+        from autograder.course.gradescope import results_main
 
         if len(rest) != 2 or rest[0].startswith("-"):
             print(f"usage: python -m autograder {command} IN OUT", file=sys.stderr)
             return 2
         return results_main(Path(rest[0]), Path(rest[1]))
     if command == "nbgrader-regrade":
-        from autograder.nbgrader_scores import main as regrade_main
+        from autograder.course.nbgrader_scores import main as regrade_main
 
         return regrade_main(rest)
     print(

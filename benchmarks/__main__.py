@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from autograder.grading import sandbox
-from autograder.registry import CHECKS_BY_ID, EXERCISES
-from autograder.settings import load_settings
+from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
+from autograder.spec.settings import load_settings
 from benchmarks import grader_compare, old_grader, protocol_costs, sandbox_startup, validity
 from benchmarks.grading_time import GradeRun, breakdown, render_grading_time
 from benchmarks.submissions import ROOT, SOLUTIONS_DIR

@@ -41,8 +41,8 @@ import numpy as np
 
 from autograder.grading import sandbox, worker_proxy
 from autograder.grading.checks.timing import OVERHEAD_SHARE, interleaved_medians
+from autograder.grading.judge_proxy import TraceInputs, WorkerProxy, WorkerSpec
 from autograder.grading.protocol import FnArg, OpArg
-from autograder.grading.worker_proxy import TraceInputs, WorkerProxy, WorkerSpec
 from benchmarks.submissions import SOLUTIONS_DIR
 from reference.tracer import Tape, max_depth
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.registry import CHECKS, Check
-from autograder.settings import Tolerances
+from autograder.spec.registry import CHECKS, Check
+from autograder.spec.settings import Tolerances
 from benchmarks.grading_time import GradeRun, Spread, grade_once
 from benchmarks.submissions import SOLUTIONS_DIR, build_submission
 

@@ -17,7 +17,7 @@ import builtins
 import random
 from pathlib import Path
 
-from autograder.registry import EXERCISES
+from autograder.spec.registry import EXERCISES
 from benchmarks.submissions import CASES_DIR, ROOT, SOLUTIONS_DIR
 
 STUBS_DIR = ROOT / "exercises"

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from autograder.grading.judge_proxy import TraceInputs, WorkerProxy, WorkerSpec
 from autograder.grading.protocol import OpArg
 from autograder.grading.sandbox import Sandbox
-from autograder.grading.worker_proxy import TraceInputs, WorkerProxy, WorkerSpec
-from autograder.registry import CHECKS
-from autograder.settings import load_settings
+from autograder.spec.registry import CHECKS
+from autograder.spec.settings import load_settings
 from benchmarks import grader_compare, old_grader, protocol_costs, sandbox_startup, validity
 from benchmarks.__main__ import keep_foreign_sections
 from benchmarks.grading_time import (

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.collect import GRADEBOOK_COLUMNS, NBGRADER_COLUMNS, collect, main
-from autograder.report import md_inline
+from autograder.course.collect import GRADEBOOK_COLUMNS, NBGRADER_COLUMNS, collect, main
+from autograder.reports.report import md_inline
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
 FIXTURE_STUDENTS = ["failures", "full_marks", "gpu_pending", "stub"]
@@ -404,7 +404,7 @@ def test_similarity_is_copydetects_own_figure(tmp_path: Path) -> None:
 
     from copydetect import compare_files
 
-    from autograder import similarity
+    from autograder.course import similarity
 
     klass = similarity_class(tmp_path)
     root = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.registry import CHECKS
+from autograder.spec.registry import CHECKS
 from benchmarks.grading_time import grade_once
 from benchmarks.submissions import build_submission
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.registry import CHECKS
+from autograder.spec.registry import CHECKS
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST_SETTINGS = ROOT / "tests" / "fixtures" / "fast-grading.toml"
@@ -141,7 +141,7 @@ def test_help_lists_the_subcommands():
 
 def test_a_grader_error_still_writes_the_report(tmp_path, monkeypatch):
     """Even a bug in the grader's runner costs only that exercise's checks, never the report."""
-    from autograder import grade as grade_module
+    from autograder.grading import grade as grade_module
 
     def broken_runner(**kwargs):
         raise RuntimeError("simulated runner bug")

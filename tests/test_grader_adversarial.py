@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.registry import CHECKS, EXERCISES, checks_for
+from autograder.spec.registry import CHECKS, EXERCISES, checks_for
 from benchmarks.grading_time import grade_once
 from benchmarks.submissions import build_submission
 from benchmarks.validity import baseline_status

@@ -22,15 +22,19 @@ from pathlib import Path
 import pytest
 from test_release import SHARED_LINES, file_lines, solution_lines
 
-from autograder.gradescope import (
+from autograder.course.gradescope import (
     ROOT_VARIABLE,
     USER_VARIABLE,
     failure_results,
     find_submission,
     gradescope_results,
 )
-from autograder.gradescope_release import GradescopeSummary, manual_questions, write_gradescope
-from autograder.registry import CHECKS, EXERCISES, EXTRA_CREDIT, checks_for
+from autograder.course.gradescope_release import (
+    GradescopeSummary,
+    manual_questions,
+    write_gradescope,
+)
+from autograder.spec.registry import CHECKS, EXERCISES, EXTRA_CREDIT, checks_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -262,7 +266,11 @@ def test_zip_holds_the_two_scripts_at_its_root_and_the_grader(
     for script in ("setup.sh", "run_autograder"):
         mode = infos[script].external_attr >> 16
         assert mode & stat.S_IXUSR and stat.S_ISREG(mode), script
-    for name in ("autograder/gradescope.py", "autograder/registry.py", "reference/tracer.py"):
+    for name in (
+        "autograder/course/gradescope.py",
+        "autograder/spec/registry.py",
+        "reference/tracer.py",
+    ):
         assert name in infos
         assert archive_bytes(gradescope, name) == (ROOT / name).read_bytes()
     assert "pyproject.toml" in infos
@@ -321,13 +329,15 @@ def test_no_solution_text_in_the_zip(gradescope: GradescopeSummary, tmp_path: Pa
 
 
 def test_the_release_leak_check_covers_the_zip(tmp_path: Path) -> None:
-    from autograder.release import find_solution_text
+    from autograder.course.release import find_solution_text
 
     line = next(text for text, (_, is_answer) in solution_lines().items() if not is_answer)
     planted = tmp_path / "autograder.zip"
     with zipfile.ZipFile(planted, "w") as archive:
         archive.writestr("run_autograder", f"#!/bin/sh\n    {line}\n")
-        archive.writestr("autograder/registry.py", (ROOT / "autograder/registry.py").read_text())
+        archive.writestr(
+            "autograder/spec/registry.py", (ROOT / "autograder/spec/registry.py").read_text()
+        )
     found = find_solution_text([planted], solutions_dir=SOLUTIONS, copied_from=ROOT)
     assert found == [(planted / "run_autograder", line)]
 

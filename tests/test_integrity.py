@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.integrity import scan_source, scan_submission
+from autograder.grading.static_scan import scan_source, scan_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 

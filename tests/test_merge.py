@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from autograder.merge import MISSING, NO_GPU_RUN, MergeError, main, merge
-from autograder.registry import CHECKS, CHECKS_BY_ID, EXTRA_CREDIT
-from autograder.report import render_markdown
+from autograder.reports.report import render_markdown
+from autograder.results.merge import MISSING, NO_GPU_RUN, MergeError, main, merge
+from autograder.spec.registry import CHECKS, CHECKS_BY_ID, EXTRA_CREDIT
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "results"

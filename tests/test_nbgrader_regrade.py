@@ -20,11 +20,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.nbgrader_scores import REPORT_FOLDER, notebook_module
-from autograder.notebooks import ASSIGNMENT, COURSE_ID, exercise_notebook, nbgrader_command
-from autograder.notebooks import nbgrader_environment as course_environment
-from autograder.registry import EXERCISES, checks_for
-from autograder.release import release
+from autograder.course.nbgrader_scores import REPORT_FOLDER, notebook_module
+from autograder.course.notebooks import ASSIGNMENT, COURSE_ID, exercise_notebook, nbgrader_command
+from autograder.course.notebooks import nbgrader_environment as course_environment
+from autograder.course.release import release
+from autograder.spec.registry import EXERCISES, checks_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -33,7 +33,7 @@ MEDIUM = EXERCISES["medium"]
 REGRADE = [sys.executable, "-m", "autograder", "nbgrader-regrade"]
 
 PATCH = """\
-import autograder.notebook_checks as _checks
+import autograder.course.kernel_checks as _checks
 
 
 def _every_check_passes(check_id, **options):

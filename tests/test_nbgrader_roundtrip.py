@@ -1,7 +1,7 @@
 """The nbgrader version: generated notebooks, the grade cells' runner, and a real round trip.
 
 The fast tests check the notebooks' nbgrader metadata against the registry and run
-``autograder.notebook_checks.run_check`` in this process. The slow one does what a course
+``autograder.course.kernel_checks.run_check`` in this process. The slow one does what a course
 does: release, collect two students' notebooks (alice hands in the solutions, bob the
 untouched release), ``nbgrader autograde`` in real kernels, ``nbgrader export``, and compares
 alice's points with the command-line grader's on the same code.
@@ -22,9 +22,8 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
-from autograder.grading.checks import support
-from autograder.notebook_checks import NotebookCheckFailed, _time_limit, run_check
-from autograder.notebooks import (
+from autograder.course.kernel_checks import NotebookCheckFailed, _time_limit, run_check
+from autograder.course.notebooks import (
     ASSIGNMENT,
     COURSE_ID,
     exercise_notebook,
@@ -33,8 +32,9 @@ from autograder.notebooks import (
     nbgrader_config_text,
     nbgrader_environment,
 )
-from autograder.registry import CHECKS_BY_ID, EXERCISES, checks_for
-from autograder.release import release
+from autograder.course.release import release
+from autograder.grading.checks import support
+from autograder.spec.registry import CHECKS_BY_ID, EXERCISES, checks_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

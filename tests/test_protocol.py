@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from autograder.grading import protocol, worker
+from autograder.grading.judge_proxy import ForgedHandle, TraceInputs, WorkerProxy, WorkerSpec
 from autograder.grading.protocol import ArrayValue, ForeignFloat, Opaque, ProtocolError
 from autograder.grading.sandbox import Sandbox
 from autograder.grading.verdicts import CheckFailed, NotImplementedYet, SubmissionError
-from autograder.grading.worker_proxy import ForgedHandle, TraceInputs, WorkerProxy, WorkerSpec
 from reference.tracer import Tape, max_depth
 
 

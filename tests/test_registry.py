@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.registry import CHECKS, CHECKS_BY_ID, EXERCISES, checks_for, exercise_points
-from autograder.settings import load_settings
+from autograder.spec.registry import CHECKS, CHECKS_BY_ID, EXERCISES, checks_for, exercise_points
+from autograder.spec.settings import load_settings
 
 CHECK_MODULES = Path(__file__).resolve().parent.parent / "autograder" / "grading" / "checks"
 

@@ -21,9 +21,15 @@ from pathlib import Path
 
 import pytest
 
-from autograder import regrade as regrade_module
-from autograder.collect import collect
-from autograder.regrade import Progress, RegradeUsageError, find_students, regrade, select_shard
+from autograder.course import regrade as regrade_module
+from autograder.course.collect import collect
+from autograder.course.regrade import (
+    Progress,
+    RegradeUsageError,
+    find_students,
+    regrade,
+    select_shard,
+)
 from benchmarks.variants import disguised_student, other_style_student
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -260,7 +266,7 @@ def test_grade_options_are_passed_through(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_repository_clones_are_graded_with_the_manifest(tmp_path: Path) -> None:
-    from autograder.release import release
+    from autograder.course.release import release
 
     released = release(out=tmp_path / "release", with_nbgrader=False)
     repo = tmp_path / "clones" / "alice"

@@ -18,21 +18,21 @@ from pathlib import Path
 
 import pytest
 
-from autograder.manifest import (
+from autograder.course.manifest import (
     IGNORED_WHEN_ADDED,
     MANIFEST_NAME,
     compare_with_manifest,
     editable_paths,
 )
-from autograder.registry import EXERCISES, checks_for, exercise_points
-from autograder.release import (
+from autograder.course.release import (
     ReleaseSummary,
     find_solution_text,
     main,
     release,
     repo_submission,
 )
-from autograder.stubs import WRITTEN_ANSWER_NAMES, find_regions, render_stub
+from autograder.course.stubs import WRITTEN_ANSWER_NAMES, find_regions, render_stub
+from autograder.spec.registry import EXERCISES, checks_for, exercise_points
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -168,7 +168,7 @@ def test_student_repository_layout(released: ReleaseSummary, source_root: Path) 
         "Makefile",
         "outputs/skill-architecture-picker.md",
         "reference/tracer.py",
-        "autograder/registry.py",
+        "autograder/spec/registry.py",
         "autograder/grading/checks/test_medium.py",
         "autograder/grading.toml",
         "autograder/templates/student-README.md",
@@ -422,10 +422,10 @@ def test_find_solution_text_sees_lines_in_files_and_notebook_cells(tmp_path: Pat
 def test_a_leak_stops_the_release_and_leaves_nothing_to_push(
     tmp_path: Path, source_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import autograder.release
+    import autograder.course.release
 
     line = next(text for text, (_, is_answer) in solution_lines().items() if not is_answer)
-    monkeypatch.setattr(autograder.release, "student_readme", lambda: f"# README\n{line}\n")
+    monkeypatch.setattr(autograder.course.release, "student_readme", lambda: f"# README\n{line}\n")
     with pytest.raises(RuntimeError, match="solution text in files students get"):
         release(out=tmp_path, source_root=source_root, with_nbgrader=False)
     assert list((tmp_path / "student").iterdir()) == []

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.report import (
+from autograder.reports.report import (
     MAX_OUTPUT_CHARS,
     load_results,
     main,

@@ -44,9 +44,9 @@ from typing import Any
 import pytest
 
 from autograder import cli
-from autograder.grade import UsageError, grade
 from autograder.grading import sandbox as sb
-from autograder.registry import CHECKS_BY_ID, checks_for
+from autograder.grading.grade import UsageError, grade
+from autograder.spec.registry import CHECKS_BY_ID, checks_for
 from benchmarks.submissions import CASES_DIR, MODULES, SOLUTIONS_DIR, build_submission
 from benchmarks.validity import baseline_status
 

@@ -23,7 +23,7 @@ import pytest
 import yaml
 from workflow_runner import JobResult, WorkflowError, WorkflowRunner
 
-from autograder.registry import CHECKS, EXERCISES
+from autograder.spec.registry import CHECKS, EXERCISES
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"

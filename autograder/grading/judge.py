@@ -1,6 +1,6 @@
 """The judge: runs one exercise's checks and decides every verdict. Never runs submission code.
 
-Started by :mod:`autograder.grading.runner` as ``python -I``. It reads its job from
+Started by :mod:`autograder.grading.judge_runner` as ``python -I``. It reads its job from
 stdin, makes itself non-dumpable and a subreaper, then runs the exercise's check
 module with pytest (trusted code: the checks ask workers for data through
 :mod:`worker_proxy`). Each verdict goes to the grader as one JSON line on an
@@ -30,7 +30,7 @@ def main() -> None:
 
     from autograder.grading.checks import support
     from autograder.grading.sandbox import Sandbox
-    from autograder.settings import settings_from_dict
+    from autograder.spec.settings import settings_from_dict
 
     pipe = os.fdopen(job["pipe_fd"], "wb", buffering=0)
 
@@ -101,7 +101,7 @@ class VerdictPlugin:
         import pytest
 
         from autograder.grading.checks import support
-        from autograder.registry import CHECKS_BY_ID
+        from autograder.spec.registry import CHECKS_BY_ID
 
         limits = support.context().settings.limits
         order = {check_id: index for index, check_id in enumerate(self.wanted)}
@@ -121,7 +121,7 @@ class VerdictPlugin:
 
     def pytest_runtest_setup(self, item: Any) -> None:
         from autograder.grading.checks import support
-        from autograder.registry import CHECKS_BY_ID
+        from autograder.spec.registry import CHECKS_BY_ID
 
         ctx = support.context()
         check_id = self._check_id(item)

@@ -1,6 +1,6 @@
 """The worker: the only process that imports and runs submission code.
 
-Started by the judge (:mod:`autograder.grading.worker_proxy`) as ``python -I`` inside
+Started by the judge (:mod:`autograder.grading.judge_proxy`) as ``python -I`` inside
 the sandbox, with this file and :mod:`protocol` copied into its job folder. It moves
 the protocol to private descriptors, points fd 1 and 2 at the output log, imports
 one module (the submission's, or the judge's reference implementation), then

@@ -2,7 +2,7 @@
 
 Judge-side only. Checks never touch submission objects: they ask the submission's
 worker (:func:`submission`) to call a function and get data back, and they time
-and trace through it (:mod:`autograder.grading.worker_proxy`).
+and trace through it (:mod:`autograder.grading.judge_proxy`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from autograder.grading import protocol
+from autograder.grading.judge_proxy import ForgedHandle, WorkerProxy, WorkerSpec
 from autograder.grading.sandbox import Sandbox
 from autograder.grading.verdicts import CheckFailed, NotImplementedYet, Pending, SubmissionError
-from autograder.grading.worker_proxy import ForgedHandle, WorkerProxy, WorkerSpec
-from autograder.registry import CHECKS_BY_ID, EXERCISES
-from autograder.settings import Settings, Tolerances
+from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
+from autograder.spec.settings import Settings, Tolerances
 from reference import tracer
 
 __all__ = [
@@ -104,9 +104,9 @@ def submission() -> WorkerProxy:
 
 def reference_worker() -> WorkerProxy:
     """A worker holding only the judge's reference implementations, for timing ratios."""
-    from autograder.grading.worker_proxy import REFERENCE_MODULE
+    from autograder.grading.judge_proxy import REFERENCE_MODULE
 
-    return _worker("reference", REFERENCE_MODULE, "reference_impl")
+    return _worker("reference", REFERENCE_MODULE, "worker_reference")
 
 
 NEEDS_REFERENCE = frozenset({"easy", "hard"})  # exercises whose timing uses a reference worker

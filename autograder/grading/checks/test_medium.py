@@ -17,8 +17,8 @@ import pytest
 from autograder.grading.checks import support
 from autograder.grading.checks.compare import same_value, smallest_failing
 from autograder.grading.checks.support import CheckFailed, SubmissionError, check, describe
+from autograder.grading.judge_proxy import TraceInputs
 from autograder.grading.protocol import FnArg, OpArg
-from autograder.grading.worker_proxy import TraceInputs
 from reference.tracer import Tape, max_depth
 
 TRACED_LENGTHS = (2, 3, 7, 64, 1000, 1024, 1025)

@@ -32,7 +32,7 @@ from typing import Any
 from autograder.grading import supervisor
 from autograder.grading.checks import support
 from autograder.grading.checks.support import CheckFailed
-from autograder.grading.worker_proxy import Timed, WorkerProxy
+from autograder.grading.judge_proxy import Timed, WorkerProxy
 
 OVERHEAD_SHARE = 0.05  # the protocol's round trip is at most this share of a timed window
 MAX_CALLS = 4000

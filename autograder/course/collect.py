@@ -20,8 +20,8 @@ Written to OUTDIR: ``gradebook.csv`` (nbgrader ``export`` column names, one row 
 student), ``class-summary.md``, ``class-summary.html`` (self-contained),
 ``score-distribution.png``, ``students/<id>.html`` (each student's report page) and
 ``manual-template.csv`` (the written answers still waiting for a TA). ``--manual FILE`` merges
-the TA's scores (:mod:`autograder.manual_grades`); ``--similarity`` compares the students'
-code (:mod:`autograder.similarity`), read from the ``submission/`` folder ``regrade`` writes
+the TA's scores (:mod:`autograder.course.manual_grades`); ``--similarity`` compares the students'
+code (:mod:`autograder.course.similarity`), read from the ``submission/`` folder ``regrade`` writes
 beside each results file.
 """
 
@@ -39,9 +39,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder import manual_grades, similarity
-from autograder.registry import CHECKS_BY_ID, EXERCISES
-from autograder.report import (
+from autograder.course import manual_grades, similarity
+from autograder.reports.report import (
     ResultsFileError,
     display_text,
     esc,
@@ -52,6 +51,7 @@ from autograder.report import (
     png_data_uri,
     render_html,
 )
+from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
 
 __all__ = [
     "ASSIGNMENT",
@@ -97,7 +97,7 @@ GRADEBOOK_COLUMNS = (
 HISTOGRAM_NAME = "score-distribution.png"
 PAGES_FOLDER = "students"
 SUBMISSION_FOLDER = "submission"  # regrade copies the exercise modules here, beside results.json
-GRADER_STUBS = Path(__file__).resolve().parents[1] / "exercises"  # the released stubs
+GRADER_STUBS = Path(__file__).resolve().parents[2] / "exercises"  # the released stubs
 LISTED_PAIRS = 50  # similar pairs listed in the class summary; similarity.csv has every pair
 
 

@@ -17,7 +17,7 @@ once and picks, for each, the result that means most:
 
 A GPU check that no CUDA run graded stays pending, with a message saying why, and is never
 counted as passed. Scores and the summary line are recomputed with
-:func:`autograder.results.assemble`; each run's own numbers are kept under
+:func:`autograder.results.build.assemble`; each run's own numbers are kept under
 ``extra_data.runs``. Artifact paths in a results file are relative to that file's folder, so
 the plots are copied next to the merged file and the paths rewritten.
 """
@@ -34,9 +34,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder import results as results_lib
-from autograder.registry import CHECKS, CHECKS_BY_ID
-from autograder.report import MAX_PLOT_BYTES, ResultsFileError, load_results, results_problems
+from autograder.reports.report import (
+    MAX_PLOT_BYTES,
+    ResultsFileError,
+    load_results,
+    results_problems,
+)
+from autograder.results import build as results_lib
+from autograder.spec.registry import CHECKS, CHECKS_BY_ID
 
 __all__ = ["MergeError", "main", "merge"]
 
@@ -381,10 +386,10 @@ def write_merged(
 ) -> None:
     """Results JSON, and JUnit XML / Markdown when asked for.
 
-    Deliberately not :func:`autograder.grade.write_reports`: the report job that merges has
+    Deliberately not :func:`autograder.grading.grade.write_reports`: the report job that merges has
     only the grader's pure-Python modules, no torch, and must not need them.
     """
-    from autograder.report import render_markdown
+    from autograder.reports.report import render_markdown
 
     results_lib.write_json(document, out)
     if junit is not None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from autograder.registry import CHECKS, EXERCISES, EXTRA_CREDIT, Check
+from autograder.spec.registry import CHECKS, EXERCISES, EXTRA_CREDIT, Check
 
 SCHEMA = "why-transformers-results/1"
 

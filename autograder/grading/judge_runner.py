@@ -23,8 +23,8 @@ from typing import Any
 
 from autograder.grading import supervisor
 from autograder.grading.sandbox import Sandbox
-from autograder.registry import CHECKS_BY_ID, EXERCISES
-from autograder.settings import Settings, settings_to_dict
+from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
+from autograder.spec.settings import Settings, settings_to_dict
 
 POLL_SECONDS = 0.1
 

@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from autograder.registry import EXERCISES
+from autograder.spec.registry import EXERCISES
 
 SUSPICIOUS_MODULES: dict[str, str] = {
     "gc": "can reach the grader's objects in memory",

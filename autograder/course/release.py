@@ -8,16 +8,17 @@
   ``.github/workflows/grade.yml`` (and the local actions it uses), ``pyproject.toml``, the
   ``Makefile``, ``outputs/skill-architecture-picker.md``, a ``.gitignore``, a student README
   built from ``autograder/templates/student-README.md`` and the registry, and
-  ``.release-manifest.json`` (:mod:`autograder.manifest`). Never ``solutions/``, ``tests/``
+  ``.release-manifest.json`` (:mod:`autograder.course.manifest`). Never ``solutions/``, ``tests/``
   or anything else of the instructor repository. A ``.git`` folder already in
   ``DIR/student`` is kept, so the folder can be a clone of the template repository;
   everything else there is replaced.
-* ``DIR/nbgrader/``: an nbgrader course (:mod:`autograder.notebooks`): ``nbgrader_config.py``,
+* ``DIR/nbgrader/``: an nbgrader course (:mod:`autograder.course.notebooks`):
+  ``nbgrader_config.py``,
   ``source/why-transformers/`` (one notebook per exercise, solutions included: instructors
   only) and ``release/why-transformers/`` written by ``nbgrader generate_assignment``. The
   gradebook and any ``submitted/``, ``autograded/`` or ``feedback/`` folders are kept.
 * with ``--gradescope``, ``DIR/gradescope/``: Gradescope's ``autograder.zip`` and the rubric
-  of its manual questions (:mod:`autograder.gradescope_release`).
+  of its manual questions (:mod:`autograder.course.gradescope_release`).
 
 Before anything is reported done, every generated file students get (stubs, released
 notebooks, README, every file of the Gradescope zip) is searched for the solutions' lines
@@ -43,11 +44,11 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from autograder import manifest as release_manifest
-from autograder import notebooks
-from autograder.gradescope_release import GRADESCOPE, GradescopeSummary, write_gradescope
-from autograder.registry import EXERCISES, EXTRA_CREDIT, checks_for, exercise_points
-from autograder.stubs import find_regions, generate_stubs
+from autograder.course import manifest as release_manifest
+from autograder.course import notebooks
+from autograder.course.gradescope_release import GRADESCOPE, GradescopeSummary, write_gradescope
+from autograder.course.stubs import find_regions, generate_stubs
+from autograder.spec.registry import EXERCISES, EXTRA_CREDIT, checks_for, exercise_points
 
 __all__ = [
     "MANIFEST_VARIABLE",
@@ -59,7 +60,7 @@ __all__ = [
     "write_student_repo",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMAND = "python -m autograder release"
 STUDENT = "student"
 NBGRADER = "nbgrader"

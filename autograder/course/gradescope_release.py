@@ -34,8 +34,8 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from autograder.gradescope import GRADING_USER
-from autograder.registry import EXERCISES, EXTRA_CREDIT, checks_for
+from autograder.course.gradescope import GRADING_USER
+from autograder.spec.registry import EXERCISES, EXTRA_CREDIT, checks_for
 
 __all__ = [
     "GRADESCOPE",
@@ -173,7 +173,8 @@ def manual_questions() -> str:
     lines = [
         "# Gradescope: manual questions of the Why Transformers assignment",
         "",
-        "Written by `python -m autograder release --gradescope` from `autograder/registry.py`.",
+        "Written by `python -m autograder release --gradescope` from "
+        "`autograder/spec/registry.py`.",
         "Add one question per written answer to the programming assignment (Edit Outline),",
         "worth the points below, with the rubric items below. The TA reads the answer in the",
         "submitted module (Gradescope's code view) and applies the rubric; the autograder",

@@ -19,12 +19,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder import integrity, results
 from autograder.grading import sandbox as sandboxes
+from autograder.grading import static_scan as integrity
 from autograder.grading import supervisor
-from autograder.grading.runner import ExerciseOutcome, run_exercise
-from autograder.registry import EXERCISES, checks_for
-from autograder.settings import Settings, load_settings
+from autograder.grading.judge_runner import ExerciseOutcome, run_exercise
+from autograder.results import build as results
+from autograder.spec.registry import EXERCISES, checks_for
+from autograder.spec.settings import Settings, load_settings
 
 DEFAULT_RESULTS = Path("outputs/grading/results.json")
 
@@ -225,7 +226,7 @@ def write_reports(
         Path(junit_path).parent.mkdir(parents=True, exist_ok=True)
         Path(junit_path).write_text(results.junit_xml(document), encoding="utf-8")
     if summary_path:
-        from autograder.report import render_markdown
+        from autograder.reports.report import render_markdown
 
         Path(summary_path).parent.mkdir(parents=True, exist_ok=True)
         Path(summary_path).write_text(

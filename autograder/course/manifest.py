@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from autograder.registry import EXERCISES
+from autograder.spec.registry import EXERCISES
 
 __all__ = [
     "IGNORED_WHEN_ADDED",

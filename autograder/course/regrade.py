@@ -57,8 +57,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from autograder import manifest as release_manifest
-from autograder.registry import EXERCISES
+from autograder.course import manifest as release_manifest
+from autograder.spec.registry import EXERCISES
 
 __all__ = [
     "DEFAULT_JOBS",
@@ -88,7 +88,7 @@ STATE_SCHEMA = "why-transformers-regrade/1"
 MODULE_FILES = {exercise: f"{module}.py" for exercise, module in EXERCISES.items()}
 POLL_S = 0.1
 STOP_GRACE_S = 3.0  # after SIGINT, a grading gets this long to stop its own children
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # the folder holding this autograder/
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding this autograder/
 
 
 class RegradeUsageError(ValueError):

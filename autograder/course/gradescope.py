@@ -3,7 +3,7 @@
 Gradescope unpacks ``autograder.zip`` (written by ``python -m autograder release
 --gradescope``) into ``/autograder/source``, runs ``setup.sh`` once to build the image, then
 ``run_autograder`` for every submission. ``run_autograder`` is a few lines of shell that start
-:func:`main` (``python -m autograder.gradescope run``), which
+:func:`main` (``python -m autograder.course.gradescope run``), which
 
 1. finds the exercise modules in the submission (:func:`find_submission`): at its top, in a
    folder (``exercises/`` of a student repository), or inside an uploaded zip;
@@ -19,7 +19,7 @@ Gradescope unpacks ``autograder.zip`` (written by ``python -m autograder release
 4. writes ``results.json`` last, after every process the submission started is gone, and
    always: a crash of anything becomes a failed test that says why, score 0.
 
-Standard library and :mod:`autograder.registry` only, so the conversion runs (and reports a
+Standard library and :mod:`autograder.spec.registry` only, so the conversion runs (and reports a
 broken environment) even where ``setup.sh`` failed to install the grader's dependencies.
 ``python -m autograder gradescope-results IN OUT`` converts one results file by hand.
 """
@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from autograder.registry import CHECKS_BY_ID, EXERCISES, EXTRA_CREDIT, Check, checks_for
+from autograder.spec.registry import CHECKS_BY_ID, EXERCISES, EXTRA_CREDIT, Check, checks_for
 
 __all__ = [
     "GRADING_USER",
@@ -408,7 +408,9 @@ def run_autograder(
         final.unlink()  # anything there before grading is not ours
     exercises = [e for e in EXERCISES if not only or e in only]
     started = time.monotonic()
-    settings = settings if settings is not None else Path(__file__).with_name(SETTINGS_NAME)
+    settings = (
+        settings if settings is not None else Path(__file__).resolve().parents[1] / SETTINGS_NAME
+    )
     work: Path | None = None
     user: tuple[str, int, int] | None = None
     try:
@@ -507,7 +509,7 @@ def _grade_exercise(
     with log.open("wb") as handle:
         process = subprocess.Popen(
             command,
-            cwd=Path(__file__).resolve().parents[1],
+            cwd=Path(__file__).resolve().parents[2],
             env=environment,
             stdin=subprocess.DEVNULL,
             stdout=handle,
@@ -619,7 +621,7 @@ def _write_json(document: Mapping[str, Any], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """``run`` (what run_autograder starts) or ``results IN OUT`` (convert one file)."""
     parser = argparse.ArgumentParser(
-        prog="python -m autograder.gradescope",
+        prog="python -m autograder.course.gradescope",
         description="Grade a Gradescope submission, or convert a results file for Gradescope.",
     )
     commands = parser.add_subparsers(dest="command", required=True)

@@ -8,7 +8,7 @@ per automatic check, and each holds one line::
 which runs the very test function the command-line judge runs (the one marked
 ``@check("medium.depth_measured")`` in ``autograder/grading/checks/test_medium.py``) on the
 functions the notebook defined, through an in-process worker
-(:class:`~autograder.grading.worker_proxy.InProcessWorker`): the same requests and the same
+(:class:`~autograder.grading.judge_proxy.InProcessWorker`): the same requests and the same
 data-only replies, answered in the kernel. These are feedback for the student, not scores of
 record: the kernel runs the student's cells, which can rewrite anything in it. The scores of
 record come from the judge regrading the notebook files (see docs/release.md).
@@ -51,10 +51,10 @@ from types import ModuleType
 from typing import Any
 
 from autograder.grading.checks import support
+from autograder.grading.judge_proxy import REFERENCE_MODULE, InProcessWorker
 from autograder.grading.sandbox import Sandbox
-from autograder.grading.worker_proxy import REFERENCE_MODULE, InProcessWorker
-from autograder.registry import CHECKS_BY_ID, Check
-from autograder.settings import load_settings
+from autograder.spec.registry import CHECKS_BY_ID, Check
+from autograder.spec.settings import load_settings
 
 __all__ = ["NotebookCheckFailed", "find_check_function", "run_check", "session_seed"]
 
@@ -173,7 +173,7 @@ def _not_implemented(error: NotImplementedError) -> str:
 
 def _registry_check(check_id: str) -> Check:
     if check_id not in CHECKS_BY_ID:
-        raise LookupError(f"{check_id!r} is not a check of autograder/registry.py")
+        raise LookupError(f"{check_id!r} is not a check of autograder/spec/registry.py")
     return CHECKS_BY_ID[check_id]
 
 
@@ -225,7 +225,7 @@ def _context(exercise: str, seed: int) -> support.GradingContext:
 
 @functools.cache
 def _reference_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("reference_impl", REFERENCE_MODULE)
+    spec = importlib.util.spec_from_file_location("worker_reference", REFERENCE_MODULE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -14,11 +14,11 @@ process that never runs the student's code:
    source notebook's read-only module cells (imports, constants, given functions) with the
    student's solution cells (nbgrader ``solution: true``) in their place, and each written
    answer as its ``ANSWER`` / ``EXPLANATION`` string: the inverse of
-   :func:`autograder.notebooks.exercise_notebook`;
+   :func:`autograder.course.notebooks.exercise_notebook`;
 2. the modules are graded by ``python -m autograder grade --device cpu`` in a subprocess;
 3. each grade cell's ``auto_score`` in nbgrader's gradebook (``nbgrader.api.Gradebook``) is
    set to the registry's points when the check passed and 0 otherwise: the grade cell ids
-   are the check ids (:func:`autograder.notebooks.grade_id`). A ``manual_score`` a TA
+   are the check ids (:func:`autograder.course.notebooks.grade_id`). A ``manual_score`` a TA
    entered is kept (nbgrader counts it before ``auto_score``) and flagged for review when
    the automatic score under it changed. Written answers are left to the TAs.
 
@@ -46,8 +46,8 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from autograder.notebooks import ASSIGNMENT, COURSE_ID, answer_name, grade_id, grader_cell_id
-from autograder.registry import CHECKS, EXERCISES
+from autograder.course.notebooks import ASSIGNMENT, COURSE_ID, answer_name, grade_id, grader_cell_id
+from autograder.spec.registry import CHECKS, EXERCISES
 
 __all__ = [
     "REPORT_FOLDER",
@@ -295,7 +295,7 @@ def _grade(
             results.unlink()
         completed = subprocess.run(
             command,
-            cwd=Path(__file__).resolve().parents[1],
+            cwd=Path(__file__).resolve().parents[2],
             capture_output=True,
             text=True,
             timeout=timeout_s,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.registry import CHECKS_BY_ID
+from autograder.spec.registry import CHECKS_BY_ID
 
 __all__ = [
     "TEMPLATE_COLUMNS",

@@ -31,7 +31,7 @@ from autograder.grading import protocol, sandbox, supervisor
 from autograder.grading.verdicts import CheckFailed, NotImplementedYet, SubmissionError
 
 WORKER_CODE = ("__init__.py", "grading/__init__.py", "grading/protocol.py", "grading/worker.py")
-REFERENCE_MODULE = Path(__file__).with_name("reference_impl.py")
+REFERENCE_MODULE = Path(__file__).with_name("worker_reference.py")
 REPLY_KEYS = {"id", "value", "raised", "missing", "not_callable", "error", "log", "work_calls"}
 RAISED_KEYS = {"type", "mro", "message", "where", "exit_code"}
 TRACE_BINARY = {  # the tracer's arithmetic the worker may log, replayed on the judge's tape

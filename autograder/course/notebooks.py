@@ -5,7 +5,7 @@ course folder, cell by cell:
 
 * the module docstring (the exercise's prompt) as Markdown, and a note on how it is graded;
 * the module's imports and constants as a read-only cell, then a read-only cell importing
-  :func:`autograder.notebook_checks.run_check` (before any student code runs, so the grader's
+  :func:`autograder.course.kernel_checks.run_check` (before any student code runs, so the grader's
   clock and tracer are bound first, as in the grading child);
 * one solution cell per function, with the solution between nbgrader's own
   ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers (nbgrader's ``ClearSolutions``
@@ -38,8 +38,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from autograder.registry import EXERCISES, EXTRA_CREDIT, Check, checks_for
-from autograder.stubs import BEGIN_MARKER, END_MARKER, WRITTEN_ANSWER_NAMES, find_regions
+from autograder.course.stubs import BEGIN_MARKER, END_MARKER, WRITTEN_ANSWER_NAMES, find_regions
+from autograder.spec.registry import EXERCISES, EXTRA_CREDIT, Check, checks_for
 
 __all__ = [
     "ASSIGNMENT",
@@ -247,7 +247,7 @@ def nbgrader_config_text() -> str:
 _GRADER_IMPORT = """\
 # The autograder's checks for the test cells at the end (read-only). Imported before your
 # code runs; needs the course package installed in this kernel's environment.
-from autograder.notebook_checks import run_check"""
+from autograder.course.kernel_checks import run_check"""
 
 _CHECKS_INTRO = """\
 ## Checks
@@ -262,7 +262,7 @@ _CONFIG_TEMPLATE = '''\
 """nbgrader configuration of the course (written by `python -m autograder release`).
 
 Run every nbgrader command from this folder, with the Python environment in which the
-course package is installed (its notebooks import `autograder.notebook_checks`):
+course package is installed (its notebooks import `autograder.course.kernel_checks`):
 
     nbgrader generate_assignment {assignment} --force   # source/ -> release/
     nbgrader autograde {assignment} --create            # submitted/ -> autograded/
@@ -286,7 +286,7 @@ c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplemente
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
 # Autograding: seconds per cell. Each check also stops itself at its own limit
-# (autograder/registry.py, the longest {longest} s); this bound catches anything else.
+# (autograder/spec/registry.py, the longest {longest} s); this bound catches anything else.
 c.Execute.timeout = {cell_timeout}
 c.Execute.interrupt_on_timeout = True
 
@@ -357,7 +357,7 @@ def _grade_cell(check: Check) -> NotebookNode:
     tags = f" [{', '.join(check.tags)}]" if check.tags else ""
     text = (
         f"# {check.id} ({_points(check.points)}{tags}): {check.title}\n"
-        "from autograder.notebook_checks import run_check\n\n"
+        "from autograder.course.kernel_checks import run_check\n\n"
         f'run_check("{check.id}")'
     )
     cell_id = grade_id(check.id)

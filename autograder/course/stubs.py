@@ -59,7 +59,7 @@ WRITTEN_ANSWER_NAMES = frozenset({"ANSWER", "EXPLANATION"})  # module-level stri
 CODE_PROMPT = "# YOUR CODE HERE"
 ANSWER_PROMPT = "# YOUR ANSWER HERE: replace the empty string with your answer (graded by a TA)."
 COMMAND = "python -m autograder stubs"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 MAX_LINE = 100  # the project's line length; longer raise statements are wrapped
 
 # A comment that looks like a marker but is not exactly one ("## BEGIN SOLUTION", "### END

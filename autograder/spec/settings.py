@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-DEFAULT_SETTINGS_PATH = Path(__file__).with_name("grading.toml")
+DEFAULT_SETTINGS_PATH = Path(__file__).resolve().parents[1] / "grading.toml"
 
 
 @dataclass(frozen=True)

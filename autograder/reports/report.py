@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.registry import EXERCISES, EXTRA_CREDIT
+from autograder.spec.registry import EXERCISES, EXTRA_CREDIT
 
 __all__ = [
     "MAX_ANSWER_CHARS",

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.registry import EXERCISES
-from autograder.report import esc, html_page
+from autograder.reports.report import esc, html_page
+from autograder.spec.registry import EXERCISES
 
 __all__ = [
     "DEFAULT_THRESHOLD",

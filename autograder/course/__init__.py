@@ -1,0 +1,1 @@
+"""Running the course: release, stubs, nbgrader, Gradescope, class collection, regrading."""

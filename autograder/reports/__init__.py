@@ -1,0 +1,1 @@
+"""What people read: a results document rendered as Markdown, HTML and terminal text."""
