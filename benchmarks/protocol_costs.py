@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.grading import sandbox, worker_proxy
+from autograder.grading import judge_proxy, sandbox
 from autograder.grading.checks.timing import OVERHEAD_SHARE, interleaved_medians
 from autograder.grading.judge_proxy import TraceInputs, WorkerProxy, WorkerSpec
 from autograder.grading.protocol import FnArg, OpArg
@@ -120,7 +120,7 @@ def replay_alone(header: dict[str, Any], log: list, values: list[Any]) -> tuple[
     ops = {"op": tape.wrap(operator.add)}
     started = time.perf_counter()
     for index, entry in enumerate(log):
-        known[base + index] = worker_proxy._replay(entry, index, known, ops)
+        known[base + index] = judge_proxy._replay(entry, index, known, ops)
     return time.perf_counter() - started, tape
 
 

@@ -3,7 +3,7 @@
 Started by :mod:`autograder.grading.judge_runner` as ``python -I``. It reads its job from
 stdin, makes itself non-dumpable and a subreaper, then runs the exercise's check
 module with pytest (trusted code: the checks ask workers for data through
-:mod:`worker_proxy`). Each verdict goes to the grader as one JSON line on an
+:mod:`judge_proxy`). Each verdict goes to the grader as one JSON line on an
 inherited pipe that no worker can reach.
 """
 

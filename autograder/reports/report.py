@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.reports import render
 from autograder.spec.registry import EXERCISES, EXTRA_CREDIT
 
 __all__ = [
@@ -594,42 +595,6 @@ def render_markdown(
 
 # --------------------------------------------------------------------------- HTML
 
-STYLE = """
-:root { --ink: #1d232b; --muted: #5c6670; --line: #d9dee3; --ok: #1f7a3d; --bad: #b42318;
-        --wait: #8a5a00; --flag-bg: #fdecea; --pane: #f6f8fa; }
-* { box-sizing: border-box; }
-body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
-       margin: 0 auto; max-width: 1100px; padding: 24px; }
-h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 20px; margin: 32px 0 8px;
-     border-bottom: 2px solid var(--line); padding-bottom: 4px; }
-h3 { font-size: 16px; margin: 18px 0 6px; word-break: break-word; }
-.muted { color: var(--muted); } .small { font-size: 13px; }
-.total { font-size: 34px; font-weight: 700; margin: 8px 0; }
-.banner { background: var(--flag-bg); border: 2px solid var(--bad); color: var(--bad);
-          padding: 10px 14px; border-radius: 6px; font-weight: 600; margin: 12px 0; }
-.note { background: #fff7e6; border: 1px solid #f0c36d; padding: 8px 12px; border-radius: 6px; }
-table { border-collapse: collapse; margin: 8px 0; }
-th, td { border: 1px solid var(--line); padding: 5px 10px; text-align: left; vertical-align: top; }
-th { background: var(--pane); }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.total-row td { font-weight: 700; background: var(--pane); }
-.tag { display: inline-block; font-size: 12px; padding: 0 6px; border-radius: 8px;
-       background: #e8eefc; color: #23408e; margin-right: 4px; }
-.passed { color: var(--ok); font-weight: 600; } .failed { color: var(--bad); font-weight: 600; }
-.pending { color: var(--wait); font-weight: 600; }
-pre { background: var(--pane); border: 1px solid var(--line); border-radius: 6px; padding: 10px;
-      white-space: pre-wrap; word-break: break-word; font-size: 13px; margin: 6px 0;
-      max-height: 480px; overflow: auto; }
-.qa { display: grid; grid-template-columns: 3fr 2fr; gap: 16px; margin-bottom: 18px;
-      align-items: start; }
-.qa > div { border: 1px solid var(--line); border-radius: 6px; padding: 10px; }
-.qa ul { margin: 4px 0; padding-left: 20px; }
-img.plot { max-width: 100%; border: 1px solid var(--line); border-radius: 6px; }
-"""
-
-CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
-"""No script, no network: even if an escape were missed, nothing could run or call home."""
-
 
 def esc(value: object) -> str:
     """Untrusted value as HTML text (quotes too, so it is safe in attributes)."""
@@ -637,14 +602,9 @@ def esc(value: object) -> str:
 
 
 def html_page(*, title: str, body: str) -> str:
-    """A complete, self-contained page around ``body``: shared by the class summary."""
-    return (
-        "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
-        f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
-        f"<body>\n{body}\n</body>\n</html>\n"
-    )
+    """A complete, self-contained page around ``body`` (HTML already escaped by the caller):
+    the one page frame of every report, from ``templates/page.html.j2``."""
+    return render.page(title=display_text(title), body=body)
 
 
 def html_pre(text: str, *, limit: int) -> str:
