@@ -14,6 +14,7 @@ from importlib import resources
 import jinja2
 from markupsafe import Markup
 
+
 @cache
 def environment() -> jinja2.Environment:
     """Templates from the package, HTML autoescaped, undefined names an error."""

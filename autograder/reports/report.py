@@ -835,10 +835,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     results_dir = args.results.resolve().parent
     written = []
-    for out, render in ((args.html, render_html), (args.markdown, render_markdown)):
+    for out, renderer in ((args.html, render_html), (args.markdown, render_markdown)):
         if out is None:
             continue
-        text = render(results, results_dir=results_dir, student=args.student)
+        text = renderer(results, results_dir=results_dir, student=args.student)
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(text, encoding="utf-8")
