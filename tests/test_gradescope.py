@@ -329,7 +329,7 @@ def test_no_solution_text_in_the_zip(gradescope: GradescopeSummary, tmp_path: Pa
 
 
 def test_the_release_leak_check_covers_the_zip(tmp_path: Path) -> None:
-    from autograder.course.release import find_solution_text
+    from autograder.course.solution_leaks import find_solution_text
 
     line = next(text for text, (_, is_answer) in solution_lines().items() if not is_answer)
     planted = tmp_path / "autograder.zip"

@@ -24,14 +24,10 @@ from autograder.course.manifest import (
     compare_with_manifest,
     editable_paths,
 )
-from autograder.course.release import (
-    ReleaseSummary,
-    find_solution_text,
-    main,
-    release,
-    repo_submission,
-)
+from autograder.course.release import ReleaseSummary, main, release
+from autograder.course.solution_leaks import find_solution_text
 from autograder.course.stubs import WRITTEN_ANSWER_NAMES, find_regions, render_stub
+from autograder.course.student_repo import repo_submission
 from autograder.spec.registry import EXERCISES, checks_for, exercise_points
 
 ROOT = Path(__file__).resolve().parents[1]
