@@ -22,18 +22,14 @@ from pathlib import Path
 import pytest
 from test_release import SHARED_LINES, file_lines, solution_lines
 
-from autograder.course.gradescope import (
-    ROOT_VARIABLE,
-    USER_VARIABLE,
-    failure_results,
-    find_submission,
-    gradescope_results,
-)
+from autograder.course.gradescope import ROOT_VARIABLE, USER_VARIABLE
 from autograder.course.gradescope_release import (
     GradescopeSummary,
     manual_questions,
     write_gradescope,
 )
+from autograder.course.gradescope_submission import find_submission
+from autograder.results.gradescope import failure_results, gradescope_results
 from autograder.spec.registry import CHECKS, EXERCISES, EXTRA_CREDIT, checks_for
 
 ROOT = Path(__file__).resolve().parents[1]
