@@ -183,6 +183,31 @@ def test_gradescope_results_command(tmp_path: Path) -> None:
     assert missing.returncode == 2
 
 
+@pytest.mark.parametrize("args", [[], ["in.json"], ["-x", "in.json"]])
+def test_gradescope_results_usage_errors_are_one_line_and_exit_2(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from autograder.cli import main
+
+    assert main(["gradescope-results", *args]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("python -m autograder gradescope-results: error: ") and err.count("\n") == 1
+    )
+
+
+def test_the_container_side_needs_only_the_standard_library() -> None:
+    """run_autograder starts it with a Python that may lack every dependency (setup.sh failed)."""
+    script = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
+        "import autograder.course.gradescope, autograder.results.gradescope"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-I", "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
 # ---- finding the modules ----
 
 

@@ -334,6 +334,15 @@ def test_the_instructors_manifest_wins_over_the_repositorys(
 # ---- grade --repo, for real ----
 
 
+def test_reading_a_student_repository_needs_no_notebook_library() -> None:
+    """``grade --repo`` reads the repository with the standard library and the registry alone."""
+    script = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import autograder.course.student_repo"
+    done = subprocess.run(
+        [sys.executable, "-S", "-I", "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def test_grade_repo_on_an_untouched_release_reports_nothing(
     released: ReleaseSummary, tmp_path: Path
 ) -> None:
