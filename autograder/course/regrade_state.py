@@ -47,8 +47,12 @@ def _hash_files(digest: Any, root: Path, relatives: Sequence[str]) -> None:
         digest.update(f"{relative}\0{value}\n".encode())
 
 
-def _trusted_manifest(manifest: Path | None) -> Path | None:
-    """The manifest ``grade --repo`` compares with, when one is given apart from the repo's."""
+def _given_manifest(manifest: Path | None) -> Path | None:
+    """The instructor's manifest when given: ``--manifest``, else $AUTOGRADER_RELEASE_MANIFEST.
+
+    Unlike ``grade --repo`` (:mod:`autograder.course.student_repo`), a manifest beside the
+    running grader is not looked for: the fingerprint has always been taken this way.
+    """
     if manifest is not None:
         return manifest
     variable = os.environ.get(MANIFEST_VARIABLE)
@@ -66,7 +70,7 @@ def submission_digest(
     digest = hashlib.sha256(f"{student.kind}\n".encode())
     _hash_files(digest, source_folder(student), list(MODULE_FILES.values()))
     if student.kind == "repo":
-        manifest_path = _trusted_manifest(manifest) or student.path / ".release-manifest.json"
+        manifest_path = _given_manifest(manifest) or student.path / release_manifest.MANIFEST_NAME
         document, state = release_manifest.read_manifest(manifest_path)
         digest.update(f"manifest {state}\n".encode())
         if manifest_path.is_file():
