@@ -4,9 +4,9 @@ The net under refactors of the results and reports code: the per-student report 
 and HTML), the JUnit XML, the terminal table, ``merge``'s outputs, and ``collect``'s
 gradebook, manual template, class summaries and similarity views, each produced by the
 command a user runs, from the hand-made fixtures in tests/fixtures/results/. Paths of the
-temporary folder and of this checkout, the generation time and embedded PNG bytes are normalised; everything
-else must match ``tests/golden/``. ``GOLDEN_UPDATE=1 pytest tests/test_golden.py`` rewrites
-the files after a deliberate change (review the diff).
+temporary folder and of this checkout, the generation time and embedded PNG bytes are
+normalised; everything else must match ``tests/golden/``. ``GOLDEN_UPDATE=1 pytest
+tests/test_golden.py`` rewrites the files after a deliberate change (review the diff).
 """
 
 from __future__ import annotations
