@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course.collect import GRADEBOOK_COLUMNS, NBGRADER_COLUMNS, collect, main
+from autograder.course.collect import collect, main
+from autograder.course.gradebook import GRADEBOOK_COLUMNS, NBGRADER_COLUMNS
 from autograder.reports.report import md_inline
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
@@ -138,7 +139,7 @@ def test_bad_files_are_skipped_by_name_and_the_rest_collected(
     for name, (_, why) in [*bad.items(), ("dangling", (None, "unreadable"))]:
         path = class_dir / name / "results.json"
         assert f"skipped: {path} ({why}" in err
-        assert why.replace("'", "&#x27;") in summary_html
+        assert why.replace("'", "&#39;") in summary_html  # Jinja2 spells the escaped quote &#39;
         assert f"skipped: {md_inline(str(path))}" in summary_md
     assert f"no results file: {class_dir / 'no_submission'}" in err
     assert [row["student_id"] for row in gradebook(out_dir)] == FIXTURE_STUDENTS
@@ -409,11 +410,11 @@ def test_similarity_is_copydetects_own_figure(tmp_path: Path) -> None:
     klass = similarity_class(tmp_path)
     root = Path(__file__).resolve().parents[1]
     for module in ("medium_parallel_scan.py", "hard_gpu_sweep.py"):
-        skip = similarity._boilerplate_hashes(root / "exercises" / module)
+        skip = similarity.boilerplate_hashes(root / "exercises" / module)
         codes = [
-            similarity._code(folder / "submission" / module, skip) for folder in klass.iterdir()
+            similarity.own_code(folder / "submission" / module, skip) for folder in klass.iterdir()
         ]
-        codes.append(similarity._code(root / "solutions" / module, skip))
+        codes.append(similarity.own_code(root / "solutions" / module, skip))
         for first, second in itertools.combinations(codes, 2):
             a, b = first.fingerprint, second.fingerprint
             assert first.coverage == a.token_coverage
@@ -421,4 +422,4 @@ def test_similarity_is_copydetects_own_figure(tmp_path: Path) -> None:
             if a.token_coverage and b.token_coverage and a.hashes & b.hashes:
                 _, shares, _ = compare_files(a, b)
                 expected = min(1.0, max(shares))
-            assert similarity._compare(first, second) == pytest.approx(expected, abs=1e-12)
+            assert similarity.pair_similarity(first, second) == pytest.approx(expected, abs=1e-12)
