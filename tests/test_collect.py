@@ -423,3 +423,47 @@ def test_similarity_is_copydetects_own_figure(tmp_path: Path) -> None:
                 _, shares, _ = compare_files(a, b)
                 expected = min(1.0, max(shares))
             assert similarity.pair_similarity(first, second) == pytest.approx(expected, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- shared pieces
+
+
+def test_spreadsheet_cells_never_run_as_formulas() -> None:
+    from autograder.course.spreadsheet import FORMULA_START, csv_text, safe_cell
+
+    for start in FORMULA_START:
+        assert safe_cell(f"{start}SUM(A1)") == f"'{start}SUM(A1)"
+    assert safe_cell("ada") == "ada" and safe_cell("") == ""
+    assert csv_text([["a", "b,c"], ["'=1", ""]]) == 'a,"b,c"\n\'=1,\n'
+
+
+def test_highlighted_code_is_escaped_around_and_inside_the_marks() -> None:
+    from autograder.reports.similarity_page import highlighted
+
+    code = "<b>x</b> & 'y' \x01"
+    # Overlapping and out-of-range runs: each character is marked at most once.
+    page = str(highlighted(code, [(10, 40), (0, 3), (1, 5)]))
+    assert page == (
+        "<mark>&lt;b&gt;</mark><mark>x&lt;</mark>/b&gt; &amp;<mark> &#39;y&#39; \\x01</mark>"
+    )
+    assert str(highlighted(code, [])) == "&lt;b&gt;x&lt;/b&gt; &amp; &#39;y&#39; \\x01"
+
+
+def test_add_arguments_and_run_are_the_command(tmp_path: Path) -> None:
+    """The CLI builds its subparser with add_arguments and calls run: same defaults, same exits."""
+    import argparse
+
+    from autograder.course import collect as command
+
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    args = parser.parse_args([str(tmp_path / "nowhere")])
+    assert (args.out, args.no_pages, args.similarity_threshold) == (
+        Path("outputs/class"),
+        False,
+        0.75,
+    )
+    assert command.run(args) == 2
+    (tmp_path / "empty").mkdir()
+    args = parser.parse_args([str(tmp_path / "empty"), "--out", str(tmp_path / "o"), "--no-pages"])
+    assert command.run(args) == 1
