@@ -150,7 +150,7 @@ class CollectSummary:
 # --------------------------------------------------------------------------- reading
 
 
-def _tamper_text(change: object) -> str:
+def _tamper_line(change: object) -> str:
     """One tamper line, e.g. ``modified: .github/workflows/grade.yml``."""
     # merged with reports/integrity.py by the lead
     if not isinstance(change, dict):
@@ -158,7 +158,7 @@ def _tamper_text(change: object) -> str:
     return f"{display_text(change.get('change')) or 'changed'}: {display_text(change.get('path'))}"
 
 
-def _finding_text(finding: object) -> str:
+def _finding_line(finding: object) -> str:
     """One finding line, e.g. ``medium_parallel_scan.py:3 import gc``."""
     # merged with reports/integrity.py by the lead
     if not isinstance(finding, dict):
@@ -212,8 +212,8 @@ def student_record(student_id: str, path: Path, results: Mapping[str, Any]) -> S
             elif "gpu" in tags:
                 record.pending_gpu.append(check_id)
     integrity = _mapping(extra.get("integrity"))
-    record.tamper = [_tamper_text(change) for change in _list(integrity.get("tamper"))]
-    record.findings = [_finding_text(finding) for finding in _list(integrity.get("findings"))]
+    record.tamper = [_tamper_line(change) for change in _list(integrity.get("tamper"))]
+    record.findings = [_finding_line(finding) for finding in _list(integrity.get("findings"))]
     return record
 
 

@@ -22,7 +22,8 @@ each student is also compared with the model answer, and matches are reported as
 Written: ``similarity.csv`` (``student_a,student_b,exercise,similarity``, every pair, highest
 first), ``similarity-reference.csv`` (``student,exercise,similarity`` with the model answer,
 with ``--reference``) and ``similarity.html`` (the pairs at or above the threshold, the two
-files side by side with the shared code highlighted, everything escaped, no script).
+files side by side with the shared code highlighted, everything escaped, no script): this
+module finds the shared runs, :mod:`autograder.reports.similarity_page` renders the page.
 """
 
 from __future__ import annotations
@@ -253,7 +254,7 @@ def compare_class(
     return report
 
 
-# --------------------------------------------------------------------------- writing
+# --------------------------------------------------------------------------- the CSVs and the page
 
 
 def _shared_runs(slices: Any) -> list[tuple[int, int]]:
