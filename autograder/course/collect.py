@@ -217,7 +217,9 @@ def collect(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``collect``'s arguments, added to ``parser`` (the CLI's subparser, or :func:`main`'s)."""
+    """``collect``'s arguments, added to ``parser`` (the CLI's subparser, or :func:`main`'s),
+    with the description and epilog ``collect --help`` shows."""
+    parser.description, parser.epilog = DESCRIPTION, EPILOG
     parser.add_argument("inputs", nargs="+", type=Path, metavar="DIR")
     parser.add_argument(
         "--out",
@@ -331,9 +333,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """The command on its own (tests call it): :func:`add_arguments`, then :func:`run`."""
-    parser = argparse.ArgumentParser(
-        prog="python -m autograder collect", description=DESCRIPTION, epilog=EPILOG
-    )
+    parser = argparse.ArgumentParser(prog="python -m autograder collect")
     add_arguments(parser)
     return run(parser.parse_args(argv))
 
