@@ -46,12 +46,10 @@ from typing import Any
 
 from autograder.course.gradescope_submission import find_submission
 from autograder.grading import supervisor
-from autograder.results.gradescope import (  # add_arguments, run: the gradescope-results
-    add_arguments,  # noqa: F401 command, here only until cli.py maps it to results.gradescope
+from autograder.results.gradescope import (
     convert_results_file,
     failure_results,
     gradescope_results,
-    run,  # noqa: F401
     write_gradescope_json,
 )
 from autograder.spec.registry import EXERCISES

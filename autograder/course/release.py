@@ -44,9 +44,6 @@ from autograder.course import notebooks
 from autograder.course.gradescope_release import GRADESCOPE, GradescopeSummary, write_gradescope
 from autograder.course.solution_leaks import find_solution_text
 from autograder.course.stubs import generate_stubs
-
-# Only until autograder/grading/command.py imports it from student_repo (no nbformat there).
-from autograder.course.student_repo import repo_submission  # noqa: F401
 from autograder.spec.registry import EXERCISES, EXTRA_CREDIT, checks_for, exercise_points
 
 __all__ = [
