@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.judge_proxy import TraceInputs, WorkerProxy, WorkerSpec
+from autograder.grading.judge_proxy import WorkerProxy
+from autograder.grading.judge_spawn import WorkerSpec
+from autograder.grading.judge_trace import TraceInputs
 from autograder.grading.protocol import OpArg
 from autograder.grading.sandbox import Sandbox
 from autograder.spec.registry import CHECKS
