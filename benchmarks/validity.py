@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.grading import supervisor
 from autograder.spec.registry import CHECKS, Check
 from autograder.spec.settings import Tolerances
 from benchmarks.grading_time import GradeRun, Spread, grade_once
@@ -146,9 +147,8 @@ def busy_cores(count: int) -> Iterator[list[subprocess.Popen]]:
 
 def cpu_seconds(pid: int) -> float | None:
     """User + system CPU seconds a live process has used (proves the busy loop really ran)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+    fields = supervisor.proc_stat_fields(pid)
+    if fields is None:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 

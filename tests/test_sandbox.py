@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from autograder.grading import sandbox as sb
-from autograder.grading import sandbox_bwrap, sandbox_nobody, sandbox_probe
+from autograder.grading import sandbox_bwrap, sandbox_nobody, sandbox_probe, supervisor
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "medium_parallel_scan.py"
@@ -108,31 +108,14 @@ def run(sandbox: sb.Sandbox, job: Path, script: str, *args: object, **kw: Any) -
     return json.loads(out.strip().splitlines()[-1])
 
 
-def descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, ()))
-    return found
-
-
 def processes_with(token: str) -> list[int]:
     """Host pids whose command line holds ``token``."""
     found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and entry != str(os.getpid()):
+    for pid in supervisor.all_pids():
+        if pid != os.getpid():
             try:
-                if token.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
-                    found.append(int(entry))
+                if token.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(pid)
             except OSError:
                 continue
     return found
@@ -287,7 +270,7 @@ def test_the_worker_is_not_host_root(bwrap: sb.Sandbox, tmp_path: Path) -> None:
     try:
         assert process.stdout is not None and process.stdout.readline() == "up\n"
         uids: set[str] = set()
-        for pid in descendants(process.pid):
+        for pid in supervisor.descendants(process.pid):
             status = Path(f"/proc/{pid}/status").read_text()
             uid_line = next(line for line in status.splitlines() if line.startswith("Uid:"))
             uids.update(uid_line.split()[1:])  # real, effective, saved, filesystem

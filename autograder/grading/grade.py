@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.grading import sandbox as sandboxes
-from autograder.grading import static_scan as integrity
-from autograder.grading import supervisor
+from autograder.grading import static_scan, supervisor
 from autograder.grading.judge_runner import ExerciseOutcome, run_exercise
 from autograder.results import build as results
 from autograder.spec.registry import EXERCISES, checks_for
@@ -109,7 +108,7 @@ def grade(
     say(f"sandbox: {confinement.kind} ({confinement.reason})")
 
     output_limit = settings.limits.output_limit_kib * 1024
-    findings = integrity.scan_submission(submission)
+    findings = static_scan.scan_submission(submission)
     tests: list[dict[str, Any]] = []
     exercise_data: dict[str, Any] = {}
     timings: dict[str, Any] = {}

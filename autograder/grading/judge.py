@@ -147,7 +147,7 @@ class VerdictPlugin:
             for worker in ctx.workers.values():
                 worker.check_channel()
             supervisor.kill_strays(keep=[w.pid for w in ctx.workers.values() if w.pid])
-            printed = _read_from(ctx.log_path, self.log_offset, 4000)
+            printed = supervisor.read_log_tail(ctx.log_path, 4000, self.log_offset)
             if printed:
                 outcome["printed"] = printed
             records = ctx.records.get(check_id, {})
@@ -197,17 +197,6 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _read_from(path: Path, offset: int, limit: int) -> str:
-    size = _size(path)
-    if size <= offset:
-        return ""
-    start = max(offset, size - limit)
-    with path.open("rb") as handle:
-        handle.seek(start)
-        text = handle.read(size - start).decode(errors="replace")
-    return (f"[... {start - offset} bytes cut]\n" if start > offset else "") + text
 
 
 if __name__ == "__main__":

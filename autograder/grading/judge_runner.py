@@ -118,7 +118,7 @@ def run_exercise(
             remaining = [c for c in check_ids if c not in outcome.results]
         output = work_dir / "output.log"
         if output.exists():
-            outcome.output_tail = _tail(output, limits.output_limit_kib * 1024)
+            outcome.output_tail = supervisor.read_log_tail(output, limits.output_limit_kib * 1024)
         outcome.artifacts.extend(sorted((work_dir / "artifacts").glob("*.png")))
         outcome.wall_seconds = time.monotonic() - started
         return outcome
@@ -128,15 +128,6 @@ def run_exercise(
 
 def _failed(message: str) -> dict[str, Any]:
     return {"status": "failed", "output": message}
-
-
-def _tail(path: Path, limit: int) -> str:
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        if size > limit:
-            handle.seek(size - limit)
-        text = handle.read().decode(errors="replace")
-    return (f"[... {size - limit} bytes cut]\n" if size > limit else "") + text
 
 
 def _run_judge(
