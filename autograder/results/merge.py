@@ -403,7 +403,7 @@ def write_merged(
 def _parser() -> argparse.ArgumentParser:
     from autograder.cli import COMMANDS, OneLineParser
 
-    parser = OneLineParser(prog="python -m autograder merge", description=COMMANDS["merge"])
+    parser = OneLineParser(prog="python -m autograder merge", description=COMMANDS["merge"][1])
     parser.add_argument("inputs", nargs="+", type=Path, metavar="RESULTS", help="results files")
     parser.add_argument("--out", type=Path, required=True, help="merged results JSON to write")
     parser.add_argument("--summary", type=Path, default=None, help="Markdown summary file")
