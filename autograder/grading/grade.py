@@ -80,11 +80,16 @@ def grade(
     summary_path: Path | None = None,
     seed: int | None = None,
     settings: Settings | None = None,
-    extra_findings: dict[str, Any] | None = None,
+    tamper_check: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     sandbox: str = "auto",
 ) -> dict[str, Any]:
-    """Grade a submission folder; returns the results document it wrote."""
+    """Grade a submission folder; returns the results document it wrote.
+
+    ``tamper_check`` is a student repository's comparison with the release manifest
+    (``tamper`` and the manifest's state, from ``course.release.repo_submission``); it joins
+    the static scan's findings in ``extra_data.integrity``.
+    """
     started = time.monotonic()
     submission = Path(submission)
     if not submission.is_dir():
@@ -197,7 +202,7 @@ def grade(
         "sandbox": confinement.to_json(),
         "environment": environment(),
         "exercises": exercise_data,
-        "integrity": {"tamper": [], "findings": findings, **(extra_findings or {})},
+        "integrity": {"tamper": [], "findings": findings, **(tamper_check or {})},
         "timings": timings,
         "manual": manual,
         "artifacts": artifacts,
