@@ -4,7 +4,7 @@ Inputs are drawn by the judge (numpy) and sent as tensor data; every timing verd
 is a ratio of two durations the judge measured in the same run, or of the student's
 figure to the judge's, with tolerances from ``grading.toml``. Checks tagged ``gpu``
 only run when the run grades on CUDA. The judge never imports torch or matplotlib
-for these: tensors come back as numbers, figures as SVG text it parses itself.
+for these: tensors come back as numbers, figures as SVG text it parses itself (plot_svg.py).
 """
 
 from __future__ import annotations
