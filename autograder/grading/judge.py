@@ -89,7 +89,7 @@ class VerdictPlugin:
     def __init__(self, check_ids: list[str], emit: Any) -> None:
         self.wanted = check_ids
         self.emit = emit
-        self.outcomes: dict[str, dict[str, Any]] = {}
+        self.verdicts: dict[str, dict[str, Any]] = {}  # check id -> verdict so far
         self.log_offset = 0
 
     @staticmethod
@@ -138,10 +138,10 @@ class VerdictPlugin:
 
         ctx = support.context()
         check_id = ctx.current_check
-        outcome = self.outcomes.setdefault(check_id, {"status": "passed", "output": ""})
-        outcome["duration"] = outcome.get("duration", 0.0) + report.duration
-        if report.failed and outcome["status"] == "passed":
-            outcome.update(self._verdict(report))
+        verdict = self.verdicts.setdefault(check_id, {"status": "passed", "output": ""})
+        verdict["duration"] = verdict.get("duration", 0.0) + report.duration
+        if report.failed and verdict["status"] == "passed":
+            verdict.update(self._failed_phase(report))
         if report.when == "teardown":
             ctx.check_deadline = None
             for worker in ctx.workers.values():
@@ -149,12 +149,12 @@ class VerdictPlugin:
             supervisor.kill_strays(keep=[w.pid for w in ctx.workers.values() if w.pid])
             printed = supervisor.read_log_tail(ctx.log_path, 4000, self.log_offset)
             if printed:
-                outcome["printed"] = printed
+                verdict["printed"] = printed
             records = ctx.records.get(check_id, {})
-            self.emit({"event": "result", "id": check_id, **outcome, "records": records})
+            self.emit({"event": "result", "id": check_id, **verdict, "records": records})
 
     @staticmethod
-    def _verdict(report: Any) -> dict[str, Any]:
+    def _failed_phase(report: Any) -> dict[str, Any]:
         """Status and student-facing message from a failed phase, no judge traceback."""
         from autograder.grading.verdicts import (
             CheckFailed,

@@ -256,7 +256,7 @@ class WorkerProxy:
         return self._exchange(header, buffers, deadline, what=what)
 
     def value(self, reply: dict[str, Any], buffers: list[bytes], *, name: str) -> Any:
-        """The decoded value of a reply, or the exception its verdict stands for."""
+        """The decoded value of a reply, or the exception that decides the check instead."""
         return reply_value(reply, buffers, name=name)
 
     # ---- what checks ask for ----

@@ -25,7 +25,7 @@ def checked_raised(raised: Any) -> dict[str, Any]:
 
 
 def reply_value(reply: dict[str, Any], buffers: list[bytes], *, name: str) -> Any:
-    """The decoded value of a reply, or the exception its verdict stands for."""
+    """The decoded value of a reply, or the exception that decides the check instead."""
     if "raised" in reply:
         raised = checked_raised(reply["raised"])
         if "NotImplementedError" in (raised.get("mro") or ()):
