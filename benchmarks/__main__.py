@@ -40,7 +40,14 @@ from typing import Any
 from autograder.grading import sandbox
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
 from autograder.spec.settings import load_settings
-from benchmarks import grader_compare, old_grader, protocol_costs, sandbox_startup, validity
+from benchmarks import (
+    grader_compare,
+    old_grader,
+    protocol_costs,
+    sandbox_startup,
+    validity,
+    validity_report,
+)
 from benchmarks.grading_time import GradeRun, breakdown, render_grading_time
 from benchmarks.submissions import ROOT, SOLUTIONS_DIR
 
@@ -335,7 +342,7 @@ def render(*, args: argparse.Namespace, bench: Bench) -> str:
             "with (the worker's CPU time, fresh inputs per call, batches sized from CPU time), "
             "so these ranges are the ones to hold `[tolerances.cpu]` against now.",
             "",
-            validity.render_honest(honest, tol),
+            validity_report.render_honest(honest, tol),
         ]
     for case, summary in styles.items():
         out += [
@@ -345,7 +352,7 @@ def render(*, args: argparse.Namespace, bench: Bench) -> str:
             f"{' '.join(validity.CASES[case].exercises)}` {summary.runs} times in the same "
             "rounds and under the same load: correct code must pass every timing check too.",
             "",
-            validity.render_honest(summary, tol),
+            validity_report.render_honest(summary, tol),
         ]
     if broken:
         runs = sorted({summary.runs for summary in broken})
@@ -363,16 +370,16 @@ def render(*, args: argparse.Namespace, bench: Bench) -> str:
             "",
         ]
         out += [f"- `{s.case}`: {validity.CASES[s.case].what}" for s in broken]
-        out += ["", validity.render_broken(broken, tol)]
+        out += ["", validity_report.render_broken(broken, tol)]
     if honest and broken:
-        sides = validity.tolerance_sides([honest, *styles.values()], broken, tol)
+        sides = validity_report.tolerance_sides([honest, *styles.values()], broken, tol)
         out += [
             "### Each tolerance: honest against broken",
             "",
             f"Every `[tolerances.cpu]` key of `{settings_name}` with the figures of this run on "
             "both of its sides.",
             "",
-            validity.render_tolerances(sides),
+            validity_report.render_tolerances(sides),
         ]
     out += [
         "## 6. GPU",

@@ -39,9 +39,11 @@ from typing import Any
 
 import numpy as np
 
-from autograder.grading import judge_proxy, sandbox
+from autograder.grading import sandbox
 from autograder.grading.checks.timing import OVERHEAD_SHARE, interleaved_medians
-from autograder.grading.judge_proxy import TraceInputs, WorkerProxy, WorkerSpec
+from autograder.grading.judge_proxy import WorkerProxy
+from autograder.grading.judge_spawn import WorkerSpec
+from autograder.grading.judge_trace import TraceInputs, replay_operation
 from autograder.grading.protocol import FnArg, OpArg
 from benchmarks.submissions import SOLUTIONS_DIR
 from reference.tracer import Tape, max_depth
@@ -120,7 +122,7 @@ def replay_alone(header: dict[str, Any], log: list, values: list[Any]) -> tuple[
     ops = {"op": tape.wrap(operator.add)}
     started = time.perf_counter()
     for index, entry in enumerate(log):
-        known[base + index] = judge_proxy._replay(entry, index, known, ops)
+        known[base + index] = replay_operation(entry, index, known, ops)
     return time.perf_counter() - started, tape
 
 
@@ -259,14 +261,14 @@ def measure(
                 for _ in range(20):
                     ping_once(proxy)  # warm
                 samples = [ping_once(proxy) for _ in range(pings)]
-                before = proxy._cpu_seconds()
+                before = proxy.cpu_seconds()
                 for _ in range(pings):
                     ping_once(proxy)
-                per_ping_cpu = (proxy._cpu_seconds() - before) / pings
+                per_ping_cpu = (proxy.cpu_seconds() - before) / pings
                 readings = []
                 for _ in range(50):
                     started = time.perf_counter()
-                    proxy._cpu_seconds()
+                    proxy.cpu_seconds()
                     readings.append(time.perf_counter() - started)
                 traced_call(proxy, values)  # warm
                 traces, untraced = [], []

@@ -18,12 +18,22 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.judge_proxy import TraceInputs, WorkerProxy, WorkerSpec
+from autograder.grading.judge_proxy import WorkerProxy
+from autograder.grading.judge_spawn import WorkerSpec
+from autograder.grading.judge_trace import TraceInputs
 from autograder.grading.protocol import OpArg
 from autograder.grading.sandbox import Sandbox
 from autograder.spec.registry import CHECKS
 from autograder.spec.settings import load_settings
-from benchmarks import grader_compare, old_grader, protocol_costs, sandbox_startup, validity
+from benchmarks import (
+    grader_compare,
+    old_grader,
+    protocol_costs,
+    sandbox_startup,
+    validity,
+    validity_quantities,
+    validity_report,
+)
 from benchmarks.__main__ import keep_foreign_sections
 from benchmarks.grading_time import (
     GradeRun,
@@ -79,7 +89,7 @@ def test_broken_summary_reads_why_it_failed(async_time_fn_results: dict) -> None
     assert summary.failed["hard.time_fn_accurate_cpu"] == 1
     errors = summary.readings["hard.time_fn_accurate_cpu"]["time_fn relative error"]
     assert errors and errors[0] > CPU_TOLERANCES.time_fn_rel_error
-    table = validity.render_broken([summary], CPU_TOLERANCES)
+    table = validity_report.render_broken([summary], CPU_TOLERANCES)
     assert "| `time_fn_async_cpu` | `hard.time_fn_accurate_cpu` | fail | 1/1 |" in table
     assert "Non-timing checks of these submissions that lost the reference's status: 0." in (table)
 
@@ -227,13 +237,13 @@ def test_quantities_and_margins_from_records_and_messages() -> None:
     tol = dataclasses.replace(
         CPU_TOLERANCES, numpy_growth_max=4.0, rnn_slope_min=0.7, rnn_slope_max=1.3
     )
-    by_key = {q.key: q for q in validity.QUANTITIES}
+    by_key = {q.key: q for q in validity_quantities.QUANTITIES}
     assert by_key["easy.numpy_growth"].margin([2.0], tol) == (2.0, "upper")
     room, side = by_key["hard.rnn_slope"].margin([1.1], tol)
     assert side == "upper" and room == pytest.approx(0.2)
     room, side = by_key["hard.time_fn_error"].margin([0.5], tol)
     assert side == "upper" and room < 0  # outside the bound: shown as a negative margin
-    report = validity.render_honest(summary, tol)
+    report = validity_report.render_honest(summary, tol)
     assert "| `hard.time_fn_accurate_cpu` | 1/1 |" in report
     assert "False failures seen:" in report
 
@@ -292,7 +302,7 @@ def test_quantities_and_margins_from_records_and_messages() -> None:
     ],
 )
 def test_failure_reading_follows_the_grader_messages(output, reason, figure) -> None:
-    got_reason, got_figure = validity.failure_reading(output)
+    got_reason, got_figure = validity_quantities.failure_reading(output)
     assert reason in got_reason
     assert got_figure == (None if figure is None else pytest.approx(figure))
 
@@ -537,7 +547,7 @@ def test_tolerance_sides_from_honest_and_broken_figures() -> None:
         },
     )
     broken = validity.summarise_broken("sleeps_for_ratio", [GradeRun("b", 1, 5.0, broken_doc)])
-    sides = {s.key: s for s in validity.tolerance_sides([honest], [broken], CPU_TOLERANCES)}
+    sides = {s.key: s for s in validity_report.tolerance_sides([honest], [broken], CPU_TOLERANCES)}
     growth = sides["python_growth_min"]
     assert growth.honest == [16.0] and growth.broken == {"sleeps_for_ratio": [5.8]}
     assert growth.honest_room() == pytest.approx(16.0 / CPU_TOLERANCES.python_growth_min)
@@ -546,7 +556,7 @@ def test_tolerance_sides_from_honest_and_broken_figures() -> None:
     assert slope.broken == {"sleeps_for_ratio": [0.29]} and not slope.upper
     assert sides["rnn_slope_max"].broken == {}
     assert sides["reported_ratio_max"].honest == [0.9, 0.4, 1.2, 0.7]
-    table = validity.render_tolerances(list(sides.values()))
+    table = validity_report.render_tolerances(list(sides.values()))
     bound = f"{CPU_TOLERANCES.python_growth_min:g}"
     assert f"| `python_growth_min` | >= {bound} | 16.0..16.0 | `sleeps_for_ratio` 5.8..5.8 |" in (
         table

@@ -12,7 +12,9 @@ import pytest
 import torch
 
 from autograder.grading import protocol, worker
-from autograder.grading.judge_proxy import ForgedHandle, TraceInputs, WorkerProxy, WorkerSpec
+from autograder.grading.judge_proxy import WorkerProxy
+from autograder.grading.judge_spawn import WorkerSpec
+from autograder.grading.judge_trace import ForgedHandle, TraceInputs
 from autograder.grading.protocol import ArrayValue, ForeignFloat, Opaque, ProtocolError
 from autograder.grading.sandbox import Sandbox
 from autograder.grading.verdicts import CheckFailed, NotImplementedYet, SubmissionError
@@ -101,7 +103,7 @@ def test_nesting_and_size_limits():
 def test_frame_reader_limits_and_truncation():
     read_fd, write_fd = os.pipe()
     try:
-        os.write(write_fd, protocol._PREFIX.pack(protocol.MAX_HEADER_BYTES + 1, 0))
+        os.write(write_fd, protocol.FRAME_PREFIX.pack(protocol.MAX_HEADER_BYTES + 1, 0))
         with pytest.raises(ProtocolError, match="over the limit"):
             protocol.FrameReader(read_fd).read(time.monotonic() + 2)
     finally:

@@ -69,12 +69,12 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         settings = load_settings(args.settings)
-        extra = None
+        tamper_check = None
         submission = args.submission
         if args.repo is not None:
             from autograder.course.student_repo import repo_submission
 
-            submission, extra = repo_submission(args.repo, manifest_path=args.manifest)
+            submission, tamper_check = repo_submission(args.repo, manifest_path=args.manifest)
         document = grade(
             submission=submission,
             device=args.device,
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             summary_path=args.summary,
             seed=args.seed,
             settings=settings,
-            extra_findings=extra,
+            tamper_check=tamper_check,
             progress=None if args.quiet else print_progress,
             sandbox=args.sandbox,
         )

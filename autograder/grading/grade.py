@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from autograder.grading import sandbox as sandboxes
-from autograder.grading import static_scan as integrity
-from autograder.grading import supervisor
-from autograder.grading.judge_runner import ExerciseOutcome, run_exercise
+from autograder.grading import static_scan, supervisor
+from autograder.grading.judge_runner import GradedExercise, run_exercise
 from autograder.results import build as results
 from autograder.spec.registry import EXERCISES, checks_for
 from autograder.spec.settings import Settings, load_settings
@@ -81,11 +80,16 @@ def grade(
     summary_path: Path | None = None,
     seed: int | None = None,
     settings: Settings | None = None,
-    extra_findings: dict[str, Any] | None = None,
+    tamper_check: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     sandbox: str = "auto",
 ) -> dict[str, Any]:
-    """Grade a submission folder; returns the results document it wrote."""
+    """Grade a submission folder; returns the results document it wrote.
+
+    ``tamper_check`` is a student repository's comparison with the release manifest
+    (``tamper`` and the manifest's state, from ``course.release.repo_submission``); it joins
+    the static scan's findings in ``extra_data.integrity``.
+    """
     started = time.monotonic()
     submission = Path(submission)
     if not submission.is_dir():
@@ -109,7 +113,7 @@ def grade(
     say(f"sandbox: {confinement.kind} ({confinement.reason})")
 
     output_limit = settings.limits.output_limit_kib * 1024
-    findings = integrity.scan_submission(submission)
+    findings = static_scan.scan_submission(submission)
     tests: list[dict[str, Any]] = []
     exercise_data: dict[str, Any] = {}
     timings: dict[str, Any] = {}
@@ -123,7 +127,7 @@ def grade(
         runnable = [c.id for c in checks if not (c.gpu and used_device != "cuda")]
         say(f"grading {exercise} ({len(runnable)} checks on {used_device}) ...")
         try:
-            outcome = run_exercise(
+            graded = run_exercise(
                 exercise=exercise,
                 check_ids=runnable,
                 submission_dir=submission.resolve(),
@@ -134,25 +138,25 @@ def grade(
                 progress=say,
             )
         except Exception as error:  # a grader bug must not cost the report
-            outcome = ExerciseOutcome(exercise=exercise)
+            graded = GradedExercise(exercise=exercise)
             reason = f"the grader failed to run this check ({type(error).__name__}: {error}); "
             reason += "tell your TA, this is not your code's fault"
-            outcome.results = {
+            graded.verdicts = {
                 check_id: {"status": "failed", "output": reason} for check_id in runnable
             }
-            outcome.incidents.append(f"internal grader error: {type(error).__name__}: {error}")
+            graded.incidents.append(f"internal grader error: {type(error).__name__}: {error}")
         for check in checks:
-            if check.id in outcome.results:
-                result = outcome.results[check.id]
+            if check.id in graded.verdicts:
+                verdict = graded.verdicts[check.id]
             else:
-                result = {
+                verdict = {
                     "status": "pending",
                     "output": "needs a CUDA device: this run had none (graded on cpu); "
                     "the GPU job grades it",
                 }
-            entry = results.test_entry(check, result, output_limit)
-            tests.append(entry)
-            records = result.get("records", {})
+            result = results.test_entry(check, verdict, output_limit)
+            tests.append(result)
+            records = verdict.get("records", {})
             if "timing" in records or "measured" in records or "measured_depth" in records:
                 timings[check.id] = {
                     k: v
@@ -167,27 +171,25 @@ def grade(
                         "points": float(check.points),
                         "question": check.title,
                         "answer": records.get("answer", ""),
-                        "status": entry["status"],
+                        "status": result["status"],
                         "rubric": list(check.rubric),
                     }
                 )
-        for artifact in outcome.artifacts:
+        for artifact in graded.artifacts:
             if artifact.name == "sweep.png":
                 shutil.copyfile(artifact, results_dir / "sweep.png")
                 artifacts["sweep_plot"] = "sweep.png"
-        if outcome.work_dir is not None:
-            shutil.rmtree(outcome.work_dir, ignore_errors=True)
+        if graded.work_dir is not None:
+            shutil.rmtree(graded.work_dir, ignore_errors=True)
         exercise_data[exercise] = {
-            "wall_seconds": round(outcome.wall_seconds, 3),
-            "runs": outcome.runs,
-            "worker_starts": outcome.worker_starts,
-            "incidents": outcome.incidents,
-            "output_tail": outcome.output_tail[-output_limit:],
+            "wall_seconds": round(graded.wall_seconds, 3),
+            "runs": graded.runs,
+            "worker_starts": graded.worker_starts,
+            "incidents": graded.incidents,
+            "output_tail": graded.output_tail[-output_limit:],
         }
         done = results.exercise_totals([t for t in tests if t["exercise"] == exercise])[exercise]
-        say(
-            f"  {exercise}: {done['score']:g}/{done['max_score']:g} in {outcome.wall_seconds:.1f} s"
-        )
+        say(f"  {exercise}: {done['score']:g}/{done['max_score']:g} in {graded.wall_seconds:.1f} s")
 
     extra = {
         "grader_version": _version(),
@@ -198,7 +200,7 @@ def grade(
         "sandbox": confinement.to_json(),
         "environment": environment(),
         "exercises": exercise_data,
-        "integrity": {"tamper": [], "findings": findings, **(extra_findings or {})},
+        "integrity": {"tamper": [], "findings": findings, **(tamper_check or {})},
         "timings": timings,
         "manual": manual,
         "artifacts": artifacts,

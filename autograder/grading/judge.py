@@ -89,7 +89,7 @@ class VerdictPlugin:
     def __init__(self, check_ids: list[str], emit: Any) -> None:
         self.wanted = check_ids
         self.emit = emit
-        self.outcomes: dict[str, dict[str, Any]] = {}
+        self.verdicts: dict[str, dict[str, Any]] = {}  # check id -> verdict so far
         self.log_offset = 0
 
     @staticmethod
@@ -138,23 +138,23 @@ class VerdictPlugin:
 
         ctx = support.context()
         check_id = ctx.current_check
-        outcome = self.outcomes.setdefault(check_id, {"status": "passed", "output": ""})
-        outcome["duration"] = outcome.get("duration", 0.0) + report.duration
-        if report.failed and outcome["status"] == "passed":
-            outcome.update(self._verdict(report))
+        verdict = self.verdicts.setdefault(check_id, {"status": "passed", "output": ""})
+        verdict["duration"] = verdict.get("duration", 0.0) + report.duration
+        if report.failed and verdict["status"] == "passed":
+            verdict.update(self._failed_phase(report))
         if report.when == "teardown":
             ctx.check_deadline = None
             for worker in ctx.workers.values():
                 worker.check_channel()
             supervisor.kill_strays(keep=[w.pid for w in ctx.workers.values() if w.pid])
-            printed = _read_from(ctx.log_path, self.log_offset, 4000)
+            printed = supervisor.read_log_tail(ctx.log_path, 4000, self.log_offset)
             if printed:
-                outcome["printed"] = printed
+                verdict["printed"] = printed
             records = ctx.records.get(check_id, {})
-            self.emit({"event": "result", "id": check_id, **outcome, "records": records})
+            self.emit({"event": "result", "id": check_id, **verdict, "records": records})
 
     @staticmethod
-    def _verdict(report: Any) -> dict[str, Any]:
+    def _failed_phase(report: Any) -> dict[str, Any]:
         """Status and student-facing message from a failed phase, no judge traceback."""
         from autograder.grading.verdicts import (
             CheckFailed,
@@ -197,17 +197,6 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _read_from(path: Path, offset: int, limit: int) -> str:
-    size = _size(path)
-    if size <= offset:
-        return ""
-    start = max(offset, size - limit)
-    with path.open("rb") as handle:
-        handle.seek(start)
-        text = handle.read(size - start).decode(errors="replace")
-    return (f"[... {start - offset} bytes cut]\n" if start > offset else "") + text
 
 
 if __name__ == "__main__":

@@ -9,17 +9,18 @@ submission's exception, exit, crash or protocol violation as the reason), or a
 
 Durations are the judge's own clock around whole requests; traced calls come back
 as a log of operations that :meth:`WorkerProxy.trace` replays on the judge's tape.
+The parts: :mod:`~autograder.grading.judge_spawn` starts a worker on its job folder,
+:mod:`~autograder.grading.judge_replies` reads a reply and
+:mod:`~autograder.grading.judge_trace` replays a traced call's log.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-import operator
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -27,37 +28,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.grading import protocol, sandbox, supervisor
-from autograder.grading.verdicts import CheckFailed, NotImplementedYet, SubmissionError
+from autograder.grading import protocol, supervisor
+from autograder.grading.judge_replies import (
+    REPLY_KEYS,
+    checked_raised,
+    describe_raised,
+    reply_value,
+)
+from autograder.grading.judge_spawn import WorkerSpec, prepare_job, start_worker
+from autograder.grading.judge_trace import issue_handles, replay_operation, resolve_handles
+from autograder.grading.verdicts import CheckFailed, SubmissionError
 
-WORKER_CODE = ("__init__.py", "grading/__init__.py", "grading/protocol.py", "grading/worker.py")
-REFERENCE_MODULE = Path(__file__).with_name("worker_reference.py")
-REPLY_KEYS = {"id", "value", "raised", "missing", "not_callable", "error", "log", "work_calls"}
-RAISED_KEYS = {"type", "mro", "message", "where", "exit_code"}
-TRACE_BINARY = {  # the tracer's arithmetic the worker may log, replayed on the judge's tape
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "//": operator.floordiv,
-    "%": operator.mod,
-    "**": operator.pow,
-}
-
-
-@dataclass
-class WorkerSpec:
-    """What a worker loads and how it is confined."""
-
-    module_source: Path | None  # the file to import (None: the submission has no such file)
-    module_name: str
-    device: str
-    log_path: Path
-    memory_mib: int
-    file_size_mib: int
-    import_timeout_s: float
-    sandbox: sandbox.Sandbox
-    label: str = "submission"
+REFERENCE_MODULE = Path(__file__).with_name("worker_reference.py")  # the reference worker's
 
 
 @dataclass
@@ -73,47 +55,6 @@ class Timed:
     @property
     def per_call(self) -> float:
         return self.run_seconds / max(self.count, 1)
-
-
-@dataclass(frozen=True)
-class TraceInputs:
-    """Placeholder in traced-call arguments: traced inputs with these values (list or tuple)."""
-
-    values: tuple[Any, ...]
-    container: type = list
-
-
-class ForgedHandle:
-    """A handle the judge never issued in this call: it has no value and no depth."""
-
-    def __init__(self, number: int) -> None:
-        self.number = number
-
-
-def prepare_job(job_dir: Path, module_source: Path | None, module_name: str) -> Path:
-    """A folder with only the worker-side code, the lesson's ``reference`` package and (a copy
-    of) the one module to load: nothing of the judge (checks, expected values) is there."""
-    package = Path(__file__).resolve().parent.parent
-    for relative in WORKER_CODE:
-        target = job_dir / "code" / "autograder" / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if relative == "grading/__init__.py" or relative == "__init__.py":
-            target.write_text('"""Worker-side copy of the grader: protocol and worker only."""\n')
-        else:
-            shutil.copyfile(package / relative, target)
-    # the lesson's own tools (reference/tracer.py...), which students may import
-    shutil.copytree(
-        package.parent / "reference",
-        job_dir / "code" / "reference",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        dirs_exist_ok=True,
-    )
-    (job_dir / "module").mkdir(exist_ok=True)
-    if module_source is not None:
-        shutil.copyfile(module_source, job_dir / "module" / f"{module_name}.py")
-    for path in [job_dir, *job_dir.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return job_dir
 
 
 class WorkerProxy:
@@ -141,10 +82,6 @@ class WorkerProxy:
 
     # ---- process life ----
 
-    def _start(self) -> None:
-        self.spawn()
-        self.await_load()
-
     def spawn(self) -> None:
         """Start the worker and send it the module to load, without waiting for the import."""
         spec = self.spec
@@ -152,46 +89,14 @@ class WorkerProxy:
             self.load_failure = f"the submission has no file {spec.module_name}.py"
             self.fatal_import = True
             return
-        visible = sandbox.worker_job_dir(spec.sandbox, self.job_dir)
-        boot = (
-            f"import sys; sys.path.insert(0, {str(visible / 'code')!r}); "
-            "from autograder.grading.worker import main; main()"
-        )
-        argv, env, cwd, preexec = sandbox.worker_command(
-            spec.sandbox,
-            [sys.executable, "-I", "-c", boot],
-            job_dir=self.job_dir,
-            device=spec.device,
-            env=supervisor.scrubbed_env(),
-        )
-        self.scratch = cwd
-        limits = supervisor.worker_limits(
-            None if spec.device.startswith("cuda") else spec.memory_mib * 2**20,
-            spec.file_size_mib * 2**20,
-        )
-
-        def preexec_all() -> None:
-            limits()
-            if preexec is not None:
-                preexec()
-
-        with open(spec.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                cwd=cwd,
-                env=env,
-                start_new_session=True,
-                preexec_fn=preexec_all,
-            )
+        started = start_worker(spec, self.job_dir)
+        self.process, self.scratch = started.process, started.scratch
         self.starts += 1
         self.reader = protocol.FrameReader(self.process.stdout.fileno())
         self._next_id += 1
         self._load_id = self._next_id
         self._load_started = time.monotonic()
-        module_path = visible / "module" / f"{spec.module_name}.py"
+        module_path = started.visible_job_dir / "module" / f"{spec.module_name}.py"
         header = {
             "id": self._load_id,
             "op": "load",
@@ -262,7 +167,7 @@ class WorkerProxy:
             return
         import select
 
-        pending = bool(self.reader._pending)
+        pending = self.reader.has_unread_bytes()
         if not pending:
             ready, _, _ = select.select([self.process.stdout.fileno()], [], [], 0)
             pending = bool(ready)
@@ -272,7 +177,7 @@ class WorkerProxy:
             )
             self.close()
 
-    def _cpu_seconds(self) -> float:
+    def cpu_seconds(self) -> float:
         """CPU time of the worker's processes so far (the kernel's accounting)."""
         return supervisor.tree_cpu_seconds(self.process.pid) if self.process else 0.0
 
@@ -351,34 +256,8 @@ class WorkerProxy:
         return self._exchange(header, buffers, deadline, what=what)
 
     def value(self, reply: dict[str, Any], buffers: list[bytes], *, name: str) -> Any:
-        """The decoded value of a reply, or the exception its outcome stands for."""
-        if "raised" in reply:
-            raised = reply["raised"]
-            if type(raised) is not dict or set(raised) - RAISED_KEYS:
-                raise SubmissionError("the worker's reply has a malformed exception")
-            if "NotImplementedError" in (raised.get("mro") or ()):
-                text = str(raised.get("message", ""))[:500]
-                if not text:
-                    text = (
-                        f"{name} still raises NotImplementedError "
-                        "(replace `# YOUR CODE HERE` and the raise)"
-                    )
-                raise NotImplementedYet(
-                    text if "not implemented yet" in text else f"not implemented yet: {text}"
-                )
-            raise SubmissionError(describe_raised(raised))
-        if "missing" in reply:
-            raise CheckFailed(f"the submission does not define {name}")
-        if "not_callable" in reply:
-            raise CheckFailed(f"{name} should be a function, got {str(reply['not_callable'])[:80]}")
-        if "error" in reply:
-            raise SubmissionError(f"the worker could not answer: {str(reply['error'])[:300]}")
-        if "value" not in reply:
-            raise SubmissionError("the worker's reply has no value")
-        try:
-            return protocol.decode(reply["value"], buffers)
-        except protocol.ProtocolError as error:
-            raise SubmissionError(f"{name} returned a value that cannot be read: {error}") from None
+        """The decoded value of a reply, or the exception that decides the check instead."""
+        return reply_value(reply, buffers, name=name)
 
     # ---- what checks ask for ----
 
@@ -419,8 +298,7 @@ class WorkerProxy:
         reply, reply_buffers = self.request(header, buffers, what=f"calling {function}")
         raised = reply.get("raised")
         if raised is not None:
-            if type(raised) is not dict or set(raised) - RAISED_KEYS:
-                raise SubmissionError("the worker's reply has a malformed exception")
+            checked_raised(raised)
             if "NotImplementedError" not in (raised.get("mro") or ()):
                 return raised, None
         return None, self.value(reply, reply_buffers, name=function)
@@ -452,14 +330,14 @@ class WorkerProxy:
         # a ping first: the worker has finished everything after staging (freeing the
         # buffers...) and waits for the next request, so the CPU reading below is clean
         self.request({"op": "ping"}, what="answering a ping")
-        cpu_before = self._cpu_seconds()
+        cpu_before = self.cpu_seconds()
         started = time.perf_counter()
         reply, reply_buffers = self.request(
             {"op": "run", "slot": slot, "function": function, "device": device},
             what=f"timing {function}",
         )
         run_seconds = time.perf_counter() - started
-        cpu_seconds = self._cpu_seconds() - cpu_before
+        cpu_seconds = self.cpu_seconds() - cpu_before
         count = self.value(reply, reply_buffers, name=function)
         reply, reply_buffers = self.request(
             {"op": "fetch", "slot": slot}, what=f"returning {function}'s outputs"
@@ -528,24 +406,7 @@ class WorkerProxy:
         """
         known: dict[int, Any] = {}
         buffers: list[bytes] = []
-
-        def placeholder(value: Any) -> Any:
-            if type(value) is TraceInputs:
-                base = secrets.randbits(48) << 12
-                traced = tape.inputs(list(value.values))
-                for index, item in enumerate(traced):
-                    known[base + index] = item
-                handles = [protocol.Handle(base + index) for index in range(len(traced))]
-                return value.container(handles)
-            if type(value) is list:
-                return [placeholder(item) for item in value]
-            if type(value) is tuple:
-                return tuple(placeholder(item) for item in value)
-            if type(value) is protocol.OpArg:
-                return value
-            return value
-
-        sent_args = [placeholder(arg) for arg in args]
+        sent_args = [issue_handles(arg, tape, known) for arg in args]
         results_base = secrets.randbits(48) << 12
         header = {
             "op": "call",
@@ -560,8 +421,8 @@ class WorkerProxy:
             raise CheckFailed(f"{function}'s traced run returned no valid operation log")
         traced_ops = {name: tape.wrap(op) for name, op in ops.items()}
         for index, entry in enumerate(log):
-            known[results_base + index] = _replay(entry, index, known, traced_ops)
-        return _resolve(value, known)
+            known[results_base + index] = replay_operation(entry, index, known, traced_ops)
+        return resolve_handles(value, known)
 
 
 class InProcessWorker(WorkerProxy):
@@ -591,15 +452,11 @@ class InProcessWorker(WorkerProxy):
         from autograder.grading import worker
 
         self._next_id += 1
-        saved = worker._STATE["module"]
-        worker._STATE["module"] = self.module
-        try:
-            reply, out = worker.handle({"id": self._next_id, **header}, list(buffers))
-        finally:
-            worker._STATE["module"] = saved
+        request = {"id": self._next_id, **header}
+        reply, out = worker.handle_for_module(self.module, request, list(buffers))
         return json.loads(json.dumps(reply)), out
 
-    def _cpu_seconds(self) -> float:
+    def cpu_seconds(self) -> float:
         return time.thread_time()  # the calls run in this thread; the kernel's others do not count
 
     def close(self) -> None:
@@ -607,67 +464,3 @@ class InProcessWorker(WorkerProxy):
 
     def remove(self) -> None:
         return None
-
-
-def _operand(raw: Any, known: dict[int, Any], index: int) -> Any:
-    if type(raw) is int:
-        if raw not in known:
-            raise CheckFailed(
-                f"traced operation {index} uses a value the judge never issued in this call "
-                "(a handle from another call, or made up)"
-            )
-        return known[raw]
-    if type(raw) is list and len(raw) == 1:
-        constant = raw[0]
-        if constant in ("nan", "inf", "-inf"):
-            return float(constant)
-        if constant is None or type(constant) in (int, float):
-            return constant
-    raise CheckFailed(f"traced operation {index} has a malformed operand")
-
-
-def _replay(entry: Any, index: int, known: dict[int, Any], ops: dict[str, Any]) -> Any:
-    if type(entry) is not list or len(entry) != 3 or type(entry[0]) is not str:
-        raise CheckFailed(f"traced operation {index} is malformed")
-    opcode = entry[0]
-    left, right = _operand(entry[1], known, index), _operand(entry[2], known, index)
-    try:
-        if opcode in ops:
-            return ops[opcode](left, right)
-        if opcode in TRACE_BINARY:
-            return TRACE_BINARY[opcode](left, right)
-        if opcode == "neg" and right is None:
-            return -left
-        if opcode == "abs" and right is None:
-            return abs(left)
-    except Exception as error:
-        raise CheckFailed(
-            f"traced operation {index} ({opcode}) failed when the judge replayed it: "
-            f"{type(error).__name__}: {str(error)[:200]}"
-        ) from None
-    raise CheckFailed(f"traced operation {index} has an unknown operation {opcode[:20]!r}")
-
-
-def _resolve(value: Any, known: dict[int, Any]) -> Any:
-    if type(value) is protocol.Handle:
-        return known.get(value.number, ForgedHandle(value.number))
-    if type(value) is list:
-        return [_resolve(item, known) for item in value]
-    if type(value) is tuple:
-        return tuple(_resolve(item, known) for item in value)
-    return value
-
-
-def describe_raised(raised: Any) -> str:
-    """``Type: message (at file:line in function)`` from a worker's exception report."""
-    if type(raised) is not dict:
-        return "an exception the worker could not describe"
-    kind = str(raised.get("type", "Exception"))[:80]
-    message = str(raised.get("message", ""))
-    message = message if len(message) <= 500 else message[:500] + "..."
-    where = str(raised.get("where") or "")[:120]
-    where = f" (at {where})" if where and "line" not in where else (f" ({where})" if where else "")
-    if kind == "SystemExit":
-        code = str(raised.get("exit_code"))[:40]
-        return f"SystemExit({code}): the submission called sys.exit{where}"
-    return f"{kind}: {message}{where}"

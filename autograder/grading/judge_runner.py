@@ -30,11 +30,11 @@ POLL_SECONDS = 0.1
 
 
 @dataclass
-class ExerciseOutcome:
+class GradedExercise:
     """Everything one exercise's grading produced, as plain data."""
 
     exercise: str
-    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)  # check id -> verdict
     incidents: list[str] = field(default_factory=list)
     output_tail: str = ""
     wall_seconds: float = 0.0
@@ -79,12 +79,12 @@ def run_exercise(
     settings: Settings,
     sandbox: Sandbox,
     progress: Any = None,
-) -> ExerciseOutcome:
-    """Grade ``check_ids`` of one exercise; every id gets a result, whatever happens."""
-    outcome = ExerciseOutcome(exercise=exercise)
+) -> GradedExercise:
+    """Grade ``check_ids`` of one exercise; every id gets a verdict, whatever happens."""
+    graded = GradedExercise(exercise=exercise)
     work_dir, module, notes = prepare_work_dir(submission_dir, exercise)
-    outcome.work_dir = work_dir
-    outcome.incidents.extend(notes)
+    graded.work_dir = work_dir
+    graded.incidents.extend(notes)
     limits = settings.limits
     deadline = time.monotonic() + limits.exercise_timeout_s
     started = time.monotonic()
@@ -93,12 +93,12 @@ def run_exercise(
         while remaining:
             if time.monotonic() >= deadline:
                 for check_id in remaining:
-                    outcome.results[check_id] = _failed(
+                    graded.verdicts[check_id] = _failed(
                         f"not run: the exercise's time limit ({limits.exercise_timeout_s:.0f} s) "
                         "was used up by earlier checks"
                     )
                 break
-            outcome.runs += 1
+            graded.runs += 1
             job = {
                 "exercise": exercise,
                 "check_ids": remaining,
@@ -114,14 +114,14 @@ def run_exercise(
                     "run_as": sandbox.run_as,
                 },
             }
-            _run_judge(outcome, job, work_dir, settings, deadline, progress)
-            remaining = [c for c in check_ids if c not in outcome.results]
+            _run_judge(graded, job, work_dir, settings, deadline, progress)
+            remaining = [c for c in check_ids if c not in graded.verdicts]
         output = work_dir / "output.log"
         if output.exists():
-            outcome.output_tail = _tail(output, limits.output_limit_kib * 1024)
-        outcome.artifacts.extend(sorted((work_dir / "artifacts").glob("*.png")))
-        outcome.wall_seconds = time.monotonic() - started
-        return outcome
+            graded.output_tail = supervisor.read_log_tail(output, limits.output_limit_kib * 1024)
+        graded.artifacts.extend(sorted((work_dir / "artifacts").glob("*.png")))
+        graded.wall_seconds = time.monotonic() - started
+        return graded
     finally:
         supervisor.kill_strays()
 
@@ -130,17 +130,8 @@ def _failed(message: str) -> dict[str, Any]:
     return {"status": "failed", "output": message}
 
 
-def _tail(path: Path, limit: int) -> str:
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        if size > limit:
-            handle.seek(size - limit)
-        text = handle.read().decode(errors="replace")
-    return (f"[... {size - limit} bytes cut]\n" if size > limit else "") + text
-
-
 def _run_judge(
-    outcome: ExerciseOutcome,
+    graded: GradedExercise,
     job: dict[str, Any],
     work_dir: Path,
     settings: Settings,
@@ -199,13 +190,13 @@ def _run_judge(
                 elif event == "result":
                     check_id = message.pop("id")
                     message.pop("event")
-                    if check_id in check_ids and check_id not in outcome.results:
-                        outcome.results[check_id] = message
+                    if check_id in check_ids and check_id not in graded.verdicts:
+                        graded.verdicts[check_id] = message
                     current = None
                 elif event == "workers":
-                    outcome.incidents.extend(message.get("incidents", []))
+                    graded.incidents.extend(message.get("incidents", []))
                     for label, count in message.get("starts", {}).items():
-                        outcome.worker_starts[label] = outcome.worker_starts.get(label, 0) + count
+                        graded.worker_starts[label] = graded.worker_starts.get(label, 0) + count
                 elif event == "done":
                     done = True
             now = time.monotonic()
@@ -229,11 +220,11 @@ def _run_judge(
 
     if done and not kill_reason:
         for check_id in check_ids:
-            if check_id not in outcome.results:
-                outcome.results[check_id] = _failed("not run: the grader found no test for it")
+            if check_id not in graded.verdicts:
+                graded.verdicts[check_id] = _failed("not run: the grader found no test for it")
         return
     reason = kill_reason or f"the judge stopped: {supervisor.exit_reason(judge.returncode)}"
-    culprit = current or next((c for c in check_ids if c not in outcome.results), None)
+    culprit = current or next((c for c in check_ids if c not in graded.verdicts), None)
     if culprit is not None:
-        outcome.results[culprit] = _failed(f"{reason} while this check ran")
-        outcome.incidents.append(f"{culprit}: {reason}")
+        graded.verdicts[culprit] = _failed(f"{reason} while this check ran")
+        graded.incidents.append(f"{culprit}: {reason}")

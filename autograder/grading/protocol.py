@@ -45,7 +45,7 @@ DTYPES = {  # numpy dtype name -> item size; nothing with objects or pointers
     "float32": 4,
     "float64": 8,
 }
-_PREFIX = struct.Struct(">II")
+FRAME_PREFIX = struct.Struct(">II")  # before each frame: header length, buffer count
 _LENGTH = struct.Struct(">Q")
 
 
@@ -66,7 +66,7 @@ class Timeout(ProtocolError):
 
 def pack(header: dict[str, Any], buffers: list[bytes] | tuple[bytes, ...] = ()) -> bytes:
     head = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
-    parts = [_PREFIX.pack(len(head), len(buffers)), head]
+    parts = [FRAME_PREFIX.pack(len(head), len(buffers)), head]
     for buffer in buffers:
         parts += [_LENGTH.pack(len(buffer)), bytes(buffer)]
     return b"".join(parts)
@@ -107,9 +107,13 @@ class FrameReader:
         del self._pending[:count]
         return data
 
+    def has_unread_bytes(self) -> bool:
+        """Bytes already read from the channel that no frame has taken yet (sent unasked)."""
+        return bool(self._pending)
+
     def read(self, deadline: float | None = None, poll: Any = None) -> tuple[dict, list[bytes]]:
         """One frame: (header, buffers). ``poll`` runs every 0.1 s while waiting."""
-        head_len, count = _PREFIX.unpack(self._take(_PREFIX.size, deadline, poll))
+        head_len, count = FRAME_PREFIX.unpack(self._take(FRAME_PREFIX.size, deadline, poll))
         if head_len > MAX_HEADER_BYTES:
             raise ProtocolError(f"header of {head_len} bytes is over the limit")
         if count > MAX_BUFFERS:

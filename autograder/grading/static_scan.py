@@ -1,8 +1,9 @@
-"""Integrity findings for TAs: constructs in a submission that can tamper with grading.
+"""The static scan: findings for TAs, constructs in a submission that can tamper with grading.
 
 A finding is not a penalty: the checks themselves decide points. It tells a
 TA where to look (file, line, construct, why it matters). The scan reads the
-source with :mod:`ast`; it never imports the submission.
+source with :mod:`ast`; it never imports the submission. Runs in ``grade``; the
+findings go to ``extra_data.integrity.findings`` (the report's integrity section).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Process primitives for the grader and the judge: limits, watchdogs, reaping, CPU time.
+"""Process primitives for the grader and the judge: limits, watchdogs, reaping, CPU time, logs.
 
 Runs in trusted processes only (``grade`` and each judge). Nothing here reads
 what a worker says; it reads the kernel's view of the worker's processes.
@@ -11,6 +11,7 @@ import os
 import resource
 import signal
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 PASSED_THROUGH_ENV = (
     "PATH",
@@ -24,7 +25,6 @@ PASSED_THROUGH_ENV = (
 )
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
-UNPRIVILEGED_UID = 65534  # nobody
 
 
 def _prctl(option: int, value: int) -> bool:
@@ -84,7 +84,9 @@ def worker_limits(
     return apply
 
 
-def _stat_fields(pid: int) -> list[bytes] | None:
+def proc_stat_fields(pid: int) -> list[bytes] | None:
+    """/proc/<pid>/stat after the command name (index 0: state, 1: parent pid, 11: utime...);
+    None for a process that is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
             return stat.read().rsplit(b")", 1)[1].split()
@@ -92,7 +94,8 @@ def _stat_fields(pid: int) -> list[bytes] | None:
         return None
 
 
-def _pids() -> Iterable[int]:
+def all_pids() -> Iterable[int]:
+    """Every process id this process can see in /proc."""
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             yield int(entry.name)
@@ -101,8 +104,8 @@ def _pids() -> Iterable[int]:
 def descendants(root: int) -> list[int]:
     """``root`` and every process below it (by parent pid), from /proc."""
     children: dict[int, list[int]] = {}
-    for pid in _pids():
-        fields = _stat_fields(pid)
+    for pid in all_pids():
+        fields = proc_stat_fields(pid)
         if fields:
             children.setdefault(int(fields[1]), []).append(pid)
     found, todo = [], [root]
@@ -123,7 +126,7 @@ def tree_cpu_seconds(root: int) -> float:
     total = 0
     ticks = os.sysconf("SC_CLK_TCK")
     for pid in descendants(root):
-        fields = _stat_fields(pid)
+        fields = proc_stat_fields(pid)
         if fields:
             with contextlib.suppress(IndexError, ValueError):
                 total += (int(fields[13]) + int(fields[14])) * 10**9 // ticks
@@ -145,7 +148,7 @@ def tree_rss_bytes(root: int) -> int:
     page = os.sysconf("SC_PAGE_SIZE")
     total = 0
     for pid in descendants(root):
-        fields = _stat_fields(pid)
+        fields = proc_stat_fields(pid)
         if fields:
             with contextlib.suppress(IndexError, ValueError):
                 total += int(fields[21]) * page
@@ -172,8 +175,8 @@ def kill_strays(keep: Iterable[int] = ()) -> list[int]:
     """Kill our children other than ``keep``: orphans reparented here by the subreaper."""
     me, keep = os.getpid(), set(keep)
     killed = []
-    for pid in _pids():
-        fields = _stat_fields(pid)
+    for pid in all_pids():
+        fields = proc_stat_fields(pid)
         if fields and int(fields[1]) == me and pid not in keep:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
@@ -193,3 +196,20 @@ def exit_reason(returncode: int | None) -> str:
         hint = " (out of memory?)" if -returncode == signal.SIGKILL else ""
         return f"the process was killed by {name}{hint}"
     return f"the process exited early with status {returncode} (sys.exit or os._exit?)"
+
+
+def read_log_tail(path: Path, limit: int, offset: int = 0) -> str:
+    """What a process wrote to ``path`` after byte ``offset``: the last ``limit`` bytes at most,
+    after a ``[... N bytes cut]`` line when some were cut; "" when there is nothing (or no file).
+    """
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return ""
+    if size <= offset:
+        return ""
+    start = max(offset, size - limit)
+    with path.open("rb") as handle:
+        handle.seek(start)
+        text = handle.read(size - start).decode(errors="replace")
+    return (f"[... {start - offset} bytes cut]\n" if start > offset else "") + text

@@ -375,6 +375,18 @@ def handle(request: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any
     return reply, out
 
 
+def handle_for_module(
+    module: Any, request: dict[str, Any], buffers: list[bytes]
+) -> tuple[dict[str, Any], list[bytes]]:
+    """:func:`handle` for a module imported elsewhere (the nbgrader kernel answers in-process)."""
+    saved = _STATE["module"]
+    _STATE["module"] = module
+    try:
+        return handle(request, buffers)
+    finally:
+        _STATE["module"] = saved
+
+
 def _load(path: str, name: str) -> None:
     _STATE["path"] = path
     spec = importlib.util.spec_from_file_location(name, path)

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 from autograder.grading import protocol
-from autograder.grading.judge_proxy import ForgedHandle, WorkerProxy, WorkerSpec
+from autograder.grading.judge_proxy import WorkerProxy
+from autograder.grading.judge_spawn import WorkerSpec
+from autograder.grading.judge_trace import ForgedHandle
 from autograder.grading.sandbox import Sandbox
 from autograder.grading.verdicts import CheckFailed, NotImplementedYet, Pending, SubmissionError
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES

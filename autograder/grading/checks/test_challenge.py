@@ -7,7 +7,7 @@ import pytest
 from autograder.grading.checks import support
 from autograder.grading.checks.compare import expect_list, same_value
 from autograder.grading.checks.support import CheckFailed, check, describe
-from autograder.grading.judge_proxy import TraceInputs
+from autograder.grading.judge_trace import TraceInputs
 from reference.tracer import Tape, max_depth
 
 

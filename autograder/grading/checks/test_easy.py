@@ -12,7 +12,7 @@ from autograder.grading.checks.compare import expect_list
 from autograder.grading.checks.manual import written_answer
 from autograder.grading.checks.support import CheckFailed, check, describe
 from autograder.grading.checks.timing import Contender, Medians, interleaved_timings
-from autograder.grading.judge_proxy import describe_raised
+from autograder.grading.judge_replies import describe_raised
 from autograder.grading.protocol import ArrayValue
 
 

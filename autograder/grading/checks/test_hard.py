@@ -4,21 +4,19 @@ Inputs are drawn by the judge (numpy) and sent as tensor data; every timing verd
 is a ratio of two durations the judge measured in the same run, or of the student's
 figure to the judge's, with tolerances from ``grading.toml``. Checks tagged ``gpu``
 only run when the run grades on CUDA. The judge never imports torch or matplotlib
-for these: tensors come back as numbers, figures as SVG text it parses itself.
+for these: tensors come back as numbers, figures as SVG text it parses itself (plot_svg.py).
 """
 
 from __future__ import annotations
 
-import math
-import re
 import statistics
 
 import numpy as np
 import pytest
-from defusedxml import ElementTree
 
 from autograder.grading.checks import support
 from autograder.grading.checks.manual import written_answer
+from autograder.grading.checks.plot_svg import inspect_svg
 from autograder.grading.checks.support import CheckFailed, check, describe
 from autograder.grading.checks.timing import (
     Contender,
@@ -31,7 +29,6 @@ from autograder.grading.protocol import ArrayValue, TensorArg, WorkArg
 
 EXPECTED_LENGTHS = tuple(2**k for k in range(6, 17))
 ROW_KEYS = ("n", "rnn_seconds", "attention_seconds")
-SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
@@ -378,84 +375,6 @@ def _synthetic_rows(rng) -> list[dict]:
     ]
 
 
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-
-
-def _path_points(d: str) -> list[tuple[float, float]] | None:
-    """Vertices of an SVG path made of M/L commands only (a polyline), else None."""
-    if not re.fullmatch(r"[\sMLml0-9eE.+\-]*", d) or "m" in d or "l" in d:
-        return None
-    numbers = [float(v) for v in _NUMBER.findall(d)]
-    if len(numbers) % 2:
-        return None
-    return list(zip(numbers[0::2], numbers[1::2], strict=True))
-
-
-def _affine_fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
-    """(slope, worst residual as a share of the y range) of ys against xs."""
-    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
-    den = sum((x - mean_x) ** 2 for x in xs)
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / den
-    span = max(ys) - min(ys) or 1.0
-    worst = max(abs(mean_y + slope * (x - mean_x) - y) for x, y in zip(xs, ys, strict=True))
-    return slope, worst / span
-
-
-def _groups(root, prefix: str):
-    return [g for g in root.iter(f"{SVG_NS}g") if (g.get("id") or "").startswith(prefix)]
-
-
-def _texts(element) -> list[str]:
-    return ["".join(t.itertext()).strip() for t in element.iter(f"{SVG_NS}text")]
-
-
-def inspect_svg(svg: bytes, rows: list[dict]) -> None:
-    """Log axes, both curves from ``rows``, axis labels and a legend, read from the SVG."""
-    try:
-        root = ElementTree.fromstring(svg)
-    except Exception as error:
-        raise CheckFailed(f"the figure's SVG could not be read ({type(error).__name__})") from None
-    ns = [math.log(float(r["n"])) for r in rows]
-    wanted = {key: [math.log(float(r[key])) for r in rows] for key in ROW_KEYS[1:]}
-    found: set[str] = set()
-    labelled_axes = False
-    for axes in _groups(root, "axes_"):
-        for child in axes:
-            if not (child.get("id") or "").startswith("line2d_"):
-                continue
-            for path in child.iter(f"{SVG_NS}path"):
-                points = _path_points(path.get("d") or "")
-                if not points or len(points) != len(rows):
-                    continue
-                px, py = [p[0] for p in points], [p[1] for p in points]
-                x_slope, x_error = _affine_fit(ns, px)
-                if x_slope <= 0 or x_error > 0.01:
-                    continue  # x is not log n on a log axis
-                for key, values in wanted.items():
-                    y_slope, y_error = _affine_fit(values, py)
-                    if y_slope < 0 and y_error <= 0.01:
-                        found.add(key)
-        axis_labels = [
-            text
-            for axis in _groups(axes, "matplotlib.axis_")
-            for child in axis
-            if (child.get("id") or "").startswith("text_")
-            for text in _texts(child)
-            if text
-        ]
-        labelled_axes = labelled_axes or len(axis_labels) >= 2
-    missing = [key for key in wanted if key not in found]
-    if missing:
-        raise CheckFailed(
-            f"no line plots {', '.join(missing)} against n on log-log axes (the rows passed in)"
-        )
-    if not labelled_axes:
-        raise CheckFailed("both axes need labels (ax.set_xlabel / ax.set_ylabel)")
-    legends = [_texts(legend) for legend in _groups(root, "legend_")]
-    if not any(len([t for t in texts if t]) >= 2 for texts in legends):
-        raise CheckFailed("the plot needs a legend naming both curves")
-
-
 @check("hard.plot_content")
 def test_plot_content(sub):
     rows = _synthetic_rows(_rng("hard.plot_content"))
@@ -467,7 +386,7 @@ def test_plot_content(sub):
         )
     if type(rendered["svg"]) is not bytes or not rendered["svg"]:
         raise CheckFailed("the figure plot_sweep returned could not be rendered")
-    inspect_svg(rendered["svg"], rows)
+    inspect_svg(rendered["svg"], rows, curves=ROW_KEYS[1:])
     if not (type(rendered.get("saved_bytes")) is int and rendered["saved_bytes"] > 0):
         raise CheckFailed("plot_sweep did not save the figure to the path it was given")
     real_rows = support.context().shared.get("cuda_rows") or support.context().shared.get(

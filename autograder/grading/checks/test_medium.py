@@ -17,7 +17,7 @@ import pytest
 from autograder.grading.checks import support
 from autograder.grading.checks.compare import same_value, smallest_failing
 from autograder.grading.checks.support import CheckFailed, SubmissionError, check, describe
-from autograder.grading.judge_proxy import TraceInputs
+from autograder.grading.judge_trace import TraceInputs
 from autograder.grading.protocol import FnArg, OpArg
 from reference.tracer import Tape, max_depth
 

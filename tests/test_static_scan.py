@@ -1,4 +1,4 @@
-"""The integrity scan flags constructs that can tamper with grading, and nothing in clean code."""
+"""The static scan finds constructs that can tamper with grading, and nothing in clean code."""
 
 from __future__ import annotations
 

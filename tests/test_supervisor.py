@@ -1,0 +1,51 @@
+"""The process primitives the grader and the judge share: /proc reading and log tails."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from autograder.grading import supervisor
+
+
+def test_read_log_tail_keeps_the_last_bytes_and_says_how_many_were_cut(tmp_path: Path) -> None:
+    log = tmp_path / "output.log"
+    assert supervisor.read_log_tail(log, 10) == ""  # no log yet
+    log.write_bytes(b"0123456789abcdef")
+    assert supervisor.read_log_tail(log, 100) == "0123456789abcdef"
+    assert supervisor.read_log_tail(log, 4) == "[... 12 bytes cut]\ncdef"
+    assert supervisor.read_log_tail(log, 100, offset=10) == "abcdef"
+    assert supervisor.read_log_tail(log, 4, offset=10) == "[... 2 bytes cut]\ncdef"
+    assert supervisor.read_log_tail(log, 4, offset=16) == ""
+
+
+def test_read_log_tail_replaces_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    log = tmp_path / "output.log"
+    log.write_bytes(b"ok \xff")
+    assert supervisor.read_log_tail(log, 100) == "ok \ufffd"
+
+
+def test_proc_stat_fields_give_the_parent_and_none_for_a_gone_process() -> None:
+    fields = supervisor.proc_stat_fields(os.getpid())
+    assert fields is not None and int(fields[1]) == os.getppid()
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert supervisor.proc_stat_fields(child.pid) is None
+    assert os.getpid() in set(supervisor.all_pids())
+
+
+def test_descendants_finds_a_grandchild() -> None:
+    code = "import subprocess, sys, time; subprocess.Popen(['sleep', '30']); time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    try:
+        for _ in range(100):
+            found = supervisor.descendants(child.pid)
+            if len(found) >= 2:
+                break
+            subprocess.run(["sleep", "0.05"], check=True)
+        assert found[0] == child.pid and len(found) == 2, found
+    finally:
+        supervisor.kill_tree(child.pid)
+        child.wait()
