@@ -1,0 +1,56 @@
+"""One student's report as one self-contained HTML page (inline CSS, the sweep plot as a
+base64 data URI, no script, no network), so a TA can open it from disk, attach it to an
+email, or archive it. The body is ``templates/report.html.j2`` (autoescaped), the frame
+:func:`autograder.reports.render.page`."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from autograder.reports import render
+from autograder.reports.text import display_text
+from autograder.reports.view import build_report
+from autograder.results.schema import normalise_results
+
+__all__ = ["html_page", "html_pre", "png_data_uri", "render_html"]
+
+
+def html_page(*, title: str, body: str) -> str:
+    """A complete, self-contained page around ``body`` (HTML already escaped by the caller):
+    the one page frame of every report, from ``templates/page.html.j2``."""
+    return render.page(title=display_text(title), body=body)
+
+
+def html_pre(text: str, left_out: int = 0) -> Markup:
+    """Preformatted untrusted text, escaped, with a note when ``left_out`` characters were cut."""
+    note = (
+        f"<p class='muted small'>(cut: {left_out:,} more characters; the full text is in the "
+        "results file)</p>"
+        if left_out
+        else ""
+    )
+    return Markup(f"<pre>{escape(text)}</pre>{note}")
+
+
+def png_data_uri(png: bytes) -> str:
+    """The PNG bytes as a ``data:`` URI (base64: nothing in it needs escaping)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def render_html(
+    results: Mapping[str, Any], *, results_dir: Path | None = None, student: str | None = None
+) -> str:
+    """The report as one self-contained HTML page, from a results document (normalised here).
+
+    ``results_dir`` (the results file's folder) lets the sweep plot be found and embedded;
+    ``student`` overrides the name in the title (default: the submission folder's name).
+    """
+    report = build_report(normalise_results(results), results_dir=results_dir, student=student)
+    plot_uri = Markup(png_data_uri(report.plot.png)) if report.plot.png is not None else ""
+    body = render.render("report.html.j2", report=report, pre=html_pre, plot_uri=plot_uri)
+    return html_page(title=f"Grading report: {report.title}", body=body)

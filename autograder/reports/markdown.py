@@ -1,0 +1,33 @@
+"""One student's report as Markdown: for a terminal, a pull request comment or a GitHub step
+summary (``grade --summary`` and ``merge --summary`` write it too), from
+``templates/report.md.j2``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from autograder.reports import render
+from autograder.reports.view import build_report
+from autograder.results.schema import normalise_results
+
+__all__ = ["render_markdown"]
+
+
+def cut_note(left_out: int) -> str:
+    """The line under a text that was cut (the results file keeps it whole)."""
+    return f"*(cut: {left_out:,} more characters; the full text is in the results file)*"
+
+
+def render_markdown(
+    results: Mapping[str, Any], *, results_dir: Path | None = None, student: str | None = None
+) -> str:
+    """The report as Markdown, from a results document (normalised here: partial documents
+    from ``--only`` runs and older files render too).
+
+    ``results_dir`` (the results file's folder) lets the sweep plot be found; ``student``
+    overrides the name in the title (default: the submission folder's name).
+    """
+    report = build_report(normalise_results(results), results_dir=results_dir, student=student)
+    return render.render("report.md.j2", report=report, cut_note=cut_note)
