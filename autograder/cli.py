@@ -1,4 +1,4 @@
-"""The command line: a thin layer over keyword-only library functions.
+"""The command line: one argparse tree, each command a module that adds its arguments and runs.
 
 python -m autograder grade    grade a submission folder (or a student repository)
 python -m autograder stubs    regenerate exercises/ from solutions/
@@ -13,173 +13,101 @@ python -m autograder nbgrader-regrade    the grader's scores into an nbgrader gr
 
 from __future__ import annotations
 
-import argparse
+import importlib
 import sys
-from pathlib import Path
+from types import ModuleType
 
-from autograder.spec.registry import EXERCISES
+from reference.cli_support import OneLineParser, UsageError
 
-COMMANDS = {
-    "grade": "grade a submission folder and write results JSON, JUnit XML and a summary",
-    "stubs": "regenerate exercises/ from solutions/ (--check: fail if out of sync)",
-    "report": "render one results file as a self-contained HTML page and Markdown",
-    "collect": "gradebook CSV and class summary from many students' results",
-    "merge": "merge CPU and GPU results files into one",
-    "regrade": "grade a class of repositories or submission folders into DIR/<student>/",
-    "release": "write the student repository and the nbgrader course",
-    "gradescope-results": "convert a results file to Gradescope's results.json (IN OUT)",
-    "nbgrader-regrade": "after nbgrader autograde: the grader's scores into the gradebook",
+PROG = "python -m autograder"
+
+# command -> (module exporting add_arguments(parser) and run(args), one-line description)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "grade": (
+        "autograder.grading.command",
+        "grade a submission folder and write results JSON, JUnit XML and a summary",
+    ),
+    "stubs": (
+        "autograder.course.stubs",
+        "regenerate exercises/ from solutions/ (--check: fail if out of sync)",
+    ),
+    "report": (
+        "autograder.reports.report",
+        "render one results file as a self-contained HTML page and Markdown",
+    ),
+    "collect": (
+        "autograder.course.collect",
+        "gradebook CSV and class summary from many students' results",
+    ),
+    "merge": ("autograder.results.merge", "merge CPU and GPU results files into one"),
+    "regrade": (
+        "autograder.course.regrade",
+        "grade a class of repositories or submission folders into DIR/<student>/",
+    ),
+    "release": (
+        "autograder.course.release",
+        "write the student repository and the nbgrader course",
+    ),
+    "gradescope-results": (
+        "autograder.course.gradescope",
+        "convert a results file to Gradescope's results.json (IN OUT)",
+    ),
+    "nbgrader-regrade": (
+        "autograder.course.nbgrader_scores",
+        "after nbgrader autograde: the grader's scores into the gradebook",
+    ),
 }
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """Usage errors are one line on stderr and exit status 2."""
+def command_module(name: str) -> ModuleType:
+    """The module of one command, imported only when that command runs (``grade --repo``
+    must not pay for nbformat, nor ``merge`` for torch)."""
+    return importlib.import_module(COMMANDS[name][0])
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
+def parser_for(name: str) -> OneLineParser:
+    """The command tree, with the arguments of command ``name`` added to its subparser.
 
-def grade_parser() -> OneLineParser:
-    parser = OneLineParser(prog="python -m autograder grade", description=COMMANDS["grade"])
-    parser.add_argument(
-        "--submission",
-        type=Path,
-        default=Path("exercises"),
-        help="folder holding the exercise modules (default: exercises)",
-    )
-    parser.add_argument(
-        "--repo",
-        type=Path,
-        default=None,
-        help="a student's repository: grade its exercises/ and check the "
-        "release manifest for tampered files",
-    )
-    parser.add_argument(
-        "--manifest",
-        type=Path,
-        default=None,
-        help="with --repo: the instructor's .release-manifest.json "
-        "(default: $AUTOGRADER_RELEASE_MANIFEST, else the repository's own copy)",
-    )
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    parser.add_argument(
-        "--only", nargs="+", metavar="EXERCISE", help=f"grade only these: {', '.join(EXERCISES)}"
-    )
-    parser.add_argument("--results", type=Path, default=Path("outputs/grading/results.json"))
-    parser.add_argument("--junit", type=Path, default=None)
-    parser.add_argument("--summary", type=Path, default=None, help="Markdown summary file")
-    parser.add_argument(
-        "--fail-under",
-        type=float,
-        default=None,
-        metavar="PCT",
-        help="exit 1 when the score is below PCT percent of max_score",
-    )
-    parser.add_argument("--seed", type=int, default=None, help="reproduce a run's inputs")
-    parser.add_argument(
-        "--settings",
-        type=Path,
-        default=None,
-        help="grading settings TOML (default: autograder/grading.toml)",
-    )
-    parser.add_argument(
-        "--sandbox",
-        default="auto",
-        choices=("auto", "bubblewrap", "none"),
-        help="where workers run student code: bubblewrap, none, or auto (bubblewrap when it "
-        "can start here, else none; what ran is always reported)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    Only that command's module is imported (``grade --repo`` must not pay for nbformat, nor
+    ``merge`` for torch); the other subparsers carry their description alone.
+    """
+    parser = OneLineParser(prog=PROG, description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    for command, (_, description) in COMMANDS.items():
+        subparser = commands.add_parser(command, help=description, description=description)
+        if command == name:
+            command_module(name).add_arguments(subparser)
     return parser
 
 
-def run_grade(argv: list[str]) -> int:
-    from autograder.grading.grade import UsageError, grade, print_progress
-    from autograder.results.build import below_pass_mark, terminal_checks, terminal_table
-    from autograder.spec.settings import load_settings
-
-    args = grade_parser().parse_args(argv)
-    try:
-        settings = load_settings(args.settings)
-        extra = None
-        submission = args.submission
-        if args.repo is not None:
-            from autograder.course.release import repo_submission
-
-            submission, extra = repo_submission(args.repo, manifest_path=args.manifest)
-        document = grade(
-            submission=submission,
-            device=args.device,
-            only=args.only,
-            results_path=args.results,
-            junit_path=args.junit,
-            summary_path=args.summary,
-            seed=args.seed,
-            settings=settings,
-            extra_findings=extra,
-            progress=None if args.quiet else print_progress,
-            sandbox=args.sandbox,
-        )
-    except (UsageError, ValueError) as error:
-        print(f"python -m autograder grade: error: {error}", file=sys.stderr)
-        return 2
-    checks = terminal_checks(document)
-    if checks:
-        print("checks not passed (FAIL: lost points; wait: pending a GPU run or a TA):")
-        print(checks)
-    print(terminal_table(document))
-    sandbox = document["extra_data"].get("sandbox", {})
-    print(f"sandbox: {sandbox.get('kind')} ({sandbox.get('reason')})")
-    print(f"results: {args.results}")
-    return 1 if below_pass_mark(document, args.fail_under) else 0
-
-
 def main(argv: list[str] | None = None) -> int:
+    """Dispatch to one command; a usage error is one line on stderr and exit status 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__.strip())
+        print(__doc__.split("\n\n")[1].strip())
         return 0 if argv else 2
-    command, rest = argv[0], argv[1:]
-    if command == "grade":
-        return run_grade(rest)
-    if command == "stubs":
-        from autograder.course.stubs import main as stubs_main
+    name = argv[0]
+    if name not in COMMANDS:
+        print(
+            f"{PROG}: error: unknown command {name!r} (choose from {', '.join(COMMANDS)})",
+            file=sys.stderr,
+        )
+        return 2
+    module = command_module(name)
+    try:
+        if name == "gradescope-results" and not hasattr(module, "add_arguments"):
+            from pathlib import Path
 
-        return stubs_main(rest)
-    if command == "report":
-        from autograder.reports.report import main as report_main
-
-        return report_main(rest)
-    if command == "collect":
-        from autograder.course.collect import main as collect_main
-
-        return collect_main(rest)
-    if command == "regrade":
-        from autograder.course.regrade import main as regrade_main
-
-        return regrade_main(rest)
-    if command == "merge":
-        from autograder.results.merge import main as merge_main
-
-        return merge_main(rest)
-    if command == "release":
-        from autograder.course.release import main as release_main
-
-        return release_main(rest)
-    if command == "gradescope-results":
-        from autograder.course.gradescope import results_main
-
-        if len(rest) != 2 or rest[0].startswith("-"):
-            print(f"usage: python -m autograder {command} IN OUT", file=sys.stderr)
-            return 2
-        return results_main(Path(rest[0]), Path(rest[1]))
-    if command == "nbgrader-regrade":
-        from autograder.course.nbgrader_scores import main as regrade_main
-
-        return regrade_main(rest)
-    print(
-        f"python -m autograder: error: unknown command {command!r} "
-        f"(choose from {', '.join(COMMANDS)})",
-        file=sys.stderr,
-    )
-    return 2
+            if len(argv) != 3 or argv[1].startswith("-"):
+                print(f"usage: {PROG} {name} IN OUT", file=sys.stderr)
+                return 2
+            return module.results_main(Path(argv[1]), Path(argv[2]))
+        if not hasattr(module, "add_arguments"):  # not yet converted: parses its own arguments
+            return module.main(argv[1:])
+        args = parser_for(name).parse_args(argv)
+    except UsageError as error:
+        print(f"{error.prog}: error: {error}", file=sys.stderr)
+        return 2
+    except SystemExit as stop:  # --help
+        return int(stop.code or 0)
+    return module.run(args)

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from reference._cli import OneLineParser, UsageError
+from reference.cli_support import OneLineParser, UsageError
 from reference.table import (
     DEFAULT_LENGTHS,
     DEFAULT_REPEATS,

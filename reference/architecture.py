@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from reference._cli import OneLineParser, UsageError
+from reference.cli_support import OneLineParser, UsageError
 
 # The answer's family vocabulary. "linear-attention" is part of it for callers and the JSON
 # schema, but the > 1M row picks Mamba 2 (itself a structured linear attention, SSD) and only

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from autograder.course.collect import GRADEBOOK_COLUMNS, NBGRADER_COLUMNS, collect, main
-from autograder.reports.report import md_inline
+from autograder.reports.text import md_inline
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
 FIXTURE_STUDENTS = ["failures", "full_marks", "gpu_pending", "stub"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from autograder.reports.report import render_markdown
+from autograder.reports.markdown import render_markdown
 from autograder.results.merge import MISSING, NO_GPU_RUN, MergeError, main, merge
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID, EXTRA_CREDIT
 

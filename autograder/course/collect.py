@@ -40,17 +40,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.course import manual_grades, similarity
-from autograder.reports.report import (
-    ResultsFileError,
-    display_text,
-    esc,
-    format_points,
-    html_page,
-    load_results,
-    md_inline,
-    png_data_uri,
-    render_html,
-)
+from autograder.reports.html import html_page, png_data_uri, render_html
+from autograder.reports.text import display_text, esc, format_points, md_inline
+from autograder.results.schema import ResultsFileError, load_results
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
 
 __all__ = [

@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.reports.report import esc, html_page
+from autograder.reports.html import html_page
+from autograder.reports.text import esc
 from autograder.spec.registry import EXERCISES
 
 __all__ = [

@@ -22,8 +22,6 @@ from autograder.results.schema import ResultsFileError, load_results
 
 __all__ = ["add_arguments", "main", "run"]
 
-DESCRIPTION = "Render one results file as Markdown (default: printed) and/or HTML."
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``report`` command's arguments, added to the (sub)parser it is given."""
@@ -65,10 +63,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder report`` on its own parser (tests call it in-process)."""
-    parser = argparse.ArgumentParser(prog="python -m autograder report", description=DESCRIPTION)
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
+    """``python -m autograder report ARGS`` in-process (tests call it): the CLI's own parsing,
+    so messages and exit statuses are exactly the command's."""
+    from autograder.cli import main as cli_main
+
+    return cli_main(["report", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

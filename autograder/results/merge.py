@@ -439,16 +439,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder merge`` on its own parser (tests call it in-process)."""
-    from autograder.cli import COMMANDS, OneLineParser
+    """``python -m autograder merge ARGS`` in-process (tests call it): the CLI's own parsing,
+    so messages and exit statuses are exactly the command's."""
+    from autograder.cli import main as cli_main
 
-    parser = OneLineParser(prog="python -m autograder merge", description=COMMANDS["merge"])
-    add_arguments(parser)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as stop:  # --help, or a usage error already printed in one line
-        return int(stop.code or 0)
-    return run(args)
+    return cli_main(["merge", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
