@@ -118,8 +118,8 @@ def test_failed_checks_show_expected_got_and_smallest_input() -> None:
     markdown, page = both("failures")
     for text in ("expected depth 10 for n=1024, got 1023", "smallest failing input: xs = "):
         assert text in markdown
-        assert text.replace("'", "&#x27;") in page
-    assert "got:      [&#x27;a&#x27;, &#x27;ba&#x27;]" in page  # preformatted, spacing kept
+        assert text.replace("'", "&#39;") in page
+    assert "got:      [&#39;a&#39;, &#39;ba&#39;]" in page  # preformatted, spacing kept
     assert "<td>html</td>" not in page and "&lt;td&gt;html&lt;/td&gt;" in page
 
 
