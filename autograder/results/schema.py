@@ -1,19 +1,13 @@
 """The results document's schema, and the one loader every reader goes through.
 
-A results file is untrusted input: students control their repository, and a forged or old
-file must not crash ``report``, ``collect`` or ``merge``. So validation happens here once,
-in two steps:
-
-1. :func:`results_problems` checks the fixed core (SPEC: scores, ``tests`` with exercise and
-   status) that the tools compute with; a file that fails it is not a results file.
-2. :func:`normalise_results` returns a *view* of a valid document in which every optional
-   field the readers use is present with the type declared below (a missing or ill-typed
-   value becomes its empty default: ``""``, ``[]``, ``{}``-shaped, or ``None`` for a number
-   or flag that was not given). Readers then index it directly, without defensive helpers.
-
-The view is a new object: the document as written is never changed, because ``merge`` copies
-parts of it verbatim and must not add keys to its output. Standard library only (see the
-package docstring).
+A results file is untrusted input (students control their repository), and a forged or old
+file must not crash ``report``, ``collect`` or ``merge``. So it is validated here, once:
+:func:`results_problems` checks SPEC's fixed core that the tools compute with, then
+:func:`normalise_results` returns a *view* in which every optional field the readers use is
+present with the type declared below (missing or ill-typed: its empty default, ``""``,
+``[]``, an empty sub-object, or ``None`` for a number or flag not given). Readers index the
+view directly. It is a new object: the document as written is never changed, because
+``merge`` copies parts of it verbatim and must add no keys. Standard library only.
 """
 
 from __future__ import annotations
@@ -62,11 +56,8 @@ class ResultsFileError(ValueError):
     """A file that cannot be read as a results file; the message says why, in a few words."""
 
 
-# --------------------------------------------------------------------------- the schema
-
-
 class TAGrade(TypedDict):
-    """A TA's score for a manual check (``collect --manual``), on its result."""
+    """A TA's score for a manual check (``collect --manual``)."""
 
     score: float
     comment: str
@@ -91,8 +82,7 @@ class Result(TypedDict):
 
 
 class Device(TypedDict):
-    """What the run asked for and got; ``cuda_available`` is None when the file does not say
-    (older files wrote the device as a plain string, kept here as ``used``)."""
+    """What the run asked for and got (older files wrote a plain string: ``used``)."""
 
     requested: str
     used: str
@@ -101,8 +91,7 @@ class Device(TypedDict):
 
 
 class Sandbox(TypedDict):
-    """What the workers ran in (SPEC): ``kind`` is "bubblewrap" or "none"; ``{"kind": "",
-    "reason": ""}`` when the file does not say."""
+    """What the workers ran in (SPEC): "bubblewrap" or "none" ("" when not said), and why."""
 
     kind: str
     reason: str
@@ -217,9 +206,6 @@ class ResultsDocument(TypedDict):
     extra_data: ExtraData
 
 
-# --------------------------------------------------------------------------- shared rules
-
-
 def is_number(value: object) -> bool:
     """A finite JSON number (``true`` is not a number here)."""
     return (
@@ -240,9 +226,6 @@ def pending_kind(tags: Iterable[str]) -> Literal["manual", "gpu", "other"]:
     if "manual" in tags:
         return "manual"
     return "gpu" if "gpu" in tags else "other"
-
-
-# --------------------------------------------------------------------------- validation
 
 
 def results_problems(results: object) -> list[str]:
@@ -314,9 +297,6 @@ def load_results(*, path: Path) -> ResultsDocument:
     return normalise_results(load_results_as_written(path=path))
 
 
-# --------------------------------------------------------------------------- normalising
-
-
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
@@ -329,7 +309,7 @@ def _integer(value: object) -> int | None:
     return int(value) if is_number(value) else None
 
 
-def _flag(value: object) -> bool | None:
+def _bool(value: object) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
@@ -380,7 +360,7 @@ def _device(value: object) -> Device:
     return {
         "requested": _text(device.get("requested")),
         "used": _text(device.get("used")),
-        "cuda_available": _flag(device.get("cuda_available")),
+        "cuda_available": _bool(device.get("cuda_available")),
         "name": _text(device.get("name")),
     }
 
@@ -404,7 +384,7 @@ def _exercise(value: object) -> ExerciseData:
     return {
         "score": _number(info.get("score")),
         "max_score": _number(info.get("max_score")),
-        "extra_credit": _flag(info.get("extra_credit")),
+        "extra_credit": _bool(info.get("extra_credit")),
         "wall_seconds": _number(info.get("wall_seconds")),
         "runs": _integer(info.get("runs")),
         "worker_starts": {k: int(v) for k, v in starts.items() if is_number(v)},
@@ -456,20 +436,9 @@ def _manual(value: object) -> ManualAnswer:
     }
 
 
-def _merge_info(value: object) -> MergeInfo:
-    info = _object(value)
-    sources = _object(info.get("sources"))
-    return {
-        "inputs": _texts(info.get("inputs")),
-        "gpu_results": info.get("gpu_results") is True,
-        "sources": {k: int(v) for k, v in sources.items() if is_number(v)},
-        "notes": _texts(info.get("notes")),
-    }
-
-
 def _extra_data(value: object) -> ExtraData:
     extra = _object(value)
-    sandbox = _object(extra.get("sandbox"))
+    sandbox, merge = _object(extra.get("sandbox")), _object(extra.get("merge"))
     artifacts = _object(extra.get("artifacts"))
     return {
         "schema": _text(extra.get("schema")),
@@ -490,7 +459,14 @@ def _extra_data(value: object) -> ExtraData:
         "manual": [_manual(entry) for entry in _items(extra.get("manual"))],
         "artifacts": {k: v for k, v in artifacts.items() if isinstance(v, str) and v},
         "runs": [dict(run) for run in _items(extra.get("runs")) if isinstance(run, Mapping)],
-        "merge": _merge_info(extra.get("merge")),
+        "merge": {
+            "inputs": _texts(merge.get("inputs")),
+            "gpu_results": merge.get("gpu_results") is True,
+            "sources": {
+                k: int(v) for k, v in _object(merge.get("sources")).items() if is_number(v)
+            },
+            "notes": _texts(merge.get("notes")),
+        },
         "settings": dict(_object(extra.get("settings"))),
     }
 
