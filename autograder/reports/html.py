@@ -10,14 +10,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup, escape
-
 from autograder.reports import render
 from autograder.reports.text import display_text
 from autograder.reports.view import build_report
 from autograder.results.schema import normalise_results
 
-__all__ = ["html_page", "html_pre", "png_data_uri", "render_html"]
+__all__ = ["html_page", "png_data_uri", "render_html"]
 
 
 def html_page(*, title: str, body: str) -> str:
@@ -26,19 +24,8 @@ def html_page(*, title: str, body: str) -> str:
     return render.page(title=display_text(title), body=body)
 
 
-def html_pre(text: str, left_out: int = 0) -> Markup:
-    """Preformatted untrusted text, escaped, with a note when ``left_out`` characters were cut."""
-    note = (
-        f"<p class='muted small'>(cut: {left_out:,} more characters; the full text is in the "
-        "results file)</p>"
-        if left_out
-        else ""
-    )
-    return Markup(f"<pre>{escape(text)}</pre>{note}")
-
-
 def png_data_uri(png: bytes) -> str:
-    """The PNG bytes as a ``data:`` URI (base64: nothing in it needs escaping)."""
+    """The PNG bytes as a ``data:`` URI (base64: autoescaping leaves it as it is)."""
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
@@ -51,6 +38,6 @@ def render_html(
     ``student`` overrides the name in the title (default: the submission folder's name).
     """
     report = build_report(normalise_results(results), results_dir=results_dir, student=student)
-    plot_uri = Markup(png_data_uri(report.plot.png)) if report.plot.png is not None else ""
-    body = render.render("report.html.j2", report=report, pre=html_pre, plot_uri=plot_uri)
+    plot_uri = png_data_uri(report.plot.png) if report.plot.png is not None else ""
+    body = render.render("report.html.j2", report=report, plot_uri=plot_uri)
     return html_page(title=f"Grading report: {report.title}", body=body)
