@@ -15,11 +15,6 @@ from autograder.results.schema import normalise_results
 __all__ = ["render_markdown"]
 
 
-def cut_note(left_out: int) -> str:
-    """The line under a text that was cut (the results file keeps it whole)."""
-    return f"*(cut: {left_out:,} more characters; the full text is in the results file)*"
-
-
 def render_markdown(
     results: Mapping[str, Any], *, results_dir: Path | None = None, student: str | None = None
 ) -> str:
@@ -30,4 +25,4 @@ def render_markdown(
     overrides the name in the title (default: the submission folder's name).
     """
     report = build_report(normalise_results(results), results_dir=results_dir, student=student)
-    return render.render("report.md.j2", report=report, cut_note=cut_note)
+    return render.render("report.md.j2", report=report)
