@@ -302,18 +302,18 @@ def _plot(extra: ExtraData, results_dir: Path | None) -> Plot:
     return plot
 
 
-def _answer(entry: ManualAnswer) -> Answer:
-    text, left_out = cut_text(display_text(entry["answer"]).strip(), limit=MAX_ANSWER_CHARS)
-    ta_score = entry["ta_score"]
+def _answer(written: ManualAnswer) -> Answer:
+    text, left_out = cut_text(display_text(written["answer"]).strip(), limit=MAX_ANSWER_CHARS)
+    ta_score = written["ta_score"]
     return Answer(
-        check=display_text(entry["check"]) or "?",
-        points=format_points(entry["points"]),
-        question=display_text(entry["question"]),
+        check=display_text(written["check"]) or "?",
+        points=format_points(written["points"]),
+        question=display_text(written["question"]),
         text=text,
         left_out=left_out,
-        rubric=[display_text(point) for point in entry["rubric"]],
+        rubric=[display_text(point) for point in written["rubric"]],
         ta_score=None if ta_score is None else format_points(ta_score),
-        ta_comment=display_text(entry["ta_comment"]).strip(),
+        ta_comment=display_text(written["ta_comment"]).strip(),
     )
 
 
@@ -340,7 +340,7 @@ def build_report(
         max_score=results["max_score"],
         checks=checks,
         exercises=_exercises(results),
-        manual=[_answer(entry) for entry in extra["manual"]],
+        manual=[_answer(written) for written in extra["manual"]],
         tamper=[tamper_line(entry) for entry in extra["integrity"]["tamper"]],
         findings=[finding_line(finding) for finding in extra["integrity"]["findings"]],
         sandbox=sandbox_text(extra),

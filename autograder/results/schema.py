@@ -422,17 +422,17 @@ def _integrity(value: object) -> Integrity:
 
 
 def _manual(value: object) -> ManualAnswer:
-    entry = _object(value)
+    answer = _object(value)
     return {
-        "check": _text(entry.get("check")),
-        "exercise": _text(entry.get("exercise")),
-        "points": _number(entry.get("points")),
-        "question": _text(entry.get("question")),
-        "answer": _text(entry.get("answer")),
-        "status": _text(entry.get("status")),
-        "rubric": _texts(entry.get("rubric")),
-        "ta_score": _number(entry.get("ta_score")),
-        "ta_comment": _text(entry.get("ta_comment")),
+        "check": _text(answer.get("check")),
+        "exercise": _text(answer.get("exercise")),
+        "points": _number(answer.get("points")),
+        "question": _text(answer.get("question")),
+        "answer": _text(answer.get("answer")),
+        "status": _text(answer.get("status")),
+        "rubric": _texts(answer.get("rubric")),
+        "ta_score": _number(answer.get("ta_score")),
+        "ta_comment": _text(answer.get("ta_comment")),
     }
 
 
@@ -456,7 +456,7 @@ def _extra_data(value: object) -> ExtraData:
         },
         "integrity": _integrity(extra.get("integrity")),
         "timings": dict(_object(extra.get("timings"))),
-        "manual": [_manual(entry) for entry in _items(extra.get("manual"))],
+        "manual": [_manual(answer) for answer in _items(extra.get("manual"))],
         "artifacts": {k: v for k, v in artifacts.items() if isinstance(v, str) and v},
         "runs": [dict(run) for run in _items(extra.get("runs")) if isinstance(run, Mapping)],
         "merge": {
