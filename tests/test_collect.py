@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course.collect import GRADEBOOK_COLUMNS, NBGRADER_COLUMNS, collect, main
+from autograder.course.collect import collect, main
+from autograder.course.gradebook import GRADEBOOK_COLUMNS, NBGRADER_COLUMNS
 from autograder.reports.text import md_inline
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
@@ -138,7 +139,7 @@ def test_bad_files_are_skipped_by_name_and_the_rest_collected(
     for name, (_, why) in [*bad.items(), ("dangling", (None, "unreadable"))]:
         path = class_dir / name / "results.json"
         assert f"skipped: {path} ({why}" in err
-        assert why.replace("'", "&#x27;") in summary_html
+        assert why.replace("'", "&#39;") in summary_html  # Jinja2 spells the escaped quote &#39;
         assert f"skipped: {md_inline(str(path))}" in summary_md
     assert f"no results file: {class_dir / 'no_submission'}" in err
     assert [row["student_id"] for row in gradebook(out_dir)] == FIXTURE_STUDENTS
@@ -409,11 +410,11 @@ def test_similarity_is_copydetects_own_figure(tmp_path: Path) -> None:
     klass = similarity_class(tmp_path)
     root = Path(__file__).resolve().parents[1]
     for module in ("medium_parallel_scan.py", "hard_gpu_sweep.py"):
-        skip = similarity._boilerplate_hashes(root / "exercises" / module)
+        skip = similarity.boilerplate_hashes(root / "exercises" / module)
         codes = [
-            similarity._code(folder / "submission" / module, skip) for folder in klass.iterdir()
+            similarity.own_code(folder / "submission" / module, skip) for folder in klass.iterdir()
         ]
-        codes.append(similarity._code(root / "solutions" / module, skip))
+        codes.append(similarity.own_code(root / "solutions" / module, skip))
         for first, second in itertools.combinations(codes, 2):
             a, b = first.fingerprint, second.fingerprint
             assert first.coverage == a.token_coverage
@@ -421,4 +422,48 @@ def test_similarity_is_copydetects_own_figure(tmp_path: Path) -> None:
             if a.token_coverage and b.token_coverage and a.hashes & b.hashes:
                 _, shares, _ = compare_files(a, b)
                 expected = min(1.0, max(shares))
-            assert similarity._compare(first, second) == pytest.approx(expected, abs=1e-12)
+            assert similarity.pair_similarity(first, second) == pytest.approx(expected, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- shared pieces
+
+
+def test_spreadsheet_cells_never_run_as_formulas() -> None:
+    from autograder.course.spreadsheet import FORMULA_START, csv_text, safe_cell
+
+    for start in FORMULA_START:
+        assert safe_cell(f"{start}SUM(A1)") == f"'{start}SUM(A1)"
+    assert safe_cell("ada") == "ada" and safe_cell("") == ""
+    assert csv_text([["a", "b,c"], ["'=1", ""]]) == 'a,"b,c"\n\'=1,\n'
+
+
+def test_highlighted_code_is_escaped_around_and_inside_the_marks() -> None:
+    from autograder.reports.similarity_page import highlighted
+
+    code = "<b>x</b> & 'y' \x01"
+    # Overlapping and out-of-range runs: each character is marked at most once.
+    page = str(highlighted(code, [(10, 40), (0, 3), (1, 5)]))
+    assert page == (
+        "<mark>&lt;b&gt;</mark><mark>x&lt;</mark>/b&gt; &amp;<mark> &#39;y&#39; \\x01</mark>"
+    )
+    assert str(highlighted(code, [])) == "&lt;b&gt;x&lt;/b&gt; &amp; &#39;y&#39; \\x01"
+
+
+def test_add_arguments_and_run_are_the_command(tmp_path: Path) -> None:
+    """The CLI builds its subparser with add_arguments and calls run: same defaults, same exits."""
+    import argparse
+
+    from autograder.course import collect as command
+
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    args = parser.parse_args([str(tmp_path / "nowhere")])
+    assert (args.out, args.no_pages, args.similarity_threshold) == (
+        Path("outputs/class"),
+        False,
+        0.75,
+    )
+    assert command.run(args) == 2
+    (tmp_path / "empty").mkdir()
+    args = parser.parse_args([str(tmp_path / "empty"), "--out", str(tmp_path / "o"), "--no-pages"])
+    assert command.run(args) == 1

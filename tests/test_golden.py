@@ -4,9 +4,9 @@ The net under refactors of the results and reports code: the per-student report 
 and HTML), the JUnit XML, the terminal table, ``merge``'s outputs, and ``collect``'s
 gradebook, manual template, class summaries and similarity views, each produced by the
 command a user runs, from the hand-made fixtures in tests/fixtures/results/. Paths of the
-temporary folder, the generation time and embedded PNG bytes are normalised; everything
-else must match ``tests/golden/``. ``GOLDEN_UPDATE=1 pytest tests/test_golden.py`` rewrites
-the files after a deliberate change (review the diff).
+temporary folder and of this checkout, the generation time and embedded PNG bytes are
+normalised; everything else must match ``tests/golden/``. ``GOLDEN_UPDATE=1 pytest
+tests/test_golden.py`` rewrites the files after a deliberate change (review the diff).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ UPDATE = os.environ.get("GOLDEN_UPDATE") == "1"
 def normalise(text: str, tmp: Path) -> str:
     for form in (str(tmp.resolve()), str(tmp)):
         text = text.replace(form, "<TMP>").replace(form.replace("_", "\\_"), "<TMP>")
+    text = text.replace(str(ROOT), "<ROOT>")
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "data:image/png;base64,<PNG>", text)
     text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00", "<NOW>", text)
     return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "<GENERATED>", text)

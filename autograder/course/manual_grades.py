@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.course.spreadsheet import FORMULA_START, csv_text, safe_cell
+from autograder.reports.text import display_text
 from autograder.results import schema
 from autograder.spec.registry import CHECKS_BY_ID
 
@@ -36,13 +38,13 @@ __all__ = [
     "ManualSheet",
     "apply_grades",
     "read_sheet",
+    "template_csv",
     "template_rows",
 ]
 
 TEMPLATE_NAME = "manual-template.csv"
 TEMPLATE_COLUMNS = ("student", "check", "max_score", "answer", "score", "comment", "rubric")
 REQUIRED = ("student", "check", "score")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MANUAL_CHECKS = ", ".join(c.id for c in CHECKS_BY_ID.values() if c.manual)
 
 
@@ -275,3 +277,11 @@ def template_rows(student: str, results: dict[str, Any]) -> list[dict[str, str]]
             }
         )
     return rows
+
+
+def template_csv(rows: Iterable[dict[str, str]]) -> str:
+    """``manual-template.csv``'s text: the header and ``rows`` (:func:`template_rows`), every
+    cell display text that no spreadsheet runs as a formula."""
+    lines = [list(TEMPLATE_COLUMNS)]
+    lines += [[safe_cell(display_text(row[column])) for column in TEMPLATE_COLUMNS] for row in rows]
+    return csv_text(lines)

@@ -22,12 +22,12 @@ each student is also compared with the model answer, and matches are reported as
 Written: ``similarity.csv`` (``student_a,student_b,exercise,similarity``, every pair, highest
 first), ``similarity-reference.csv`` (``student,exercise,similarity`` with the model answer,
 with ``--reference``) and ``similarity.html`` (the pairs at or above the threshold, the two
-files side by side with the shared code highlighted, everything escaped, no script).
+files side by side with the shared code highlighted, everything escaped, no script): this
+module finds the shared runs, :mod:`autograder.reports.similarity_page` renders the page.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import itertools
 from collections.abc import Mapping
@@ -35,16 +35,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.reports.html import html_page
-from autograder.reports.text import esc
+from autograder.course.spreadsheet import csv_text, safe_cell
+from autograder.reports import similarity_page
+from autograder.reports.text import display_text
 from autograder.spec.registry import EXERCISES
 
 __all__ = [
     "DEFAULT_THRESHOLD",
     "MIN_OWN_CODE",
+    "OwnCode",
     "Pair",
     "SimilarityReport",
+    "boilerplate_hashes",
     "compare_class",
+    "own_code",
+    "page_view",
+    "pair_similarity",
     "write_outputs",
 ]
 
@@ -138,7 +144,9 @@ def _fingerprint(path: Path, boilerplate):
     )
 
 
-def _boilerplate_hashes(path: Path | None):
+def boilerplate_hashes(path: Path | None) -> Any:
+    """The stub file's fingerprint hashes (sorted numpy array; empty without a stub): what every
+    student shares, removed before comparing."""
     import numpy as np
 
     if path is None or not path.is_file():
@@ -147,7 +155,7 @@ def _boilerplate_hashes(path: Path | None):
 
 
 @dataclass(frozen=True)
-class _Code:
+class OwnCode:
     """One file's fingerprint, with its k-grams as arrays so a pair compares in numpy."""
 
     fingerprint: Any  # copydetect.CodeFingerprint (its raw text feeds similarity.html)
@@ -157,14 +165,15 @@ class _Code:
     coverage: float  # tokenized characters covered by kept k-grams: the file's own code
 
 
-def _code(path: Path, boilerplate) -> _Code:
+def own_code(path: Path, boilerplate: Any) -> OwnCode:
+    """``path``'s fingerprint, less the ``boilerplate`` hashes: the student's own code."""
     import numpy as np
 
     fingerprint = _fingerprint(path, boilerplate)
     kept = sorted((i, h) for h, starts in fingerprint.hash_idx.items() for i in starts)
     positions = np.array([i for i, _ in kept], dtype=np.int64)
     hashes = np.array([h for _, h in kept], dtype=np.int64)
-    return _Code(fingerprint, np.unique(hashes), hashes, positions, _covered(positions))
+    return OwnCode(fingerprint, np.unique(hashes), hashes, positions, _covered(positions))
 
 
 def _covered(positions) -> int:
@@ -180,7 +189,7 @@ def _covered(positions) -> int:
     return int(np.minimum(np.diff(positions), NOISE_CHARS).sum()) + NOISE_CHARS
 
 
-def _compare(first: _Code, second: _Code) -> float:
+def pair_similarity(first: OwnCode, second: OwnCode) -> float:
     """The larger share of either file's own code found in the other (0 when one has none).
 
     copydetect's ``compare_files`` similarity (shared k-grams' coverage over the file's own
@@ -217,18 +226,18 @@ def compare_class(
             report.without_code.append(student)
     for exercise, module in EXERCISES.items():
         name = f"{module}.py"
-        skip = _boilerplate_hashes(boilerplate / name if boilerplate else None)
+        skip = boilerplate_hashes(boilerplate / name if boilerplate else None)
         prints = {}
         for student, folder in sorted(submissions.items()):
             path = folder / name
             if path.is_file():
                 report.sources[(student, exercise)] = path
-                prints[student] = _code(path, skip)
+                prints[student] = own_code(path, skip)
         if reference is not None and (reference / name).is_file():
-            model = _code(reference / name, skip)
+            model = own_code(reference / name, skip)
             report.sources[(MODEL, exercise)] = reference / name
             for student, fingerprint in prints.items():
-                report.reference[(student, exercise)] = _compare(fingerprint, model)
+                report.reference[(student, exercise)] = pair_similarity(fingerprint, model)
         for a, b in itertools.combinations(sorted(prints), 2):
             first, second = prints[a], prints[b]
             report.pairs.append(
@@ -236,7 +245,7 @@ def compare_class(
                     exercise,
                     a,
                     b,
-                    _compare(first, second),
+                    pair_similarity(first, second),
                     min(first.coverage, second.coverage) >= MIN_OWN_CODE,
                 )
             )
@@ -245,116 +254,55 @@ def compare_class(
     return report
 
 
-# --------------------------------------------------------------------------- writing
+# --------------------------------------------------------------------------- the CSVs and the page
 
 
-def _cell(value: str) -> str:
-    """A student id a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+def _shared_runs(slices: Any) -> list[tuple[int, int]]:
+    """copydetect's slices (a 2 x n array of starts and ends) as (start, end) pairs."""
+    if not len(slices):
+        return []
+    return [(int(a), int(b)) for a, b in zip(slices[0].tolist(), slices[1].tolist(), strict=True)]
 
 
-def _csv(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
-
-
-def _highlighted(text: str, slices) -> str:
-    """``text`` escaped, with the shared runs (copydetect's slices) wrapped in <mark>."""
-    parts, at = [], 0
-    spans = sorted(zip(slices[0].tolist(), slices[1].tolist(), strict=True)) if len(slices) else []
-    for start, end in spans:
-        start, end = max(int(start), at), min(int(end), len(text))
-        if start >= end:
-            continue
-        parts.append(esc(text[at:start]))
-        parts.append(f"<mark>{esc(text[start:end])}</mark>")
-        at = end
-    parts.append(esc(text[at:]))
-    return "".join(parts)
-
-
-def _side_by_side(report: SimilarityReport, exercise: str, a: str, b: str) -> str:
+def _side_pair(report: SimilarityReport, pair: Pair) -> similarity_page.SidePair:
+    """The pair's two files, each with the runs found in the other (copydetect's slices)."""
     from copydetect import compare_files
 
+    exercise, a, b = pair.exercise, pair.student_a, pair.student_b
     path_a, path_b = report.sources[(a, exercise)], report.sources[(b, exercise)]
-    skip = _boilerplate_hashes(report.boilerplate / path_a.name if report.boilerplate else None)
+    skip = boilerplate_hashes(report.boilerplate / path_a.name if report.boilerplate else None)
     first, second = _fingerprint(path_a, skip), _fingerprint(path_b, skip)
     if first.hashes & second.hashes:
         _, _, (slices_a, slices_b) = compare_files(first, second)
     else:
         slices_a = slices_b = []
-    return (
-        "<div class='qa'>"
-        f"<div><strong>{esc(a)}</strong><pre>{_highlighted(first.raw_code, slices_a)}</pre></div>"
-        f"<div><strong>{esc(b)}</strong><pre>{_highlighted(second.raw_code, slices_b)}</pre></div>"
-        "</div>"
+    return similarity_page.SidePair(
+        exercise=exercise,
+        similarity=f"{pair.similarity:.2f}",
+        first=similarity_page.CodeSide(display_text(a), first.raw_code, _shared_runs(slices_a)),
+        second=similarity_page.CodeSide(display_text(b), second.raw_code, _shared_runs(slices_b)),
     )
 
 
-def _html(report: SimilarityReport) -> str:
+def page_view(report: SimilarityReport) -> similarity_page.SimilarityPage:
+    """similarity.html's view model: the leads side by side, the model-answer matches."""
     flagged = report.flagged()
     shown = report.leads()
-    both_model = len(flagged) - len(shown)
-    left_out = max(0, len(shown) - MAX_SHOWN_PAIRS)
-    sections = []
-    for index, pair in enumerate(shown[:MAX_SHOWN_PAIRS]):
-        sections.append(
-            f"<section class='pair' id='pair-{index}'><h3>{esc(pair.exercise)}: "
-            f"{esc(pair.student_a)} and {esc(pair.student_b)}: {pair.similarity:.2f}</h3>"
-            f"{_side_by_side(report, pair.exercise, pair.student_a, pair.student_b)}</section>"
-        )
-    model_rows = "".join(
-        f"<tr><td>{esc(student)}</td><td>{esc(exercise)}</td><td class='num'>{value:.2f}</td></tr>"
-        for student, exercise, value in report.model_matches()
+    return similarity_page.SimilarityPage(
+        pairs_compared=len(report.pairs),
+        flagged=len(flagged),
+        threshold=f"{report.threshold:.2f}",
+        boilerplate=display_text(str(report.boilerplate)) if report.boilerplate else "none",
+        without_code=[display_text(student) for student in report.without_code],
+        compared_with_model=report.reference_dir is not None,
+        model_matches=[
+            similarity_page.ModelMatch(display_text(student), exercise, f"{value:.2f}")
+            for student, exercise, value in report.model_matches()
+        ],
+        pairs=[_side_pair(report, pair) for pair in shown[:MAX_SHOWN_PAIRS]],
+        both_model=len(flagged) - len(shown),
+        left_out=max(0, len(shown) - MAX_SHOWN_PAIRS),
     )
-    model_html = (
-        "<p>Not compared: run with <code>--reference solutions</code>.</p>"
-        if report.reference_dir is None
-        else (
-            "<table class='model-matches'><thead><tr><th>student</th><th>exercise</th>"
-            f"<th class='num'>similarity</th></tr></thead><tbody>{model_rows}</tbody></table>"
-            if model_rows
-            else "<p>None.</p>"
-        )
-    )
-    without = (
-        f"<p class='muted small'>No submitted code to compare (no <code>submission/</code> "
-        f"folder beside the results; <code>regrade</code> writes it): "
-        f"{esc(', '.join(report.without_code))}</p>"
-        if report.without_code
-        else ""
-    )
-    boilerplate = esc(str(report.boilerplate)) if report.boilerplate else "none"
-    notes = "".join(
-        f"<p class='muted small'>{text}</p>"
-        for count, text in (
-            (
-                both_model,
-                f"{both_model} pair(s) of students who both match the model answer are "
-                "not repeated here (see above).",
-            ),
-            (left_out, f"{left_out} more pair(s) at or above the threshold are in similarity.csv."),
-        )
-        if count
-    )
-    body = f"""
-<header><h1>Code similarity</h1>
-<p class='note'><strong>These are leads for a TA, not penalties.</strong> Similar code has many
-innocent causes (the same lecture example, a short exercise with one natural answer, the
-released stub). Read both files before drawing any conclusion; the grade is decided by the
-checks and by people, never by this page.</p>
-<p class='muted small'>{len(report.pairs)} pairs compared; {len(flagged)} at or above
-{report.threshold:.2f}. Similarity: the larger share of either student's own code (stub
-removed: {boilerplate}) found in the other's, by copydetect's winnowed fingerprints, which
-ignore names, formatting and the order of functions. Shared code is highlighted.</p>
-{without}</header>
-<section id='model'><h2>Matches the model answer</h2>{model_html}</section>
-<section id='pairs'><h2>Similar pairs ({len(flagged)})</h2>
-{"".join(sections) or "<p>None.</p>"}{notes}</section>
-<style>mark {{ background: #ffe08a; }} .pair .qa {{ grid-template-columns: 1fr 1fr; }}</style>
-"""
-    return html_page(title="Code similarity", body=body)
 
 
 def write_outputs(report: SimilarityReport, out_dir: Path) -> dict[str, Path]:
@@ -362,18 +310,20 @@ def write_outputs(report: SimilarityReport, out_dir: Path) -> dict[str, Path]:
     written = {}
     rows = [["student_a", "student_b", "exercise", "similarity"]]
     rows += [
-        [_cell(p.student_a), _cell(p.student_b), p.exercise, f"{p.similarity:.4f}"]
+        [safe_cell(p.student_a), safe_cell(p.student_b), p.exercise, f"{p.similarity:.4f}"]
         for p in report.pairs
     ]
     written["similarity_csv"] = out_dir / "similarity.csv"
-    written["similarity_csv"].write_text(_csv(rows), encoding="utf-8", newline="")
+    written["similarity_csv"].write_text(csv_text(rows), encoding="utf-8", newline="")
     if report.reference_dir is not None:
         order = {name: index for index, name in enumerate(EXERCISES)}
         items = sorted(report.reference.items(), key=lambda i: (-i[1], order[i[0][1]], i[0][0]))
         rows = [["student", "exercise", "similarity"]]
-        rows += [[_cell(s), e, f"{v:.4f}"] for (s, e), v in items]
+        rows += [[safe_cell(s), e, f"{v:.4f}"] for (s, e), v in items]
         written["similarity_reference_csv"] = out_dir / "similarity-reference.csv"
-        written["similarity_reference_csv"].write_text(_csv(rows), encoding="utf-8", newline="")
+        written["similarity_reference_csv"].write_text(csv_text(rows), encoding="utf-8", newline="")
     written["similarity_html"] = out_dir / "similarity.html"
-    written["similarity_html"].write_text(_html(report), encoding="utf-8")
+    written["similarity_html"].write_text(
+        similarity_page.render_html(page_view(report)), encoding="utf-8"
+    )
     return written

@@ -39,5 +39,5 @@ def render_html(
     """
     report = build_report(normalise_results(results), results_dir=results_dir, student=student)
     plot_uri = png_data_uri(report.plot.png) if report.plot.png is not None else ""
-    body = render.render("report.html.j2", report=report, plot_uri=plot_uri)
+    body = render.render_lines("report.html.j2", report=report, plot_uri=plot_uri)
     return html_page(title=f"Grading report: {report.title}", body=body)

@@ -25,4 +25,4 @@ def render_markdown(
     overrides the name in the title (default: the submission folder's name).
     """
     report = build_report(normalise_results(results), results_dir=results_dir, student=student)
-    return render.render("report.md.j2", report=report)
+    return render.render_lines("report.md.j2", report=report)

@@ -5,9 +5,11 @@ not: Markdown neutralises untrusted text with its own filters, ``md_inline`` and
 ``md_fence``), the shared stylesheet in ``report.css``. Values marked safe with
 :class:`markupsafe.Markup` are HTML the renderers built from escaped parts.
 
-``trim_blocks`` and ``lstrip_blocks`` are on, so a line holding only a ``{% ... %}`` tag
-leaves nothing in the output: templates can be laid out for reading and still produce
-exactly the lines they mean to.
+The per-student report's templates (``report.md.j2``, ``report.html.j2``) render through
+:func:`line_environment`, an overlay of the same environment with ``trim_blocks`` and
+``lstrip_blocks`` on, so a line holding only a ``{% ... %}`` tag leaves nothing in the
+output: those templates read one template line per output line. The class pages' templates
+are written for the plain environment.
 """
 
 from __future__ import annotations
@@ -29,8 +31,6 @@ def environment() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
     )
     env.filters.update(md_inline=md_inline, md_fence=md_fence, points=format_points)
     return env
@@ -42,9 +42,15 @@ def stylesheet() -> str:
     return resources.files("autograder.reports").joinpath("report.css").read_text("utf-8")
 
 
-def render(name: str, **context: object) -> str:
-    """Render one template of ``templates/`` with ``context``."""
-    return environment().get_template(name).render(**context)
+@cache
+def line_environment() -> jinja2.Environment:
+    """:func:`environment` (same loader, filters and escaping) with block-only lines removed."""
+    return environment().overlay(trim_blocks=True, lstrip_blocks=True)
+
+
+def render_lines(name: str, **context: object) -> str:
+    """Render one template of ``templates/`` through :func:`line_environment`."""
+    return line_environment().get_template(name).render(**context)
 
 
 def page(*, title: str, body: str) -> str:

@@ -1,0 +1,353 @@
+"""What ``collect`` read: one row per student, the class's figures per check, and the summary.
+
+A :class:`StudentRecord` keeps only what the class views need from one results document
+(scores, each check's status, what is pending, the integrity lines), so 1,000 students stay
+small in memory. :class:`CollectSummary` is everything ``collect`` found and wrote; the
+command prints it, tests inspect it, :func:`summary_view` turns it into the class summary's
+view model (:mod:`autograder.reports.class_summary`).
+"""
+
+from __future__ import annotations
+
+import statistics
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder.course.manual_grades import ManualSheet
+from autograder.course.similarity import SimilarityReport
+from autograder.reports import class_summary as view
+from autograder.reports.html import png_data_uri
+from autograder.reports.text import display_text, format_points
+from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
+
+__all__ = [
+    "ASSIGNMENT",
+    "HISTOGRAM_NAME",
+    "CheckStats",
+    "CollectSummary",
+    "Skipped",
+    "StudentRecord",
+    "student_record",
+    "summary_view",
+]
+
+ASSIGNMENT = "why-transformers"
+"""The assignment name in the gradebook (nbgrader's ``assignment`` column) and summaries."""
+
+HISTOGRAM_NAME = "score-distribution.png"
+LISTED_PAIRS = 50  # similar pairs listed in the class summary; similarity.csv has every pair
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A results file (or folder) left out of the collection, and why in a few words."""
+
+    path: Path
+    why: str
+
+    def __str__(self) -> str:
+        return f"skipped: {self.path} ({self.why})"
+
+
+@dataclass
+class StudentRecord:
+    """What the class views need from one student's results, kept small for 1,000 students."""
+
+    student_id: str
+    results_path: Path
+    score: float
+    max_score: float
+    graded_at: str
+    exercise_scores: dict[str, float]
+    statuses: dict[str, str]  # check id -> passed | failed | pending
+    check_names: dict[str, str]  # check id -> name as written in the results
+    pending_manual: list[str]
+    pending_gpu: list[str]
+    tamper: list[str]
+    findings: list[str]
+    page: Path | None = None
+    ta_grades: list[tuple[str, float, float, str]] = field(default_factory=list)
+    # (check, score, max_score, comment) of each check a TA scored through --manual
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.score / self.max_score if self.max_score else 0.0
+
+    @property
+    def flags(self) -> int:
+        return len(self.tamper) + len(self.findings)
+
+    @property
+    def pending(self) -> int:
+        """Checks still waiting for a TA or a GPU: the score is provisional while > 0."""
+        return len(self.pending_manual) + len(self.pending_gpu)
+
+
+@dataclass
+class CheckStats:
+    """One check over the class: failure rate = failed / graded, pending left out."""
+
+    check_id: str
+    title: str
+    passed: int = 0
+    failed: int = 0
+    pending: int = 0
+
+    @property
+    def graded(self) -> int:
+        return self.passed + self.failed
+
+    @property
+    def failure_rate(self) -> float | None:
+        return self.failed / self.graded if self.graded else None
+
+
+@dataclass
+class CollectSummary:
+    """What ``collect`` found and wrote; the CLI prints it, tests inspect it."""
+
+    out_dir: Path
+    students: list[StudentRecord] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    without_results: list[Path] = field(default_factory=list)  # student folders, no file
+    notes: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)  # gradebook, markdown, html, ...
+    manual: ManualSheet | None = None  # the --manual file, as applied
+    similarity: SimilarityReport | None = None
+
+    def check_stats(self) -> list[CheckStats]:
+        """Every check seen, worst failure rate first; checks nobody was graded on last."""
+        stats: dict[str, CheckStats] = {}
+        for student in self.students:
+            for check_id, status in student.statuses.items():
+                if check_id not in stats:
+                    known = CHECKS_BY_ID.get(check_id)
+                    title = known.title if known else student.check_names.get(check_id, "")
+                    stats[check_id] = CheckStats(check_id=check_id, title=title)
+                counts = stats[check_id]
+                setattr(counts, status, getattr(counts, status) + 1)
+        return sorted(
+            stats.values(),
+            key=lambda s: (
+                s.failure_rate is None,
+                -(s.failure_rate or 0.0),
+                -s.failed,
+                s.check_id,
+            ),
+        )
+
+    def pending_by_check(self, *, kind: str) -> dict[str, list[str]]:
+        """Check id -> students still waiting on it; ``kind`` is 'manual' or 'gpu'."""
+        waiting: dict[str, list[str]] = {}
+        for student in self.students:
+            for check_id in student.pending_manual if kind == "manual" else student.pending_gpu:
+                waiting.setdefault(check_id, []).append(student.student_id)
+        return dict(sorted(waiting.items()))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _tamper_line(change: object) -> str:
+    """One tamper line, e.g. ``modified: .github/workflows/grade.yml``."""
+    # merged with reports/integrity.py by the lead
+    if not isinstance(change, dict):
+        return display_text(change)
+    return f"{display_text(change.get('change')) or 'changed'}: {display_text(change.get('path'))}"
+
+
+def _finding_line(finding: object) -> str:
+    """One finding line, e.g. ``medium_parallel_scan.py:3 import gc``."""
+    # merged with reports/integrity.py by the lead
+    if not isinstance(finding, dict):
+        return display_text(finding)
+    where = display_text(finding.get("file")) or "?"
+    if isinstance(finding.get("line"), int):
+        where += f":{finding['line']}"
+    return f"{where} {display_text(finding.get('construct'))}".strip()
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def student_record(student_id: str, path: Path, results: Mapping[str, Any]) -> StudentRecord:
+    """The small per-student summary the class views are built from (``results`` validated)."""
+    extra = results.get("extra_data") or {}
+    record = StudentRecord(
+        student_id=student_id,
+        results_path=path,
+        score=float(results["score"]),
+        max_score=float(results["max_score"]),
+        graded_at=display_text(extra.get("graded_at")),
+        exercise_scores={},
+        statuses={},
+        check_names={},
+        pending_manual=[],
+        pending_gpu=[],
+        tamper=[],
+        findings=[],
+    )
+    for test in results["tests"]:
+        check_id = display_text(test.get("id")) or display_text(test.get("name")).split(":")[0]
+        exercise = test["exercise"]
+        scores = record.exercise_scores
+        scores[exercise] = scores.get(exercise, 0.0) + float(test["score"])
+        record.statuses[check_id] = test["status"]
+        record.check_names[check_id] = display_text(test.get("name"))
+        if isinstance(test.get("ta_grade"), dict):
+            comment = display_text(test["ta_grade"].get("comment"))
+            grade = (check_id, float(test["score"]), float(test["max_score"]), comment)
+            record.ta_grades.append(grade)
+        if test["status"] == "pending":
+            tags = _list(test.get("tags"))
+            if "manual" in tags:
+                record.pending_manual.append(check_id)
+            elif "gpu" in tags:
+                record.pending_gpu.append(check_id)
+    integrity = _mapping(extra.get("integrity"))
+    record.tamper = [_tamper_line(change) for change in _list(integrity.get("tamper"))]
+    record.findings = [_finding_line(finding) for finding in _list(integrity.get("findings"))]
+    return record
+
+
+# --------------------------------------------------------------------------- the view
+
+
+def _stats_line(students: list[StudentRecord]) -> str:
+    if not students:
+        return "No results collected."
+    scores = [s.score for s in students]
+    max_scores = {s.max_score for s in students}
+    out_of = format_points(max_scores.pop()) if len(max_scores) == 1 else "mixed maxima"
+    return (
+        f"{len(students)} students; score out of {out_of}: mean {statistics.fmean(scores):.1f}, "
+        f"median {statistics.median(scores):g}, min {min(scores):g}, max {max(scores):g}."
+    )
+
+
+def _rate(stats: CheckStats) -> str:
+    rate = stats.failure_rate
+    return "n/a" if rate is None else f"{100 * rate:.0f}%"
+
+
+def _page_href(student: StudentRecord, out_dir: Path) -> str | None:
+    if student.page is None:
+        return None
+    return urllib.parse.quote(student.page.relative_to(out_dir).as_posix())
+
+
+def _pending(summary: CollectSummary, kind: str) -> list[view.PendingCheck]:
+    waiting = summary.pending_by_check(kind=kind)
+    return [
+        view.PendingCheck(check_id, [display_text(s) for s in students])
+        for check_id, students in waiting.items()
+    ]
+
+
+def _ta_section(summary: CollectSummary) -> view.TaScores | None:
+    sheet = summary.manual
+    if sheet is None:
+        return None
+    grades = [
+        view.TaScore(
+            display_text(s.student_id),
+            check,
+            f"{format_points(score)} / {format_points(top)}",
+            comment,
+        )
+        for s in summary.students
+        for check, score, top, comment in s.ta_grades
+    ]
+    return view.TaScores(
+        path=display_text(str(sheet.path)),
+        applied=len(sheet.applied),
+        still_pending=sheet.still_pending,
+        grades=grades,
+        problems=[display_text(str(problem)) for problem in sheet.problems],
+    )
+
+
+def _similarity_section(summary: CollectSummary) -> view.SimilarCode | None:
+    report = summary.similarity
+    if report is None:
+        return None
+    leads = report.leads()
+    return view.SimilarCode(
+        pairs_compared=len(report.pairs),
+        flagged=len(report.flagged()),
+        threshold=f"{report.threshold:.2f}",
+        pairs=[
+            view.SimilarPair(
+                p.exercise,
+                display_text(p.student_a),
+                display_text(p.student_b),
+                f"{p.similarity:.2f}",
+            )
+            for p in leads[:LISTED_PAIRS]
+        ],
+        more_pairs=max(0, len(leads) - LISTED_PAIRS),
+        model_matches=[
+            view.ModelMatches(
+                exercise, display_text(", ".join(f"{s} ({v:.2f})" for s, v in matches))
+            )
+            for exercise, matches in report.matches_by_exercise().items()
+        ],
+        without_code=[display_text(student) for student in report.without_code],
+    )
+
+
+def summary_view(
+    summary: CollectSummary, *, generated: str, histogram: bytes | None
+) -> view.ClassSummary:
+    """The class summary's view model: every figure and line both formats show, as text."""
+    students = summary.students
+    checks = [
+        view.CheckRow(s.check_id, display_text(s.title), _rate(s), s.failed, s.graded, s.pending)
+        for s in summary.check_stats()
+    ]
+    rows = [
+        view.StudentRow(
+            student_id=display_text(s.student_id),
+            href=_page_href(s, summary.out_dir),
+            score=format_points(s.score),
+            max_score=format_points(s.max_score),
+            exercise_scores=[
+                format_points(s.exercise_scores[e]) if e in s.exercise_scores else ""
+                for e in EXERCISES
+            ],
+            pending=s.pending,
+            flags=s.flags,
+        )
+        for s in students
+    ]
+    left_out = [str(s) for s in summary.skipped]
+    left_out += [f"no results file: {p}" for p in summary.without_results]
+    return view.ClassSummary(
+        assignment=ASSIGNMENT,
+        generated=generated,
+        stats_line=_stats_line(students),
+        histogram_name=HISTOGRAM_NAME if students else None,
+        histogram_uri=png_data_uri(histogram) if histogram else None,
+        checks=checks,
+        flagged=[
+            view.Flagged(display_text(s.student_id), [*s.tamper, *s.findings])
+            for s in students
+            if s.flags
+        ],
+        pending_manual=_pending(summary, "manual"),
+        ta_scores=_ta_section(summary),
+        pending_gpu=_pending(summary, "gpu"),
+        similar_code=_similarity_section(summary),
+        exercises=list(EXERCISES),
+        students=rows,
+        left_out=[display_text(text) for text in left_out],
+        notes=[display_text(note) for note in summary.notes],
+    )

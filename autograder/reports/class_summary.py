@@ -1,0 +1,156 @@
+"""The class summary (``class-summary.md`` and ``class-summary.html``) from one view model.
+
+``collect`` fills a :class:`ClassSummary` (every figure as display text, see
+:func:`autograder.course.collected.summary_view`) and both formats render it from templates:
+``class-summary.html.j2`` is autoescaped, ``class-summary.md.j2`` passes every untrusted
+value through the ``md`` filter (:func:`~autograder.reports.text.md_inline`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autograder.reports import render
+from autograder.reports.text import md_inline
+
+__all__ = [
+    "CheckRow",
+    "ClassSummary",
+    "Flagged",
+    "ModelMatches",
+    "PendingCheck",
+    "SimilarCode",
+    "SimilarPair",
+    "StudentRow",
+    "TaScore",
+    "TaScores",
+    "render_html",
+    "render_markdown",
+]
+
+render.environment().filters["md"] = md_inline  # Markdown templates: untrusted text, one line
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One check over the class: failure rate (``n/a`` when nobody was graded on it)."""
+
+    check_id: str
+    title: str
+    failure_rate: str
+    failed: int
+    graded: int
+    pending: int
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A student with integrity flags: the tamper lines, then the finding lines."""
+
+    student_id: str
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class PendingCheck:
+    """A check still waiting for a TA or a GPU, and the students waiting on it."""
+
+    check_id: str
+    students: list[str]
+
+
+@dataclass(frozen=True)
+class TaScore:
+    """One check a TA scored through ``--manual`` (``score`` as ``"2.5 / 4"``)."""
+
+    student_id: str
+    check_id: str
+    score: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class TaScores:
+    """What the ``--manual`` file did: the scores applied and the rows skipped."""
+
+    path: str
+    applied: int
+    still_pending: int
+    grades: list[TaScore]
+    problems: list[str]
+
+
+@dataclass(frozen=True)
+class SimilarPair:
+    """Two students' similar code in one exercise: a lead for a TA."""
+
+    exercise: str
+    student_a: str
+    student_b: str
+    similarity: str
+
+
+@dataclass(frozen=True)
+class ModelMatches:
+    """The students whose code in one exercise matches the model answer (``"ada (0.93), ..."``)."""
+
+    exercise: str
+    students: str
+
+
+@dataclass(frozen=True)
+class SimilarCode:
+    """The similarity section: leads listed here, every pair in ``similarity.csv``."""
+
+    pairs_compared: int
+    flagged: int
+    threshold: str
+    pairs: list[SimilarPair]
+    more_pairs: int  # leads past the listed ones
+    model_matches: list[ModelMatches]
+    without_code: list[str]
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    """One student's line of the class table (``href``: their report page, when written)."""
+
+    student_id: str
+    href: str | None
+    score: str
+    max_score: str
+    exercise_scores: list[str]  # one per exercise, empty when the run did not grade it
+    pending: int
+    flags: int
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    """Everything both formats show. Text fields are display text; templates escape them."""
+
+    assignment: str
+    generated: str
+    stats_line: str
+    histogram_name: str | None  # the PNG beside class-summary.md
+    histogram_uri: str | None  # the same PNG as a data URI, for the self-contained HTML
+    checks: list[CheckRow]
+    flagged: list[Flagged]
+    pending_manual: list[PendingCheck]
+    ta_scores: TaScores | None  # with --manual
+    pending_gpu: list[PendingCheck]
+    similar_code: SimilarCode | None  # with --similarity
+    exercises: list[str]
+    students: list[StudentRow]
+    left_out: list[str]
+    notes: list[str]
+
+
+def render_markdown(view: ClassSummary) -> str:
+    """``class-summary.md``."""
+    return render.environment().get_template("class-summary.md.j2").render(view=view)
+
+
+def render_html(view: ClassSummary) -> str:
+    """``class-summary.html``: a self-contained page, every value escaped, no script."""
+    body = render.environment().get_template("class-summary.html.j2").render(view=view)
+    return render.page(title=f"Class summary: {view.assignment}", body=body)

@@ -1,0 +1,89 @@
+"""``similarity.html``: the similar pairs side by side, the shared code highlighted.
+
+:mod:`autograder.course.similarity` compares the code and fills a :class:`SimilarityPage`;
+this module renders it from ``templates/similarity.html.j2`` (autoescaped). The one piece of
+HTML built here is the highlighted code: each part escaped, the shared runs in ``<mark>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from autograder.reports import render
+from autograder.reports.text import display_text
+
+__all__ = ["CodeSide", "ModelMatch", "SidePair", "SimilarityPage", "highlighted", "render_html"]
+
+
+def highlighted(code: str, shared: list[tuple[int, int]]) -> Markup:
+    """``code`` escaped, with the ``shared`` (start, end) character runs wrapped in ``<mark>``.
+
+    Runs are taken in order and clipped to the text; a run overlapping the previous one
+    starts where that one ended.
+    """
+    parts, at = [], 0
+    for start, end in sorted(shared):
+        start, end = max(start, at), min(end, len(code))
+        if start >= end:
+            continue
+        parts.append(escape(display_text(code[at:start])))
+        parts.append(Markup("<mark>{}</mark>").format(display_text(code[start:end])))
+        at = end
+    parts.append(escape(display_text(code[at:])))
+    return Markup("").join(parts)
+
+
+@dataclass(frozen=True)
+class CodeSide:
+    """One student's file of a pair, and the runs of it found in the other's."""
+
+    student: str
+    code: str
+    shared: list[tuple[int, int]]
+
+    @property
+    def highlighted(self) -> Markup:
+        return highlighted(self.code, self.shared)
+
+
+@dataclass(frozen=True)
+class SidePair:
+    """A pair at or above the threshold (``similarity`` as ``"0.93"``)."""
+
+    exercise: str
+    similarity: str
+    first: CodeSide
+    second: CodeSide
+
+
+@dataclass(frozen=True)
+class ModelMatch:
+    """A student whose code in one exercise matches the model answer."""
+
+    student: str
+    exercise: str
+    similarity: str
+
+
+@dataclass(frozen=True)
+class SimilarityPage:
+    """Everything ``similarity.html`` shows. Text fields are display text."""
+
+    pairs_compared: int
+    flagged: int
+    threshold: str
+    boilerplate: str  # the stub folder removed before comparing, or "none"
+    without_code: list[str]  # students with no submitted code
+    compared_with_model: bool  # --reference given
+    model_matches: list[ModelMatch]
+    pairs: list[SidePair]  # the leads shown, at most similarity.MAX_SHOWN_PAIRS
+    both_model: int  # flagged pairs not shown: both students match the model answer
+    left_out: int  # leads past the shown ones (in similarity.csv)
+
+
+def render_html(page: SimilarityPage) -> str:
+    """``similarity.html``: a self-contained page, every value escaped, no script."""
+    body = render.environment().get_template("similarity.html.j2").render(page=page)
+    return render.page(title="Code similarity", body=body)
