@@ -11,17 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from autograder.reports import render
-from autograder.reports.text import display_text
 from autograder.reports.view import build_report
 from autograder.results.schema import normalise_results
 
-__all__ = ["html_page", "png_data_uri", "render_html"]
-
-
-def html_page(*, title: str, body: str) -> str:
-    """A complete, self-contained page around ``body`` (HTML already escaped by the caller):
-    the one page frame of every report, from ``templates/page.html.j2``."""
-    return render.page(title=display_text(title), body=body)
+__all__ = ["png_data_uri", "render_html"]
 
 
 def png_data_uri(png: bytes) -> str:
@@ -40,4 +33,4 @@ def render_html(
     report = build_report(normalise_results(results), results_dir=results_dir, student=student)
     plot_uri = png_data_uri(report.plot.png) if report.plot.png is not None else ""
     body = render.render_lines("report.html.j2", report=report, plot_uri=plot_uri)
-    return html_page(title=f"Grading report: {report.title}", body=body)
+    return render.page(title=f"Grading report: {report.title}", body=body)

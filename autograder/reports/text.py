@@ -8,13 +8,12 @@ backslash-escaped). HTML escaping is the templates' autoescape (:mod:`autograder
 
 from __future__ import annotations
 
-import html
 import json
 import re
 
 from autograder.results.schema import is_number
 
-__all__ = ["cut_text", "display_text", "esc", "format_points", "md_fence", "md_inline", "percent"]
+__all__ = ["cut_text", "display_text", "format_points", "md_fence", "md_inline", "percent"]
 
 # C0 controls except tab and newline, DEL and C1 controls: a student's text could otherwise
 # clear or recolour the TA's terminal when the Markdown is printed.
@@ -68,9 +67,3 @@ def md_fence(text: str, *, info: str = "text") -> str:
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{info}\n{text}\n{fence}"
-
-
-def esc(value: object) -> str:
-    """Untrusted value as HTML text (quotes too), for pages still built in code rather than
-    from an autoescaped template (the class pages)."""
-    return html.escape(display_text(value), quote=True)
