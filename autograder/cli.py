@@ -49,7 +49,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "write the student repository and the nbgrader course",
     ),
     "gradescope-results": (
-        "autograder.course.gradescope",
+        "autograder.results.gradescope",
         "convert a results file to Gradescope's results.json (IN OUT)",
     ),
     "nbgrader-regrade": (
@@ -95,16 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module = command_module(name)
     try:
-        if name == "gradescope-results" and not hasattr(module, "add_arguments"):
-            from pathlib import Path
-
-            if len(argv) != 3 or argv[1].startswith("-"):
-                print(f"usage: {PROG} {name} IN OUT", file=sys.stderr)
-                return 2
-            return module.results_main(Path(argv[1]), Path(argv[2]))
         if not hasattr(module, "add_arguments"):  # not yet converted: parses its own arguments
             return module.main(argv[1:])
-        args = parser_for(name).parse_args(argv)
+        args, unknown = parser_for(name).parse_known_args(argv)
+        if unknown:  # said by the command, not the root (argparse leaves these to the root)
+            raise UsageError(f"unrecognized arguments: {' '.join(unknown)}", prog=f"{PROG} {name}")
     except UsageError as error:
         print(f"{error.prog}: error: {error}", file=sys.stderr)
         return 2

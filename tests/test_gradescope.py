@@ -22,18 +22,14 @@ from pathlib import Path
 import pytest
 from test_release import SHARED_LINES, file_lines, solution_lines
 
-from autograder.course.gradescope import (
-    ROOT_VARIABLE,
-    USER_VARIABLE,
-    failure_results,
-    find_submission,
-    gradescope_results,
-)
+from autograder.course.gradescope import ROOT_VARIABLE, USER_VARIABLE
 from autograder.course.gradescope_release import (
     GradescopeSummary,
     manual_questions,
     write_gradescope,
 )
+from autograder.course.gradescope_submission import find_submission
+from autograder.results.gradescope import failure_results, gradescope_results
 from autograder.spec.registry import CHECKS, EXERCISES, EXTRA_CREDIT, checks_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,6 +183,31 @@ def test_gradescope_results_command(tmp_path: Path) -> None:
     assert missing.returncode == 2
 
 
+@pytest.mark.parametrize("args", [[], ["in.json"], ["-x", "in.json"]])
+def test_gradescope_results_usage_errors_are_one_line_and_exit_2(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from autograder.cli import main
+
+    assert main(["gradescope-results", *args]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.startswith("python -m autograder gradescope-results: error: ") and err.count("\n") == 1
+    )
+
+
+def test_the_container_side_needs_only_the_standard_library() -> None:
+    """run_autograder starts it with a Python that may lack every dependency (setup.sh failed)."""
+    script = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
+        "import autograder.course.gradescope, autograder.results.gradescope"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-I", "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+
+
 # ---- finding the modules ----
 
 
@@ -329,7 +350,7 @@ def test_no_solution_text_in_the_zip(gradescope: GradescopeSummary, tmp_path: Pa
 
 
 def test_the_release_leak_check_covers_the_zip(tmp_path: Path) -> None:
-    from autograder.course.release import find_solution_text
+    from autograder.course.solution_leaks import find_solution_text
 
     line = next(text for text, (_, is_answer) in solution_lines().items() if not is_answer)
     planted = tmp_path / "autograder.zip"

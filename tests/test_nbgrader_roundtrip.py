@@ -22,7 +22,7 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
-from autograder.course.kernel_checks import NotebookCheckFailed, _time_limit, run_check
+from autograder.course.kernel_checks import NotebookCheckFailed, run_check, time_limit
 from autograder.course.notebooks import (
     ASSIGNMENT,
     COURSE_ID,
@@ -201,7 +201,7 @@ def test_run_check_moves_stderr_to_stdout(capfd) -> None:
 
 def test_time_limit_stops_a_runaway_check() -> None:
     started = time.monotonic()
-    with pytest.raises(Exception, match=r"timed out after 0\.2 s"), _time_limit(0.2):
+    with pytest.raises(Exception, match=r"timed out after 0\.2 s"), time_limit(0.2):
         while True:
             pass
     assert time.monotonic() - started < 5

@@ -23,11 +23,14 @@ import pytest
 
 from autograder.course import regrade as regrade_module
 from autograder.course.collect import collect
-from autograder.course.regrade import (
-    Progress,
+from autograder.course.regrade import regrade
+from autograder.course.regrade_jobs import grade_command
+from autograder.course.regrade_progress import Progress
+from autograder.course.regrade_students import (
+    Outcome,
     RegradeUsageError,
+    Student,
     find_students,
-    regrade,
     select_shard,
 )
 from benchmarks.variants import disguised_student, other_style_student
@@ -238,8 +241,8 @@ def test_a_grade_usage_error_is_each_students_failure_with_grades_own_line(tmp_p
 
 
 def test_grade_options_are_passed_through(tmp_path: Path) -> None:
-    repo = regrade_module.Student("alice", tmp_path / "alice", "repo")
-    folder = regrade_module.Student("bob", tmp_path / "bob", "submission")
+    repo = Student("alice", tmp_path / "alice", "repo")
+    folder = Student("bob", tmp_path / "bob", "submission")
     options = dict(
         results=tmp_path / "r.json",
         device="cuda",
@@ -249,16 +252,16 @@ def test_grade_options_are_passed_through(tmp_path: Path) -> None:
         settings=tmp_path / "s.toml",
         seed=7,
     )
-    command = regrade_module._grade_command(repo, **options)
+    command = grade_command(repo, **options)
     assert command[1:] == [
         "-m", "autograder", "grade", "--repo", str(tmp_path / "alice"),
         "--results", str(tmp_path / "r.json"), "--device", "cuda", "--quiet",
         "--only", "hard", "--sandbox", "bubblewrap", "--manifest", str(tmp_path / "m.json"),
         "--settings", str(tmp_path / "s.toml"), "--seed", "7",
     ]  # fmt: skip
-    command = regrade_module._grade_command(folder, **options)
+    command = grade_command(folder, **options)
     assert "--submission" in command and "--manifest" not in command  # folders have none
-    plain = regrade_module._grade_command(
+    plain = grade_command(
         folder, **options | dict(sandbox=None, only=None, settings=None, seed=None)
     )
     assert "--sandbox" not in plain and "--only" not in plain and "--seed" not in plain
@@ -310,7 +313,7 @@ def test_students_are_found_by_kind_and_duplicates_refused(tmp_path: Path) -> No
 
 
 def test_shards_are_disjoint_and_cover_the_class(tmp_path: Path) -> None:
-    students = [regrade_module.Student(f"s{i:02d}", tmp_path, "submission") for i in range(11)]
+    students = [Student(f"s{i:02d}", tmp_path, "submission") for i in range(11)]
     slices = [select_shard(students[::-1], (k, 3)) for k in (1, 2, 3)]
     ids = [[s.id for s in part] for part in slices]
     assert ids[0] == ["s00", "s03", "s06", "s09"] and ids[2] == ["s02", "s05", "s08"]
@@ -356,8 +359,8 @@ def test_progress_is_one_updating_line_on_a_tty() -> None:
 
     stream = Terminal()
     progress = Progress(total=3, jobs=2, stream=stream)
-    progress.record(regrade_module.Outcome("a", "graded", seconds=4.0), running=2)
-    progress.record(regrade_module.Outcome("b", "failed", "timed out"), running=1)
+    progress.record(Outcome("a", "graded", seconds=4.0), running=2)
+    progress.record(Outcome("b", "failed", "timed out"), running=1)
     progress.close()
     text = stream.getvalue()
     assert "\rb: FAILED: timed out\n" in text.replace("\x1b[K", "")

@@ -24,14 +24,10 @@ from autograder.course.manifest import (
     compare_with_manifest,
     editable_paths,
 )
-from autograder.course.release import (
-    ReleaseSummary,
-    find_solution_text,
-    main,
-    release,
-    repo_submission,
-)
+from autograder.course.release import ReleaseSummary, main, release
+from autograder.course.solution_leaks import find_solution_text
 from autograder.course.stubs import WRITTEN_ANSWER_NAMES, find_regions, render_stub
+from autograder.course.student_repo import repo_submission
 from autograder.spec.registry import EXERCISES, checks_for, exercise_points
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -336,6 +332,15 @@ def test_the_instructors_manifest_wins_over_the_repositorys(
 
 
 # ---- grade --repo, for real ----
+
+
+def test_reading_a_student_repository_needs_no_notebook_library() -> None:
+    """``grade --repo`` reads the repository with the standard library and the registry alone."""
+    script = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import autograder.course.student_repo"
+    done = subprocess.run(
+        [sys.executable, "-S", "-I", "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
 
 
 def test_grade_repo_on_an_untouched_release_reports_nothing(

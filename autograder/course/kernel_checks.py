@@ -56,7 +56,7 @@ from autograder.grading.sandbox import Sandbox
 from autograder.spec.registry import CHECKS_BY_ID, Check
 from autograder.spec.settings import load_settings
 
-__all__ = ["NotebookCheckFailed", "find_check_function", "run_check", "session_seed"]
+__all__ = ["NotebookCheckFailed", "find_check_function", "run_check", "session_seed", "time_limit"]
 
 SEED_VARIABLE = "AUTOGRADER_SEED"
 _CONTEXTS: dict[str, support.GradingContext] = {}  # one per exercise, shared by its grade cells
@@ -137,7 +137,7 @@ def run_check(
     limit_seconds = check.timeout * context.settings.limits.timeout_scale
     verdict: str | None = None
     try:
-        with _stderr_to_stdout(), _time_limit(limit_seconds):
+        with _stderr_to_stdout(), time_limit(limit_seconds):
             test_function(worker)
     except support.Pending as pending:
         verdict = f"cannot be decided in a notebook: {pending}"
@@ -258,7 +258,7 @@ def _stderr_to_stdout() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
+def time_limit(seconds: float) -> Iterator[None]:
     """The registry's per-check timeout, by SIGALRM (only possible on the main thread).
 
     An interval timer already running (pytest-timeout's, say) is left alone: it bounds the

@@ -50,15 +50,22 @@ from autograder.course.notebooks import ASSIGNMENT, COURSE_ID, answer_name, grad
 from autograder.spec.registry import CHECKS, EXERCISES
 
 __all__ = [
+    "DESCRIPTION",
     "REPORT_FOLDER",
     "Discrepancy",
     "RegradeReport",
-    "main",
+    "add_arguments",
+    "format_table",
     "notebook_module",
     "regrade_course",
+    "run",
 ]
 
 COMMAND = "python -m autograder nbgrader-regrade"
+DESCRIPTION = (
+    "After nbgrader autograde: regrade every submitted notebook with the grader and write its "
+    "scores into nbgrader's gradebook."
+)
 REPORT_FOLDER = "autograder-regrade"
 GRADE_TIMEOUT_S = 1800  # one student's four notebooks; the grader bounds each check itself
 CHECK_BY_GRADE_ID = {grade_id(check.id): check for check in CHECKS}
@@ -387,19 +394,18 @@ def format_table(discrepancies: Sequence[Discrepancy]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Exit 0 when every student was regraded, 1 when any could not be, 2 on bad input."""
-    parser = argparse.ArgumentParser(
-        prog=COMMAND,
-        description="After nbgrader autograde: regrade every submitted notebook with the "
-        "grader and write its scores into nbgrader's gradebook.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``python -m autograder nbgrader-regrade`` (and its description)."""
+    parser.description = DESCRIPTION
     parser.add_argument("--course", type=Path, default=Path("."), help="the nbgrader course")
     parser.add_argument("--assignment", default=ASSIGNMENT, help="default: %(default)s")
     parser.add_argument("--student", nargs="+", metavar="ID", help="only these students")
     parser.add_argument("--settings", type=Path, default=None, help="grading settings TOML")
     parser.add_argument("--sandbox", default=None, help="passed to grade --sandbox")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit 0 when every student was regraded, 1 when any could not be, 2 on bad input."""
     try:
         report = regrade_course(
             course=args.course,

@@ -22,41 +22,38 @@
 
 Before anything is reported done, every generated file students get (stubs, released
 notebooks, README, every file of the Gradescope zip) is searched for the solutions' lines
-(:func:`find_solution_text`).
+(:func:`autograder.course.solution_leaks.find_solution_text`).
 
-:func:`repo_submission` is the other half: ``python -m autograder grade --repo DIR`` grades
-the exercise modules of a student's repository and reports the protected files that changed.
+The other half, ``python -m autograder grade --repo DIR`` (grading a student's repository and
+reporting the protected files that changed), is :mod:`autograder.course.student_repo`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import keyword
-import os
 import re
 import shutil
 import sys
-import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
 
 from autograder.course import manifest as release_manifest
 from autograder.course import notebooks
 from autograder.course.gradescope_release import GRADESCOPE, GradescopeSummary, write_gradescope
-from autograder.course.stubs import find_regions, generate_stubs
+from autograder.course.solution_leaks import find_solution_text
+from autograder.course.stubs import generate_stubs
 from autograder.spec.registry import EXERCISES, EXTRA_CREDIT, checks_for, exercise_points
 
 __all__ = [
-    "MANIFEST_VARIABLE",
+    "DESCRIPTION",
     "ReleaseSummary",
-    "find_solution_text",
+    "add_arguments",
     "main",
     "release",
-    "repo_submission",
+    "run",
+    "student_readme",
     "write_student_repo",
 ]
 
@@ -68,11 +65,12 @@ COPIED_FOLDERS = ("autograder", "reference")  # packages the student repository 
 COPIED_FILES = ("pyproject.toml", "Makefile", "outputs/skill-architecture-picker.md")
 STUDENT_WORKFLOWS = (".github/workflows/grade.yml",)
 NOT_COPIED = ("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints")
-MANIFEST_VARIABLE = "AUTOGRADER_RELEASE_MANIFEST"
-"""Environment variable: path of the instructor's copy of the manifest for ``grade --repo``."""
+DESCRIPTION = (
+    "Write the student template repository (DIR/student) and the nbgrader course "
+    "(DIR/nbgrader) from solutions/."
+)
 
 _LOCAL_ACTION = re.compile(r"^\s*-?\s*uses:\s*['\"]?(\./[^\s'\"#]+)", re.MULTILINE)
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -218,89 +216,9 @@ def student_readme() -> str:
     return filled
 
 
-def repo_submission(repo: Path, *, manifest_path: Path | None = None) -> tuple[Path, dict]:
-    """The submission folder of a student's repository and its integrity findings.
-
-    Only the exercise modules in ``repo/exercises`` are graded (the runner copies nothing
-    else). Every protected file is compared with the release manifest. A student can edit
-    the copy in their repository, so a trusted copy wins when there is one, in this order:
-    ``manifest_path``, the file named by ``AUTOGRADER_RELEASE_MANIFEST``, the manifest beside
-    the running grader (the student workflow runs the grader from a pinned checkout of the
-    released template repository); the repository's own manifest is then compared with it
-    like any protected file. A missing or unreadable manifest is reported as such and
-    grading goes on.
-    """
-    repo = Path(repo)
-    if not repo.is_dir():
-        raise ValueError(f"repository folder not found: {repo}")
-    repo = repo.resolve()
-    trusted = _trusted_manifest(repo, manifest_path)
-    in_repo = repo / release_manifest.MANIFEST_NAME
-    document, state = release_manifest.read_manifest(trusted or in_repo)
-    findings: dict[str, Any] = {
-        "tamper": [],
-        "manifest": state,
-        "manifest_path": str(trusted or in_repo),
-        "manifest_source": "instructor" if trusted else "repository",
-    }
-    if document is not None:
-        changes = release_manifest.compare_with_manifest(repo=repo, manifest=document)
-        if trusted is not None:
-            own = release_manifest.MANIFEST_NAME
-            if not in_repo.is_file():
-                changes.append({"path": own, "change": "removed"})
-            elif release_manifest.file_digest(in_repo) != release_manifest.file_digest(trusted):
-                changes.append({"path": own, "change": "modified"})
-        findings["tamper"] = sorted(changes, key=lambda c: (c["path"], c["change"]))
-    return repo / "exercises", findings
-
-
-def _trusted_manifest(repo: Path, manifest_path: Path | None) -> Path | None:
-    """The instructor's manifest, if one is known apart from the repository's own copy."""
-    if manifest_path is not None:
-        return Path(manifest_path)
-    if os.environ.get(MANIFEST_VARIABLE):
-        return Path(os.environ[MANIFEST_VARIABLE])
-    beside_grader = REPO_ROOT / release_manifest.MANIFEST_NAME
-    if beside_grader.is_file() and repo != REPO_ROOT:
-        return beside_grader
-    return None
-
-
-def find_solution_text(
-    paths: Iterable[Path], *, solutions_dir: Path, copied_from: Path | None = None
-) -> list[tuple[Path, str]]:
-    """``(file, line)`` for every solution line found whole in one of ``paths``.
-
-    A solution line is a stripped line inside a solution region with at least two names
-    (keywords are not names), the rule of ``tests/test_stubs.py``. Notebooks are searched cell
-    by cell, so JSON escaping cannot hide a line. A zip is searched member by member
-    (reported as ``ZIP/member``), except a member byte-identical to the file of the same path
-    under ``copied_from``: a copy of the grader's source, which the student repository ships
-    as well and whose generic lines (``start = time.perf_counter()``) are not leaks.
-    """
-    solution_lines = set()
-    for path in sorted(Path(solutions_dir).glob("*.py")):
-        for region in find_regions(path.read_text(encoding="utf-8"), filename=str(path)):
-            solution_lines.update(line.strip() for line in region.lines if _telling(line))
-    found = []
-    for path in paths:
-        path = Path(path)
-        if path.suffix == ".zip":
-            found.extend(_zip_leaks(path, solution_lines, copied_from))
-            continue
-        for line in sorted(_stripped_lines(path) & solution_lines):
-            found.append((path, line))
-    return found
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder release``: exit 0 when done, 1 when it failed, 2 on bad input."""
-    parser = argparse.ArgumentParser(
-        prog=COMMAND,
-        description="Write the student template repository (DIR/student) and the nbgrader "
-        "course (DIR/nbgrader) from solutions/.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``python -m autograder release`` (and its ``--help`` description)."""
+    parser.description = DESCRIPTION
     parser.add_argument(
         "--out",
         type=Path,
@@ -325,7 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also write DIR/gradescope/autograder.zip and its manual questions",
     )
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``python -m autograder release``: exit 0 when done, 1 when it failed, 2 on bad input."""
     try:
         summary = release(
             out=args.out,
@@ -363,6 +284,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{zipped.questions_path}; {zipped.gpu_points:g} GPU points not graded there"
         )
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m autograder release ARGS``, in process (for tests and scripts)."""
+    from autograder import cli
+
+    return cli.main(["release", *(sys.argv[1:] if argv is None else argv)])
 
 
 # ---- helpers ----
@@ -453,48 +381,6 @@ def _checks_section() -> str:
 
 
 _TAG_LABELS = {"gpu": "GPU", "manual": "TA", "timing": "timing"}
-
-
-def _telling(line: str) -> bool:
-    """A line that gives something away: two names or more (keywords are not names)."""
-    names = [word for word in _IDENTIFIER.findall(line) if not keyword.iskeyword(word)]
-    return len(names) >= 2
-
-
-def _zip_leaks(
-    path: Path, solution_lines: set[str], copied_from: Path | None
-) -> list[tuple[Path, str]]:
-    """Solution lines in the members of a zip; copies of ``copied_from``'s files are skipped."""
-    found = []
-    with zipfile.ZipFile(path) as archive:
-        for member in archive.infolist():
-            if member.is_dir():
-                continue
-            data = archive.read(member)
-            original = copied_from / member.filename if copied_from else None
-            if original is not None and original.is_file() and original.read_bytes() == data:
-                continue
-            for line in sorted(_text_lines(data, member.filename) & solution_lines):
-                found.append((path / member.filename, line))
-    return found
-
-
-def _stripped_lines(path: Path) -> set[str]:
-    """Stripped lines of a text file; of every cell's source for a notebook."""
-    return _text_lines(path.read_bytes(), path.name)
-
-
-def _text_lines(data: bytes, name: str) -> set[str]:
-    text = data.decode("utf-8", errors="replace")
-    if name.endswith(".ipynb"):
-        cells = json.loads(text).get("cells", [])
-        text = "\n".join(
-            "".join(cell.get("source", ""))
-            if isinstance(cell.get("source"), list)
-            else cell.get("source", "")
-            for cell in cells
-        )
-    return {line.strip() for line in text.splitlines()}
 
 
 def _version() -> str:

@@ -44,13 +44,16 @@ from pathlib import Path
 
 __all__ = [
     "BEGIN_MARKER",
+    "DESCRIPTION",
     "END_MARKER",
     "WRITTEN_ANSWER_NAMES",
     "SolutionRegion",
+    "add_arguments",
     "find_regions",
     "generate_stubs",
     "main",
     "render_stub",
+    "run",
 ]
 
 BEGIN_MARKER = "### BEGIN SOLUTION"
@@ -59,6 +62,7 @@ WRITTEN_ANSWER_NAMES = frozenset({"ANSWER", "EXPLANATION"})  # module-level stri
 CODE_PROMPT = "# YOUR CODE HERE"
 ANSWER_PROMPT = "# YOUR ANSWER HERE: replace the empty string with your answer (graded by a TA)."
 COMMAND = "python -m autograder stubs"
+DESCRIPTION = "Generate the student stubs in exercises/ from the solutions in solutions/."
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MAX_LINE = 100  # the project's line length; longer raise statements are wrapped
 
@@ -178,12 +182,9 @@ def generate_stubs(*, solutions_dir: Path, exercises_dir: Path, check: bool = Fa
     return changed
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder stubs [--check]``: regenerate or verify ``exercises/``."""
-    parser = argparse.ArgumentParser(
-        prog=COMMAND,
-        description="Generate the student stubs in exercises/ from the solutions in solutions/.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``python -m autograder stubs`` (and its ``--help`` description)."""
+    parser.description = DESCRIPTION
     parser.add_argument(
         "--check",
         action="store_true",
@@ -201,7 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         default=REPO_ROOT / "exercises",
         help="folder the stubs are written to (default: %(default)s)",
     )
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``python -m autograder stubs [--check]``: regenerate or verify ``exercises/``."""
     if not args.solutions.is_dir():
         print(f"{COMMAND}: no such directory: {args.solutions}", file=sys.stderr)
         return 2
@@ -225,6 +229,13 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print(f"{_shown(args.exercises)} already in sync with {_shown(args.solutions)}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m autograder stubs ARGS``, in process (for tests and scripts)."""
+    from autograder import cli
+
+    return cli.main(["stubs", *(sys.argv[1:] if argv is None else argv)])
 
 
 def _render(source: str, *, module_name: str, filename: str) -> str:

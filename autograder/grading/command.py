@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         extra = None
         submission = args.submission
         if args.repo is not None:
-            from autograder.course.release import repo_submission
+            from autograder.course.student_repo import repo_submission
 
             submission, extra = repo_submission(args.repo, manifest_path=args.manifest)
         document = grade(

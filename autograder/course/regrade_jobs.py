@@ -1,0 +1,217 @@
+"""``regrade``'s gradings: one ``grade`` process per student, started, finished or stopped.
+
+Grading is a black box: one ``python -m autograder grade ... --quiet`` process per student,
+in its own process group, so students run in parallel and cannot disturb each other. It
+writes to ``DIR/<student>/.regrade-tmp/``; only a grading that finished with a valid results
+file is moved into place: ``sweep.png``, ``submission/`` (copies of the exercise modules,
+which ``collect --similarity`` compares), then ``results.json`` (``os.replace``) and
+last the sidecar ``.regrade.json``. A crash or Ctrl-C therefore loses only the gradings in
+flight. A student who could not be graded gets ``DIR/<student>/regrade.log`` (the grader's
+output, if any, and the reason), so ``collect`` lists them; earlier results are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from autograder.course.regrade_state import PACKAGE_ROOT, RESULTS_NAME, write_state
+from autograder.course.regrade_students import MODULE_FILES, Outcome, Student, source_folder
+from autograder.grading import supervisor
+
+__all__ = [
+    "Grading",
+    "finish_grading",
+    "grade_command",
+    "keep_log",
+    "kill_orphans",
+    "note_failure",
+    "start_grading",
+    "stop_grading",
+]
+
+PLOT_NAME = "sweep.png"  # `grade` writes the sweep plot next to its results file
+TEMP_NAME = ".regrade-tmp"
+LOG_NAME = "regrade.log"
+SUBMISSION_FOLDER = "submission"
+STOP_GRACE_S = 3.0  # after SIGINT, a grading gets this long to stop its own children
+
+
+@dataclass
+class Grading:
+    """One student's ``grade`` process in flight, writing into ``temp``."""
+
+    student: Student
+    key: dict[str, Any]
+    process: subprocess.Popen
+    started: float
+    temp: Path
+    log: IO[bytes]
+
+
+def grade_command(
+    student: Student,
+    *,
+    results: Path,
+    device: str,
+    only: Sequence[str] | None,
+    sandbox: str | None,
+    manifest: Path | None,
+    settings: Path | None,
+    seed: int | None,
+) -> list[str]:
+    """The ``python -m autograder grade`` command line of one student."""
+    flag = "--repo" if student.kind == "repo" else "--submission"
+    command = [sys.executable, "-m", "autograder", "grade", flag, str(student.path)]
+    command += ["--results", str(results), "--device", device, "--quiet"]
+    if only:
+        command += ["--only", *only]
+    if sandbox is not None:
+        command += ["--sandbox", sandbox]
+    if manifest is not None and student.kind == "repo":
+        command += ["--manifest", str(manifest)]
+    if settings is not None:
+        command += ["--settings", str(settings)]
+    if seed is not None:
+        command += ["--seed", str(seed)]
+    return command
+
+
+def _child_env() -> dict[str, str]:
+    """The grader that runs is this one: never a copy in the working folder or a student's."""
+    env = dict(os.environ)
+    env["PYTHONSAFEPATH"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+def start_grading(
+    student: Student,
+    key: dict[str, Any],
+    out_dir: Path,
+    command_for: Callable[..., list[str]],
+) -> Grading:
+    """Copy the student's modules into a fresh temporary folder and start ``grade`` there."""
+    student_dir = out_dir / student.id
+    temp = student_dir / TEMP_NAME
+    shutil.rmtree(temp, ignore_errors=True)
+    (temp / SUBMISSION_FOLDER).mkdir(parents=True)
+    source = source_folder(student)
+    for name in MODULE_FILES.values():  # all four: grade scans all four for integrity findings
+        if (source / name).is_file():
+            shutil.copyfile(source / name, temp / SUBMISSION_FOLDER / name)
+    log = (temp / "grade.log").open("wb")
+    process = subprocess.Popen(
+        command_for(student, results=temp / RESULTS_NAME),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=temp,
+        env=_child_env(),
+        start_new_session=True,  # its own process group: killed as one, no terminal Ctrl-C
+    )
+    return Grading(student, key, process, time.monotonic(), temp, log)
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    text = next((line.strip() for line in reversed(lines) if line.strip()), "")
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def finish_grading(job: Grading, out_dir: Path) -> Outcome:
+    """Move a finished grading into place, or say why it failed."""
+    job.log.close()
+    seconds = time.monotonic() - job.started
+    student_dir = out_dir / job.student.id
+    code = job.process.returncode
+    results = job.temp / RESULTS_NAME
+    reason = ""
+    if code != 0:
+        said = _last_line(job.temp / "grade.log")
+        if code < 0:
+            reason = f"the grader was killed by {signal.Signals(-code).name}"
+        elif code == 2:
+            reason = "grade exited with status 2 (a usage error)"
+        else:
+            reason = f"the grader exited with status {code}"
+        reason += f": {said}" if said else ""
+    else:
+        try:
+            document = json.loads(results.read_text(encoding="utf-8"))
+            if not isinstance(document, dict) or "tests" not in document:
+                reason = "the grader wrote no valid results file"
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            reason = f"the grader wrote no valid results file ({type(error).__name__})"
+    if reason:
+        keep_log(job, student_dir, reason)
+        return Outcome(job.student.id, "failed", reason, seconds)
+    plot = job.temp / PLOT_NAME
+    if plot.is_file():
+        os.replace(plot, student_dir / PLOT_NAME)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            (student_dir / PLOT_NAME).unlink()
+    old = job.temp / "old-submission"
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(student_dir / SUBMISSION_FOLDER, old)
+    os.replace(job.temp / SUBMISSION_FOLDER, student_dir / SUBMISSION_FOLDER)
+    os.replace(results, student_dir / RESULTS_NAME)
+    write_state(job.key, seconds=seconds, temp=job.temp, student_dir=student_dir)
+    shutil.rmtree(job.temp, ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):
+        (student_dir / LOG_NAME).unlink()
+    return Outcome(job.student.id, "graded", "", seconds)
+
+
+def note_failure(student_dir: Path, reason: str, *, append: bool = False) -> None:
+    """The reason in DIR/<student>/regrade.log, so ``collect`` lists the student too."""
+    with contextlib.suppress(OSError):
+        student_dir.mkdir(parents=True, exist_ok=True)
+        with (student_dir / LOG_NAME).open("a" if append else "w", encoding="utf-8") as log:
+            log.write(f"\nregrade: could not be graded: {reason}\n")
+
+
+def keep_log(job: Grading, student_dir: Path, reason: str) -> None:
+    """The grader's output as DIR/<student>/regrade.log, the reason at its end."""
+    with contextlib.suppress(OSError):
+        os.replace(job.temp / "grade.log", student_dir / LOG_NAME)
+    shutil.rmtree(job.temp, ignore_errors=True)
+    note_failure(student_dir, reason, append=True)
+
+
+def stop_grading(job: Grading) -> None:
+    """Ctrl-C for the grading's process group (it stops its own children), then SIGKILL."""
+    pid = job.process.pid
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGINT)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        job.process.wait(timeout=STOP_GRACE_S)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    job.process.wait()
+    job.log.close()
+
+
+def kill_orphans() -> None:
+    """Kill every remaining child of this process (only called once no grading is running).
+
+    Orphans of a killed grading are reparented here once :func:`supervisor.become_subreaper`
+    ran; a killed process's own children are reparented here in turn, hence the rounds.
+    """
+    for _ in range(5):
+        if not supervisor.kill_strays():
+            return
