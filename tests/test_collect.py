@@ -18,7 +18,7 @@ import pytest
 
 from autograder.course.collect import collect, main
 from autograder.course.gradebook import GRADEBOOK_COLUMNS, NBGRADER_COLUMNS
-from autograder.reports.report import md_inline
+from autograder.reports.text import md_inline
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
 FIXTURE_STUDENTS = ["failures", "full_marks", "gpu_pending", "stub"]

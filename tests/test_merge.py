@@ -13,12 +13,14 @@ import json
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from autograder.reports.report import render_markdown
+from autograder.reports.markdown import render_markdown
 from autograder.results.merge import MISSING, NO_GPU_RUN, MergeError, main, merge
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID, EXTRA_CREDIT
 
@@ -326,3 +328,60 @@ def test_unusable_inputs_are_usage_errors_with_one_line(
     assert "--out" in capsys.readouterr().err
     with pytest.raises(MergeError):
         merge(inputs=[])
+
+
+# --------------------------------------------------------------------------- the report job
+
+ALLOWED_THIRD_PARTY = {"autograder", "reference", "jinja2", "markupsafe"}
+"""What the workflow's report job installs (the grader with --no-deps, Jinja2, MarkupSafe)."""
+
+ONLY_ALLOWED = f"""
+import sys
+allowed = {sorted(ALLOWED_THIRD_PARTY)!r}
+
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top not in sys.stdlib_module_names and top not in allowed:
+            raise ImportError(f"the report job does not install {{top}}")
+        return None
+
+sys.meta_path.insert(0, Refuse())
+from autograder.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_merge_with_summary_needs_only_what_the_report_job_installs(tmp_path: Path) -> None:
+    """``merge --summary --junit`` runs with no torch, numpy or anything else not installed by
+    the report job's install step, whose pins are the versions these tests run with."""
+    out = tmp_path / "merged"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            ONLY_ALLOWED,
+            "merge",
+            str(FIXTURES / "failures" / "results.json"),
+            "--out",
+            str(out / "results.json"),
+            "--summary",
+            str(out / "summary.md"),
+            "--junit",
+            str(out / "junit.xml"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (out / "summary.md").read_text("utf-8").startswith("# Grading report")
+    assert (out / "junit.xml").is_file()
+
+    grade = yaml.safe_load((ROOT / ".github" / "workflows" / "grade.yml").read_text("utf-8"))
+    [install] = [s for s in grade["jobs"]["report"]["steps"] if s.get("id") == "install"]
+    assert "--no-deps ./grader" in install["run"]
+    for package in ("jinja2", "markupsafe"):
+        assert f'"{package}=={metadata.version(package)}"' in install["run"]

@@ -19,15 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder.reports.report import (
-    MAX_OUTPUT_CHARS,
-    load_results,
-    main,
-    md_fence,
-    md_inline,
-    render_html,
-    render_markdown,
-)
+from autograder.reports.html import render_html
+from autograder.reports.markdown import render_markdown
+from autograder.reports.report import main
+from autograder.reports.text import md_fence, md_inline
+from autograder.reports.view import MAX_OUTPUT_CHARS
+from autograder.results.schema import load_results
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -121,8 +118,8 @@ def test_failed_checks_show_expected_got_and_smallest_input() -> None:
     markdown, page = both("failures")
     for text in ("expected depth 10 for n=1024, got 1023", "smallest failing input: xs = "):
         assert text in markdown
-        assert text.replace("'", "&#x27;") in page
-    assert "got:      [&#x27;a&#x27;, &#x27;ba&#x27;]" in page  # preformatted, spacing kept
+        assert text.replace("'", "&#39;") in page
+    assert "got:      [&#39;a&#39;, &#39;ba&#39;]" in page  # preformatted, spacing kept
     assert "<td>html</td>" not in page and "&lt;td&gt;html&lt;/td&gt;" in page
 
 

@@ -45,7 +45,8 @@ from autograder.course.collected import (
 from autograder.course.gradebook import gradebook_csv
 from autograder.reports import class_summary
 from autograder.reports.histogram import score_histogram
-from autograder.reports.report import ResultsFileError, load_results, render_html
+from autograder.reports.html import render_html
+from autograder.results.schema import ResultsFileError, load_results
 
 __all__ = [
     "DESCRIPTION",

@@ -19,7 +19,8 @@ from typing import Any
 from autograder.course.manual_grades import ManualSheet
 from autograder.course.similarity import SimilarityReport
 from autograder.reports import class_summary as view
-from autograder.reports.report import display_text, format_points, png_data_uri
+from autograder.reports.html import png_data_uri
+from autograder.reports.text import display_text, format_points
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
 
 __all__ = [

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from autograder.course.spreadsheet import FORMULA_START, csv_text, safe_cell
-from autograder.reports.report import display_text
+from autograder.reports.text import display_text
+from autograder.results import schema
 from autograder.spec.registry import CHECKS_BY_ID
 
 __all__ = [
@@ -202,7 +203,7 @@ def apply_grades(
     output naming the TA's score and comment, and ``ta_grade``; its ``extra_data.manual``
     entry gets ``ta_score`` and ``ta_comment``; the top-level score is summed again.
     """
-    tests = {_test_id(t): t for t in results["tests"]}
+    tests = {schema.check_id(t): t for t in results["tests"]}
     extra = results.get("extra_data") if isinstance(results.get("extra_data"), dict) else {}
     manual = extra.get("manual") if isinstance(extra.get("manual"), list) else []
     changed = False
@@ -250,10 +251,6 @@ def apply_grades(
         results["score"] = round(sum(float(t["score"]) for t in results["tests"]), 4)
 
 
-def _test_id(test: dict[str, Any]) -> str:
-    return str(test.get("id") or str(test.get("name", "")).split(":", 1)[0])
-
-
 def template_rows(student: str, results: dict[str, Any]) -> list[dict[str, str]]:
     """The template's rows for one student: each manual check still pending."""
     extra = results.get("extra_data") if isinstance(results.get("extra_data"), dict) else {}
@@ -264,7 +261,7 @@ def template_rows(student: str, results: dict[str, Any]) -> list[dict[str, str]]
         tags = test.get("tags") if isinstance(test.get("tags"), list) else []
         if test.get("status") != "pending" or "manual" not in tags:
             continue
-        check_id = _test_id(test)
+        check_id = schema.check_id(test)
         entry = answers.get(check_id, {})
         known = CHECKS_BY_ID.get(check_id)
         rubric = list(known.rubric) if known else list(entry.get("rubric") or [])

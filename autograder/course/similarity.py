@@ -37,7 +37,7 @@ from typing import Any
 
 from autograder.course.spreadsheet import csv_text, safe_cell
 from autograder.reports import similarity_page
-from autograder.reports.report import display_text
+from autograder.reports.text import display_text
 from autograder.spec.registry import EXERCISES
 
 __all__ = [

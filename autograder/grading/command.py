@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from autograder.results.schema import DEFAULT_RESULTS_PATH
 from autograder.spec.registry import EXERCISES
 
 
@@ -34,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--only", nargs="+", metavar="EXERCISE", help=f"grade only these: {', '.join(EXERCISES)}"
     )
-    parser.add_argument("--results", type=Path, default=Path("outputs/grading/results.json"))
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS_PATH)
     parser.add_argument("--junit", type=Path, default=None)
     parser.add_argument("--summary", type=Path, default=None, help="Markdown summary file")
     parser.add_argument(
@@ -64,7 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """0 once grading has finished; 1 only with --fail-under and a lower score; 2 usage."""
     from autograder.grading.grade import UsageError, grade, print_progress
-    from autograder.results.build import below_pass_mark, terminal_checks, terminal_table
+    from autograder.reports.terminal import terminal_checks, terminal_table
+    from autograder.results.build import below_pass_mark
     from autograder.spec.settings import load_settings
 
     try:

@@ -22,11 +22,12 @@ from typing import Any
 from autograder.grading import sandbox as sandboxes
 from autograder.grading import static_scan, supervisor
 from autograder.grading.judge_runner import GradedExercise, run_exercise
+from autograder.reports.markdown import render_markdown
 from autograder.results import build as results
+from autograder.results.schema import DEFAULT_RESULTS_PATH
+from autograder.results.write import write_outputs
 from autograder.spec.registry import EXERCISES, checks_for
 from autograder.spec.settings import Settings, load_settings
-
-DEFAULT_RESULTS = Path("outputs/grading/results.json")
 
 
 class UsageError(ValueError):
@@ -75,7 +76,7 @@ def grade(
     submission: Path,
     device: str = "auto",
     only: Sequence[str] | None = None,
-    results_path: Path = DEFAULT_RESULTS,
+    results_path: Path = DEFAULT_RESULTS_PATH,
     junit_path: Path | None = None,
     summary_path: Path | None = None,
     seed: int | None = None,
@@ -222,18 +223,15 @@ def write_reports(
     junit_path: Path | None,
     summary_path: Path | None,
 ) -> None:
-    """Results JSON always; JUnit XML and the Markdown summary when asked for."""
-    results.write_json(document, Path(results_path))
-    if junit_path:
-        Path(junit_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(junit_path).write_text(results.junit_xml(document), encoding="utf-8")
-    if summary_path:
-        from autograder.reports.report import render_markdown
-
-        Path(summary_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(summary_path).write_text(
-            render_markdown(document, results_dir=Path(results_path).parent), encoding="utf-8"
-        )
+    """Results JSON always; JUnit XML and the Markdown summary when asked for (the files
+    ``merge`` writes too, by the same :func:`autograder.results.write.write_outputs`)."""
+    write_outputs(
+        document,
+        results_path=Path(results_path),
+        junit_path=junit_path,
+        summary_path=summary_path,
+        render_summary=render_markdown,
+    )
 
 
 def _version() -> str:

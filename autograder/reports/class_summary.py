@@ -3,7 +3,7 @@
 ``collect`` fills a :class:`ClassSummary` (every figure as display text, see
 :func:`autograder.course.collected.summary_view`) and both formats render it from templates:
 ``class-summary.html.j2`` is autoescaped, ``class-summary.md.j2`` passes every untrusted
-value through the ``md`` filter (:func:`~autograder.reports.report.md_inline`).
+value through the ``md`` filter (:func:`~autograder.reports.text.md_inline`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autograder.reports import render
-from autograder.reports.report import md_inline
+from autograder.reports.text import md_inline
 
 __all__ = [
     "CheckRow",

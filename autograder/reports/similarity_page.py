@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from autograder.reports import render
-from autograder.reports.report import display_text
+from autograder.reports.text import display_text
 
 __all__ = ["CodeSide", "ModelMatch", "SidePair", "SimilarityPage", "highlighted", "render_html"]
 

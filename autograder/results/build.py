@@ -1,19 +1,16 @@
-"""Build the results JSON (SPEC's fixed core), JUnit XML and the terminal table.
+"""Build the results document (SPEC's fixed core) from the judges' verdicts.
 
-Pure functions over plain data: this module never sees submission code.
+Pure functions over plain data: this module never sees submission code. Writing it (JSON,
+JUnit XML) is :mod:`autograder.results.write`; showing it is :mod:`autograder.reports`.
 """
 
 from __future__ import annotations
 
-import json
-import xml.etree.ElementTree as ET
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, TypedDict
 
-from autograder.spec.registry import CHECKS, EXERCISES, EXTRA_CREDIT, Check
-
-SCHEMA = "why-transformers-results/1"
+from autograder.results.schema import SCHEMA
+from autograder.spec.registry import CHECKS, EXTRA_CREDIT, Check
 
 
 def test_entry(check: Check, result: dict[str, Any], output_limit: int) -> dict[str, Any]:
@@ -46,8 +43,20 @@ def test_entry(check: Check, result: dict[str, Any], output_limit: int) -> dict[
     return entry
 
 
-def exercise_totals(tests: Iterable[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    totals: dict[str, dict[str, float]] = {}
+class ExerciseTotal(TypedDict):
+    """Points and result counts of one exercise, summed from its results."""
+
+    score: float
+    max_score: float
+    passed: int
+    failed: int
+    pending: int
+
+
+def exercise_totals(tests: Iterable[Mapping[str, Any]]) -> dict[str, ExerciseTotal]:
+    """Per exercise, in first-seen order: the one sum behind the summary line, the terminal
+    table, the report's score table and the gradebook (the fixed core, not ``extra_data``)."""
+    totals: dict[str, ExerciseTotal] = {}
     for test in tests:
         row = totals.setdefault(
             test["exercise"],
@@ -88,82 +97,6 @@ def assemble(
     }
 
 
-def write_json(results: dict[str, Any], path: Path) -> None:
-    """Write atomically, so a crash never leaves half a results file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    temporary.replace(path)
-
-
-def junit_xml(results: dict[str, Any]) -> str:
-    """JUnit XML: a testsuite per exercise; pending checks are <skipped>, never passes."""
-    suites = ET.Element("testsuites", name="why-transformers", time=str(results["execution_time"]))
-    by_exercise: dict[str, list[dict[str, Any]]] = {}
-    for test in results["tests"]:
-        by_exercise.setdefault(test["exercise"], []).append(test)
-    for exercise, tests in by_exercise.items():
-        suite = ET.SubElement(
-            suites,
-            "testsuite",
-            name=exercise,
-            tests=str(len(tests)),
-            failures=str(sum(t["status"] == "failed" for t in tests)),
-            skipped=str(sum(t["status"] == "pending" for t in tests)),
-            time=str(round(sum(t.get("duration", 0.0) for t in tests), 3)),
-        )
-        for test in tests:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=f"{exercise}.{EXERCISES[exercise]}",
-                name=test.get("id", test["name"]),
-                time=str(test.get("duration", 0.0)),
-            )
-            properties = ET.SubElement(case, "properties")
-            for key in ("score", "max_score", "status"):
-                ET.SubElement(properties, "property", name=key, value=str(test[key]))
-            first_line = (test["output"].splitlines() or [""])[0][:200]
-            if test["status"] == "failed":
-                ET.SubElement(case, "failure", message=first_line).text = test["output"]
-            elif test["status"] == "pending":
-                ET.SubElement(case, "skipped", message=f"pending: {first_line}")
-    ET.indent(suites)
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
-
-
-def terminal_table(results: dict[str, Any]) -> str:
-    """The per-exercise table printed at the end of grading."""
-    totals = exercise_totals(results["tests"])
-    header = f"{'exercise':<11}{'score':>8}{'max':>7}{'passed':>8}{'failed':>8}{'pending':>9}"
-    lines = [header, "-" * len(header)]
-    for exercise in EXERCISES:
-        if exercise not in totals:
-            continue
-        row = totals[exercise]
-        mark = " (extra credit)" if exercise in EXTRA_CREDIT else ""
-        lines.append(
-            f"{exercise:<11}{row['score']:>8g}{row['max_score']:>7g}{row['passed']:>8g}"
-            f"{row['failed']:>8g}{row['pending']:>9g}{mark}"
-        )
-    lines.append("-" * len(header))
-    lines.append(f"{'total':<11}{results['score']:>8g}{results['max_score']:>7g}")
-    return "\n".join(lines)
-
-
-def terminal_checks(results: dict[str, Any], *, width: int = 120) -> str:
-    """One line per check that did not pass: what a student fixes first."""
-    lines = []
-    for test in results["tests"]:
-        if test["status"] == "passed":
-            continue
-        first = (test["output"].splitlines() or [""])[0]
-        mark = "FAIL" if test["status"] == "failed" else "wait"
-        line = f"  {mark} {test['id']}: {first}"
-        lines.append(line if len(line) <= width else line[: width - 3] + "...")
-    return "\n".join(lines)
-
-
 def below_pass_mark(results: dict[str, Any], fail_under: float | None) -> bool:
     """True when ``--fail-under PCT`` is given and the score is below PCT % of max_score.
 
@@ -179,5 +112,6 @@ def below_pass_mark(results: dict[str, Any], fail_under: float | None) -> bool:
 
 
 def registry_order(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Results in the registry's order (unknown checks last), so every file reads alike."""
     order = {check.id: index for index, check in enumerate(CHECKS)}
     return sorted(tests, key=lambda t: order.get(t.get("id", ""), len(order)))

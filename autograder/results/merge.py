@@ -30,20 +30,25 @@ import json
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.reports.report import (
+from autograder.results import build as results_lib
+from autograder.results.schema import (
     MAX_PLOT_BYTES,
+    ExtraData,
+    ResultsDocument,
     ResultsFileError,
-    load_results,
+    check_id,
+    load_results_as_written,
+    normalise_results,
     results_problems,
 )
-from autograder.results import build as results_lib
+from autograder.results.write import write_outputs
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID
 
-__all__ = ["MergeError", "main", "merge"]
+__all__ = ["MergeError", "add_arguments", "main", "merge", "run", "write_merged"]
 
 RAN = ("passed", "failed")
 
@@ -64,24 +69,35 @@ class MergeError(ValueError):
 
 @dataclass
 class _Run:
-    """One input results file and what merging needs to know about it."""
+    """One input results file and what merging needs to know about it.
+
+    Decisions read the normalised view (``view``, ``extra``); what the merged file copies
+    (its results, run records, manual answers, integrity lists) comes from ``results`` and
+    ``raw_extra`` as written, so merging adds no keys an input did not have.
+    """
 
     index: int
     label: str  # the path as given, or "input N" for an in-memory document
     results: dict[str, Any]
     folder: Path | None  # the results file's folder: artifact paths are relative to it
+    view: ResultsDocument = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.view = normalise_results(self.results)
 
     @property
-    def extra(self) -> dict[str, Any]:
+    def extra(self) -> ExtraData:
+        return self.view["extra_data"]
+
+    @property
+    def raw_extra(self) -> dict[str, Any]:
         extra = self.results.get("extra_data")
         return extra if isinstance(extra, dict) else {}
 
     @property
     def device(self) -> str:
         """'cuda' for a run on a CUDA device, else 'cpu' (the rule from the results format)."""
-        device = self.extra.get("device")
-        used = device.get("used") if isinstance(device, Mapping) else device
-        return "cuda" if used == "cuda" else "cpu"
+        return "cuda" if self.extra["device"]["used"] == "cuda" else "cpu"
 
 
 def _load(inputs: Sequence[Path | str | Mapping[str, Any]]) -> list[_Run]:
@@ -98,22 +114,18 @@ def _load(inputs: Sequence[Path | str | Mapping[str, Any]]) -> list[_Run]:
         else:
             path = Path(item)
             try:
-                document = load_results(path=path)
+                document = load_results_as_written(path=path)
             except ResultsFileError as error:
                 raise MergeError(f"{path}: {error}") from error
             run = _Run(index=index, label=str(path), results=document, folder=path.parent)
         seen: set[str] = set()
         for test in run.results["tests"]:
-            test_id = _test_id(test)
+            test_id = check_id(test)
             if test_id in seen:
                 raise MergeError(f"{run.label}: check {test_id!r} appears twice")
             seen.add(test_id)
         runs.append(run)
     return runs
-
-
-def _test_id(test: Mapping[str, Any]) -> str:
-    return str(test.get("id") or str(test.get("name", "")).split(":", 1)[0])
 
 
 def _test_device(test: Mapping[str, Any], run: _Run) -> str:
@@ -153,7 +165,7 @@ def _merge_integrity(runs: list[_Run]) -> dict[str, Any]:
     """Lists (tamper, findings, ...) are united without duplicates; other values: first seen."""
     merged: dict[str, Any] = {"tamper": [], "findings": []}
     for run in runs:
-        integrity = run.extra.get("integrity")
+        integrity = run.raw_extra.get("integrity")  # copied as written
         if not isinstance(integrity, Mapping):
             continue
         for key, value in integrity.items():
@@ -170,17 +182,16 @@ def _merge_sandbox(runs: list[_Run]) -> dict[str, str]:
     found = [
         (run.device, run.extra["sandbox"])
         for run in runs
-        if isinstance(run.extra.get("sandbox"), Mapping)
+        if run.extra["sandbox"]["kind"] or run.extra["sandbox"]["reason"]
     ]
     if not found:
         return {"kind": "none", "reason": "the inputs do not say what their workers ran in"}
-    kinds = {str(sandbox.get("kind")) for _, sandbox in found}
+    kinds = {sandbox["kind"] for _, sandbox in found}
     kind = "bubblewrap" if kinds == {"bubblewrap"} and len(found) == len(runs) else "none"
     if len(found) == 1:
-        return {"kind": kind, "reason": str(found[0][1].get("reason", ""))}
+        return {"kind": kind, "reason": found[0][1]["reason"]}
     reason = "; ".join(
-        f"{device} run: {sandbox.get('kind')} ({sandbox.get('reason', '')})"
-        for device, sandbox in found
+        f"{device} run: {sandbox['kind']} ({sandbox['reason']})" for device, sandbox in found
     )
     return {"kind": kind, "reason": reason}
 
@@ -189,21 +200,14 @@ def _merge_exercises(runs: list[_Run]) -> dict[str, dict[str, Any]]:
     """Per exercise: grading time and child runs summed, incidents labelled by device."""
     merged: dict[str, dict[str, Any]] = {}
     for run in runs:
-        exercises = run.extra.get("exercises")
-        if not isinstance(exercises, Mapping):
-            continue
-        for name, info in exercises.items():
-            if not isinstance(info, Mapping):
-                continue
+        for name, info in run.extra["exercises"].items():
             row = merged.setdefault(name, {"wall_seconds": 0.0, "runs": 0, "incidents": []})
-            wall = info.get("wall_seconds")
-            if isinstance(wall, int | float) and not isinstance(wall, bool):
-                row["wall_seconds"] = round(row["wall_seconds"] + float(wall), 3)
-            count = info.get("runs")
-            if isinstance(count, int) and not isinstance(count, bool):
-                row["runs"] += count
+            if info["wall_seconds"] is not None:
+                row["wall_seconds"] = round(row["wall_seconds"] + info["wall_seconds"], 3)
+            if info["runs"] is not None:
+                row["runs"] += info["runs"]
             prefix = f"{run.device} run: " if len(runs) > 1 else ""
-            row["incidents"] += [f"{prefix}{i}" for i in info.get("incidents") or []]
+            row["incidents"] += [f"{prefix}{i}" for i in info["incidents"]]
     return merged
 
 
@@ -219,11 +223,8 @@ def _copy_artifacts(
     devices = [run.device for run in runs]
     per_run: list[dict[str, str]] = []
     for run in runs:
-        artifacts = run.extra.get("artifacts")
         copied: dict[str, str] = {}
-        for key, declared in artifacts.items() if isinstance(artifacts, Mapping) else []:
-            if not isinstance(declared, str) or not declared:
-                continue
+        for key, declared in run.extra["artifacts"].items():
             if run.folder is None:
                 copied[key] = declared  # no folder to resolve against: kept as written
                 continue
@@ -253,8 +254,8 @@ def _copy_artifacts(
 
 
 def _run_record(run: _Run, artifacts: dict[str, str]) -> dict[str, Any]:
-    """What each input contributed, for TAs who want to see a run's own numbers."""
-    extra = run.extra
+    """What each input contributed, for TAs who want to see a run's own numbers (as written)."""
+    extra = run.raw_extra
     return {
         "source": run.label,
         "device": extra.get("device"),
@@ -288,7 +289,7 @@ def merge(
     by_id: dict[str, list[tuple[_Run, dict[str, Any]]]] = {}
     for run in runs:
         for test in run.results["tests"]:
-            by_id.setdefault(_test_id(test), []).append((run, test))
+            by_id.setdefault(check_id(test), []).append((run, test))
     devices_used = {_test_device(test, run) for run in runs for test in run.results["tests"]}
     has_cuda_run = "cuda" in devices_used
 
@@ -310,7 +311,7 @@ def merge(
             tests.append(entry | {"device": None})
             notes.append(f"{check.id}: missing from every input")
 
-    versions = {run.extra.get("grader_version") for run in runs}
+    versions = {run.raw_extra.get("grader_version") for run in runs}
     if len(versions) > 1:
         notes.append(f"inputs come from different grader versions: {sorted(map(str, versions))}")
 
@@ -323,29 +324,28 @@ def merge(
     timings: dict[str, Any] = {}
     manual: list[dict[str, Any]] = []
     for test_id, run in selected.items():
-        run_timings = run.extra.get("timings")
-        if isinstance(run_timings, Mapping) and test_id in run_timings:
-            timings[test_id] = run_timings[test_id]
-        for item in run.extra.get("manual") or []:
+        if test_id in run.extra["timings"]:
+            timings[test_id] = run.extra["timings"][test_id]
+        for item in run.raw_extra.get("manual") or []:  # copied as written
             if isinstance(item, Mapping) and item.get("check") == test_id:
                 manual.append(dict(item))
                 break
 
     device_names = _unique(
         [
-            (run.extra.get("device") or {}).get("name", run.device)
-            if isinstance(run.extra.get("device"), Mapping)
+            (run.raw_extra.get("device") or {}).get("name", run.device)
+            if isinstance(run.raw_extra.get("device"), Mapping)
             else run.device
             for run in runs
         ]
     )
     used = sorted(devices_used | {run.device for run in runs}, key=["cpu", "cuda"].index)
     extra: dict[str, Any] = {
-        "grader_version": primary.extra.get("grader_version"),
-        "graded_at": primary.extra.get("graded_at"),
+        "grader_version": primary.raw_extra.get("grader_version"),
+        "graded_at": primary.raw_extra.get("graded_at"),
         "merged_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "submission": primary.extra.get("submission"),
-        "seed": primary.extra.get("seed"),
+        "submission": primary.raw_extra.get("submission"),
+        "seed": primary.raw_extra.get("seed"),
         "device": {
             "requested": "merge",
             "used": "+".join(used),
@@ -353,7 +353,7 @@ def merge(
             "name": " + ".join(str(name) for name in device_names),
         },
         "sandbox": _merge_sandbox(runs),
-        "environment": primary.extra.get("environment"),
+        "environment": primary.raw_extra.get("environment"),
         "exercises": _merge_exercises(runs),
         "integrity": _merge_integrity(runs),
         "timings": timings,
@@ -367,11 +367,7 @@ def merge(
             "notes": notes,
         },
     }
-    execution_time = sum(
-        float(run.results.get("execution_time") or 0.0)
-        for run in runs
-        if isinstance(run.results.get("execution_time"), int | float)
-    )
+    execution_time = sum(run.view["execution_time"] or 0.0 for run in runs)
     for entry in tests:
         text = str(entry.get("output", ""))
         if len(text) > output_limit:
@@ -384,26 +380,27 @@ def merge(
 def write_merged(
     document: dict[str, Any], *, out: Path, junit: Path | None, summary: Path | None
 ) -> None:
-    """Results JSON, and JUnit XML / Markdown when asked for.
+    """Results JSON, and JUnit XML / Markdown when asked for, written as ``grade`` writes.
 
-    Deliberately not :func:`autograder.grading.grade.write_reports`: the report job that merges has
-    only the grader's pure-Python modules, no torch, and must not need them.
+    The summary's renderer (Jinja2) is imported only when a summary is asked for: the
+    report job that merges installs no torch, and its install step adds Jinja2 for this.
     """
-    from autograder.reports.report import render_markdown
-
-    results_lib.write_json(document, out)
-    if junit is not None:
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(results_lib.junit_xml(document), encoding="utf-8")
+    render_summary = None
     if summary is not None:
-        summary.parent.mkdir(parents=True, exist_ok=True)
-        summary.write_text(render_markdown(document, results_dir=out.parent), encoding="utf-8")
+        from autograder.reports.markdown import render_markdown
+
+        render_summary = render_markdown
+    write_outputs(
+        document,
+        results_path=out,
+        junit_path=junit,
+        summary_path=summary,
+        render_summary=render_summary,
+    )
 
 
-def _parser() -> argparse.ArgumentParser:
-    from autograder.cli import COMMANDS, OneLineParser
-
-    parser = OneLineParser(prog="python -m autograder merge", description=COMMANDS["merge"][1])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``merge`` command's arguments, added to the (sub)parser it is given."""
     parser.add_argument("inputs", nargs="+", type=Path, metavar="RESULTS", help="results files")
     parser.add_argument("--out", type=Path, required=True, help="merged results JSON to write")
     parser.add_argument("--summary", type=Path, default=None, help="Markdown summary file")
@@ -415,15 +412,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PCT",
         help="exit 1 when the merged score is below PCT percent of max_score",
     )
-    return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """0 merged; 1 only with --fail-under and a lower score; 2 usage error (one line)."""
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as stop:  # --help, or a usage error already printed in one line
-        return int(stop.code or 0)
+def run(args: argparse.Namespace) -> int:
+    """0 merged; 1 only with --fail-under and a lower score; 2 unusable input (one line)."""
+    from autograder.reports.terminal import terminal_table  # what the command prints
+
     try:
         document = merge(inputs=args.inputs, out_dir=args.out.parent)
         write_merged(document, out=args.out, junit=args.junit, summary=args.summary)
@@ -436,12 +430,20 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    print(results_lib.terminal_table(document))
+    print(terminal_table(document))
     gpu = "with" if document["extra_data"]["merge"]["gpu_results"] else "WITHOUT"
     print(f"merged {len(args.inputs)} file(s) {gpu} GPU results: {args.out}")
     for note in document["extra_data"]["merge"]["notes"]:
         print(f"note: {note}")
     return 1 if results_lib.below_pass_mark(document, args.fail_under) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m autograder merge ARGS`` in-process (tests call it): the CLI's own parsing,
+    so messages and exit statuses are exactly the command's."""
+    from autograder.cli import main as cli_main
+
+    return cli_main(["merge", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

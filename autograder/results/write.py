@@ -1,0 +1,95 @@
+"""Writing a results document: the JSON (atomically), JUnit XML, and the Markdown summary.
+
+One function, :func:`write_outputs`, serves both ``grade`` and ``merge``, so the two commands
+write the same files the same way. The summary's renderer is passed in by the caller rather
+than imported here: this package stays standard library only (the workflow's report job
+installs the grader without torch, and Jinja2 is the reports' dependency, not the results'),
+and a parameter says plainly that the summary is a report drawn from the document.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from autograder.spec.registry import EXERCISES
+
+__all__ = ["SummaryRenderer", "junit_xml", "write_json", "write_outputs"]
+
+SummaryRenderer = Callable[..., str]
+"""``render(document, *, results_dir=...) -> Markdown``, e.g.
+:func:`autograder.reports.markdown.render_markdown`."""
+
+
+def write_json(results: Mapping[str, Any], path: Path) -> None:
+    """Write atomically, so a crash never leaves half a results file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    temporary.replace(path)
+
+
+def junit_xml(results: Mapping[str, Any]) -> str:
+    """JUnit XML: a testsuite per exercise; pending checks are <skipped>, never passes."""
+    suites = ET.Element("testsuites", name="why-transformers", time=str(results["execution_time"]))
+    by_exercise: dict[str, list[Mapping[str, Any]]] = {}
+    for test in results["tests"]:
+        by_exercise.setdefault(test["exercise"], []).append(test)
+    for exercise, tests in by_exercise.items():
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=exercise,
+            tests=str(len(tests)),
+            failures=str(sum(t["status"] == "failed" for t in tests)),
+            skipped=str(sum(t["status"] == "pending" for t in tests)),
+            time=str(round(sum(t.get("duration", 0.0) for t in tests), 3)),
+        )
+        for test in tests:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"{exercise}.{EXERCISES[exercise]}",
+                name=test.get("id", test["name"]),
+                time=str(test.get("duration", 0.0)),
+            )
+            properties = ET.SubElement(case, "properties")
+            for key in ("score", "max_score", "status"):
+                ET.SubElement(properties, "property", name=key, value=str(test[key]))
+            first_line = (test["output"].splitlines() or [""])[0][:200]
+            if test["status"] == "failed":
+                ET.SubElement(case, "failure", message=first_line).text = test["output"]
+            elif test["status"] == "pending":
+                ET.SubElement(case, "skipped", message=f"pending: {first_line}")
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write_outputs(
+    document: Mapping[str, Any],
+    *,
+    results_path: Path,
+    junit_path: Path | None = None,
+    summary_path: Path | None = None,
+    render_summary: SummaryRenderer | None = None,
+) -> None:
+    """Results JSON always; JUnit XML and the Markdown summary when their paths are given.
+
+    ``render_summary`` is required with ``summary_path``; the summary is rendered with the
+    results file's folder, so the sweep plot it links to is found.
+    """
+    results_path = Path(results_path)
+    write_json(document, results_path)
+    if junit_path:
+        Path(junit_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(junit_path).write_text(junit_xml(document), encoding="utf-8")
+    if summary_path:
+        if render_summary is None:
+            raise ValueError("a summary path needs a summary renderer")
+        Path(summary_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(summary_path).write_text(
+            render_summary(document, results_dir=results_path.parent), encoding="utf-8"
+        )
