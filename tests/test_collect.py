@@ -16,9 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course.collect import collect, main
+from autograder import cli
+from autograder.course.collect import collect
 from autograder.course.gradebook import GRADEBOOK_COLUMNS, NBGRADER_COLUMNS
 from autograder.reports.text import md_inline
+
+
+def main(argv: list[str]) -> int:
+    """``python -m autograder collect ARGV``, in this process."""
+    return cli.main(["collect", *argv])
+
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
 FIXTURE_STUDENTS = ["failures", "full_marks", "gpu_pending", "stub"]

@@ -20,9 +20,16 @@ from typing import Any
 import pytest
 import yaml
 
+from autograder import cli
 from autograder.reports.markdown import render_markdown
-from autograder.results.merge import MISSING, NO_GPU_RUN, MergeError, main, merge
+from autograder.results.merge import MISSING, NO_GPU_RUN, MergeError, merge
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID, EXTRA_CREDIT
+
+
+def main(argv: list[str]) -> int:
+    """``python -m autograder merge ARGV``, in this process."""
+    return cli.main(["merge", *argv])
+
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "results"

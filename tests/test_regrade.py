@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import regrade as regrade_module
+from autograder import cli
 from autograder.course.collect import collect
 from autograder.course.regrade import regrade
 from autograder.course.regrade_jobs import grade_command
@@ -336,7 +336,7 @@ def test_usage_errors_are_one_line_and_exit_2(
     tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "class" / "a").mkdir(parents=True)
-    code = regrade_module.main([str(tmp_path / "class"), "--out", str(tmp_path / "o"), *args])
+    code = cli.main(["regrade", str(tmp_path / "class"), "--out", str(tmp_path / "o"), *args])
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1, err
 

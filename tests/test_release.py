@@ -18,17 +18,24 @@ from pathlib import Path
 
 import pytest
 
+from autograder import cli
 from autograder.course.manifest import (
     IGNORED_WHEN_ADDED,
     MANIFEST_NAME,
     compare_with_manifest,
     editable_paths,
 )
-from autograder.course.release import ReleaseSummary, main, release
+from autograder.course.release import ReleaseSummary, release
 from autograder.course.solution_leaks import find_solution_text
 from autograder.course.stubs import WRITTEN_ANSWER_NAMES, find_regions, render_stub
 from autograder.course.student_repo import repo_submission
 from autograder.spec.registry import EXERCISES, checks_for, exercise_points
+
+
+def main(argv: list[str]) -> int:
+    """``python -m autograder release ARGV``, in this process."""
+    return cli.main(["release", *argv])
+
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

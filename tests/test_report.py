@@ -19,12 +19,18 @@ from pathlib import Path
 
 import pytest
 
+from autograder import cli
 from autograder.reports.html import render_html
 from autograder.reports.markdown import render_markdown
-from autograder.reports.report import main
 from autograder.reports.text import md_fence, md_inline
 from autograder.reports.view import MAX_OUTPUT_CHARS
 from autograder.results.schema import load_results
+
+
+def main(argv: list[str]) -> int:
+    """``python -m autograder report ARGV``, in this process."""
+    return cli.main(["report", *argv])
+
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -17,13 +17,19 @@ from typing import TypeVar
 
 import pytest
 
+from autograder import cli
 from autograder.course.stubs import (
     WRITTEN_ANSWER_NAMES,
     find_regions,
     generate_stubs,
-    main,
     render_stub,
 )
+
+
+def main(argv: list[str]) -> int:
+    """``python -m autograder stubs ARGV``, in this process."""
+    return cli.main(["stubs", *argv])
+
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

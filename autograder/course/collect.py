@@ -54,7 +54,6 @@ __all__ = [
     "add_arguments",
     "collect",
     "find_results",
-    "main",
     "run",
 ]
 
@@ -218,7 +217,7 @@ def collect(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``collect``'s arguments, added to ``parser`` (the CLI's subparser, or :func:`main`'s),
+    """``collect``'s arguments, added to ``parser`` (the CLI's subparser),
     with the description and epilog ``collect --help`` shows."""
     parser.description, parser.epilog = DESCRIPTION, EPILOG
     parser.add_argument("inputs", nargs="+", type=Path, metavar="DIR")
@@ -330,14 +329,3 @@ def run(args: argparse.Namespace) -> int:
     )
     _print_summary(summary, args)
     return 0 if summary.students else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The command on its own (tests call it): :func:`add_arguments`, then :func:`run`."""
-    parser = argparse.ArgumentParser(prog="python -m autograder collect")
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -75,7 +75,6 @@ __all__ = [
     "DESCRIPTION",
     "RegradeSummary",
     "add_arguments",
-    "main",
     "regrade",
     "render_summary",
     "run",
@@ -358,10 +357,3 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(render_summary(summary))
     return summary.exit_status
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder regrade ARGS``, in process (for tests and scripts)."""
-    from autograder import cli
-
-    return cli.main(["regrade", *(sys.argv[1:] if argv is None else argv)])

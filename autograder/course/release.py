@@ -50,7 +50,6 @@ __all__ = [
     "DESCRIPTION",
     "ReleaseSummary",
     "add_arguments",
-    "main",
     "release",
     "run",
     "student_readme",
@@ -284,13 +283,6 @@ def run(args: argparse.Namespace) -> int:
             f"{zipped.questions_path}; {zipped.gpu_points:g} GPU points not graded there"
         )
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder release ARGS``, in process (for tests and scripts)."""
-    from autograder import cli
-
-    return cli.main(["release", *(sys.argv[1:] if argv is None else argv)])
 
 
 # ---- helpers ----

@@ -51,7 +51,6 @@ __all__ = [
     "add_arguments",
     "find_regions",
     "generate_stubs",
-    "main",
     "render_stub",
     "run",
 ]
@@ -231,13 +230,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder stubs ARGS``, in process (for tests and scripts)."""
-    from autograder import cli
-
-    return cli.main(["stubs", *(sys.argv[1:] if argv is None else argv)])
-
-
 def _render(source: str, *, module_name: str, filename: str) -> str:
     regions = find_regions(source, filename=filename)
     exercise = module_name.split("_", 1)[0]  # easy_vector_state -> easy
@@ -394,7 +386,3 @@ def _shown(path: Path) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

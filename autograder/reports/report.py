@@ -20,7 +20,7 @@ from autograder.reports.html import render_html
 from autograder.reports.markdown import render_markdown
 from autograder.results.schema import ResultsFileError, load_results
 
-__all__ = ["add_arguments", "main", "run"]
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,15 +60,3 @@ def run(args: argparse.Namespace) -> int:
         for out in written:
             print(f"wrote {out}")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder report ARGS`` in-process (tests call it): the CLI's own parsing,
-    so messages and exit statuses are exactly the command's."""
-    from autograder.cli import main as cli_main
-
-    return cli_main(["report", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -48,7 +48,7 @@ from autograder.results.schema import (
 from autograder.results.write import write_outputs
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID
 
-__all__ = ["MergeError", "add_arguments", "main", "merge", "run", "write_merged"]
+__all__ = ["MergeError", "add_arguments", "merge", "run", "write_merged"]
 
 RAN = ("passed", "failed")
 
@@ -436,15 +436,3 @@ def run(args: argparse.Namespace) -> int:
     for note in document["extra_data"]["merge"]["notes"]:
         print(f"note: {note}")
     return 1 if results_lib.below_pass_mark(document, args.fail_under) else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder merge ARGS`` in-process (tests call it): the CLI's own parsing,
-    so messages and exit statuses are exactly the command's."""
-    from autograder.cli import main as cli_main
-
-    return cli_main(["merge", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
