@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import statistics
 import urllib.parse
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from autograder.course.manual_grades import ManualSheet
 from autograder.course.similarity import SimilarityReport
 from autograder.reports import class_summary as view
 from autograder.reports.html import png_data_uri
+from autograder.reports.integrity import finding_line, tamper_line
 from autograder.reports.text import display_text, format_points
-from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
+from autograder.results import schema
+from autograder.results.build import exercise_totals
+from autograder.results.schema import ResultsDocument, pending_kind
+from autograder.spec.registry import ASSIGNMENT, CHECKS_BY_ID, EXERCISES
 
 __all__ = [
-    "ASSIGNMENT",
     "HISTOGRAM_NAME",
     "CheckStats",
     "CollectSummary",
@@ -34,7 +35,6 @@ __all__ = [
     "summary_view",
 ]
 
-ASSIGNMENT = "why-transformers"
 """The assignment name in the gradebook (nbgrader's ``assignment`` column) and summaries."""
 
 HISTOGRAM_NAME = "score-distribution.png"
@@ -151,43 +151,20 @@ class CollectSummary:
 # --------------------------------------------------------------------------- reading
 
 
-def _tamper_line(change: object) -> str:
-    """One tamper line, e.g. ``modified: .github/workflows/grade.yml``."""
-    # merged with reports/integrity.py by the lead
-    if not isinstance(change, dict):
-        return display_text(change)
-    return f"{display_text(change.get('change')) or 'changed'}: {display_text(change.get('path'))}"
-
-
-def _finding_line(finding: object) -> str:
-    """One finding line, e.g. ``medium_parallel_scan.py:3 import gc``."""
-    # merged with reports/integrity.py by the lead
-    if not isinstance(finding, dict):
-        return display_text(finding)
-    where = display_text(finding.get("file")) or "?"
-    if isinstance(finding.get("line"), int):
-        where += f":{finding['line']}"
-    return f"{where} {display_text(finding.get('construct'))}".strip()
-
-
-def _list(value: object) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def student_record(student_id: str, path: Path, results: Mapping[str, Any]) -> StudentRecord:
-    """The small per-student summary the class views are built from (``results`` validated)."""
-    extra = results.get("extra_data") or {}
+def student_record(student_id: str, path: Path, results: ResultsDocument) -> StudentRecord:
+    """The small per-student summary the class views are built from (``results`` as
+    :func:`~autograder.results.schema.load_results` returns it: every field present)."""
+    extra = results["extra_data"]
     record = StudentRecord(
         student_id=student_id,
         results_path=path,
         score=float(results["score"]),
         max_score=float(results["max_score"]),
-        graded_at=display_text(extra.get("graded_at")),
-        exercise_scores={},
+        graded_at=display_text(extra["graded_at"]),
+        exercise_scores={
+            exercise: total["score"]
+            for exercise, total in exercise_totals(results["tests"]).items()
+        },
         statuses={},
         check_names={},
         pending_manual=[],
@@ -196,25 +173,25 @@ def student_record(student_id: str, path: Path, results: Mapping[str, Any]) -> S
         findings=[],
     )
     for test in results["tests"]:
-        check_id = display_text(test.get("id")) or display_text(test.get("name")).split(":")[0]
-        exercise = test["exercise"]
-        scores = record.exercise_scores
-        scores[exercise] = scores.get(exercise, 0.0) + float(test["score"])
-        record.statuses[check_id] = test["status"]
-        record.check_names[check_id] = display_text(test.get("name"))
-        if isinstance(test.get("ta_grade"), dict):
-            comment = display_text(test["ta_grade"].get("comment"))
-            grade = (check_id, float(test["score"]), float(test["max_score"]), comment)
-            record.ta_grades.append(grade)
+        check = schema.check_id(test)
+        record.statuses[check] = test["status"]
+        record.check_names[check] = display_text(test["name"])
+        if test["ta_grade"] is not None:
+            comment = display_text(test["ta_grade"]["comment"])
+            record.ta_grades.append(
+                (check, float(test["score"]), float(test["max_score"]), comment)
+            )
         if test["status"] == "pending":
-            tags = _list(test.get("tags"))
-            if "manual" in tags:
-                record.pending_manual.append(check_id)
-            elif "gpu" in tags:
-                record.pending_gpu.append(check_id)
-    integrity = _mapping(extra.get("integrity"))
-    record.tamper = [_tamper_line(change) for change in _list(integrity.get("tamper"))]
-    record.findings = [_finding_line(finding) for finding in _list(integrity.get("findings"))]
+            kind = pending_kind(test["tags"])
+            if kind == "manual":
+                record.pending_manual.append(check)
+            elif kind == "gpu":
+                record.pending_gpu.append(check)
+    integrity = extra["integrity"]
+    record.tamper = [tamper_line(entry) for entry in integrity["tamper"]]
+    record.findings = [
+        " ".join(finding_line(finding)[:2]).strip() for finding in integrity["findings"]
+    ]
     return record
 
 

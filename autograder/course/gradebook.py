@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from autograder.course.collected import ASSIGNMENT, StudentRecord
+from autograder.course.collected import StudentRecord
 from autograder.course.spreadsheet import csv_text, safe_cell
-from autograder.spec.registry import EXERCISES
+from autograder.spec.registry import ASSIGNMENT, EXERCISES
 
 __all__ = ["GRADEBOOK_COLUMNS", "NBGRADER_COLUMNS", "gradebook_csv"]
 

@@ -39,7 +39,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.course.stubs import BEGIN_MARKER, END_MARKER, WRITTEN_ANSWER_NAMES, find_regions
-from autograder.spec.registry import EXERCISES, EXTRA_CREDIT, Check, checks_for
+from autograder.spec.registry import ASSIGNMENT, EXERCISES, EXTRA_CREDIT, Check, checks_for
 
 __all__ = [
     "ASSIGNMENT",
@@ -57,8 +57,7 @@ __all__ = [
     "write_course",
 ]
 
-COURSE_ID = "why-transformers"
-ASSIGNMENT = "why-transformers"
+COURSE_ID = ASSIGNMENT  # one assignment, one course
 NBGRADER_SCHEMA_VERSION = 3
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 GENERATE_TIMEOUT_S = 300  # nbgrader generate_assignment on four notebooks takes a few seconds

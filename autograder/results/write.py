@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from autograder.spec.registry import EXERCISES
+from autograder.spec.registry import ASSIGNMENT, EXERCISES
 
 __all__ = ["SummaryRenderer", "junit_xml", "write_json", "write_outputs"]
 
@@ -34,7 +34,7 @@ def write_json(results: Mapping[str, Any], path: Path) -> None:
 
 def junit_xml(results: Mapping[str, Any]) -> str:
     """JUnit XML: a testsuite per exercise; pending checks are <skipped>, never passes."""
-    suites = ET.Element("testsuites", name="why-transformers", time=str(results["execution_time"]))
+    suites = ET.Element("testsuites", name=ASSIGNMENT, time=str(results["execution_time"]))
     by_exercise: dict[str, list[Mapping[str, Any]]] = {}
     for test in results["tests"]:
         by_exercise.setdefault(test["exercise"], []).append(test)

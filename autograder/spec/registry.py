@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+ASSIGNMENT = "why-transformers"
+"""The assignment's name: nbgrader's assignment, the class summary's title, the JUnit root."""
+
 EXERCISES: dict[str, str] = {
     "easy": "easy_vector_state",
     "medium": "medium_parallel_scan",
