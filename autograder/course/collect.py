@@ -47,6 +47,7 @@ from autograder.reports import class_summary
 from autograder.reports.histogram import score_histogram
 from autograder.reports.html import render_html
 from autograder.results.schema import ResultsFileError, load_results
+from autograder.spec import paths
 
 __all__ = [
     "DESCRIPTION",
@@ -61,7 +62,7 @@ RESULTS_NAME = "results.json"
 DEFAULT_RESULTS = Path("outputs", "grading", RESULTS_NAME)  # where `grade` writes by default
 PAGES_FOLDER = "students"
 SUBMISSION_FOLDER = "submission"  # regrade copies the exercise modules here, beside results.json
-GRADER_STUBS = Path(__file__).resolve().parents[2] / "exercises"  # the released stubs
+GRADER_STUBS = paths.ROOT / "exercises"  # the released stubs
 
 DESCRIPTION = "Collect many students' results.json into a gradebook and a class summary."
 EPILOG = (

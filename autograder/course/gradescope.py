@@ -52,6 +52,7 @@ from autograder.results.gradescope import (
     gradescope_results,
     write_gradescope_json,
 )
+from autograder.spec import paths
 from autograder.spec.registry import EXERCISES
 
 __all__ = [
@@ -102,9 +103,7 @@ def run_autograder(
         final.unlink()  # anything there before grading is not ours
     exercises = [e for e in EXERCISES if not only or e in only]
     started = time.monotonic()
-    settings = (
-        settings if settings is not None else Path(__file__).resolve().parents[1] / SETTINGS_NAME
-    )
+    settings = settings if settings is not None else paths.PACKAGE / SETTINGS_NAME
     work: Path | None = None
     user: tuple[str, int, int] | None = None
     try:
@@ -203,7 +202,7 @@ def _grade_exercise(
     with log.open("wb") as handle:
         process = subprocess.Popen(
             command,
-            cwd=Path(__file__).resolve().parents[2],
+            cwd=paths.ROOT,
             env=environment,
             stdin=subprocess.DEVNULL,
             stdout=handle,

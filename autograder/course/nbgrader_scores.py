@@ -47,6 +47,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.course.notebooks import ASSIGNMENT, COURSE_ID, answer_name, grade_id, grader_cell_id
+from autograder.spec import paths
 from autograder.spec.registry import CHECKS, EXERCISES
 
 __all__ = [
@@ -302,7 +303,7 @@ def _grade(
             results.unlink()
         completed = subprocess.run(
             command,
-            cwd=Path(__file__).resolve().parents[2],
+            cwd=paths.ROOT,
             capture_output=True,
             text=True,
             timeout=timeout_s,

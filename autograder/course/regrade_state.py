@@ -22,6 +22,7 @@ from typing import Any
 from autograder.course import manifest as release_manifest
 from autograder.course.regrade_students import MODULE_FILES, Outcome, Student, source_folder
 from autograder.course.student_repo import MANIFEST_VARIABLE
+from autograder.spec import paths
 
 __all__ = [
     "RESULTS_NAME",
@@ -36,7 +37,7 @@ __all__ = [
 RESULTS_NAME = "results.json"
 STATE_NAME = ".regrade.json"
 STATE_SCHEMA = "why-transformers-regrade/1"
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding this autograder/
+PACKAGE_ROOT = paths.ROOT  # the folder holding this autograder/
 
 
 def _hash_files(digest: Any, root: Path, relatives: Sequence[str]) -> None:

@@ -44,6 +44,7 @@ from autograder.course import notebooks
 from autograder.course.gradescope_release import GRADESCOPE, GradescopeSummary, write_gradescope
 from autograder.course.solution_leaks import find_solution_text
 from autograder.course.stubs import generate_stubs
+from autograder.spec import paths
 from autograder.spec.registry import EXERCISES, EXTRA_CREDIT, checks_for, exercise_points
 
 __all__ = [
@@ -56,7 +57,7 @@ __all__ = [
     "write_student_repo",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = paths.ROOT
 COMMAND = "python -m autograder release"
 STUDENT = "student"
 NBGRADER = "nbgrader"

@@ -42,6 +42,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.spec import paths
+
 __all__ = [
     "BEGIN_MARKER",
     "DESCRIPTION",
@@ -62,7 +64,7 @@ CODE_PROMPT = "# YOUR CODE HERE"
 ANSWER_PROMPT = "# YOUR ANSWER HERE: replace the empty string with your answer (graded by a TA)."
 COMMAND = "python -m autograder stubs"
 DESCRIPTION = "Generate the student stubs in exercises/ from the solutions in solutions/."
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = paths.ROOT
 MAX_LINE = 100  # the project's line length; longer raise statements are wrapped
 
 # A comment that looks like a marker but is not exactly one ("## BEGIN SOLUTION", "### END

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from autograder.course import manifest as release_manifest
+from autograder.spec import paths
 
 __all__ = ["MANIFEST_VARIABLE", "repo_submission"]
 
 MANIFEST_VARIABLE = "AUTOGRADER_RELEASE_MANIFEST"
 """Environment variable: path of the instructor's copy of the manifest for ``grade --repo``."""
 
-GRADER_ROOT = Path(__file__).resolve().parents[2]  # the folder holding the running autograder/
+GRADER_ROOT = paths.ROOT  # the folder holding the running autograder/
 
 
 def repo_submission(repo: Path, *, manifest_path: Path | None = None) -> tuple[Path, dict]:

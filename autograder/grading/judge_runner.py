@@ -23,6 +23,7 @@ from typing import Any
 
 from autograder.grading import supervisor
 from autograder.grading.sandbox import Sandbox
+from autograder.spec import paths
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
 from autograder.spec.settings import Settings, settings_to_dict
 
@@ -141,7 +142,7 @@ def _run_judge(
     limits = settings.limits
     read_fd, write_fd = os.pipe()
     job["pipe_fd"] = write_fd
-    package_root = Path(__file__).resolve().parents[2]
+    package_root = paths.ROOT
     boot = (
         f"import sys; sys.path.insert(0, {str(package_root)!r}); "
         "from autograder.grading.judge import main; main()"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.grading import sandbox, supervisor
+from autograder.spec import paths
 
 # what the worker imports: only these cross into its job folder (both are worker-safe)
 WORKER_CODE = ("__init__.py", "grading/__init__.py", "grading/protocol.py", "grading/worker.py")
@@ -48,7 +49,7 @@ class StartedWorker:
 def prepare_job(job_dir: Path, module_source: Path | None, module_name: str) -> Path:
     """A folder with only the worker-side code, the lesson's ``reference`` package and (a copy
     of) the one module to load: nothing of the judge (checks, expected values) is there."""
-    package = Path(__file__).resolve().parent.parent
+    package = paths.PACKAGE
     for relative in WORKER_CODE:
         target = job_dir / "code" / "autograder" / relative
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-DEFAULT_SETTINGS_PATH = Path(__file__).resolve().parents[1] / "grading.toml"
+from autograder.spec import paths
+
+DEFAULT_SETTINGS_PATH = paths.PACKAGE / "grading.toml"
 
 
 @dataclass(frozen=True)
