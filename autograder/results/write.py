@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from autograder.results.build import exercise_totals
+from autograder.results.schema import check_id
 from autograder.spec.registry import ASSIGNMENT, EXERCISES
 
 __all__ = ["SummaryRenderer", "junit_xml", "write_json", "write_outputs"]
@@ -33,11 +35,16 @@ def write_json(results: Mapping[str, Any], path: Path) -> None:
 
 
 def junit_xml(results: Mapping[str, Any]) -> str:
-    """JUnit XML: a testsuite per exercise; pending checks are <skipped>, never passes."""
+    """JUnit XML in the dialect GitHub's reporters read: ``testsuites`` > a ``testsuite`` per
+    exercise > a ``testcase`` per check (classname, time; ``failure`` or ``skipped`` with a
+    message; pending checks are skipped, never passes). Points are suite-level properties
+    (the exercise's ``score``/``max_score`` and ``points.CHECK`` as ``score/max``), where the
+    JUnit schema has them."""
     suites = ET.Element("testsuites", name=ASSIGNMENT, time=str(results["execution_time"]))
     by_exercise: dict[str, list[Mapping[str, Any]]] = {}
     for test in results["tests"]:
         by_exercise.setdefault(test["exercise"], []).append(test)
+    totals = exercise_totals(results["tests"])
     for exercise, tests in by_exercise.items():
         suite = ET.SubElement(
             suites,
@@ -48,6 +55,12 @@ def junit_xml(results: Mapping[str, Any]) -> str:
             skipped=str(sum(t["status"] == "pending" for t in tests)),
             time=str(round(sum(t.get("duration", 0.0) for t in tests), 3)),
         )
+        properties = ET.SubElement(suite, "properties")
+        for key in ("score", "max_score"):
+            ET.SubElement(properties, "property", name=key, value=str(totals[exercise][key]))
+        for test in tests:
+            points = f"{test['score']}/{test['max_score']}"
+            ET.SubElement(properties, "property", name=f"points.{check_id(test)}", value=points)
         for test in tests:
             case = ET.SubElement(
                 suite,
@@ -56,9 +69,6 @@ def junit_xml(results: Mapping[str, Any]) -> str:
                 name=test.get("id", test["name"]),
                 time=str(test.get("duration", 0.0)),
             )
-            properties = ET.SubElement(case, "properties")
-            for key in ("score", "max_score", "status"):
-                ET.SubElement(properties, "property", name=key, value=str(test[key]))
             first_line = (test["output"].splitlines() or [""])[0][:200]
             if test["status"] == "failed":
                 ET.SubElement(case, "failure", message=first_line).text = test["output"]
