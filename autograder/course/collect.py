@@ -46,7 +46,12 @@ from autograder.course.gradebook import gradebook_csv
 from autograder.reports import class_summary
 from autograder.reports.histogram import score_histogram
 from autograder.reports.html import render_html
-from autograder.results.schema import ResultsFileError, load_results
+from autograder.results.schema import (
+    DEFAULT_RESULTS_PATH,
+    RESULTS_NAME,
+    ResultsFileError,
+    load_results,
+)
 from autograder.spec import paths
 
 __all__ = [
@@ -58,8 +63,6 @@ __all__ = [
     "run",
 ]
 
-RESULTS_NAME = "results.json"
-DEFAULT_RESULTS = Path("outputs", "grading", RESULTS_NAME)  # where `grade` writes by default
 PAGES_FOLDER = "students"
 SUBMISSION_FOLDER = "submission"  # regrade copies the exercise modules here, beside results.json
 GRADER_STUBS = paths.ROOT / "exercises"  # the released stubs
@@ -93,7 +96,7 @@ def _newest_key(path: Path) -> tuple[float, str]:
 
 
 def _is_student_folder(folder: Path) -> bool:
-    return (folder / RESULTS_NAME).exists() or (folder / DEFAULT_RESULTS).exists()
+    return (folder / RESULTS_NAME).exists() or (folder / DEFAULT_RESULTS_PATH).exists()
 
 
 def find_results(*, inputs: Iterable[Path], summary: CollectSummary) -> list[tuple[str, Path]]:

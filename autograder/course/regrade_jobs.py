@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from autograder.course.regrade_state import PACKAGE_ROOT, RESULTS_NAME, write_state
+from autograder.course.regrade_state import write_state
 from autograder.course.regrade_students import MODULE_FILES, Outcome, Student, source_folder
 from autograder.grading import supervisor
+from autograder.results.schema import RESULTS_NAME
+from autograder.spec import paths
 
 __all__ = [
     "Grading",
@@ -91,7 +93,7 @@ def _child_env() -> dict[str, str]:
     """The grader that runs is this one: never a copy in the working folder or a student's."""
     env = dict(os.environ)
     env["PYTHONSAFEPATH"] = "1"
-    env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    env["PYTHONPATH"] = os.pathsep.join([str(paths.ROOT), *filter(None, [env.get("PYTHONPATH")])])
     return env
 
 

@@ -22,10 +22,10 @@ from typing import Any
 from autograder.course import manifest as release_manifest
 from autograder.course.regrade_students import MODULE_FILES, Outcome, Student, source_folder
 from autograder.course.student_repo import MANIFEST_VARIABLE
+from autograder.results.schema import RESULTS_NAME
 from autograder.spec import paths
 
 __all__ = [
-    "RESULTS_NAME",
     "STATE_NAME",
     "STATE_SCHEMA",
     "grader_digest",
@@ -34,10 +34,8 @@ __all__ = [
     "write_state",
 ]
 
-RESULTS_NAME = "results.json"
 STATE_NAME = ".regrade.json"
 STATE_SCHEMA = "why-transformers-regrade/1"
-PACKAGE_ROOT = paths.ROOT  # the folder holding this autograder/
 
 
 def _hash_files(digest: Any, root: Path, relatives: Sequence[str]) -> None:
@@ -86,13 +84,13 @@ def grader_digest(settings: Path | None) -> str:
     """sha256 of the grader's source (autograder/ and reference/) and the settings file."""
     digest = hashlib.sha256()
     for package in ("autograder", "reference"):
-        folder = PACKAGE_ROOT / package
+        folder = paths.ROOT / package
         files = [
-            path.relative_to(PACKAGE_ROOT).as_posix()
+            path.relative_to(paths.ROOT).as_posix()
             for path in folder.rglob("*")
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
         ]
-        _hash_files(digest, PACKAGE_ROOT, files)
+        _hash_files(digest, paths.ROOT, files)
     if settings is not None:
         digest.update(b"settings\0" + Path(settings).read_bytes())
     return digest.hexdigest()

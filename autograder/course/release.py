@@ -57,7 +57,6 @@ __all__ = [
     "write_student_repo",
 ]
 
-REPO_ROOT = paths.ROOT
 COMMAND = "python -m autograder release"
 STUDENT = "student"
 NBGRADER = "nbgrader"
@@ -92,7 +91,7 @@ class ReleaseSummary:
 def release(
     *,
     out: Path,
-    source_root: Path = REPO_ROOT,
+    source_root: Path = paths.ROOT,
     with_nbgrader: bool = True,
     with_gradescope: bool = False,
 ) -> ReleaseSummary:
@@ -229,7 +228,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
         type=Path,
-        default=REPO_ROOT,
+        default=paths.ROOT,
         metavar="DIR",
         help="the instructor repository holding solutions/ (default: %(default)s)",
     )

@@ -64,7 +64,6 @@ CODE_PROMPT = "# YOUR CODE HERE"
 ANSWER_PROMPT = "# YOUR ANSWER HERE: replace the empty string with your answer (graded by a TA)."
 COMMAND = "python -m autograder stubs"
 DESCRIPTION = "Generate the student stubs in exercises/ from the solutions in solutions/."
-REPO_ROOT = paths.ROOT
 MAX_LINE = 100  # the project's line length; longer raise statements are wrapped
 
 # A comment that looks like a marker but is not exactly one ("## BEGIN SOLUTION", "### END
@@ -194,13 +193,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--solutions",
         type=Path,
-        default=REPO_ROOT / "solutions",
+        default=paths.ROOT / "solutions",
         help="folder of solution modules with solution markers (default: %(default)s)",
     )
     parser.add_argument(
         "--exercises",
         type=Path,
-        default=REPO_ROOT / "exercises",
+        default=paths.ROOT / "exercises",
         help="folder the stubs are written to (default: %(default)s)",
     )
 

@@ -20,8 +20,6 @@ __all__ = ["MANIFEST_VARIABLE", "repo_submission"]
 MANIFEST_VARIABLE = "AUTOGRADER_RELEASE_MANIFEST"
 """Environment variable: path of the instructor's copy of the manifest for ``grade --repo``."""
 
-GRADER_ROOT = paths.ROOT  # the folder holding the running autograder/
-
 
 def repo_submission(repo: Path, *, manifest_path: Path | None = None) -> tuple[Path, dict]:
     """The submission folder of a student's repository and its integrity findings.
@@ -66,7 +64,7 @@ def _trusted_manifest(repo: Path, manifest_path: Path | None) -> Path | None:
         return Path(manifest_path)
     if os.environ.get(MANIFEST_VARIABLE):
         return Path(os.environ[MANIFEST_VARIABLE])
-    beside_grader = GRADER_ROOT / release_manifest.MANIFEST_NAME
-    if beside_grader.is_file() and repo != GRADER_ROOT:
+    beside_grader = paths.ROOT / release_manifest.MANIFEST_NAME
+    if beside_grader.is_file() and repo != paths.ROOT:
         return beside_grader
     return None

@@ -23,6 +23,7 @@ from autograder.spec.registry import EXTRA_CREDIT
 __all__ = [
     "DEFAULT_RESULTS_PATH",
     "MAX_PLOT_BYTES",
+    "RESULTS_NAME",
     "SCHEMA",
     "STATUSES",
     "ResultsDocument",
@@ -39,7 +40,8 @@ __all__ = [
 SCHEMA = "why-transformers-results/1"
 """``extra_data.schema`` of the files this grader writes."""
 
-DEFAULT_RESULTS_PATH = Path("outputs", "grading", "results.json")
+RESULTS_NAME = "results.json"
+DEFAULT_RESULTS_PATH = Path("outputs", "grading", RESULTS_NAME)
 """Where ``grade`` writes (SPEC), and where ``collect`` looks inside a student's folder."""
 
 MAX_PLOT_BYTES = 10_000_000
