@@ -236,11 +236,11 @@ def render(*, args: argparse.Namespace, bench: Bench) -> str:
         f"| load average (1, 5, 15 min) | {info['load_start']} at the start, "
         f"{info['load_end']} at the end |",
         "",
-        "**A shared machine.** Other engineers ran test suites on this machine during these "
-        "runs, so every figure includes that noise on top of the load the bench adds itself "
-        "(each part gives the load average at its start and end). That is the condition the "
-        "timing checks must survive, but wall times are not those of an idle machine: read "
-        "the ratios, each taken between runs interleaved in the same stretch of time.",
+        "**A shared machine.** Others may run work on this machine during these runs (the "
+        "load averages above and at each part's start and end say how much), on top of the "
+        "load the bench adds itself. That is the condition the timing checks must survive, "
+        "but wall times are not those of an idle machine: read the ratios, each taken between "
+        "runs interleaved in the same stretch of time.",
         "",
     ]
     compared = {name: runs for name, runs in bench.compared.items() if any(runs.values())}
