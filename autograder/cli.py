@@ -95,8 +95,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module = command_module(name)
     try:
-        if not hasattr(module, "add_arguments"):  # not yet converted: parses its own arguments
-            return module.main(argv[1:])
         args, unknown = parser_for(name).parse_known_args(argv)
         if unknown:  # said by the command, not the root (argparse leaves these to the root)
             raise UsageError(f"unrecognized arguments: {' '.join(unknown)}", prog=f"{PROG} {name}")

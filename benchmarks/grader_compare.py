@@ -73,27 +73,20 @@ def compare(
         for name, path in submissions.items():
             for contender in rotated(names, index):
                 out = work_dir / f"compare-{name}-{contender}-{index}" / "results.json"
-                if contender == OLD:
-                    run = grade_once(
-                        path,
-                        results_path=out,
-                        seed=seed,
-                        only=only,
-                        settings=settings,
-                        label=f"{name}-old",
-                        cwd=old.tree,
-                        env=old.env,
-                    )
-                else:
-                    run = grade_once(
-                        path,
-                        results_path=out,
-                        seed=seed,
-                        only=only,
-                        settings=settings,
-                        label=f"{name}-{contender}",
-                        extra_args=["--sandbox", contender],
-                    )
+                how = (
+                    {"cwd": old.tree, "env": old.env}
+                    if contender == OLD
+                    else {"extra_args": ["--sandbox", contender]}
+                )
+                run = grade_once(
+                    path,
+                    results_path=out,
+                    seed=seed,
+                    only=only,
+                    settings=settings,
+                    label=f"{name}-{contender}",
+                    **how,
+                )
                 ran = ran_in(run.document)
                 if ran != contender:
                     raise RuntimeError(f"{name}, {contender}: the results say it ran as {ran}")

@@ -50,8 +50,8 @@ from autograder.results.gradescope import (
     convert_results_file,
     failure_results,
     gradescope_results,
-    write_gradescope_json,
 )
+from autograder.results.write import write_json
 from autograder.spec import paths
 from autograder.spec.registry import EXERCISES
 
@@ -164,7 +164,7 @@ def run_autograder(
         _kill_leftovers(user)  # nothing the submission started outlives the run
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
-    write_gradescope_json(results, final)
+    write_json(results, final)
     return results
 
 

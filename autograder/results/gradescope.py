@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from autograder.results.write import write_json
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES, EXTRA_CREDIT, Check, checks_for
 
 __all__ = [
@@ -32,7 +32,6 @@ __all__ = [
     "failure_results",
     "gradescope_results",
     "run",
-    "write_gradescope_json",
 ]
 
 OUTPUT_LIMIT = 4000  # characters of a test's output shown on Gradescope
@@ -221,13 +220,6 @@ def _execution_time(documents: Sequence[Mapping[str, Any]]) -> int:
     return round(total)
 
 
-def write_gradescope_json(document: Mapping[str, Any], path: Path) -> None:
-    """Atomically: Gradescope never reads half a file."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    temporary.replace(path)
-
-
 def convert_results_file(source: Path, out: Path) -> int:
     """Convert one results file to Gradescope's ``results.json``: 0 done, 2 unreadable input."""
     try:
@@ -235,8 +227,7 @@ def convert_results_file(source: Path, out: Path) -> int:
     except (OSError, ValueError) as error:
         print(f"gradescope-results: error: cannot read {source}: {error}", file=sys.stderr)
         return 2
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    write_gradescope_json(gradescope_results([document]), Path(out))
+    write_json(gradescope_results([document]), Path(out))
     print(f"Gradescope results: {out}")
     return 0
 

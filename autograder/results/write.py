@@ -10,6 +10,7 @@ and a parameter says plainly that the summary is a report drawn from the documen
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -27,9 +28,10 @@ SummaryRenderer = Callable[..., str]
 
 
 def write_json(results: Mapping[str, Any], path: Path) -> None:
-    """Write atomically, so a crash never leaves half a results file."""
+    """Write atomically, so a crash never leaves half a results file (and a reader, such as
+    Gradescope, never reads one); the temporary name is this process's own."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
     temporary.replace(path)
 
