@@ -25,7 +25,7 @@ from autograder.course.manifest import (
     compare_with_manifest,
     editable_paths,
 )
-from autograder.course.release import ReleaseSummary, release
+from autograder.course.release import COPIED_FILES, ReleaseSummary, release
 from autograder.course.solution_leaks import find_solution_text
 from autograder.course.stubs import WRITTEN_ANSWER_NAMES, find_regions, render_stub
 from autograder.course.student_repo import repo_submission
@@ -111,7 +111,7 @@ def instructor_copy(folder: Path, *, workflow: str | None) -> Path:
     """The parts of the instructor repository a release reads, with ``workflow`` as grade.yml."""
     for name in ("autograder", "reference", "solutions", "exercises"):
         shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "Makefile", "outputs/skill-architecture-picker.md"):
+    for name in COPIED_FILES:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / name, folder / name)
     if workflow is not None:
@@ -169,6 +169,8 @@ def test_student_repository_layout(released: ReleaseSummary, source_root: Path) 
         MANIFEST_NAME,
         "pyproject.toml",
         "Makefile",
+        "tools/find-python",
+        "tools/torch_source.py",
         "outputs/skill-architecture-picker.md",
         "reference/tracer.py",
         "autograder/spec/registry.py",
@@ -193,6 +195,7 @@ def test_student_repository_layout(released: ReleaseSummary, source_root: Path) 
         "outputs",
         "pyproject.toml",
         "reference",
+        "tools",
     }
     assert (student / "pyproject.toml").read_bytes() == (
         source_root / "pyproject.toml"

@@ -61,7 +61,13 @@ COMMAND = "python -m autograder release"
 STUDENT = "student"
 NBGRADER = "nbgrader"
 COPIED_FOLDERS = ("autograder", "reference")  # packages the student repository installs
-COPIED_FILES = ("pyproject.toml", "Makefile", "outputs/skill-architecture-picker.md")
+COPIED_FILES = (
+    "pyproject.toml",
+    "Makefile",
+    "tools/find-python",  # the Makefile finds a Python >= 3.11 with it
+    "tools/torch_source.py",  # and picks the torch build with it
+    "outputs/skill-architecture-picker.md",
+)
 STUDENT_WORKFLOWS = (".github/workflows/grade.yml",)
 NOT_COPIED = ("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints")
 DESCRIPTION = (
