@@ -96,6 +96,28 @@ def test_stubs_get_zero_with_not_implemented(tmp_path):
     code_checks = [t for t in results["tests"] if not ({"gpu", "manual"} & set(t["tags"]))]
     assert all("not implemented yet" in t["output"] for t in code_checks)
     assert "Traceback" not in json.dumps(results)
+    sandbox_lines = [line for line in completed.stdout.splitlines() if line.startswith("sandbox:")]
+    assert len(sandbox_lines) == 1, completed.stdout  # said once, before the progress lines
+
+
+def test_quiet_grading_still_names_the_sandbox_once(tmp_path):
+    completed = grade(
+        "--submission",
+        "exercises",
+        "--only",
+        "easy",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--results",
+        str(tmp_path / "r.json"),
+        "--settings",
+        str(FAST_SETTINGS),
+    )
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert [line for line in lines if line.startswith("sandbox:")] == [lines[-2]]
+    assert lines[-1].startswith("results: ")
 
 
 def test_fail_under_and_usage_errors(tmp_path):

@@ -255,6 +255,23 @@ def test_gpu_job_checks_cuda_before_grading_and_holds_one_runner() -> None:
     assert "--device cuda" in grade and "--only hard" in grade
 
 
+def test_gpu_job_runs_only_when_the_course_turns_it_on() -> None:
+    """Unset, the job is skipped at once (never queued for a runner that does not exist)."""
+    condition = load(GRADE)["jobs"]["gpu"]["if"]
+    assert "vars.GPU_GRADING == 'on'" in condition, condition
+
+
+def test_every_job_but_template_skips_the_template_repository_itself() -> None:
+    jobs = load(GRADE)["jobs"]
+    not_template = "github.repository != vars.GRADER_REPOSITORY"
+    assert "github.repository == vars.GRADER_REPOSITORY" in jobs["template"]["if"]
+    assert "github.event.repository.is_template" in jobs["template"]["if"]
+    for job_id in ("cpu", "gpu"):
+        assert not_template in jobs[job_id]["if"], job_id
+        assert "!github.event.repository.is_template" in jobs[job_id]["if"], job_id
+    assert "needs.cpu.result == 'success'" in jobs["report"]["if"]  # skipped with cpu
+
+
 def test_report_job_runs_after_a_failed_gpu_job_and_sets_the_pass_mark_through_env() -> None:
     job = load(GRADE)["jobs"]["report"]
     assert job["needs"] == ["cpu", "gpu"]
@@ -332,11 +349,11 @@ class Repos:
 
 def build_repos(base: Path) -> Repos:
     grader = base / "grader-release"
-    released = (ROOT / "autograder" / "release.py").is_file()
+    released = (ROOT / "autograder" / "course" / "release.py").is_file()
     if released:
         out = base / "release"
         done = subprocess.run(
-            [sys.executable, "-m", "autograder", "release", "--out", str(out)],
+            [sys.executable, "-m", "autograder", "release", "--out", str(out), "--no-nbgrader"],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -385,7 +402,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     with the CUDA check left out and --device cuda replaced by --device cpu."""
     base = tmp_path_factory.mktemp("workflow")
     repos = build_repos(base)
-    runner = grade_runner(repos, base / "run")
+    runner = grade_runner(repos, base / "run", GPU_GRADING="on")
     cpu = runner.run_job("cpu", replace=repos.replace())
     gpu_as_is = runner.run_job("gpu", replace=repos.replace())
     gpu_on_cpu = runner.run_job(
@@ -531,6 +548,126 @@ def test_report_job_fails_below_the_pass_mark_after_showing_the_grade(
     assert "below --fail-under 99%" in job.failed_step.output
     assert "# Grading report" in job.summary
     assert (runner.artifacts / "grading-final" / "results.json").is_file()
+
+
+@pytest.mark.slow
+def test_without_gpu_grading_students_get_their_final_grade_at_once(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """GPU_GRADING unset: the gpu job is skipped (not queued), the report runs at once."""
+    runner = report_runner(pipeline, tmp_path, gpu=False)
+    gpu = runner.run_job("gpu")
+    assert gpu.result == "skipped" and gpu.steps == []
+    job = runner.run_job("report", needs={"cpu": "success", "gpu": gpu.result})
+    assert job.result == "success", job.describe()
+    gpu_checks = [t for t in final_results(job)["tests"] if t["id"] in GPU_IDS]
+    assert {t["status"] for t in gpu_checks} == {"pending"}
+    assert "No GPU grading in this run" in job.summary and "did not succeed" not in job.summary
+
+
+@pytest.mark.parametrize(
+    "repository, is_template",
+    [(GRADER_REPO, False), ("course/another-name", True), (GRADER_REPO, True)],
+)
+def test_the_template_repositorys_own_pushes_grade_nothing_and_succeed(
+    tmp_path: Path, repository: str, is_template: bool
+) -> None:
+    runner = WorkflowRunner(
+        GRADE,
+        root=tmp_path,
+        repositories={repository: tmp_path},
+        default_repository=repository,
+        vars={"GRADER_REPOSITORY": GRADER_REPO, "GRADER_REF": GRADER_SHA, "GPU_GRADING": "on"},
+        is_template=is_template,
+    )
+    template = runner.run_job("template")
+    assert template.result == "success", template.describe()
+    assert "template repository: nothing to grade" in template.summary
+    assert runner.run_job("cpu").result == "skipped"
+    assert runner.run_job("gpu").result == "skipped"
+    assert runner.run_job("report", needs={"cpu": "skipped", "gpu": "skipped"}).result == (
+        "skipped"
+    )
+
+
+def test_a_student_repository_does_not_run_the_template_job(tmp_path: Path) -> None:
+    runner = WorkflowRunner(
+        GRADE,
+        root=tmp_path,
+        repositories={STUDENT_REPO: tmp_path},
+        default_repository=STUDENT_REPO,
+        vars={"GRADER_REPOSITORY": GRADER_REPO, "GRADER_REF": GRADER_SHA},
+    )
+    assert runner.run_job("template").result == "skipped"
+
+
+# --------------------------------------------------------------------------- README agrees
+
+
+README = ROOT / "README.md"
+WORKFLOW_SETTING = re.compile(r"\b(vars|secrets)\.([A-Z][A-Z0-9_]*)")
+
+
+def readme_settings_table() -> dict[str, list[str]]:
+    """The README's table of workflow variables and secrets: name -> the row's cells."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("| variable or secret |")
+    rows: dict[str, list[str]] = {}
+    for line in text[start:].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        rows[cells[0].strip("`")] = cells
+    return rows
+
+
+def test_the_readme_lists_every_variable_and_secret_the_workflows_read() -> None:
+    read = {
+        name
+        for path in all_workflows()
+        for _, name in WORKFLOW_SETTING.findall(path.read_text(encoding="utf-8"))
+    }
+    table = readme_settings_table()
+    assert set(table) == read
+    assert all(len(cells) == 5 and all(cells) for cells in table.values()), table
+    pass_mark = re.search(r"vars\.PASS_MARK \|\| '(\d+)'", GRADE.read_text(encoding="utf-8"))
+    assert pass_mark and pass_mark.group(1) in table["PASS_MARK"][3]
+    gpu = table["GPU_GRADING"]
+    assert "`on`" in gpu[2] and gpu[3] == "off" and "pending" in gpu[4]
+
+
+def readme_release_commands() -> list[str]:
+    """The shell lines of the README's 'Distribute as a GitHub template repository' block."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("**Distribute as a GitHub template repository.**") :]
+    block = section[section.index("\n\n    ") + 2 :]
+    lines = []
+    for line in block.splitlines():
+        if not line.startswith("    "):
+            break
+        lines.append(line.strip())
+    return lines
+
+
+def test_the_readme_creates_the_grader_repository_the_workflow_can_read() -> None:
+    """The student workflow checks the grader out with the student repository's read-only
+    token and no other credential, which can read only a public repository: the README must
+    create it public, and the docs must say the same."""
+    data = load(GRADE)
+    for job_id in ("cpu", "gpu", "report"):
+        checkout = next(
+            s for s in data["jobs"][job_id]["steps"] if s.get("with", {}).get("path") == "grader"
+        )
+        assert not {"token", "ssh-key"} & set(checkout["with"]), job_id
+    create = [line for line in readme_release_commands() if line.startswith("gh repo create")]
+    assert len(create) == 1 and "--public" in create[0].split(), create
+    assert "--private" not in create[0] and "--internal" not in create[0]
+    for doc in ("docs/gpu-runner.md", "docs/release.md"):
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        assert "--private" not in text, doc
+        said = [p for p in text.split("\n\n") if "GRADER_REPOSITORY" in p and "public" in p]
+        assert said, f"{doc} must say the grader repository (GRADER_REPOSITORY) is public"
+    assert "GRADER_REPOSITORY" in " ".join(readme_release_commands())
 
 
 @pytest.mark.slow

@@ -21,7 +21,8 @@ instead of a student's first push. The rules:
   already holds the grader and its dependencies (a real install would download torch).
   The workflows follow that naming, so nothing else is skipped silently.
 * ``${{ }}`` expressions: only ``env.X``, ``vars.X``, ``github.workspace``,
-  ``runner.temp``, ``needs.JOB.result``, string literals, ``==``, ``!=``, ``!``, ``&&``,
+  ``github.repository``, ``github.event.repository.is_template``, ``runner.temp``,
+  ``needs.JOB.result``, string literals, ``==``, ``!=``, ``!``, ``&&``,
   ``||``, parentheses and ``success() / failure() / always() / cancelled()`` are understood,
   each only where GitHub allows its context. Anything else raises :class:`WorkflowError`,
   and so does any expression inside a ``run:`` script (values reach shells through env:).
@@ -75,6 +76,8 @@ class Context:
     vars: Mapping[str, str] = field(default_factory=dict)
     workspace: str = ""
     runner_temp: str = ""
+    repository: str = ""  # github.repository: owner/name of the repository under test
+    is_template: bool = False  # github.event.repository.is_template
     needs: Mapping[str, str] = field(default_factory=dict)  # job id -> result
     failed: bool = False  # a previous step (or a needed job) failed
 
@@ -100,6 +103,10 @@ class Context:
             return self.vars.get(rest, "")
         if path == "github.workspace":
             return self.workspace
+        if path == "github.repository":
+            return self.repository
+        if path == "github.event.repository.is_template":
+            return self.is_template
         if path == "runner.temp":
             return self.runner_temp
         parts = path.split(".")
@@ -301,6 +308,7 @@ class WorkflowRunner:
         default_repository: str,
         vars: Mapping[str, str] | None = None,
         python: Path | None = None,
+        is_template: bool = False,
     ) -> None:
         self.path = Path(workflow)
         self.workflow: dict[str, Any] = yaml.safe_load(self.path.read_text(encoding="utf-8"))
@@ -313,6 +321,7 @@ class WorkflowRunner:
         self.default_repository = default_repository
         self.vars = dict(vars or {})
         self.python = Path(python or sys.executable)
+        self.is_template = is_template  # the repository under test is a template repository
 
     # -- public
 
@@ -346,14 +355,21 @@ class WorkflowRunner:
             allowed=frozenset({"github", "needs", "vars", "functions"}),
             vars=self.vars,
             workspace=str(workspace),
+            repository=self.default_repository,
+            is_template=self.is_template,
             needs=needs,
             failed=any(result != "success" for result in needs.values()),
         )
         if not condition(job.get("if", "success()"), job_context):
             return JobResult(job=job_id, result="skipped", steps=[], workspace=workspace)
 
-        top_context = Context(allowed=frozenset({"github", "vars"}), vars=self.vars)
-        top_context.workspace = str(workspace)
+        top_context = Context(
+            allowed=frozenset({"github", "vars"}),
+            vars=self.vars,
+            workspace=str(workspace),
+            repository=self.default_repository,
+            is_template=self.is_template,
+        )
         env: dict[str, str] = {}
         for key, value in (self.workflow.get("env") or {}).items():
             env[key] = interpolate(value, top_context)
@@ -361,6 +377,8 @@ class WorkflowRunner:
             allowed=frozenset({"github", "needs", "vars"}),
             vars=self.vars,
             workspace=str(workspace),
+            repository=self.default_repository,
+            is_template=self.is_template,
             needs=needs,
         )
         for key, value in (job.get("env") or {}).items():
@@ -423,6 +441,7 @@ class WorkflowRunner:
         name = str(step.get("name") or step.get("run") or step.get("uses") or f"step {number}")
         kind = "run" if "run" in step else _action_kind(str(step.get("uses", "")))
         context = state.context(self.vars)
+        context.repository, context.is_template = self.default_repository, self.is_template
         if not condition(step.get("if", "success()"), context):
             return StepResult(name=name, id=step_id, kind=kind, outcome="skipped")
         if step_id in skip:

@@ -98,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         print("checks not passed (FAIL: lost points; wait: pending a GPU run or a TA):")
         print(checks)
     print(terminal_table(document))
-    sandbox = document["extra_data"].get("sandbox", {})
-    print(f"sandbox: {sandbox.get('kind')} ({sandbox.get('reason')})")
+    if args.quiet:  # otherwise the progress lines began with it: once per run
+        sandbox = document["extra_data"].get("sandbox", {})
+        print(f"sandbox: {sandbox.get('kind')} ({sandbox.get('reason')})")
     print(f"results: {args.results}")
     return 1 if below_pass_mark(document, args.fail_under) else 0
