@@ -59,6 +59,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+COURSE_TOOLS = frozenset({"nbformat", "nbgrader", "nbconvert", "copydetect"})
+"""The [course] extra's packages: make grade does not install them (pyproject.toml)."""
+
+
 def command_module(name: str) -> ModuleType:
     """The module of one command, imported only when that command runs (``grade --repo``
     must not pay for nbformat, nor ``merge`` for torch)."""
@@ -93,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    module = command_module(name)
+    try:
+        module = command_module(name)
+    except ModuleNotFoundError as missing:
+        return _course_tools_missing(name, missing)
     try:
         args, unknown = parser_for(name).parse_known_args(argv)
         if unknown:  # said by the command, not the root (argparse leaves these to the root)
@@ -103,4 +110,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as stop:  # --help
         return int(stop.code or 0)
-    return module.run(args)
+    try:
+        return module.run(args)
+    except ModuleNotFoundError as missing:  # collect --similarity imports copydetect late
+        return _course_tools_missing(name, missing)
+
+
+def _course_tools_missing(name: str, missing: ModuleNotFoundError) -> int:
+    """One line naming the fix when a course command runs where only grading is installed."""
+    if missing.name not in COURSE_TOOLS:
+        raise missing
+    print(
+        f"{PROG} {name}: error: needs the course tools ({missing.name} is not installed): "
+        "pip install -e '.[course]' (make test installs them too)",
+        file=sys.stderr,
+    )
+    return 2

@@ -235,3 +235,21 @@ def test_grading_dependencies_leave_the_course_and_developer_tools_to_extras() -
     extras = project["optional-dependencies"]
     assert {"nbgrader>=0.9", "ipykernel>=6.0"} <= set(extras["course"])
     assert "why-transformers-exercises[course]" in extras["dev"]
+
+
+def test_a_course_command_without_the_course_tools_names_the_extra(tmp_path: Path) -> None:
+    """make grade leaves nbgrader/nbformat out: release then says how to add them."""
+    script = (
+        "import sys; sys.modules['nbformat'] = None\n"  # as if not installed
+        "from autograder import cli\n"
+        f"sys.exit(cli.main(['release', '--out', {str(tmp_path / 'out')!r}]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "python -m autograder release: error: needs the course tools (nbformat is not "
+        "installed): pip install -e '.[course]' (make test installs them too)"
+    ]
+    assert not (tmp_path / "out").exists()
