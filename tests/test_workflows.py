@@ -634,6 +634,9 @@ def test_the_readme_lists_every_variable_and_secret_the_workflows_read() -> None
     assert pass_mark and pass_mark.group(1) in table["PASS_MARK"][3]
     gpu = table["GPU_GRADING"]
     assert "`on`" in gpu[2] and gpu[3] == "off" and "pending" in gpu[4]
+    runner_doc = (ROOT / "docs" / "gpu-runner.md").read_text(encoding="utf-8")
+    for name in {n for _, n in WORKFLOW_SETTING.findall(GRADE.read_text(encoding="utf-8"))}:
+        assert f"| `{name}` |" in runner_doc, f"docs/gpu-runner.md's table lacks {name}"
 
 
 def readme_release_commands() -> list[str]:
