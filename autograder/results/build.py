@@ -20,7 +20,9 @@ def test_entry(check: Check, result: dict[str, Any], output_limit: int) -> dict[
         status = "failed"
     message = str(result.get("output", "")).strip()
     if status == "failed":
-        message = f"{message}\nHint: {check.hint}" if message else f"Hint: {check.hint}"
+        given = result.get("hint")  # the judge's hint for the mistake it measured
+        hint = given if isinstance(given, str) and given.strip() else check.hint
+        message = f"{message}\nHint: {hint}" if message else f"Hint: {hint}"
     printed = result.get("printed")
     if printed:
         message += f"\nYour code printed (last lines):\n{printed}"

@@ -1,5 +1,5 @@
 # Divide and conquer that scans the right half again with the left total in front:
-# correct, but each level waits for the one before, so the depth grows like (log2 n)**2.
+# correct, but the right half waits for the whole left scan: deeper than 2 log2 n at some n.
 def _rounds(xs, op):
     prev, offset = list(xs), 1
     while offset < len(prev):
