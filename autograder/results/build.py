@@ -79,9 +79,9 @@ def assemble(
     max_score = sum(t["max_score"] for t in tests if not t.get("extra_credit"))
     lines = [f"Score {score:g} / {max_score:g}"]
     for exercise, row in totals.items():
-        extra = " (extra credit)" if exercise in EXTRA_CREDIT else ""
+        extra = " extra credit" if exercise in EXTRA_CREDIT else ""
         lines.append(
-            f"{exercise}: {row['score']:g}/{row['max_score']:g}{extra}, "
+            f"{exercise}: {row['score']:g} / {row['max_score']:g}{extra}, "
             f"{row['passed']:g} passed, {row['failed']:g} failed, {row['pending']:g} pending"
         )
     extra_data = {"schema": SCHEMA, **extra_data}
