@@ -65,9 +65,12 @@ def terminal_table(results: Mapping[str, Any]) -> str:
             f"{row['failed']:>8g}{row['pending']:>9g}{mark}"
         )
     lines.append("-" * len(header))
-    lines.append(f"{'total':<11}{results['score']:>8g}{results['max_score']:>7g}")
     extra = extra_credit_text(results["tests"])
-    if extra:
+    if extra and not results["max_score"]:  # only extra credit graded: never "3 / 0"
+        lines.append(f"{'total':<11}{extra} (only extra credit was graded)")
+    else:
+        lines.append(f"{'total':<11}{results['score']:>8g}{results['max_score']:>7g}")
+    if extra and results["max_score"]:
         lines.append(f"{'':<11}the total includes {extra} (not in the max)")
     return "\n".join(lines)
 
