@@ -28,11 +28,13 @@ MISSING_ROUND_HINT = (
 
 def hillis_steele_rounds(xs: list, op: Op, count: int) -> list:
     """Hillis-Steele's first ``count`` rounds on ``xs``, each building a new list."""
-    prev, offset = list(xs), 1
-    for _ in range(count):
-        prev = prev[:offset] + [op(prev[j - offset], prev[j]) for j in range(offset, len(prev))]
-        offset *= 2
-    return prev
+    values = list(xs)
+    for k in range(count):
+        step = 1 << k
+        values = [
+            values[j] if j < step else op(values[j - step], values[j]) for j in range(len(values))
+        ]
+    return values
 
 
 def _in_place(xs: list, op: Op) -> list:
