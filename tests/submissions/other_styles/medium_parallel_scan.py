@@ -18,7 +18,9 @@ def hillis_steele_scan(xs, op=operator.add):
 def scan_depth(n):
     if n < 0:
         raise ValueError(n)
-    return _math.ceil(_math.log2(n)) if 1 < n < 2**52 else max(0, (n - 1).bit_length())
+    if n <= 1:
+        return 0
+    return _math.ceil(_math.log2(n)) if n < 2**52 else (n - 1).bit_length()
 
 
 def scan_work(n):
