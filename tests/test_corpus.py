@@ -11,6 +11,8 @@ logarithmic depth.
 
 from __future__ import annotations
 
+import types
+
 import pytest
 
 from autograder.spec.registry import checks_for
@@ -35,7 +37,10 @@ MEDIUM = {
         "medium.work_measured": (["fewer than Hillis-Steele"], ["more work than other"]),
     },
     "numpy_hillis_steele": {
-        "medium.non_commutative_op": (["expected 'nfue', got 'nf'"], ["left operand"]),
+        "medium.non_commutative_op": (
+            ["expected 'nfue', got 'nf'", "cut to a fixed width"],
+            ["Python list"],
+        ),
         "medium.depth_measured": (
             ["could not run on traced values", "numpy array or a torch tensor cannot hold"],
             ["plain Python lists"],
@@ -111,7 +116,10 @@ CHALLENGE = {
         "challenge.depth_logarithmic": (["power of n", "n=1024: 124"], ["blocks"]),
     },
     "ch_off_by_one": {
-        "challenge.matches_serial_1024": (["(length 5): element 4 is wrong"], ["combine"]),
+        "challenge.matches_serial_1024": (
+            ["(length 5): element 4 is wrong", "one round too few"],
+            ["int(log2 n)"],
+        ),
         "challenge.depth_logarithmic": (
             ["returned wrong values on 3 steps", "one round too few"],
             ["int(log2 n)"],
@@ -160,3 +168,19 @@ def test_every_corpus_folder_is_asserted():
 
     folders = {p.name for p in (CASES_DIR / "corpus").iterdir() if p.is_dir()}
     assert folders == set(CASES)
+
+
+def test_notebook_feedback_gives_the_measured_mistakes_hint():
+    """The nbgrader kernel runs the same checks: its hint is the measured mistake's too."""
+    from autograder.course.kernel_checks import NotebookCheckFailed, run_check
+    from autograder.grading.checks.scan_mistakes import MISSING_ROUND_HINT
+    from benchmarks.submissions import CASES_DIR, SOLUTIONS_DIR
+
+    module = types.ModuleType("medium_parallel_scan")
+    source = (SOLUTIONS_DIR / "medium_parallel_scan.py").read_text(encoding="utf-8")
+    source += (CASES_DIR / "corpus/off_by_one_rounds/medium_parallel_scan.py").read_text()
+    exec(compile(source, "medium_parallel_scan.py", "exec"), module.__dict__)
+    with pytest.raises(NotebookCheckFailed) as failure:
+        run_check("medium.edge_lengths", submission=module, seed=7)
+    assert f"Hint: {MISSING_ROUND_HINT}" in str(failure.value)
+    assert "one round too few" in str(failure.value)

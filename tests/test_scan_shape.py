@@ -71,6 +71,9 @@ def test_known_mistakes_are_recognised_and_nothing_else():
     swapped = hillis_steele_rounds(xs, lambda a, b: b + a, rounds(len(xs)))
     assert "operands swapped" in known_mistake(xs, operator.add, swapped)[0]
     assert known_mistake(xs, operator.add, ["ab", "x", "y", "z", "w"]) is None
+    assert known_mistake(xs, operator.add, list(xs)) is None  # not a cut: unchanged inputs
+    cut = [s[:2] for s in hillis_steele_rounds(xs, operator.add, rounds(len(xs)))]
+    assert "fixed width" in known_mistake(xs, operator.add, cut)[0]
 
 
 def _document(output: str) -> dict:

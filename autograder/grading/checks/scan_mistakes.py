@@ -17,13 +17,34 @@ from autograder.grading.checks.scan_shape import rounds
 
 Op = Callable[[Any, Any], Any]
 
-__all__ = ["MISSING_ROUND_HINT", "hillis_steele_rounds", "known_mistake"]
+__all__ = ["FIXED_WIDTH_HINT", "MISSING_ROUND_HINT", "hillis_steele_rounds", "known_mistake"]
 
 MISSING_ROUND_HINT = (
     "Keep doing rounds while 2**k < n: ceil(log2 n) rounds in all, which is one more than "
     "int(log2 n) whenever n is not a power of two. Compute the count with integers, e.g. "
     "(n - 1).bit_length(), or loop while the offset is below n."
 )
+
+
+FIXED_WIDTH_HINT = (
+    "Keep the elements in a Python list and call op on two elements at a time: a numpy array "
+    "stores strings at a fixed width (and 2x2 matrices as a 3-d array), so the op you are given "
+    "cannot work on array slices."
+)
+
+
+def _cut_to_width(xs: list, got: list, op: Op) -> bool:
+    """True when each returned string is the right one cut to the longest input's width."""
+    if not all(type(x) is str for x in xs) or not all(type(g) is str for g in got):
+        return False
+    width = max(len(x) for x in xs)
+    try:
+        expected = list(itertools.accumulate(xs, op))
+    except Exception:
+        return False
+    return len(got) == len(xs) and all(
+        type(e) is str and g == e[:width] for g, e in zip(got, expected, strict=True)
+    )
 
 
 def hillis_steele_rounds(xs: list, op: Op, count: int) -> list:
@@ -85,6 +106,13 @@ def known_mistake(xs: list, op: Op, got: Any, *, rel_tol: float = 0.0) -> tuple[
     """``(what it is, hint)`` when ``got`` is exactly what a known mistake returns on ``xs``."""
     if len(xs) < 2 or type(got) is not list:
         return None
+    if _cut_to_width(list(xs), got, op):
+        width = max(len(x) for x in xs)
+        return (
+            f"no returned string is longer than the longest input ({width} characters): the "
+            "concatenations were cut to a fixed width, as a numpy string array does",
+            FIXED_WIDTH_HINT,
+        )
     for compute, note, hint in _mistakes(list(xs), op):
         try:
             candidate = compute()
