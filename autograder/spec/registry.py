@@ -182,7 +182,8 @@ CHECKS: tuple[Check, ...] = (
         3,
         "scan_depth(n) equals the measured depth (up to n = 2**60 + 1); negative n raises "
         "ValueError",
-        "ceil(log2 n) rounds, 0 for n <= 1; integer arithmetic avoids float rounding.",
+        "The smallest k with 2**k >= n (0 for n <= 1), counted with integers: "
+        "(n - 1).bit_length(); float log2 rounds wrongly for large n.",
     ),
     Check(
         "medium.scan_work_formula",
