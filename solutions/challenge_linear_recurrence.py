@@ -13,13 +13,23 @@ models (S4, Mamba): the recurrence stays, the serial depth goes.
 What is graded (``python -m autograder grade --only challenge``):
 
 * ``linear_recurrence`` equals the serial recurrence on length 1024 (floats,
-  tight tolerance), and handles lengths 0, 1 and non-powers of two;
+  tight tolerance), handles lengths 0, 1 and non-powers of two, and raises
+  ``ValueError`` when the lengths differ;
 * ``combine`` is associative and composes in the right order;
 * the depth, measured by running your code on traced floats
-  (``reference/tracer.py``): ceil(log2 n) rounds of ``combine``. Each round puts
-  a multiply and an add on the longest chain, 2 * ceil(log2 n) operations when n
-  is a power of two (one fewer otherwise: the last round's multiply then reads a
-  shorter prefix, off the longest chain).
+  (``reference/tracer.py``) at lengths from 3 to 1024, must grow
+  logarithmically. Hillis-Steele's ceil(log2 n) rounds of ``combine`` put a
+  multiply and an add on the longest chain per round, 2 * ceil(log2 n)
+  operations when n is a power of two; any other log-depth scan over
+  ``combine`` (Blelloch, Brent-Kung, divide and conquer: at most
+  2 * ceil(log2 n) + 2 levels of ``combine``) is accepted too. A serial loop or
+  a scan over blocks grows faster and is not.
+
+What can be traced: the depth is measured on plain Python floats, combined with
+``combine`` and ``+ - * /``. Traced values stand in for the elements of ``a`` and
+``x``, so write the scan over plain lists of pairs: numpy arrays and torch
+tensors cannot hold traced values, and ``float()``, comparisons or ``if`` on an
+element need the number the tracer hides.
 
 Each module is graded on its own, so write the scan here rather than importing
 it from ``medium_parallel_scan``. Check locally with

@@ -20,9 +20,18 @@ What is graded (``python -m autograder grade --only medium``):
 * a non-commutative associative ``op`` (string concatenation, matrix product):
   the earlier element must always be the *left* operand;
 * depth and work, measured by running your scan on traced values
-  (``reference/tracer.py``), never by trusting ``scan_depth``; a serial scan in
-  disguise gets no depth points;
-* ``scan_depth`` and ``scan_work`` against that measurement.
+  (``reference/tracer.py``) at lengths from 2 to 1025, never by trusting
+  ``scan_depth``; a serial scan in disguise gets no depth points, and the
+  message says what the depth looked like (Hillis-Steele's rounds, another
+  log-depth scan such as Blelloch's, or a serial chain);
+* ``scan_depth`` and ``scan_work`` against that measurement, up to n = 2**60 + 1
+  (where float ``log2`` rounds wrongly), and their ``ValueError`` for negative n.
+
+What can be traced: the depth is measured on plain Python values, combined only
+with the ``op`` you are given. Traced values stand in for the elements, so
+``hillis_steele_scan`` must work on a plain list of them: no numpy arrays or
+torch tensors (they cannot hold traced values), and no ``float()``, ``int()``,
+comparisons or ``if`` on an element.
 
 Check your work locally with ``python -m autograder grade --only medium`` (or
 ``make grade`` for every exercise). To watch the depth yourself::

@@ -89,7 +89,7 @@ def test_score_table_numbers_full_marks() -> None:
     assert rows["easy"][:5] == ["17", "20", "7", "0", "1"]
     assert rows["medium"][:5] == ["40", "40", "9", "0", "0"]
     assert rows["hard"][:5] == ["36", "40", "10", "0", "1"]
-    assert rows["challenge"][:2] == ["10", "10"] and rows["challenge"][-1] == "extra credit"
+    assert rows["challenge"][:2] == ["10", "10"] and rows["challenge"][-1] == "10 / 10 extra credit"
     assert rows["**total**"][:2] == ["**103**", "**100**"]
     assert "**Score: 103 / 100** (103%" in markdown
     assert "<td class='num score'>17</td><td class='num max'>20</td>" in page

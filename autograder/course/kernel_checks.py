@@ -51,6 +51,7 @@ from types import ModuleType
 from typing import Any
 
 from autograder.grading.checks import support
+from autograder.grading.judge import EXCEPTION_HINT
 from autograder.grading.judge_proxy import REFERENCE_MODULE, InProcessWorker
 from autograder.grading.sandbox import Sandbox
 from autograder.spec.registry import CHECKS_BY_ID, Check
@@ -136,6 +137,7 @@ def run_check(
     context.workers["submission"] = worker
     limit_seconds = check.timeout * context.settings.limits.timeout_scale
     verdict: str | None = None
+    hint = check.hint
     try:
         with _stderr_to_stdout(), time_limit(limit_seconds):
             test_function(worker)
@@ -144,8 +146,10 @@ def run_check(
     except support.NotImplementedYet as error:
         text = str(error)
         verdict = text if text.startswith("not implemented yet") else f"not implemented yet: {text}"
-    except (support.CheckFailed, support.SubmissionError) as error:
-        verdict = str(error)
+    except support.CheckFailed as error:
+        verdict, hint = str(error), error.hint or check.hint
+    except support.SubmissionError as error:
+        verdict, hint = str(error), EXCEPTION_HINT
     except NotImplementedError as error:
         verdict = _not_implemented(error)
     except _CheckTimedOut as error:
@@ -157,7 +161,7 @@ def run_check(
     where = f"[inputs drawn from seed {context.seed}; {SEED_VARIABLE}={context.seed} repeats them]"
     if verdict is not None:
         raise NotebookCheckFailed(
-            f"{check_id} failed ({check.points:g} points): {verdict}\nHint: {check.hint}\n{where}"
+            f"{check_id} failed ({check.points:g} points): {verdict}\nHint: {hint}\n{where}"
         ) from None
     print(f"passed: {check_id} ({check.points:g} points): {check.title} {where}")
 

@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """0 once grading has finished; 1 only with --fail-under and a lower score; 2 usage."""
     from autograder.grading.grade import UsageError, grade, print_progress
-    from autograder.reports.terminal import terminal_checks, terminal_table
+    from autograder.reports.terminal import report_command, terminal_checks, terminal_table
     from autograder.results.build import below_pass_mark
     from autograder.spec.settings import load_settings
 
@@ -102,4 +102,5 @@ def run(args: argparse.Namespace) -> int:
         sandbox = document["extra_data"].get("sandbox", {})
         print(f"sandbox: {sandbox.get('kind')} ({sandbox.get('reason')})")
     print(f"results: {args.results}")
+    print(report_command(args.results))
     return 1 if below_pass_mark(document, args.fail_under) else 0

@@ -169,8 +169,11 @@ class VerdictPlugin:
             return {"status": "pending", "output": str(error)}
         if isinstance(error, NotImplementedYet):
             return {"status": "failed", "output": str(error)}
-        if isinstance(error, CheckFailed | SubmissionError):
-            return {"status": "failed", "output": str(error)}
+        if isinstance(error, CheckFailed):
+            hint = {"hint": error.hint} if isinstance(error.hint, str) and error.hint else {}
+            return {"status": "failed", "output": str(error), **hint}
+        if isinstance(error, SubmissionError):
+            return {"status": "failed", "output": str(error), "hint": EXCEPTION_HINT}
         text = str(report.longrepr)
         if "Timeout" in text and "pytest-timeout" in text:
             return {"status": "failed", "output": "timed out: " + text.strip().splitlines()[-1]}
@@ -190,6 +193,13 @@ class VerdictPlugin:
         if call.excinfo is not None:
             report._grader_excinfo = call.excinfo
         return report
+
+
+EXCEPTION_HINT = (
+    "Your code stopped with the error above (an exception, an exit, a time-out or a crash) "
+    "before this check could compare anything: call the function yourself on a small input "
+    "like the one named and fix that first."
+)
 
 
 def _size(path: Path) -> int:

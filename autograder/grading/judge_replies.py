@@ -38,7 +38,9 @@ def reply_value(reply: dict[str, Any], buffers: list[bytes], *, name: str) -> An
             raise NotImplementedYet(
                 text if "not implemented yet" in text else f"not implemented yet: {text}"
             )
-        raise SubmissionError(describe_raised(raised))
+        classes = raised.get("mro")
+        names = tuple(str(c)[:80] for c in classes[:32]) if type(classes) is list else ()
+        raise SubmissionError(describe_raised(raised), raised=names)
     if "missing" in reply:
         raise CheckFailed(f"the submission does not define {name}")
     if "not_callable" in reply:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 
 class CheckFailed(AssertionError):
-    """A check's verdict: the message says what was expected, what came back, on which input."""
+    """A check's verdict: the message says what was expected, what came back, on which input.
+
+    ``hint`` replaces the registry's hint when the check knows which mistake it measured.
+    """
+
+    def __init__(self, message: str = "", *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class Pending(Exception):
@@ -16,7 +23,15 @@ class Pending(Exception):
 
 
 class SubmissionError(Exception):
-    """The submission's own code failed: raised, exited, hung, crashed or could not be imported."""
+    """The submission's own code failed: raised, exited, hung, crashed or could not be imported.
+
+    ``raised`` names the builtin exception classes the submission raised (``ValueError``,
+    ``Exception``...), empty when it did not raise; a check that expects an exception reads it.
+    """
+
+    def __init__(self, message: str = "", *, raised: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.raised = raised
 
 
 class NotImplementedYet(SubmissionError):

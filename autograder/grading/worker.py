@@ -101,7 +101,9 @@ class Traced:
 
     def _hidden(self, *_: Any) -> Any:
         raise TracerError(
-            "traced values hide their numbers: combine them with op or arithmetic only"
+            "a traced value was turned into a plain number (float(), int(), a comparison, an "
+            "if, or a numpy array / torch tensor built from it): traced values hide their "
+            "numbers, combine them with op or arithmetic only"
         )
 
     __float__ = __int__ = __index__ = __bool__ = _hidden
@@ -145,7 +147,8 @@ def _operand(value: Any) -> Any:
     if value is None or type(value) in (int, float):
         return [value if type(value) is not float or math.isfinite(value) else repr(value)]
     raise TracerError(
-        f"a traced operation got a {type(value).__name__}: only traced values and numbers"
+        f"a traced operation got a {type(value).__name__}: only traced values and numbers "
+        "(numpy arrays and torch tensors cannot hold traced values)"
     )
 
 

@@ -4,13 +4,50 @@ checks that did not pass. Plain text from a results document; standard library o
 
 from __future__ import annotations
 
+import re
+import shlex
+import shutil
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
+from autograder.reports.text import display_text, format_points
 from autograder.results.build import exercise_totals
 from autograder.spec.registry import EXERCISES, EXTRA_CREDIT
 
-__all__ = ["terminal_checks", "terminal_table"]
+__all__ = ["extra_credit_text", "report_command", "terminal_checks", "terminal_table"]
+
+MIN_WIDTH = 40
+_KEEP = "\u00a0"  # joins what must stay on one line; textwrap splits only ASCII whitespace
+_EXPECTED_GOT = re.compile(r"expected (\S+), got (\S+)")
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    """One message line wrapped; "expected X, got Y" stays on one line (it may overflow)."""
+    indent = "      " + " " * (len(line) - len(line.lstrip(" ")))
+    kept = _EXPECTED_GOT.sub(
+        lambda m: f"expected{_KEEP}{m[1]},{_KEEP}got{_KEEP}{m[2]}", line.strip().replace(_KEEP, " ")
+    )
+    wrapped = textwrap.wrap(
+        kept,
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=indent + "  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return [part.replace(_KEEP, " ") for part in wrapped] or [""]
+
+
+def extra_credit_text(tests: Any) -> str:
+    """ "3 / 10 extra credit" over the extra-credit exercises' results, "" when none."""
+    totals = exercise_totals(tests)
+    rows = [row for name, row in totals.items() if name in EXTRA_CREDIT]
+    if not rows:
+        return ""
+    earned = format_points(sum(row["score"] for row in rows))
+    possible = format_points(sum(row["max_score"] for row in rows))
+    return f"{earned} / {possible} extra credit"
 
 
 def terminal_table(results: Mapping[str, Any]) -> str:
@@ -28,18 +65,36 @@ def terminal_table(results: Mapping[str, Any]) -> str:
             f"{row['failed']:>8g}{row['pending']:>9g}{mark}"
         )
     lines.append("-" * len(header))
-    lines.append(f"{'total':<11}{results['score']:>8g}{results['max_score']:>7g}")
+    extra = extra_credit_text(results["tests"])
+    if extra and not results["max_score"]:  # only extra credit graded: never "3 / 0"
+        lines.append(f"{'total':<11}{extra} (only extra credit was graded)")
+    else:
+        lines.append(f"{'total':<11}{results['score']:>8g}{results['max_score']:>7g}")
+    if extra and results["max_score"]:
+        lines.append(f"{'':<11}the total includes {extra} (not in the max)")
     return "\n".join(lines)
 
 
-def terminal_checks(results: Mapping[str, Any], *, width: int = 120) -> str:
-    """One line per check that did not pass: what a student fixes first."""
-    lines = []
+def terminal_checks(results: Mapping[str, Any], *, width: int | None = None) -> str:
+    """Every check that did not pass, with its whole message and hint, wrapped to the
+    terminal's width (``COLUMNS`` honoured): what a student fixes first, never cut."""
+    if width is None:
+        width = shutil.get_terminal_size((100, 24)).columns
+    width = max(MIN_WIDTH, width)
+    blocks = []
     for test in results["tests"]:
         if test["status"] == "passed":
             continue
-        first = (test["output"].splitlines() or [""])[0]
         mark = "FAIL" if test["status"] == "failed" else "wait"
-        line = f"  {mark} {test['id']}: {first}"
-        lines.append(line if len(line) <= width else line[: width - 3] + "...")
-    return "\n".join(lines)
+        points = f" ({format_points(test['max_score'])} points)" if test["max_score"] else ""
+        lines = [f"  {mark} {display_text(test['id'])}{points}"]
+        for line in display_text(test["output"]).splitlines() or [""]:
+            lines.extend(_wrap(line, width))
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
+
+
+def report_command(results_path: object) -> str:
+    """The one line that names the full report of a results file."""
+    path = shlex.quote(str(results_path))
+    return f"full report: python -m autograder report {path} (--html report.html for a page)"

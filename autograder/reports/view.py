@@ -87,7 +87,8 @@ class Exercise:
     @property
     def notes(self) -> list[str]:
         """The notes column: extra credit first, then what went wrong while grading."""
-        return (["extra credit"] if self.extra_credit else []) + self.incidents
+        extra = f"{format_points(self.score)} / {format_points(self.max_score)} extra credit"
+        return ([extra] if self.extra_credit else []) + self.incidents
 
 
 @dataclass
@@ -167,6 +168,15 @@ class Report:
     @property
     def percent(self) -> str:
         return percent(self.score, self.max_score)
+
+    @property
+    def extra_credit(self) -> str:
+        """The extra credit earned, e.g. "3 / 10 extra credit"; "" when none."""
+        rows = [e for e in self.exercises if e.extra_credit]
+        if not rows:
+            return ""
+        earned = format_points(sum(e.score for e in rows))
+        return f"{earned} / {format_points(sum(e.max_score for e in rows))} extra credit"
 
     @property
     def flagged(self) -> bool:

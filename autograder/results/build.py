@@ -20,7 +20,9 @@ def test_entry(check: Check, result: dict[str, Any], output_limit: int) -> dict[
         status = "failed"
     message = str(result.get("output", "")).strip()
     if status == "failed":
-        message = f"{message}\nHint: {check.hint}" if message else f"Hint: {check.hint}"
+        given = result.get("hint")  # the judge's hint for the mistake it measured
+        hint = given if isinstance(given, str) and given.strip() else check.hint
+        message = f"{message}\nHint: {hint}" if message else f"Hint: {hint}"
     printed = result.get("printed")
     if printed:
         message += f"\nYour code printed (last lines):\n{printed}"
@@ -77,9 +79,9 @@ def assemble(
     max_score = sum(t["max_score"] for t in tests if not t.get("extra_credit"))
     lines = [f"Score {score:g} / {max_score:g}"]
     for exercise, row in totals.items():
-        extra = " (extra credit)" if exercise in EXTRA_CREDIT else ""
+        extra = " extra credit" if exercise in EXTRA_CREDIT else ""
         lines.append(
-            f"{exercise}: {row['score']:g}/{row['max_score']:g}{extra}, "
+            f"{exercise}: {row['score']:g} / {row['max_score']:g}{extra}, "
             f"{row['passed']:g} passed, {row['failed']:g} failed, {row['pending']:g} pending"
         )
     extra_data = {"schema": SCHEMA, **extra_data}

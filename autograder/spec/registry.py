@@ -165,9 +165,9 @@ CHECKS: tuple[Check, ...] = (
         "medium.depth_measured",
         "medium",
         8,
-        "measured dependency depth is ceil(log2 n), not n",
-        "Each round must read only the previous round's list, so round k adds one level of "
-        "depth. Updating in place, or a serial loop, makes the depth grow like n.",
+        "measured dependency depth is Hillis-Steele's ceil(log2 n) rounds at every length",
+        "Each round builds a new list from the previous round's list only, so round k adds one "
+        "level of depth: ceil(log2 n) levels in all.",
     ),
     Check(
         "medium.work_measured",
@@ -180,14 +180,16 @@ CHECKS: tuple[Check, ...] = (
         "medium.scan_depth_formula",
         "medium",
         3,
-        "scan_depth(n) equals the measured depth",
-        "ceil(log2 n) rounds, 0 for n <= 1; integer arithmetic avoids float rounding.",
+        "scan_depth(n) equals the measured depth (up to n = 2**60 + 1); negative n raises "
+        "ValueError",
+        "The smallest k with 2**k >= n (0 for n <= 1), counted with integers: "
+        "(n - 1).bit_length(); float log2 rounds wrongly for large n.",
     ),
     Check(
         "medium.scan_work_formula",
         "medium",
         3,
-        "scan_work(n) equals the measured work",
+        "scan_work(n) equals the measured work (up to n = 2**60 + 1); negative n raises ValueError",
         "Sum over rounds k of (n - 2**k).",
     ),
     # ---- hard: PyTorch sweep (40; 14 of them need a GPU) ----
@@ -306,15 +308,17 @@ CHECKS: tuple[Check, ...] = (
         "challenge.matches_serial_1024",
         "challenge",
         4,
-        "linear_recurrence equals the serial recurrence on length 1024",
+        "linear_recurrence equals the serial recurrence on length 1024; lengths that differ "
+        "raise ValueError",
         "Scan the (a_t, x_t) pairs with combine; h_t is the x-part of the t-th prefix.",
     ),
     Check(
         "challenge.depth_logarithmic",
         "challenge",
         3,
-        "measured depth is ceil(log2 n) rounds of combine",
-        "Use the Hillis-Steele rounds over pairs; no serial loop and no extra arithmetic.",
+        "measured depth grows logarithmically (any log-depth scan over combine)",
+        "Scan the (a, x) pairs in rounds of combine, each round reading only the previous "
+        "round's list (Hillis-Steele, or any other log-depth scan).",
     ),
 )
 

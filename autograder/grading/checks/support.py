@@ -34,6 +34,7 @@ __all__ = [
     "check",
     "context",
     "describe",
+    "expect_value_error",
     "record",
     "reference_worker",
     "rng",
@@ -185,3 +186,17 @@ def as_float(value: Any) -> float | None:
     if isinstance(value, float):
         return float.__float__(value)
     return None
+
+
+def expect_value_error(worker: WorkerProxy, name: str, *args: Any, why: str, hint: str) -> None:
+    """Fail unless ``name(*args)`` raises ValueError, as the exercise documents (``why``)."""
+    call = f"{name}({', '.join(describe(a, 40) for a in args)})"
+    try:
+        got = worker.call(name, *args)
+    except SubmissionError as error:
+        if "ValueError" in error.raised:
+            return
+        if not error.raised:  # it exited, hung or crashed: that is the message
+            raise
+        raise CheckFailed(f"{call} raised {error}; {why}", hint=hint) from None
+    raise CheckFailed(f"{call} returned {describe(got)}; {why}", hint=hint)

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.grading.checks import support
+from autograder.grading.checks import support, traceable
 from autograder.grading.checks.compare import expect_list, same_value
+from autograder.grading.checks.scan_mistakes import hillis_steele_rounds
+from autograder.grading.checks.scan_shape import (
+    classify_depth,
+    depth_table,
+    log_depth_bound,
+    rounds,
+)
 from autograder.grading.checks.support import CheckFailed, check, describe
 from autograder.grading.judge_trace import TraceInputs
 from reference.tracer import Tape, max_depth
@@ -70,20 +77,43 @@ def test_matches_serial_1024(sub):
         a = [rng.uniform(0.5, 1.0) for _ in range(n)]
         x = [rng.uniform(-1.0, 1.0) for _ in range(n)]
         given = f"a={describe(a)}, x={describe(x)}"
-        expect_list(
-            serial_recurrence(a, x),
-            sub.call("linear_recurrence", a, x),
-            what=f"linear_recurrence (length {n})",
-            given=given,
-            rel_tol=1e-9,
-            abs_tol=1e-9,
-        )
+        got = sub.call("linear_recurrence", a, x)
+        try:
+            expect_list(
+                serial_recurrence(a, x),
+                got,
+                what=f"linear_recurrence (length {n})",
+                given=given,
+                rel_tol=1e-9,
+                abs_tol=1e-9,
+            )
+        except CheckFailed as error:
+            steps = list(zip(a, x, strict=True))
+            short = [h for _, h in hillis_steele_rounds(steps, reference_combine, rounds(n) - 1)]
+            if n > 1 and same_value(short, got, rel_tol=1e-9, abs_tol=1e-9):
+                raise CheckFailed(
+                    f"{error}\nthese are the values after {rounds(n) - 1} round"
+                    f"{'s' * (rounds(n) != 2)}: one round too few (n={n} needs "
+                    f"ceil(log2 n) = {rounds(n)})",
+                    hint=MISSING_ROUND,
+                ) from None
+            raise
+    support.expect_value_error(
+        sub,
+        "linear_recurrence",
+        [0.5, 0.25, 0.75],
+        [1.0, 2.0],
+        why="lengths that differ should raise ValueError, as the docstring says",
+        hint="Compare len(a) and len(x) first and raise ValueError when they differ; zip() "
+        "would silently drop the extra steps.",
+    )
 
 
 def _combine_depth(sub) -> int:
     """Depth one call of the submission's combine adds (2 for a2*x1 + x2)."""
     tape = Tape()
-    got = sub.trace(
+    got = traceable.traced_call(
+        sub,
         "combine",
         TraceInputs((0.5, 0.25), container=tuple),
         TraceInputs((0.75, 0.125), container=tuple),
@@ -95,46 +125,104 @@ def _combine_depth(sub) -> int:
     return max(max_depth(got), 1)
 
 
+TRACED_LENGTHS = (3, 7, 64, 1000, 1024)
+"""Small lengths, and lengths above 1,000 where a serial or blocked scan is far too deep."""
+
+MISSING_ROUND = (
+    "Keep doing rounds while 2**k < n: ceil(log2 n) rounds in all, one more than int(log2 n) "
+    "whenever n is not a power of two; count them with integers ((n - 1).bit_length())."
+)
+
+DEPTH_HINTS = {
+    "linear": (
+        "Each h_t waits for h_{t-1}: a serial loop over the steps (or rounds that read values "
+        "written in the same round). Scan the pairs in rounds, each building a new list from "
+        "the previous one with combine."
+    ),
+    "deep_logarithmic": (
+        "Some step of your scan starts only after a whole earlier scan has finished. In a "
+        "log-depth scan each level of combine reads only the level before it."
+    ),
+    "polylog": (
+        "Some step of your scan waits for a whole earlier scan (a scan inside a scan). Do the "
+        "rounds over the whole list of pairs at once, each reading only the previous round."
+    ),
+    "power": (
+        "A serial pass over blocks (or inside them) adds depth with every block. Replace the "
+        "serial passes with rounds of combine that each read only the previous round's list."
+    ),
+}
+
+
+def _traced_recurrence(sub, n: int, rng) -> tuple[int, list[float]]:
+    """The depth of one traced run of linear_recurrence on n steps (values checked first)."""
+    tape = Tape()
+    a_values = [rng.uniform(0.5, 1.0) for _ in range(n)]
+    x_values = [rng.uniform(-1.0, 1.0) for _ in range(n)]
+    got = traceable.traced_call(
+        sub,
+        "linear_recurrence",
+        TraceInputs(tuple(a_values)),
+        TraceInputs(tuple(x_values)),
+        tape=tape,
+        ops={},
+    )
+    if type(got) is not list or len(got) != n:
+        traceable.not_traceable_result(got, n)
+        raise CheckFailed(f"on {n} traced inputs linear_recurrence returned {describe(got)}")
+    for index, value in enumerate(got):
+        if not tape.owns(value):
+            raise CheckFailed(
+                f"on {n} traced inputs, element {index} is {describe(value)}: not computed "
+                "from the inputs with arithmetic the tracer can see (float(), plain-number "
+                "copies, numpy or torch hide it)",
+                hint=traceable.TRACEABLE_HINT,
+            )
+    expected = serial_recurrence(a_values, x_values)
+    values = [v.value for v in got]
+    if not same_value(expected, values, rel_tol=1e-9, abs_tol=1e-9):
+        steps = list(zip(a_values, x_values, strict=True))
+        short = [h for _, h in hillis_steele_rounds(steps, reference_combine, rounds(n) - 1)]
+        missing = n > 1 and same_value(short, values, rel_tol=1e-9, abs_tol=1e-9)
+        raise CheckFailed(
+            f"linear_recurrence returned wrong values on {n} steps, so its depth was not "
+            f"measured:\n  input    a={describe(a_values)}\n           x={describe(x_values)}"
+            f"\n  expected {describe(expected)}\n  returned {describe(values)}"
+            + (
+                f"\nthese are the values after {rounds(n) - 1} round{'s' * (rounds(n) != 2)}: one "
+                "round too few "
+                f"(n={n} needs ceil(log2 n) = {rounds(n)})"
+                if missing
+                else ""
+            ),
+            hint=MISSING_ROUND
+            if missing
+            else "Make linear_recurrence return the right values "
+            "first (challenge.matches_serial_1024 shows the input); the depth is measured only "
+            "then.",
+        )
+    return max_depth(got), values
+
+
+def reference_combine(left: tuple, right: tuple) -> tuple:
+    return left[0] * right[0], right[0] * left[1] + right[1]
+
+
 @check("challenge.depth_logarithmic")
 def test_depth_logarithmic(sub):
     rng = support.rng("challenge.depth_logarithmic")
     per_combine = _combine_depth(sub)
-    measured = {}
-    for n in (7, 1000, 1024):
-        tape = Tape()
-        a_values = [rng.uniform(0.5, 1.0) for _ in range(n)]
-        x_values = [rng.uniform(-1.0, 1.0) for _ in range(n)]
-        got = sub.trace(
-            "linear_recurrence",
-            TraceInputs(tuple(a_values)),
-            TraceInputs(tuple(x_values)),
-            tape=tape,
-            ops={},
-        )
-        if type(got) is not list or len(got) != n:
-            raise CheckFailed(f"on {n} traced inputs linear_recurrence returned {describe(got)}")
-        for index, value in enumerate(got):
-            if not tape.owns(value):
-                raise CheckFailed(
-                    f"element {index} is {describe(value)}: not computed from the inputs with "
-                    "arithmetic the tracer can see (avoid float() and plain-number copies)"
-                )
-        expected = serial_recurrence(a_values, x_values)
-        expect_list(
-            expected,
-            [v.value for v in got],
-            what="traced run",
-            given=f"n={n}",
-            rel_tol=1e-9,
-            abs_tol=1e-9,
-        )
-        rounds = (n - 1).bit_length()
-        depth = max_depth(got)
-        measured[n] = depth
-        bound = per_combine * (rounds + 1)
-        if depth > bound:
-            raise CheckFailed(
-                f"measured depth for n={n} is {depth} operations; ceil(log2 n) = {rounds} rounds "
-                f"of combine ({per_combine} deep each) allow at most {bound}"
-            )
+    measured = {n: _traced_recurrence(sub, n, rng)[0] for n in TRACED_LENGTHS}
     support.record("measured_depth", {str(n): d for n, d in measured.items()})
+    shape = classify_depth(measured, unit=per_combine)
+    if shape.logarithmic:
+        return
+    bounds = {n: log_depth_bound(n, per_combine) for n in measured}
+    raise CheckFailed(
+        f"{shape.summary}; the challenge asks for a logarithmic depth (any log-depth scan: "
+        "Hillis-Steele, Blelloch, Brent-Kung, divide and conquer)\n"
+        f"measured depth (operations on the longest chain): {depth_table(measured)}\n"
+        f"most a log-depth scan needs, 2 ceil(log2 n) + 2 levels of combine ({per_combine} deep "
+        f"each): {depth_table(bounds)}",
+        hint=DEPTH_HINTS.get(shape.kind, DEPTH_HINTS["deep_logarithmic"]),
+    )

@@ -6,7 +6,7 @@ def combine(left, right):
 
 
 def linear_recurrence(a, x):
-    pairs = list(zip(a, x))
+    pairs = list(zip(a, x, strict=True))  # lengths that differ raise ValueError
     offset = 1
     while offset < len(pairs):
         for j in range(len(pairs) - 1, offset - 1, -1):

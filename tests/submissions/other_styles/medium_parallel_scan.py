@@ -1,4 +1,4 @@
-# Correct in another style: slicing and zip, float log2, itertools.
+# Correct in another style: slicing and zip, float log2 where it is exact, itertools.
 import itertools as _itertools
 import math as _math
 
@@ -16,7 +16,11 @@ def hillis_steele_scan(xs, op=operator.add):
 
 
 def scan_depth(n):
-    return _math.ceil(_math.log2(n)) if n > 1 else 0
+    if n < 0:
+        raise ValueError(n)
+    if n <= 1:
+        return 0
+    return _math.ceil(_math.log2(n)) if n < 2**52 else (n - 1).bit_length()
 
 
 def scan_work(n):
