@@ -2,7 +2,7 @@
 
 ``python -m autograder regrade SOURCE... --out DIR [--jobs N] [--device auto|cpu|cuda]
 [--sandbox auto|bubblewrap|none] [--manifest FILE] [--shard K/N] [--force] [--settings FILE]
-[--seed N] [--only EXERCISE...] [--timeout SECONDS]``
+[--seed N] [--only EXERCISE...] [--gpu-only] [--timeout SECONDS]``
 
 Students (:mod:`~autograder.course.regrade_students`). Each SOURCE is one student, named after
 its folder: a repository clone (it has ``exercises/``: graded with ``grade --repo``, so
@@ -122,6 +122,7 @@ def regrade(
     jobs: int = DEFAULT_JOBS,
     device: str = "auto",
     only: Sequence[str] | None = None,
+    gpu_only: bool = False,
     sandbox: str | None = None,
     manifest: Path | None = None,
     shard: tuple[int, int] | None = None,
@@ -166,6 +167,7 @@ def regrade(
     options = {
         "only": [e for e in EXERCISES if e in only] if only else None,
         "device": device,
+        "gpu_only": gpu_only,
         "seed": seed,
         "sandbox": sandbox,
     }
@@ -179,6 +181,7 @@ def regrade(
             results=results,
             device=device,
             only=options["only"],
+            gpu_only=gpu_only,
             sandbox=sandbox,
             manifest=manifest,
             settings=settings,
@@ -323,6 +326,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--only", nargs="+", metavar="EXERCISE", help=f"grade only these: {', '.join(EXERCISES)}"
     )
     parser.add_argument(
+        "--gpu-only",
+        action="store_true",
+        help="passed to grade: only the checks that need CUDA (the GPU regrade)",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=DEFAULT_TIMEOUT_S,
@@ -343,6 +351,7 @@ def run(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             device=args.device,
             only=args.only,
+            gpu_only=args.gpu_only,
             sandbox=args.sandbox,
             manifest=args.manifest,
             shard=parse_shard(args.shard) if args.shard is not None else None,
