@@ -35,6 +35,7 @@ stderr), 128 + the signal number (130 for Ctrl-C) when interrupted, after the su
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import sys
@@ -83,9 +84,10 @@ __all__ = [
 DEFAULT_TIMEOUT_S = 1200.0
 """Wall-clock limit of one student's grading: 20 min is ~200 times a normal CPU grading."""
 
-DEFAULT_JOBS = 1
-"""Gradings at once. On 2 cores, 2 jobs graded 1.25x as many students per minute but cost one
-false timing failure in 72 reference gradings, 1 job none in 48 (docs/benchmarks.md, TA loop)."""
+DEFAULT_JOBS = len(os.sched_getaffinity(0))
+"""Gradings at once: one per core this process may use. Every timed window holds the
+machine's device lease (grading/device_lease.py), so gradings overlap only in untimed work
+(before the lease, 2 jobs on 2 cores cost a false timing failure in 72: docs/benchmarks.md)."""
 
 DESCRIPTION = "Grade a class (repository clones or submission folders) into DIR/<student>/."
 POLL_S = 0.1
@@ -298,7 +300,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_JOBS,
         metavar="N",
-        help=f"gradings at once ({DEFAULT_JOBS}; 2 on 2 cores cost a timing false failure)",
+        help=f"gradings at once (default: one per core, here {DEFAULT_JOBS}; timed windows "
+        "take turns through the device lease)",
     )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument(

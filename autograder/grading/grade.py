@@ -220,6 +220,7 @@ def grade(
             "wall_seconds": round(graded.wall_seconds, 3),
             "runs": graded.runs,
             "worker_starts": graded.worker_starts,
+            "lease_wait_seconds": round(graded.lease_wait_seconds, 3),
             "incidents": graded.incidents,
             "output_tail": graded.output_tail[-output_limit:],
         }
