@@ -174,12 +174,14 @@ def test_waiting_for_the_lease_costs_no_check_its_time_limit(tmp_path):
     """Another grading holds the lease longer than a timing check's own limit: the check
     waits, its limits move by the wait, and the correct solution still gets every point."""
     first_timed = CHECKS_BY_ID["easy.numpy_vectorised_over_d"]
-    own_limit = first_timed.timeout * load_settings(FAST_SETTINGS).limits.timeout_scale
+    settings = tmp_path / "settings.toml"  # 15 s: 8x this check's time at a load of 7.7
+    settings.write_text("[limits]\nimport_timeout_s = 30\ntimeout_scale = 0.25\n")
+    own_limit = first_timed.timeout * load_settings(settings).limits.timeout_scale
     lease_dir = tmp_path / "leases"
     lease_dir.mkdir()
     other = _held_elsewhere(lease_dir / "autograder-lease-cpu.lock")
-    threading.Timer(own_limit + 10, os.close, args=(other,)).start()
-    completed = _grade_easy(tmp_path, FAST_SETTINGS, lease_dir)
+    threading.Timer(own_limit + 8, os.close, args=(other,)).start()
+    completed = _grade_easy(tmp_path, settings, lease_dir)
     assert completed.returncode == 0, completed.stderr
     results = json.loads((tmp_path / "results.json").read_text())
     easy = results["extra_data"]["exercises"]["easy"]
