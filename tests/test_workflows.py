@@ -186,7 +186,7 @@ def test_regrade_workflow_shards_on_cpu_grades_the_gpu_checks_and_collects() -> 
     assert '--shard "$SHARD/$SHARDS" --device cpu' in cpu
     gpu = "\n".join(s.get("run", "") for s in jobs["gpu"]["steps"])
     assert jobs["gpu"]["runs-on"] == ["self-hosted", "linux", "x64", "gpu"]
-    assert "--device cuda --only hard" in gpu
+    assert "--device cuda --gpu-only" in gpu
     assert jobs["collect"]["needs"] == ["cpu", "gpu"]
     final = "\n".join(s.get("run", "") for s in jobs["collect"]["steps"])
     assert "python -m autograder merge" in final and "python -m autograder collect" in final
@@ -252,7 +252,7 @@ def test_gpu_job_checks_cuda_before_grading_and_holds_one_runner() -> None:
     ids = steps_by_id(job)
     assert ids.index("install") < ids.index("cuda-check") < ids.index("grade")
     grade = job["steps"][ids.index("grade")]["run"]
-    assert "--device cuda" in grade and "--only hard" in grade
+    assert "--device cuda --gpu-only" in grade and "--only" not in grade
 
 
 def test_gpu_job_runs_only_when_the_course_turns_it_on() -> None:
@@ -421,6 +421,11 @@ def simulate_cuda_results(artifact: Path) -> None:
     for test in results["tests"]:
         if test["id"] in GPU_IDS:
             test.update(status="passed", score=test["max_score"], output="")
+    # and the student's plot of the CUDA rows, which hard.sweep_rows_cuda keeps on a real GPU
+    shutil.copyfile(
+        ROOT / "tests" / "fixtures" / "results" / "full_marks" / "sweep.png", artifact / "sweep.png"
+    )
+    results["extra_data"]["artifacts"] = {"sweep_plot": "sweep.png"}
     path.write_text(json.dumps(results), encoding="utf-8")
 
 
@@ -500,6 +505,8 @@ def test_gpu_job_steps_work_once_the_device_is_substituted(pipeline: Pipeline) -
         (pipeline.runner.artifacts / "grading-gpu" / "results.json").read_text(encoding="utf-8")
     )
     assert {t["exercise"] for t in results["tests"]} == {"hard"}
+    # --gpu-only: just the checks that need CUDA (pending here, where --device cpu replaced cuda)
+    assert [t["id"] for t in results["tests"]] == [c.id for c in CHECKS if c.gpu]
 
 
 @pytest.mark.slow

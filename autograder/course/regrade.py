@@ -2,7 +2,7 @@
 
 ``python -m autograder regrade SOURCE... --out DIR [--jobs N] [--device auto|cpu|cuda]
 [--sandbox auto|bubblewrap|none] [--manifest FILE] [--shard K/N] [--force] [--settings FILE]
-[--seed N] [--only EXERCISE...] [--timeout SECONDS]``
+[--seed N] [--only EXERCISE...] [--gpu-only] [--timeout SECONDS]``
 
 Students (:mod:`~autograder.course.regrade_students`). Each SOURCE is one student, named after
 its folder: a repository clone (it has ``exercises/``: graded with ``grade --repo``, so
@@ -35,6 +35,7 @@ stderr), 128 + the signal number (130 for Ctrl-C) when interrupted, after the su
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import sys
@@ -83,9 +84,10 @@ __all__ = [
 DEFAULT_TIMEOUT_S = 1200.0
 """Wall-clock limit of one student's grading: 20 min is ~200 times a normal CPU grading."""
 
-DEFAULT_JOBS = 1
-"""Gradings at once. On 2 cores, 2 jobs graded 1.25x as many students per minute but cost one
-false timing failure in 72 reference gradings, 1 job none in 48 (docs/benchmarks.md, TA loop)."""
+DEFAULT_JOBS = len(os.sched_getaffinity(0))
+"""Gradings at once: one per core this process may use. Every timed window holds the
+machine's device lease (grading/device_lease.py), so gradings overlap only in untimed work
+(before the lease, 2 jobs on 2 cores cost a false timing failure in 72: docs/benchmarks.md)."""
 
 DESCRIPTION = "Grade a class (repository clones or submission folders) into DIR/<student>/."
 POLL_S = 0.1
@@ -122,6 +124,7 @@ def regrade(
     jobs: int = DEFAULT_JOBS,
     device: str = "auto",
     only: Sequence[str] | None = None,
+    gpu_only: bool = False,
     sandbox: str | None = None,
     manifest: Path | None = None,
     shard: tuple[int, int] | None = None,
@@ -166,6 +169,7 @@ def regrade(
     options = {
         "only": [e for e in EXERCISES if e in only] if only else None,
         "device": device,
+        "gpu_only": gpu_only,
         "seed": seed,
         "sandbox": sandbox,
     }
@@ -179,6 +183,7 @@ def regrade(
             results=results,
             device=device,
             only=options["only"],
+            gpu_only=gpu_only,
             sandbox=sandbox,
             manifest=manifest,
             settings=settings,
@@ -295,7 +300,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_JOBS,
         metavar="N",
-        help=f"gradings at once ({DEFAULT_JOBS}; 2 on 2 cores cost a timing false failure)",
+        help=f"gradings at once (default: one per core, here {DEFAULT_JOBS}; timed windows "
+        "take turns through the device lease)",
     )
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument(
@@ -323,6 +329,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--only", nargs="+", metavar="EXERCISE", help=f"grade only these: {', '.join(EXERCISES)}"
     )
     parser.add_argument(
+        "--gpu-only",
+        action="store_true",
+        help="passed to grade: only the checks that need CUDA (the GPU regrade)",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=DEFAULT_TIMEOUT_S,
@@ -343,6 +354,7 @@ def run(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             device=args.device,
             only=args.only,
+            gpu_only=args.gpu_only,
             sandbox=args.sandbox,
             manifest=args.manifest,
             shard=parse_shard(args.shard) if args.shard is not None else None,

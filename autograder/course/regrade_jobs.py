@@ -68,6 +68,7 @@ def grade_command(
     device: str,
     only: Sequence[str] | None,
     sandbox: str | None,
+    gpu_only: bool = False,
     manifest: Path | None,
     settings: Path | None,
     seed: int | None,
@@ -78,6 +79,8 @@ def grade_command(
     command += ["--results", str(results), "--device", device, "--quiet"]
     if only:
         command += ["--only", *only]
+    if gpu_only:
+        command += ["--gpu-only"]
     if sandbox is not None:
         command += ["--sandbox", sandbox]
     if manifest is not None and student.kind == "repo":

@@ -4,9 +4,9 @@ The sidecar ``DIR/<student>/.regrade.json`` records a sha256 of the four exercis
 (``grade`` scans all four for integrity findings, whatever ``--only`` says; for a repository
 also every file the manifest comparison reads, and the manifest itself), a sha256 of the
 grader (the installed ``autograder`` and ``reference`` packages' source, plus the
-``--settings`` file) and the options that change results (``--only``, ``--device``,
-``--seed``, ``--sandbox``). A student whose three match, with a readable results file, is
-up to date. The sidecar is written last, atomically, after the results are in place.
+``--settings`` file) and the options that change results (``--only``, ``--gpu-only``,
+``--device``, ``--seed``, ``--sandbox``). A student whose three match, with a readable results
+file, is up to date. The sidecar is written last, atomically, after the results are in place.
 """
 
 from __future__ import annotations

@@ -35,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--only", nargs="+", metavar="EXERCISE", help=f"grade only these: {', '.join(EXERCISES)}"
     )
+    parser.add_argument(
+        "--gpu-only",
+        action="store_true",
+        help="grade only the checks that need CUDA (the GPU job's run; the CPU job grades "
+        "the rest and merge combines the two); without a CUDA device they stay pending",
+    )
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS_PATH)
     parser.add_argument("--junit", type=Path, default=None)
     parser.add_argument("--summary", type=Path, default=None, help="Markdown summary file")
@@ -89,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
             tamper_check=tamper_check,
             progress=None if args.quiet else print_progress,
             sandbox=args.sandbox,
+            gpu_only=args.gpu_only,
         )
     except (UsageError, ValueError) as error:
         print(f"python -m autograder grade: error: {error}", file=sys.stderr)

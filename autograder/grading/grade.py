@@ -26,7 +26,7 @@ from autograder.reports.markdown import render_markdown
 from autograder.results import build as results
 from autograder.results.schema import DEFAULT_RESULTS_PATH
 from autograder.results.write import write_outputs
-from autograder.spec.registry import EXERCISES, checks_for
+from autograder.spec.registry import EXERCISES, Check, checks_for, gpu_exercises
 from autograder.spec.settings import Settings, load_settings
 
 
@@ -53,6 +53,38 @@ def resolve_device(requested: str) -> tuple[str, dict[str, Any]]:
         raise UsageError("--device cuda: no CUDA device is available on this machine")
     used = "cuda" if available else "cpu"
     return used, info | {"used": used}
+
+
+def select_exercises(only: Sequence[str] | None, *, gpu_only: bool = False) -> list[str]:
+    """The exercises to grade: ``--only``'s (all by default); with ``--gpu-only``, of those
+    only the ones with a check that needs CUDA (a usage error when none has one)."""
+    exercises = list(only) if only else list(EXERCISES)
+    unknown = [name for name in exercises if name not in EXERCISES]
+    if unknown:
+        raise UsageError(
+            f"unknown exercise {', '.join(unknown)}: choose from {', '.join(EXERCISES)}"
+        )
+    if gpu_only:
+        with_gpu = gpu_exercises()
+        chosen = [name for name in exercises if name in with_gpu]
+        if not chosen:
+            raise UsageError(
+                f"--gpu-only: {', '.join(exercises)} has no check that needs CUDA "
+                f"(only {', '.join(with_gpu)} has)"
+            )
+        exercises = chosen
+    return exercises
+
+
+def select_checks(exercise: str, *, gpu_only: bool = False) -> list[Check]:
+    """The checks of ``exercise`` that this run reports: with ``--gpu-only`` the GPU ones
+    alone (the CPU job grades the others; ``merge`` combines the two files)."""
+    return [check for check in checks_for(exercise) if check.gpu or not gpu_only]
+
+
+def runnable_checks(checks: Sequence[Check], device: str) -> list[str]:
+    """The ids the judge runs: a check that needs CUDA only on a CUDA device (else pending)."""
+    return [check.id for check in checks if device == "cuda" or not check.gpu]
 
 
 def environment() -> dict[str, Any]:
@@ -84,8 +116,12 @@ def grade(
     tamper_check: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     sandbox: str = "auto",
+    gpu_only: bool = False,
 ) -> dict[str, Any]:
     """Grade a submission folder; returns the results document it wrote.
+
+    ``gpu_only`` grades only the checks that need CUDA (the GPU job's run): the results
+    list just those, pending without a CUDA device, and no judge starts for nothing.
 
     ``tamper_check`` is a student repository's comparison with the release manifest
     (``tamper`` and the manifest's state, from ``course.release.repo_submission``); it joins
@@ -95,12 +131,7 @@ def grade(
     submission = Path(submission)
     if not submission.is_dir():
         raise UsageError(f"submission folder not found: {submission}")
-    exercises = list(only) if only else list(EXERCISES)
-    unknown = [name for name in exercises if name not in EXERCISES]
-    if unknown:
-        raise UsageError(
-            f"unknown exercise {', '.join(unknown)}: choose from {', '.join(EXERCISES)}"
-        )
+    exercises = select_exercises(only, gpu_only=gpu_only)
     settings = settings or load_settings()
     used_device, device_info = resolve_device(device)
     try:
@@ -124,20 +155,23 @@ def grade(
     results_dir.mkdir(parents=True, exist_ok=True)
 
     for exercise in exercises:
-        checks = checks_for(exercise)
-        runnable = [c.id for c in checks if not (c.gpu and used_device != "cuda")]
+        checks = select_checks(exercise, gpu_only=gpu_only)
+        runnable = runnable_checks(checks, used_device)
         say(f"grading {exercise} ({len(runnable)} checks on {used_device}) ...")
         try:
-            graded = run_exercise(
-                exercise=exercise,
-                check_ids=runnable,
-                submission_dir=submission.resolve(),
-                device=used_device,
-                seed=seed,
-                settings=settings,
-                sandbox=confinement,
-                progress=say,
-            )
+            if not runnable:  # --gpu-only without CUDA: every check pending, no judge
+                graded = GradedExercise(exercise=exercise)
+            else:
+                graded = run_exercise(
+                    exercise=exercise,
+                    check_ids=runnable,
+                    submission_dir=submission.resolve(),
+                    device=used_device,
+                    seed=seed,
+                    settings=settings,
+                    sandbox=confinement,
+                    progress=say,
+                )
         except Exception as error:  # a grader bug must not cost the report
             graded = GradedExercise(exercise=exercise)
             reason = f"the grader failed to run this check ({type(error).__name__}: {error}); "
@@ -186,6 +220,7 @@ def grade(
             "wall_seconds": round(graded.wall_seconds, 3),
             "runs": graded.runs,
             "worker_starts": graded.worker_starts,
+            "lease_wait_seconds": round(graded.lease_wait_seconds, 3),
             "incidents": graded.incidents,
             "output_tail": graded.output_tail[-output_limit:],
         }
@@ -206,6 +241,7 @@ def grade(
         "manual": manual,
         "artifacts": artifacts,
         "settings": {"tolerances": used_device},
+        "gpu_only": gpu_only,
     }
     document = results.assemble(
         results.registry_order(tests), execution_time=time.monotonic() - started, extra_data=extra

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.grading import supervisor
+from autograder.grading import device_lease, supervisor
 from autograder.grading.sandbox import Sandbox
 from autograder.spec import paths
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
@@ -42,6 +42,7 @@ class GradedExercise:
     runs: int = 0
     worker_starts: dict[str, int] = field(default_factory=dict)
     artifacts: list[Path] = field(default_factory=list)
+    lease_wait_seconds: float = 0.0  # waited for other gradings' timed windows: not charged
     work_dir: Path | None = None  # the caller copies artifacts out, then removes it
 
 
@@ -90,9 +91,14 @@ def run_exercise(
     deadline = time.monotonic() + limits.exercise_timeout_s
     started = time.monotonic()
     remaining = list(check_ids)
+    lease = device_lease.LeaseConfig(
+        directory=device_lease.resolve_directory(settings.lease.dir),
+        names=device_lease.device_names(device),
+        wait_max_s=settings.lease.wait_max_s,
+    )
     try:
         while remaining:
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline + graded.lease_wait_seconds:
                 for check_id in remaining:
                     graded.verdicts[check_id] = _failed(
                         f"not run: the exercise's time limit ({limits.exercise_timeout_s:.0f} s) "
@@ -108,6 +114,7 @@ def run_exercise(
                 "settings": settings_to_dict(settings),
                 "module_source": str(module) if module else None,
                 "work_dir": str(work_dir),
+                "lease": lease.to_json(),
                 "sandbox": {
                     "kind": sandbox.kind,
                     "reason": sandbox.reason,
@@ -125,6 +132,13 @@ def run_exercise(
         return graded
     finally:
         supervisor.kill_strays()
+
+
+def _seconds(value: Any, *, limits: float) -> float:
+    """A wait the judge reported, as seconds in [0, limits + 1] (0 if not a number)."""
+    if type(value) not in (int, float) or not 0 <= value <= limits + 1:
+        return 0.0
+    return float(value)
 
 
 def _failed(message: str) -> dict[str, Any]:
@@ -198,6 +212,10 @@ def _run_judge(
                     graded.incidents.extend(message.get("incidents", []))
                     for label, count in message.get("starts", {}).items():
                         graded.worker_starts[label] = graded.worker_starts.get(label, 0) + count
+                elif event == "lease_wait":  # the judge's time limits move by the wait
+                    waited = _seconds(message.get("seconds"), limits=settings.lease.wait_max_s)
+                    current_since += waited
+                    graded.lease_wait_seconds += waited
                 elif event == "done":
                     done = True
             now = time.monotonic()
@@ -209,7 +227,7 @@ def _run_judge(
                 )
                 if now - current_since > allowed:
                     kill_reason = f"timed out after {allowed:.0f} s (the judge was stopped)"
-            if now > deadline:
+            if now > deadline + graded.lease_wait_seconds:
                 kill_reason = "the exercise's time limit was reached (the judge was stopped)"
             if kill_reason or eof or (judge.poll() is not None and not lines):
                 break

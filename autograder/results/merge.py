@@ -3,9 +3,9 @@
 ``python -m autograder merge A.json B.json ... --out OUT [--summary MD] [--junit XML]
 [--fail-under PCT]``
 
-The student workflow grades every exercise on a CPU runner and the hard exercise again on a
-self-hosted GPU runner; neither file alone is the grade. Merging keeps each check id exactly
-once and picks, for each, the result that means most:
+The student workflow grades every exercise on a CPU runner and only the checks that need CUDA
+on a self-hosted GPU runner (``grade --gpu-only``); neither file alone is the grade. Merging
+keeps each check id exactly once and picks, for each, the result that means most:
 
 1. a result that ran (passed or failed) beats a pending one, so a GPU check graded on the
    GPU replaces its "needs a CUDA device" placeholder from the CPU run;

@@ -45,6 +45,7 @@ class Check:
 
     @property
     def gpu(self) -> bool:
+        """Needs a CUDA device: graded by the GPU job (``grade --gpu-only``), pending elsewhere."""
         return "gpu" in self.tags
 
     @property
@@ -330,6 +331,11 @@ def checks_for(exercise: str) -> list[Check]:
     if exercise not in EXERCISES:
         raise KeyError(f"unknown exercise {exercise!r}; known: {', '.join(EXERCISES)}")
     return [c for c in CHECKS if c.exercise == exercise]
+
+
+def gpu_exercises() -> list[str]:
+    """Exercises with at least one check that needs CUDA: what ``grade --gpu-only`` grades."""
+    return [name for name in EXERCISES if any(c.gpu for c in checks_for(name))]
 
 
 def exercise_points(exercise: str) -> float:

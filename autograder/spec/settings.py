@@ -47,9 +47,18 @@ class Tolerances:
 
 
 @dataclass(frozen=True)
+class Lease:
+    """The machine-wide device lease (values: grading.toml; see grading/device_lease.py)."""
+
+    dir: str  # folder of the lock files; "off" for none ($AUTOGRADER_LEASE_DIR overrides)
+    wait_max_s: float
+
+
+@dataclass(frozen=True)
 class Settings:
     limits: Limits
     tolerances: dict[str, Tolerances]  # per device: "cpu", "cuda"
+    lease: Lease = Lease(dir="/tmp", wait_max_s=900.0)
 
     def tolerances_for(self, device: str) -> Tolerances:
         return self.tolerances["cuda" if device.startswith("cuda") else "cpu"]
@@ -71,7 +80,7 @@ def _read(path: Path) -> dict[str, Any]:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ValueError(f"cannot read settings {path}: {error}") from error
-    unknown = sorted(set(data) - {"limits", "tolerances"})
+    unknown = sorted(set(data) - {"limits", "tolerances", "lease"})
     unknown += [f"tolerances.{d}" for d in data.get("tolerances", {}) if d not in ("cpu", "cuda")]
     if unknown:
         raise ValueError(f"{path}: unknown section(s) {', '.join(unknown)}")
@@ -99,7 +108,12 @@ def load_settings(path: Path | None = None) -> Settings:
         )
         for device in ("cpu", "cuda")
     }
-    return Settings(limits=_build(Limits, limits, f"{where} [limits]"), tolerances=tolerances)
+    lease = {**base.get("lease", {}), **override.get("lease", {})}
+    return Settings(
+        limits=_build(Limits, limits, f"{where} [limits]"),
+        tolerances=tolerances,
+        lease=_build(Lease, lease, f"{where} [lease]"),
+    )
 
 
 def settings_to_dict(settings: Settings) -> dict[str, Any]:
@@ -110,6 +124,7 @@ def settings_to_dict(settings: Settings) -> dict[str, Any]:
             device: {f.name: getattr(tol, f.name) for f in fields(Tolerances)}
             for device, tol in settings.tolerances.items()
         },
+        "lease": {f.name: getattr(settings.lease, f.name) for f in fields(Lease)},
     }
 
 
@@ -117,4 +132,5 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
     return Settings(
         limits=Limits(**data["limits"]),
         tolerances={device: Tolerances(**tol) for device, tol in data["tolerances"].items()},
+        lease=Lease(**data["lease"]),
     )

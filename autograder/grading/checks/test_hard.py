@@ -25,6 +25,7 @@ from autograder.grading.checks.timing import (
     loglog_slope,
     windows,
 )
+from autograder.grading.device_lease import device_lease
 from autograder.grading.protocol import ArrayValue, TensorArg, WorkArg
 
 EXPECTED_LENGTHS = tuple(2**k for k in range(6, 17))
@@ -128,9 +129,10 @@ def test_rnn_correct_cpu(sub):
 def _expect_time_fn(sub, device: str, work: dict, known: float, label: str, tol: float) -> dict:
     """``time_fn`` on work of known duration: its figure, and the judge's clock around it."""
     repeats = 5
-    got, elapsed = sub.call_timed(
-        "time_fn", WorkArg(tuple(work.items())), device=device, warmup=1, repeats=repeats
-    )
+    with device_lease(device):  # the student's own timed window
+        got, elapsed = sub.call_timed(
+            "time_fn", WorkArg(tuple(work.items())), device=device, warmup=1, repeats=repeats
+        )
     seconds = support.as_float(got)
     if seconds is None:
         raise CheckFailed(f"time_fn should return seconds as a float, got {describe(got)}")
@@ -219,7 +221,8 @@ def _expect_sweep_consistent(sub, device: str, lengths, check_id: str) -> list[d
     took), then times both functions at every length itself.
     """
     tol = support.context().tolerances(device)
-    rows, elapsed = sub.call_timed("sweep", list(lengths), device)
+    with device_lease(device):  # the student's own timed windows
+        rows, elapsed = sub.call_timed("sweep", list(lengths), device)
     claimed = _validate_rows(rows, lengths)
     claimed_total = sum(row[key] for row in claimed for key in ROW_KEYS[1:])
     if claimed_total > elapsed:

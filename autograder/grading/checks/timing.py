@@ -32,6 +32,7 @@ from typing import Any
 from autograder.grading import supervisor
 from autograder.grading.checks import support
 from autograder.grading.checks.support import CheckFailed
+from autograder.grading.device_lease import device_lease
 from autograder.grading.judge_proxy import Timed, WorkerProxy
 
 OVERHEAD_SHARE = 0.05  # the protocol's round trip is at most this share of a timed window
@@ -161,13 +162,14 @@ def _sample(
         guarded = contender.guard_stage and not warm and not reference
         baseline = _stage_baseline(calls, device, contender.function) if guarded else math.inf
         paused = [w for key, w in others.items() if key != id(contender.worker) and w.pid]
-        for worker in paused:
-            supervisor.signal_tree(worker.pid, signal.SIGSTOP)
-        try:
-            timed = contender.worker.timed(contender.function, calls, device=device)
-        finally:
+        with device_lease(device):  # the timed window: alone on this device, machine-wide
             for worker in paused:
-                supervisor.signal_tree(worker.pid, signal.SIGCONT)
+                supervisor.signal_tree(worker.pid, signal.SIGSTOP)
+            try:
+                timed = contender.worker.timed(contender.function, calls, device=device)
+            finally:
+                for worker in paused:
+                    supervisor.signal_tree(worker.pid, signal.SIGCONT)
         if timed.stage_seconds <= STAGE_SLACK * baseline + STAGE_GRACE_S:
             break
     else:
