@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from autograder.course.regrade_state import write_state
-from autograder.course.regrade_students import MODULE_FILES, Outcome, Student, source_folder
-from autograder.grading import supervisor
+from autograder.course.regrade_students import MODULE_FILES, Outcome, Student
+from autograder.grading import student_files, supervisor
 from autograder.results.schema import RESULTS_NAME
 from autograder.spec import paths
 
@@ -107,11 +107,15 @@ def start_grading(
     student_dir = out_dir / student.id
     temp = student_dir / TEMP_NAME
     shutil.rmtree(temp, ignore_errors=True)
-    (temp / SUBMISSION_FOLDER).mkdir(parents=True)
-    source = source_folder(student)
-    for name in MODULE_FILES.values():  # all four: grade scans all four for integrity findings
-        if (source / name).is_file():
-            shutil.copyfile(source / name, temp / SUBMISSION_FOLDER / name)
+    # All four modules (grade scans all four), read without following links: a module or an
+    # exercises/ that links to a TA-side file is not copied (grade records why it refused it).
+    student_files.copy_modules(
+        student.path,
+        "exercises" if student.kind == "repo" else "",
+        MODULE_FILES.values(),
+        temp / SUBMISSION_FOLDER,
+        limit=student_files.MAX_MODULE_BYTES,
+    )
     log = (temp / "grade.log").open("wb")
     process = subprocess.Popen(
         command_for(student, results=temp / RESULTS_NAME),
