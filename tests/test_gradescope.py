@@ -265,7 +265,8 @@ def test_symbolic_links_and_empty_submissions(tmp_path: Path) -> None:
     submission.mkdir()
     (submission / "medium_parallel_scan.py").symlink_to("/etc/passwd")
     found = find_submission(submission, work=tmp_path / "w")
-    assert found.origins == {} and "No exercise module found" in found.notes[0]
+    assert found.origins == {} and "No exercise module found" in found.notes[-1]
+    assert "medium_parallel_scan.py is a symbolic link" in found.notes[0]  # said, not silent
     assert list((tmp_path / "w").iterdir()) == []
 
 

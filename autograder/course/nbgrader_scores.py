@@ -22,6 +22,12 @@ process that never runs the student's code:
    entered is kept (nbgrader counts it before ``auto_score``) and flagged for review when
    the automatic score under it changed. Written answers are left to the TAs.
 
+A student who cannot be regraded (grading crashed, a notebook that is a link or unreadable)
+keeps no automatic score from their kernel: each automatic grade cell is set to 0 and marked
+for a TA, with the reason, in the discrepancies (exit status 1 names the student).
+Submitted notebooks are read without following links
+(:mod:`autograder.grading.student_files`).
+
 Every grade cell whose kernel score differs from the grader's is printed as a table and
 written, with each student's totals, to ``<course>/autograder-regrade/discrepancies.json``;
 each student's results file is ``<course>/autograder-regrade/<student>/results.json``, so
@@ -47,6 +53,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.course.notebooks import ASSIGNMENT, COURSE_ID, answer_name, grade_id, grader_cell_id
+from autograder.grading import student_files
 from autograder.spec import paths
 from autograder.spec.registry import CHECKS, EXERCISES
 
@@ -68,6 +75,7 @@ DESCRIPTION = (
     "scores into nbgrader's gradebook."
 )
 REPORT_FOLDER = "autograder-regrade"
+MAX_NOTEBOOK_BYTES = 50 << 20  # a submitted notebook larger than this is not read
 GRADE_TIMEOUT_S = 1800  # one student's four notebooks; the grader bounds each check itself
 CHECK_BY_GRADE_ID = {grade_id(check.id): check for check in CHECKS}
 EXERCISE_BY_NOTEBOOK = {module: exercise for exercise, module in EXERCISES.items()}
@@ -195,7 +203,9 @@ def regrade_course(
 
     Raises :class:`RegradeError` for a course that cannot be read (no gradebook, no source
     notebooks, unknown assignment or student). A student who cannot be graded is listed in
-    ``errors`` and their gradebook entries are left as they were.
+    ``errors``, and their automatic grade cells are set to 0 (the kernel's scores are never
+    the scores of record: a notebook can forge them), each listed in the discrepancies with
+    the reason; the grader's verdict replaces them once the student is regraded.
     """
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -238,7 +248,10 @@ def regrade_course(
             _build_modules(plan, source_dir)
             results = _grade(plan, out=out, settings=settings, sandbox=sandbox, timeout_s=timeout_s)
         except (OSError, ValueError, RuntimeError, subprocess.SubprocessError) as error:
-            report.errors[plan.student] = f"{type(error).__name__}: {error}"
+            reason = f"{type(error).__name__}: {error}"
+            report.errors[plan.student] = reason
+            with Gradebook(url, course_id=COURSE_ID) as gradebook:
+                _zero_kernel_scores(gradebook, plan, reason, assignment=assignment, report=report)
             continue
         with Gradebook(url, course_id=COURSE_ID) as gradebook:
             _record(gradebook, plan, results, assignment=assignment, report=report)
@@ -260,12 +273,21 @@ def _build_modules(plan: _Submission, source_dir: Path) -> None:
     for name, path in plan.notebooks.items():
         exercise = EXERCISE_BY_NOTEBOOK[name]
         source = nbformat.read(source_dir / f"{name}.ipynb", as_version=4)
-        if not path.is_file():
+        submitted_dir = path.parents[2]  # <course>/submitted: below it is the student's
+        try:  # no link followed anywhere below submitted/ (a link could name a TA's file)
+            data = student_files.read_regular(
+                submitted_dir, path.relative_to(submitted_dir).as_posix(), limit=MAX_NOTEBOOK_BYTES
+            )
+        except FileNotFoundError:
             plan.notes.append(f"{path.name} is not in submitted/: its checks get 0")
             plan.modules[exercise] = ""
             continue
+        except OSError as error:
+            plan.notes.append(f"{path.name} not read ({error}): its checks get 0")
+            plan.modules[exercise] = ""
+            continue
         try:
-            submitted = nbformat.read(path, as_version=4)
+            submitted = nbformat.reads(data.decode("utf-8"), as_version=4)
         except Exception as error:  # nbformat raises several kinds for a damaged file
             plan.notes.append(f"{path.name} could not be read ({type(error).__name__}): 0")
             plan.modules[exercise] = ""
@@ -362,6 +384,45 @@ def _record(
             grade.auto_score = judge
     gradebook.db.commit()
     report.students[plan.student] = {key: round(value, 4) for key, value in totals.items()}
+
+
+def _zero_kernel_scores(
+    gradebook: Any, plan: _Submission, reason: str, *, assignment: str, report: RegradeReport
+) -> None:
+    """A student who could not be regraded keeps no automatic score from their own kernel."""
+    totals = {"kernel": 0.0, "judge": 0.0, "max": 0.0}
+    why = f"not regraded, kernel score not kept: {reason}"[:200]
+    for name in plan.notebooks:
+        try:
+            notebook = gradebook.find_submission_notebook(name, assignment, plan.student)
+        except Exception:  # nbgrader's MissingEntry: nothing recorded for this notebook
+            continue
+        for grade in notebook.grades:
+            check = CHECK_BY_GRADE_ID.get(grade.name)
+            if grade.cell_type != "code" or check is None or check.manual or check.gpu:
+                continue
+            kernel = grade.auto_score
+            totals["kernel"] += kernel or 0.0
+            totals["max"] += float(check.points)
+            report.discrepancies.append(
+                Discrepancy(
+                    student=plan.student,
+                    notebook=name,
+                    grade_cell=grade.name,
+                    check=check.id,
+                    kernel_score=kernel,
+                    judge_score=0.0,
+                    max_score=float(check.points),
+                    judge_status="not regraded",
+                    manual_score=grade.manual_score,
+                    why=why,
+                )
+            )
+            grade.needs_manual_grade = True  # a TA looks at it, or reruns the regrade
+            grade.auto_score = 0.0
+    gradebook.db.commit()
+    report.students[plan.student] = {key: round(value, 4) for key, value in totals.items()}
+    report.students[plan.student]["not_regraded"] = reason
 
 
 # ---- command line ----

@@ -243,7 +243,10 @@ def _integrity(
     integrity: dict[str, Any] = {"tamper": [], "findings": findings, **(tamper_check or {})}
     for name, reason in sorted(refused.items()):
         path = f"{folder}/{name}" if folder else name
-        integrity["tamper"] = [*integrity["tamper"], {"path": path, "change": f"refused ({reason})"}]
+        integrity["tamper"] = [
+            *integrity["tamper"],
+            {"path": path, "change": f"refused ({reason})"},
+        ]
     return integrity
 
 

@@ -111,8 +111,8 @@ def read_regular(root: Path, relative: str | PurePosixPath, *, limit: int) -> by
             raise
     finally:
         os.close(folder)
-    with os.fdopen(handle, "rb") as file:
-        info = os.fstat(file.fileno())
+    try:
+        info = os.fstat(handle)
         if not stat.S_ISREG(info.st_mode):
             raise Refused(f"{shown} is {_kind(info.st_mode)}: only regular files are read")
         if info.st_nlink > 1:
@@ -120,7 +120,10 @@ def read_regular(root: Path, relative: str | PurePosixPath, *, limit: int) -> by
                 f"{shown} is a hard link ({info.st_nlink} names for one file): only files "
                 "of their own are read"
             )
-        data = file.read(limit + 1)
+        with os.fdopen(handle, "rb", closefd=False) as file:
+            data = file.read(limit + 1)
+    finally:
+        os.close(handle)
     if len(data) > limit:
         raise Refused(f"{shown} is larger than {limit:,} bytes")
     return data
