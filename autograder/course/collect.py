@@ -52,6 +52,7 @@ from autograder.results.schema import (
     ResultsFileError,
     load_results,
 )
+from autograder.results.sinks import terminal_text
 from autograder.spec import paths
 
 __all__ = [
@@ -285,13 +286,13 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
 
 def _print_summary(summary: CollectSummary, args: argparse.Namespace) -> None:
     """What the command says: problems on stderr, what was applied and written on stdout."""
-    for skipped in summary.skipped:
-        print(skipped, file=sys.stderr)
+    for skipped in summary.skipped:  # paths and reasons name the students' own files
+        print(terminal_text(str(skipped)), file=sys.stderr)
     for folder in summary.without_results:
-        print(f"no results file: {folder}", file=sys.stderr)
+        print(terminal_text(f"no results file: {folder}"), file=sys.stderr)
     if summary.manual is not None:
         for problem in summary.manual.problems:
-            print(f"manual: {args.manual}: {problem} (row skipped)", file=sys.stderr)
+            print(terminal_text(f"manual: {args.manual}: {problem} (row skipped)"), file=sys.stderr)
         print(
             f"TA scores: {len(summary.manual.applied)} applied, "
             f"{len(summary.manual.problems)} row(s) skipped"

@@ -54,6 +54,7 @@ from nbformat import NotebookNode
 
 from autograder.course.notebooks import ASSIGNMENT, COURSE_ID, answer_name, grade_id, grader_cell_id
 from autograder.grading import student_files
+from autograder.results.sinks import terminal_text
 from autograder.spec import paths
 from autograder.spec.registry import CHECKS, EXERCISES
 
@@ -437,15 +438,18 @@ def format_table(discrepancies: Sequence[Discrepancy]) -> str:
     for d in discrepancies:
         kernel = "-" if d.kernel_score is None else f"{d.kernel_score:g}"
         manual = "" if d.manual_score is None else f" (TA score {d.manual_score:g} kept)"
-        rows.append(
-            (
-                d.student,
-                d.notebook,
-                d.grade_cell,
-                kernel,
-                f"{d.judge_score:g}",
-                f"{d.max_score:g}",
-                f"{d.judge_status}: {d.why[:60]}{manual}",
+        rows.append(  # the student id, cell names and the verdict's words are printed
+            tuple(
+                terminal_text(" ".join(str(value).split()))
+                for value in (
+                    d.student,
+                    d.notebook,
+                    d.grade_cell,
+                    kernel,
+                    f"{d.judge_score:g}",
+                    f"{d.max_score:g}",
+                    f"{d.judge_status}: {d.why[:60]}{manual}",
+                )
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
@@ -482,10 +486,10 @@ def run(args: argparse.Namespace) -> int:
     print(format_table(report.discrepancies))
     for student, totals in report.students.items():
         print(
-            f"{student}: {totals['judge']:g} / {totals['max']:g} automatic points "
+            f"{terminal_text(student)}: {totals['judge']:g} / {totals['max']:g} automatic points "
             f"(kernel: {totals['kernel']:g})"
         )
     for student, error in report.errors.items():
-        print(f"not regraded: {student}: {error}", file=sys.stderr)
+        print(terminal_text(f"not regraded: {student}: {error}"), file=sys.stderr)
     print(f"report: {report.report_path}")
     return 1 if report.errors else 0

@@ -67,6 +67,7 @@ from autograder.course.regrade_students import (
     student_kind,
 )
 from autograder.grading import supervisor
+from autograder.results.sinks import terminal_text
 from autograder.spec.registry import EXERCISES
 
 __all__ = [
@@ -266,12 +267,12 @@ def render_summary(summary: RegradeSummary) -> str:
     ]
     if failed:
         lines.append("could not be graded:")
-        lines += [f"  {o.student}: {o.reason}" for o in failed]
+        lines += [f"  {terminal_text(o.student)}: {terminal_text(o.reason)}" for o in failed]
     if summary.interrupted_by is not None:
         name = signal.Signals(summary.interrupted_by).name
         lines.append(
             f"interrupted ({name}): {len(stopped)} grading(s) in flight stopped "
-            f"({', '.join(o.student for o in stopped) or 'none'}), "
+            f"({terminal_text(', '.join(o.student for o in stopped)) or 'none'}), "
             f"{summary.not_started} not started; run the same command again to resume"
         )
     return "\n".join(lines)

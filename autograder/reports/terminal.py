@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from autograder.results.build import exercise_totals
+from autograder.results.sinks import terminal_text
 from autograder.spec.registry import EXERCISES, EXTRA_CREDIT
 
 __all__ = ["terminal_checks", "terminal_table"]
@@ -38,8 +39,8 @@ def terminal_checks(results: Mapping[str, Any], *, width: int = 120) -> str:
     for test in results["tests"]:
         if test["status"] == "passed":
             continue
-        first = (test["output"].splitlines() or [""])[0]
+        first = (terminal_text(test["output"]).splitlines() or [""])[0]
         mark = "FAIL" if test["status"] == "failed" else "wait"
-        line = f"  {mark} {test['id']}: {first}"
+        line = f"  {mark} {terminal_text(test['id'])}: {first}"
         lines.append(line if len(line) <= width else line[: width - 3] + "...")
     return "\n".join(lines)

@@ -45,6 +45,7 @@ from autograder.results.schema import (
     normalise_results,
     results_problems,
 )
+from autograder.results.sinks import terminal_text
 from autograder.results.write import write_outputs
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID
 
@@ -434,5 +435,5 @@ def run(args: argparse.Namespace) -> int:
     gpu = "with" if document["extra_data"]["merge"]["gpu_results"] else "WITHOUT"
     print(f"merged {len(args.inputs)} file(s) {gpu} GPU results: {args.out}")
     for note in document["extra_data"]["merge"]["notes"]:
-        print(f"note: {note}")
+        print(terminal_text(f"note: {note}"))
     return 1 if results_lib.below_pass_mark(document, args.fail_under) else 0
