@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder.course import manual_grades, similarity
+from autograder.course import manual_grades, released_stubs, similarity
 from autograder.course.collected import (
     HISTOGRAM_NAME,
     CollectSummary,
@@ -53,7 +53,6 @@ from autograder.results.schema import (
     load_results,
 )
 from autograder.results.sinks import terminal_text
-from autograder.spec import paths
 
 __all__ = [
     "DESCRIPTION",
@@ -66,7 +65,6 @@ __all__ = [
 
 PAGES_FOLDER = "students"
 SUBMISSION_FOLDER = "submission"  # regrade copies the exercise modules here, beside results.json
-GRADER_STUBS = paths.ROOT / "exercises"  # the released stubs
 
 DESCRIPTION = "Collect many students' results.json into a gradebook and a class summary."
 EPILOG = (
@@ -145,7 +143,7 @@ def collect(
     manual: Path | None = None,
     compare_code: bool = False,
     reference: Path | None = None,
-    boilerplate: Path | None = GRADER_STUBS,
+    boilerplate: Path | None = None,
     similarity_threshold: float = similarity.DEFAULT_THRESHOLD,
 ) -> CollectSummary:
     """Read every student's results under ``inputs`` and write the class views to ``out_dir``.
@@ -155,7 +153,9 @@ def collect(
     report page per student under ``out_dir/students/`` (linked from the class summary).
     ``manual`` is a TA's filled-in CSV (its bad rows are in ``summary.manual.problems``);
     ``compare_code`` writes the similarity views, comparing with the model solutions in
-    ``reference`` when given, after removing the stub code in ``boilerplate``.
+    ``reference`` when given, after removing the stub code in ``boilerplate`` (default: the
+    released stubs, generated from ``solutions/`` into ``out_dir/released-stubs``; a
+    working-tree ``exercises/`` that differs is named in ``summary.notes``).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -191,6 +191,10 @@ def collect(
         manual_grades.template_csv(template), "utf-8", newline=""
     )
     if compare_code:
+        if boilerplate is None:
+            stubs_dir = out_dir / released_stubs.RELEASED_STUBS_FOLDER
+            boilerplate, warnings = released_stubs.released_stubs(out=stubs_dir)
+            summary.notes.extend(warnings)
         summary.similarity = similarity.compare_class(
             submissions={
                 s.student_id: s.results_path.parent / SUBMISSION_FOLDER for s in summary.students
@@ -256,10 +260,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--boilerplate",
         type=Path,
-        default=GRADER_STUBS,
+        default=None,
         metavar="DIR",
         help="with --similarity: the released stubs, removed before comparing "
-        "(default: the grader's exercises/)",
+        "(default: generated from solutions/, never the working tree's exercises/)",
     )
     parser.add_argument(
         "--similarity-threshold",
@@ -298,10 +302,14 @@ def _print_summary(summary: CollectSummary, args: argparse.Namespace) -> None:
             f"{len(summary.manual.problems)} row(s) skipped"
         )
     if summary.similarity is not None:
+        for note in summary.notes:
+            if note.startswith("similarity: "):
+                print(terminal_text(note), file=sys.stderr)
         if summary.similarity.boilerplate is None:
             print(
-                f"similarity: no stubs at {args.boilerplate}: the released stub code was not "
-                "removed before comparing (give --boilerplate DIR)",
+                f"similarity: no stubs at {args.boilerplate or 'solutions/ or exercises/'}: "
+                "the released stub code was not removed before comparing "
+                "(give --boilerplate DIR)",
                 file=sys.stderr,
             )
         flagged = summary.similarity.flagged()
