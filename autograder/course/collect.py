@@ -46,11 +46,14 @@ from autograder.course.gradebook import gradebook_csv
 from autograder.reports import class_summary
 from autograder.reports.histogram import score_histogram
 from autograder.reports.html import render_html
+from autograder.results import provenance
+from autograder.results.rescore import rescore
 from autograder.results.schema import (
     DEFAULT_RESULTS_PATH,
     RESULTS_NAME,
     ResultsFileError,
-    load_results,
+    load_results_as_written,
+    normalise_results,
 )
 from autograder.results.sinks import terminal_text
 
@@ -65,6 +68,11 @@ __all__ = [
 
 PAGES_FOLDER = "students"
 SUBMISSION_FOLDER = "submission"  # regrade copies the exercise modules here, beside results.json
+
+NO_KEY_NOTE = (
+    f"no course key configured (${provenance.KEY_VARIABLE} or ${provenance.KEY_FILE_VARIABLE}): "
+    "no results file can be verified as the course's own grading"
+)
 
 DESCRIPTION = "Collect many students' results.json into a gradebook and a class summary."
 EPILOG = (
@@ -145,6 +153,7 @@ def collect(
     reference: Path | None = None,
     boilerplate: Path | None = None,
     similarity_threshold: float = similarity.DEFAULT_THRESHOLD,
+    count_unverified: bool = False,
 ) -> CollectSummary:
     """Read every student's results under ``inputs`` and write the class views to ``out_dir``.
 
@@ -156,10 +165,23 @@ def collect(
     ``reference`` when given, after removing the stub code in ``boilerplate`` (default: the
     released stubs, generated from ``solutions/`` into ``out_dir/released-stubs``; a
     working-tree ``exercises/`` that differs is named in ``summary.notes``).
+
+    Every score is recomputed from the verdicts and the registry (:mod:`~autograder.results.
+    rescore`), and every document's signature checked with the course key
+    (:mod:`~autograder.results.provenance`): an unverified one is marked so (gradebook,
+    banners) and its grade columns are empty unless ``count_unverified``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = CollectSummary(out_dir=out_dir)
+    summary = CollectSummary(out_dir=out_dir, count_unverified=count_unverified)
+    try:
+        key = provenance.load_course_key()
+    except provenance.CourseKeyError as error:
+        key = None
+        summary.notes.append(f"course key unusable: {error}")
+    summary.key_configured = key is not None
+    if key is None:
+        summary.notes.append(NO_KEY_NOTE)
     if manual is not None:
         summary.manual = manual_grades.read_sheet(Path(manual))
     if pages:
@@ -168,11 +190,27 @@ def collect(
     template: list[dict[str, str]] = []
     for student_id, path in find_results(inputs=inputs, summary=summary):
         try:
-            results = load_results(path=path)
+            written = load_results_as_written(path=path)
+            results = normalise_results(written)
+            beside = path.parent / SUBMISSION_FOLDER
+            check = provenance.verify(
+                written,
+                key=key,
+                student=student_id,
+                submission=provenance.submission_sha256(beside) if beside.is_dir() else None,
+            )
+            for test in results["tests"]:  # only collect --manual gives a written answer points
+                test["ta_grade"] = None
             if summary.manual is not None:
                 grades = summary.manual.for_student(student_id)
                 manual_grades.apply_grades(results, grades, summary.manual)
+            results, refused = rescore(results)
             record = student_record(student_id, path, results)
+            record.verified, record.provenance, record.refused = (
+                check.verified,
+                check.reason,
+                refused,
+            )
         except ResultsFileError as error:
             summary.skipped.append(Skipped(path, str(error)))
             unreadable.append(student_id)
@@ -180,7 +218,9 @@ def collect(
         template.extend(manual_grades.template_rows(student_id, results))
         if pages:
             page = out_dir / PAGES_FOLDER / f"{student_id}.html"
-            html_text = render_html(results, results_dir=path.parent, student=student_id)
+            html_text = render_html(
+                results, results_dir=path.parent, student=student_id, unverified=record.provenance
+            )
             page.write_text(html_text, encoding="utf-8")
             record.page = page
         summary.students.append(record)
@@ -207,7 +247,11 @@ def collect(
 
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     gradebook = out_dir / "gradebook.csv"
-    gradebook.write_text(gradebook_csv(summary.students), encoding="utf-8", newline="")
+    gradebook.write_text(
+        gradebook_csv(summary.students, count_unverified=count_unverified),
+        encoding="utf-8",
+        newline="",
+    )
     summary.files["gradebook"] = gradebook
     histogram = None
     if summary.students:
@@ -266,6 +310,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: generated from solutions/, never the working tree's exercises/)",
     )
     parser.add_argument(
+        "--count-unverified",
+        action="store_true",
+        help="count results not verified as the course's own grading in total (default: their "
+        "grade columns are empty; they are marked unverified either way)",
+    )
+    parser.add_argument(
         "--similarity-threshold",
         type=float,
         default=similarity.DEFAULT_THRESHOLD,
@@ -317,6 +367,17 @@ def _print_summary(summary: CollectSummary, args: argparse.Namespace) -> None:
             f"similarity: {len(summary.similarity.pairs)} pairs compared, {len(flagged)} at or "
             f"above {summary.similarity.threshold:.2f} (leads, not penalties)"
         )
+    unverified = [s for s in summary.students if not s.verified]
+    if not summary.key_configured:
+        print(f"collect: {NO_KEY_NOTE}", file=sys.stderr)  # said once, not per student
+    elif unverified:
+        print(
+            terminal_text(
+                f"unverified (not the course's own grading): {len(unverified)} result(s): "
+                + ", ".join(f"{s.student_id} ({s.provenance})" for s in unverified[:20])
+            ),
+            file=sys.stderr,
+        )
     print(
         f"collected {len(summary.students)} student(s), skipped {len(summary.skipped)} file(s); "
         f"wrote {', '.join(str(p) for p in summary.files.values())}"
@@ -339,6 +400,7 @@ def run(args: argparse.Namespace) -> int:
         reference=args.reference,
         boilerplate=args.boilerplate,
         similarity_threshold=args.similarity_threshold,
+        count_unverified=args.count_unverified,
     )
     _print_summary(summary, args)
     return 0 if summary.students else 1
