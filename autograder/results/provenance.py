@@ -21,12 +21,14 @@ grading, and signs after the grading has ended. Standard library only.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import hashlib
 import hmac
 import json
 import os
 import stat
+import sys
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +42,7 @@ __all__ = [
     "CourseKeyError",
     "Verification",
     "canonical_bytes",
+    "common_origin",
     "load_course_key",
     "sign",
     "submission_sha256",
@@ -175,3 +178,66 @@ def verify(
     if submission is not None and entry.get("submission_sha256") != submission:
         return Verification(False, "signed for another submission than the one beside it")
     return Verification(True)
+
+
+def common_origin(documents: Iterable[Mapping[str, Any]], *, key: bytes) -> tuple[str, str] | None:
+    """(student, submission hash) when every document verifies with ``key`` for the same
+    student and submission, else None: what ``merge`` needs to sign its result."""
+    origins = set()
+    for document in documents:
+        entry = (document.get("extra_data") or {}).get("provenance")
+        if not isinstance(entry, Mapping):
+            return None
+        student, submission = str(entry.get("student")), str(entry.get("submission_sha256"))
+        if not verify(document, key=key, student=student, submission=submission).verified:
+            return None
+        origins.add((student, submission))
+    return origins.pop() if len(origins) == 1 else None
+
+
+# ---- python -m autograder sign ----
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``python -m autograder sign RESULTS...``."""
+    parser.description = (
+        "Sign results files as the course's own grading (with the course key): for the "
+        "instructor's workflow, in a job that runs no student code, over results this run's "
+        "grading jobs wrote. Each file is signed for the student named by its folder, and "
+        "the submission/ copies beside it."
+    )
+    parser.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results.json")
+
+
+def run(args: argparse.Namespace) -> int:
+    """0 when every file was signed, 1 when one could not be read, 2 without a course key."""
+    from autograder.results.schema import ResultsFileError, load_results_as_written
+    from autograder.results.write import write_json
+
+    try:
+        key = load_course_key()
+    except CourseKeyError as error:
+        print(f"python -m autograder sign: error: {error}", file=sys.stderr)
+        return 2
+    if key is None:
+        print(
+            f"python -m autograder sign: error: no course key: set ${KEY_VARIABLE} or "
+            f"${KEY_FILE_VARIABLE}",
+            file=sys.stderr,
+        )
+        return 2
+    status = 0
+    for path in args.results:
+        try:
+            document = load_results_as_written(path=path)
+        except ResultsFileError as error:
+            print(f"sign: {path}: {error}", file=sys.stderr)
+            status = 1
+            continue
+        folder = path.resolve().parent
+        beside = folder / "submission"
+        submission = submission_sha256(beside if beside.is_dir() else None)
+        signed = sign(document, key=key, student=folder.name, submission=submission, by="sign")
+        write_json(signed, path)
+        print(f"signed for {folder.name}: {path}")
+    return status
