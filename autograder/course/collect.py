@@ -179,9 +179,7 @@ def collect(
     except provenance.CourseKeyError as error:
         key = None
         summary.notes.append(f"course key unusable: {error}")
-    summary.key_configured = key is not None
-    if key is None:
-        summary.notes.append(NO_KEY_NOTE)
+    summary.key_configured = key is not None  # without one: the banner and one stderr line
     if manual is not None:
         summary.manual = manual_grades.read_sheet(Path(manual))
     if pages:
