@@ -314,3 +314,48 @@ def test_sign_signs_for_the_folder_and_needs_the_key(tmp_path: Path, monkeypatch
     submission = submission_sha256(folder / "submission")
     assert verify(signed, key=KEY, student="ann", submission=submission).verified
     assert signed["extra_data"]["provenance"]["scheme"] == provenance.SCHEME
+
+
+def test_the_regrade_workflow_signs_its_own_results_and_collect_verifies_them(
+    tmp_path: Path, no_key: None
+) -> None:
+    """regrade.yml's collect step with the course key: this run's CPU and GPU results are
+    signed, merged (signed again) and verified; a forged file slipped in is not."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / ".github" / "workflows" / "regrade.yml").read_text())
+    step = next(
+        s
+        for s in data["jobs"]["collect"]["steps"]
+        if s.get("name") == "Merge GPU into CPU results, then collect"
+    )
+    temp = tmp_path / "runner"
+    for side, student, name in (
+        ("cpu", "alice", "gpu_pending"),
+        ("gpu", "alice", "full_marks"),
+        ("cpu", "bob", "stub"),
+    ):
+        shutil.copytree(FIXTURES / name, temp / side / student)
+    script = tmp_path / "step.sh"
+    script.write_text(step["run"])
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = dict(os.environ, PATH=path, RUNNER_TEMP=str(temp), GPU_RESULT="success")
+    env |= {"GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), KEY_VARIABLE: KEY.decode()}
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    book = rows(temp / "class-report" / "report")
+    assert {s: r["provenance"] for s, r in book.items()} == {
+        "alice": "verified",
+        "bob": "verified",
+    }
+    assert (
+        book["alice"]["total"] != "" and "Unverified" not in (tmp_path / "summary.md").read_text()
+    )
