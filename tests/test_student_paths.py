@@ -248,6 +248,9 @@ def test_grade_scores_nothing_through_a_link(tmp_path: Path, variant: str) -> No
     assert all(t["change"].startswith("refused (") for t in tamper)
     incidents = results["extra_data"]["exercises"]["medium"]["incidents"]
     assert any(f"{MEDIUM} not graded" in line for line in incidents)
+    reason = "symbolic link" if variant != "hard_link" else "hard link"
+    assert all(f"{MEDIUM} was not graded: " in t["output"] for t in results["tests"])
+    assert all(reason in t["output"] for t in results["tests"])  # the student sees why
 
 
 def test_grade_repo_with_a_linked_exercises_folder_scores_nothing(tmp_path: Path) -> None:

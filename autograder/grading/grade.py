@@ -163,6 +163,11 @@ def grade(
         for check in checks:
             if check.id in graded.verdicts:
                 verdict = graded.verdicts[check.id]
+                if module_name in refused and verdict.get("status") == "failed":
+                    verdict = {
+                        **verdict,
+                        "output": f"{module_name} was not graded: {refused[module_name]}",
+                    }
             else:
                 verdict = {
                     "status": "pending",
