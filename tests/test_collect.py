@@ -146,7 +146,7 @@ def test_bad_files_are_skipped_by_name_and_the_rest_collected(
     err = capsys.readouterr().err
     summary_md = (out_dir / "class-summary.md").read_text()
     summary_html = (out_dir / "class-summary.html").read_text()
-    for name, (_, why) in [*bad.items(), ("dangling", (None, "unreadable"))]:
+    for name, (_, why) in [*bad.items(), ("dangling", (None, "a symbolic link: not read"))]:
         path = class_dir / name / "results.json"
         assert f"skipped: {path} ({why}" in err
         assert why.replace("'", "&#39;") in summary_html  # Jinja2 spells the escaped quote &#39;

@@ -373,3 +373,16 @@ def test_a_submitted_notebook_that_is_a_link_is_not_read(tmp_path: Path, ta_file
         nbgrader_scores._build_modules(plan, source_dir)
         assert plan.modules == {"medium": ""}, variant
         assert "symbolic link" in plan.notes[0] and "its checks get 0" in plan.notes[0]
+
+
+def test_collect_reads_no_results_file_through_a_link(tmp_path: Path, ta_file: Path) -> None:
+    from autograder.course.collect import collect
+
+    shutil.copytree(ROOT / "tests" / "fixtures" / "results" / "stub", tmp_path / "class" / "ann")
+    (tmp_path / "class" / "bob").mkdir()
+    secret = ta_file.parent / "results.json"
+    shutil.copy(ROOT / "tests" / "fixtures" / "results" / "full_marks" / "results.json", secret)
+    (tmp_path / "class" / "bob" / "results.json").symlink_to(secret)
+    summary = collect(inputs=[tmp_path / "class"], out_dir=tmp_path / "out")
+    assert [s.student_id for s in summary.students] == ["ann"]
+    assert any("symbolic link" in s.why for s in summary.skipped)

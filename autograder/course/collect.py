@@ -187,6 +187,10 @@ def collect(
     unreadable = []
     template: list[dict[str, str]] = []
     for student_id, path in find_results(inputs=inputs, summary=summary):
+        if path.is_symlink():  # a link in a student's folder could name a TA-side file
+            summary.skipped.append(Skipped(path, "a symbolic link: not read"))
+            unreadable.append(student_id)
+            continue
         try:
             written = load_results_as_written(path=path)
             results = normalise_results(written)
