@@ -22,11 +22,8 @@ process that never runs the student's code:
    entered is kept (nbgrader counts it before ``auto_score``) and flagged for review when
    the automatic score under it changed. Written answers are left to the TAs.
 
-A student who cannot be regraded (grading crashed, a notebook that is a link or unreadable)
-keeps no automatic score from their kernel: each automatic grade cell is set to 0 and marked
-for a TA, with the reason, in the discrepancies (exit status 1 names the student).
-Submitted notebooks are read without following links
-(:mod:`autograder.grading.student_files`).
+A student who cannot be regraded keeps no kernel score: their automatic cells are set to 0,
+with the reason, in the discrepancies. Notebooks are read without following links.
 
 Every grade cell whose kernel score differs from the grader's is printed as a table and
 written, with each student's totals, to ``<course>/autograder-regrade/discrepancies.json``;
@@ -41,9 +38,9 @@ import argparse
 import ast
 import datetime
 import json
+import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -54,7 +51,9 @@ from nbformat import NotebookNode
 
 from autograder.course.notebooks import ASSIGNMENT, COURSE_ID, answer_name, grade_id, grader_cell_id
 from autograder.grading import student_files
+from autograder.results import provenance
 from autograder.results.sinks import terminal_text
+from autograder.results.write import write_json
 from autograder.spec import paths
 from autograder.spec.registry import CHECKS, EXERCISES
 
@@ -204,13 +203,17 @@ def regrade_course(
 
     Raises :class:`RegradeError` for a course that cannot be read (no gradebook, no source
     notebooks, unknown assignment or student). A student who cannot be graded is listed in
-    ``errors``, and their automatic grade cells are set to 0 (the kernel's scores are never
-    the scores of record: a notebook can forge them), each listed in the discrepancies with
-    the reason; the grader's verdict replaces them once the student is regraded.
+    ``errors`` and their automatic grade cells are set to 0 (a notebook can forge the
+    kernel's), each listed in the discrepancies with the reason. With a course key
+    (:mod:`autograder.results.provenance`) every results file is signed.
     """
     from nbgrader.api import Gradebook, MissingEntry
 
     course = Path(course).resolve()
+    try:  # read once, gone from the environment before any grading starts
+        key = provenance.load_course_key(forget=True)
+    except provenance.CourseKeyError as error:
+        raise RegradeError(str(error)) from None
     database = course / "gradebook.db"
     source_dir = course / "source" / assignment
     if not database.is_file():
@@ -247,7 +250,9 @@ def regrade_course(
             if not plan.notebooks:
                 raise ValueError("no exercise notebook in the gradebook for this submission")
             _build_modules(plan, source_dir)
-            results = _grade(plan, out=out, settings=settings, sandbox=sandbox, timeout_s=timeout_s)
+            results = _grade(
+                plan, out=out, settings=settings, sandbox=sandbox, timeout_s=timeout_s, key=key
+            )
         except (OSError, ValueError, RuntimeError, subprocess.SubprocessError) as error:
             reason = f"{type(error).__name__}: {error}"
             report.errors[plan.student] = reason
@@ -305,37 +310,38 @@ def _grade(
     settings: Path | None,
     sandbox: str | None,
     timeout_s: float,
+    key: bytes | None = None,
 ) -> dict[str, Any]:
-    """The results document of one student's modules, graded by the grade command."""
+    """The results document of one student's modules, graded by the grade command; signed
+    with the course ``key`` when there is one, after the grading ended. The rebuilt modules
+    stay in ``submission/`` beside it (for ``collect``: the signature and ``--similarity``)."""
     results = out / plan.student / "results.json"
-    results.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="nbgrader-regrade-") as folder:
-        submission = Path(folder) / plan.student
-        submission.mkdir()
-        for exercise, text in plan.modules.items():
-            if text:
-                (submission / f"{EXERCISES[exercise]}.py").write_text(text, encoding="utf-8")
-        command = [sys.executable, "-m", "autograder", "grade", "--submission", str(submission)]
-        command += ["--only", *plan.modules, "--device", "cpu", "--results", str(results)]
-        command += ["--quiet"]
-        if settings is not None:
-            command += ["--settings", str(settings)]
-        if sandbox is not None:
-            command += ["--sandbox", sandbox]
-        if results.exists():
-            results.unlink()
-        completed = subprocess.run(
-            command,
-            cwd=paths.ROOT,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-        )
+    submission = results.parent / "submission"
+    shutil.rmtree(submission, ignore_errors=True)
+    submission.mkdir(parents=True)
+    for exercise, text in plan.modules.items():
+        if text:
+            (submission / f"{EXERCISES[exercise]}.py").write_text(text, encoding="utf-8")
+    command = [sys.executable, "-m", "autograder", "grade", "--submission", str(submission)]
+    command += ["--only", *plan.modules, "--device", "cpu", "--results", str(results), "--quiet"]
+    command += ["--settings", str(settings)] if settings is not None else []
+    command += ["--sandbox", sandbox] if sandbox is not None else []
+    if results.exists():
+        results.unlink()
+    completed = subprocess.run(
+        command, cwd=paths.ROOT, capture_output=True, text=True, timeout=timeout_s, check=False
+    )
     if completed.returncode != 0 or not results.is_file():
         tail = (completed.stderr or completed.stdout).strip().splitlines()[-3:]
         raise RuntimeError(f"grade exited with status {completed.returncode}: {' '.join(tail)}")
-    return json.loads(results.read_text(encoding="utf-8"))
+    document = json.loads(results.read_text(encoding="utf-8"))
+    if key is not None:
+        digest = provenance.submission_sha256(submission)
+        document = provenance.sign(
+            document, key=key, student=plan.student, submission=digest, by="nbgrader-regrade"
+        )
+        write_json(document, results)
+    return document
 
 
 def _record(
@@ -402,28 +408,18 @@ def _zero_kernel_scores(
             check = CHECK_BY_GRADE_ID.get(grade.name)
             if grade.cell_type != "code" or check is None or check.manual or check.gpu:
                 continue
-            kernel = grade.auto_score
-            totals["kernel"] += kernel or 0.0
+            totals["kernel"] += grade.auto_score or 0.0
             totals["max"] += float(check.points)
+            row = (plan.student, name, grade.name, check.id, grade.auto_score, 0.0)
             report.discrepancies.append(
-                Discrepancy(
-                    student=plan.student,
-                    notebook=name,
-                    grade_cell=grade.name,
-                    check=check.id,
-                    kernel_score=kernel,
-                    judge_score=0.0,
-                    max_score=float(check.points),
-                    judge_status="not regraded",
-                    manual_score=grade.manual_score,
-                    why=why,
-                )
+                Discrepancy(*row, float(check.points), "not regraded", grade.manual_score, why)
             )
             grade.needs_manual_grade = True  # a TA looks at it, or reruns the regrade
             grade.auto_score = 0.0
     gradebook.db.commit()
-    report.students[plan.student] = {key: round(value, 4) for key, value in totals.items()}
-    report.students[plan.student]["not_regraded"] = reason
+    report.students[plan.student] = {k: round(v, 4) for k, v in totals.items()} | {
+        "not_regraded": reason
+    }
 
 
 # ---- command line ----
