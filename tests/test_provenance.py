@@ -86,7 +86,7 @@ def no_key(monkeypatch: pytest.MonkeyPatch) -> None:
 # ---- the signature ----
 
 
-def test_a_signed_document_verifies_and_every_replay_or_edit_does_not() -> None:
+def test_a_signed_document_verifies_and_every_replay_or_edit_does_not(tmp_path: Path) -> None:
     modules = {"medium_parallel_scan.py": "def f(): pass\n"}
     signed = sign(fixture(), key=KEY, student="alice", submission="abc", by="test")
     assert verify(signed, key=KEY, student="alice", submission="abc").verified
@@ -114,13 +114,10 @@ def test_a_signed_document_verifies_and_every_replay_or_edit_does_not() -> None:
     moved["extra_data"]["provenance"]["student"] = "bob"
     assert not verify(moved, key=KEY, student="bob").verified
     # The hash covers each module's content and name.
-    folder = write(Path("/tmp") / f"prov-{os.getpid()}", fixture(), modules)
-    try:
-        before = submission_sha256(folder / "submission")
-        (folder / "submission" / "medium_parallel_scan.py").write_text("def f(): return 1\n")
-        assert submission_sha256(folder / "submission") != before
-    finally:
-        shutil.rmtree(folder)
+    folder = write(tmp_path / "ann", fixture(), modules)
+    before = submission_sha256(folder / "submission")
+    (folder / "submission" / "medium_parallel_scan.py").write_text("def f(): return 1\n")
+    assert submission_sha256(folder / "submission") != before
 
 
 def test_the_course_key_comes_from_the_environment_or_a_file(tmp_path: Path) -> None:
