@@ -6,6 +6,7 @@ python -m autograder report   one student's results as HTML / Markdown
 python -m autograder collect  a class's results as a gradebook and summary
 python -m autograder regrade  grade a whole class (clones or folders), resumably, N at a time
 python -m autograder merge    merge a CPU and a GPU results file
+python -m autograder sign     sign results files as the course's own (the course key)
 python -m autograder release  the student repository, the nbgrader course, Gradescope's zip
 python -m autograder gradescope-results  convert a results file to Gradescope's results.json
 python -m autograder nbgrader-regrade    the grader's scores into an nbgrader gradebook
@@ -40,6 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "gradebook CSV and class summary from many students' results",
     ),
     "merge": ("autograder.results.merge", "merge CPU and GPU results files into one"),
+    "sign": (
+        "autograder.results.provenance",
+        "sign results files as the course's own grading (needs the course key)",
+    ),
     "regrade": (
         "autograder.course.regrade",
         "grade a class of repositories or submission folders into DIR/<student>/",

@@ -46,7 +46,8 @@ def gradebook(out_dir: Path) -> list[dict[str, str]]:
 
 
 def test_gradebook_rows_and_columns(class_dir: Path, tmp_path: Path) -> None:
-    summary = collect(inputs=[class_dir], out_dir=tmp_path / "out")
+    # The fixtures are unsigned: counted as the TA asks (tests/test_provenance.py: signed).
+    summary = collect(inputs=[class_dir], out_dir=tmp_path / "out", count_unverified=True)
     with (tmp_path / "out" / "gradebook.csv").open(newline="") as handle:
         header = next(csv.reader(handle))
     assert tuple(header[: len(NBGRADER_COLUMNS)]) == NBGRADER_COLUMNS
@@ -69,6 +70,8 @@ def test_gradebook_rows_and_columns(class_dir: Path, tmp_path: Path) -> None:
         rows["failures"]["integrity_flags"] == "4" and rows["full_marks"]["integrity_flags"] == "0"
     )
     assert rows["stub"]["score"] == "0" and rows["stub"]["pending_checks"] == "6"
+    assert {row["provenance"] for row in rows.values()} == {"unverified"}
+    assert header[-2:] == ["provenance", "provenance_note"]  # new columns come last
 
 
 def test_exercise_not_graded_is_an_empty_cell(class_dir: Path, tmp_path: Path) -> None:
@@ -143,7 +146,7 @@ def test_bad_files_are_skipped_by_name_and_the_rest_collected(
     err = capsys.readouterr().err
     summary_md = (out_dir / "class-summary.md").read_text()
     summary_html = (out_dir / "class-summary.html").read_text()
-    for name, (_, why) in [*bad.items(), ("dangling", (None, "unreadable"))]:
+    for name, (_, why) in [*bad.items(), ("dangling", (None, "a symbolic link: not read"))]:
         path = class_dir / name / "results.json"
         assert f"skipped: {path} ({why}" in err
         assert why.replace("'", "&#39;") in summary_html  # Jinja2 spells the escaped quote &#39;
@@ -272,7 +275,8 @@ def test_manual_scores_merge_and_bad_rows_are_listed_by_line(
     sheet = tmp_path / "ta.csv"
     sheet.write_text(MANUAL_CSV, encoding="utf-8")
     out = tmp_path / "out"
-    assert main([str(class_dir), "--out", str(out), "--manual", str(sheet)]) == 0
+    command = [str(class_dir), "--out", str(out), "--manual", str(sheet), "--count-unverified"]
+    assert main(command) == 0
     err = capsys.readouterr().err
     reported = [
         line.split(": ", 2)[2].removesuffix(" (row skipped)")

@@ -24,6 +24,7 @@ from autograder.course.nbgrader_scores import REPORT_FOLDER, notebook_module
 from autograder.course.notebooks import ASSIGNMENT, COURSE_ID, exercise_notebook, nbgrader_command
 from autograder.course.notebooks import nbgrader_environment as course_environment
 from autograder.course.release import release
+from autograder.results import provenance
 from autograder.spec.registry import EXERCISES, checks_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +32,7 @@ SOLUTIONS = ROOT / "solutions"
 FAST_SETTINGS = ROOT / "tests" / "fixtures" / "fast-grading.toml"
 MEDIUM = EXERCISES["medium"]
 REGRADE = [sys.executable, "-m", "autograder", "nbgrader-regrade"]
+COURSE_KEY = "nbgrader-course-key-0123456789"
 
 PATCH = """\
 import autograder.course.kernel_checks as _checks
@@ -185,6 +187,7 @@ def test_the_grader_replaces_kernel_scores_a_notebook_forged(tmp_path: Path) -> 
         text=True,
         timeout=600,
         check=False,
+        env=os.environ | {"AUTOGRADER_COURSE_KEY": COURSE_KEY},  # its results are signed
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "mallory  medium_parallel_scan  medium-depth_measured" in completed.stdout
@@ -209,8 +212,12 @@ def test_the_grader_replaces_kernel_scores_a_notebook_forged(tmp_path: Path) -> 
     assert report["students"]["mallory"]["judge"] == 0
     assert report["students"]["alice"]["judge"] == medium_total
     for student in ("alice", "mallory"):
-        results = json.loads(Path(report["students"][student]["results"]).read_text())
+        path = Path(report["students"][student]["results"])
+        results = json.loads(path.read_text())
         assert results["tests"]  # the grader's own results file, for report and collect
+        submission = provenance.submission_sha256(path.parent / "submission")
+        key = COURSE_KEY.encode()
+        assert provenance.verify(results, key=key, student=student, submission=submission).verified
 
     nbgrader(course, "export", "--to", "grades.csv")
     with (course / "grades.csv").open(newline="", encoding="utf-8") as handle:

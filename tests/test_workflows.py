@@ -30,8 +30,9 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 GRADE = WORKFLOWS / "grade.yml"
 INSTRUCTOR = WORKFLOWS / "instructor.yml"
 REGRADE = WORKFLOWS / "regrade.yml"
-SECRETS_ALLOWED = {"regrade.yml": [" secrets.CLASSROOM_TOKEN "]}
-"""The one secret any workflow may use: regrade.yml's clone token (see its own test below)."""
+SECRETS_ALLOWED = {"regrade.yml": [" secrets.CLASSROOM_TOKEN ", " secrets.AUTOGRADER_COURSE_KEY "]}
+"""The secrets any workflow may use: regrade.yml's clone token and course key (see its own
+tests below)."""
 BIN = Path(sys.executable).parent
 STUDENT_REPO = "course-student/why-transformers-alice"
 GRADER_REPO = "course/why-transformers"
@@ -160,7 +161,10 @@ def test_regrade_workflow_keeps_its_token_in_one_step_that_runs_no_student_code(
         for step in job["steps"]
         if "secrets." in str(step.get("env", {})) or "secrets." in str(step.get("with", {}))
     ]
-    assert holders == [("clone", "Clone the student repositories")]
+    assert holders == [
+        ("clone", "Clone the student repositories"),
+        ("collect", "Merge GPU into CPU results, then collect"),  # the course key: signs
+    ]
     clone = data["jobs"]["clone"]
     assert clone["environment"] == "regrade" and "secrets." not in str(clone.get("env", {}))
     step = next(s for s in clone["steps"] if s.get("name") == holders[0][1])
@@ -175,6 +179,18 @@ def test_regrade_workflow_keeps_its_token_in_one_step_that_runs_no_student_code(
     assert not re.search(r"git [^\n]*(-c |config )", script), "never on a command line or on disk"
     assert "unset CLASSROOM_TOKEN" in script
     assert not any("autograder" in s.get("run", "") for s in clone["steps"]), "no grading here"
+
+
+def test_regrade_workflow_signs_only_where_no_student_code_runs() -> None:
+    jobs = load(REGRADE)["jobs"]
+    for job_id in ("cpu", "gpu"):  # the jobs that run student code hold no secret
+        assert "secrets." not in json.dumps(jobs[job_id]), job_id
+        assert jobs[job_id].get("environment") is None, job_id
+    step = next(s for s in jobs["collect"]["steps"] if "secrets." in str(s.get("env", {})))
+    assert step["env"] == {"AUTOGRADER_COURSE_KEY": "${{ secrets.AUTOGRADER_COURSE_KEY }}"}
+    script = step["run"]
+    assert script.index("python -m autograder sign") < script.index("python -m autograder merge")
+    assert "--count-unverified" in script and "--boilerplate" not in script
 
 
 def test_regrade_workflow_shards_on_cpu_grades_the_gpu_checks_and_collects() -> None:

@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder.course import manual_grades, similarity
+from autograder.course import manual_grades, released_stubs, similarity
 from autograder.course.collected import (
     HISTOGRAM_NAME,
     CollectSummary,
@@ -46,13 +46,16 @@ from autograder.course.gradebook import gradebook_csv
 from autograder.reports import class_summary
 from autograder.reports.histogram import score_histogram
 from autograder.reports.html import render_html
+from autograder.results import provenance
+from autograder.results.rescore import rescore
 from autograder.results.schema import (
     DEFAULT_RESULTS_PATH,
     RESULTS_NAME,
     ResultsFileError,
-    load_results,
+    load_results_as_written,
+    normalise_results,
 )
-from autograder.spec import paths
+from autograder.results.sinks import terminal_text
 
 __all__ = [
     "DESCRIPTION",
@@ -65,7 +68,11 @@ __all__ = [
 
 PAGES_FOLDER = "students"
 SUBMISSION_FOLDER = "submission"  # regrade copies the exercise modules here, beside results.json
-GRADER_STUBS = paths.ROOT / "exercises"  # the released stubs
+
+NO_KEY_NOTE = (
+    f"no course key configured (${provenance.KEY_VARIABLE} or ${provenance.KEY_FILE_VARIABLE}): "
+    "no results file can be verified as the course's own grading"
+)
 
 DESCRIPTION = "Collect many students' results.json into a gradebook and a class summary."
 EPILOG = (
@@ -144,8 +151,9 @@ def collect(
     manual: Path | None = None,
     compare_code: bool = False,
     reference: Path | None = None,
-    boilerplate: Path | None = GRADER_STUBS,
+    boilerplate: Path | None = None,
     similarity_threshold: float = similarity.DEFAULT_THRESHOLD,
+    count_unverified: bool = False,
 ) -> CollectSummary:
     """Read every student's results under ``inputs`` and write the class views to ``out_dir``.
 
@@ -154,11 +162,24 @@ def collect(
     report page per student under ``out_dir/students/`` (linked from the class summary).
     ``manual`` is a TA's filled-in CSV (its bad rows are in ``summary.manual.problems``);
     ``compare_code`` writes the similarity views, comparing with the model solutions in
-    ``reference`` when given, after removing the stub code in ``boilerplate``.
+    ``reference`` when given, after removing the stub code in ``boilerplate`` (default: the
+    released stubs, generated from ``solutions/`` into ``out_dir/released-stubs``; a
+    working-tree ``exercises/`` that differs is named in ``summary.notes``).
+
+    Every score is recomputed from the verdicts and the registry (:mod:`~autograder.results.
+    rescore`), and every document's signature checked with the course key
+    (:mod:`~autograder.results.provenance`): an unverified one is marked so (gradebook,
+    banners) and its grade columns are empty unless ``count_unverified``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = CollectSummary(out_dir=out_dir)
+    summary = CollectSummary(out_dir=out_dir, count_unverified=count_unverified)
+    try:
+        key = provenance.load_course_key()
+    except provenance.CourseKeyError as error:
+        key = None
+        summary.notes.append(f"course key unusable: {error}")
+    summary.key_configured = key is not None  # without one: the banner and one stderr line
     if manual is not None:
         summary.manual = manual_grades.read_sheet(Path(manual))
     if pages:
@@ -166,12 +187,32 @@ def collect(
     unreadable = []
     template: list[dict[str, str]] = []
     for student_id, path in find_results(inputs=inputs, summary=summary):
+        if path.is_symlink():  # a link in a student's folder could name a TA-side file
+            summary.skipped.append(Skipped(path, "a symbolic link: not read"))
+            unreadable.append(student_id)
+            continue
         try:
-            results = load_results(path=path)
+            written = load_results_as_written(path=path)
+            results = normalise_results(written)
+            beside = path.parent / SUBMISSION_FOLDER
+            check = provenance.verify(
+                written,
+                key=key,
+                student=student_id,
+                submission=provenance.submission_sha256(beside) if beside.is_dir() else None,
+            )
+            for test in results["tests"]:  # only collect --manual gives a written answer points
+                test["ta_grade"] = None
             if summary.manual is not None:
                 grades = summary.manual.for_student(student_id)
                 manual_grades.apply_grades(results, grades, summary.manual)
+            results, refused = rescore(results)
             record = student_record(student_id, path, results)
+            record.verified, record.provenance, record.refused = (
+                check.verified,
+                check.reason,
+                refused,
+            )
         except ResultsFileError as error:
             summary.skipped.append(Skipped(path, str(error)))
             unreadable.append(student_id)
@@ -179,7 +220,9 @@ def collect(
         template.extend(manual_grades.template_rows(student_id, results))
         if pages:
             page = out_dir / PAGES_FOLDER / f"{student_id}.html"
-            html_text = render_html(results, results_dir=path.parent, student=student_id)
+            html_text = render_html(
+                results, results_dir=path.parent, student=student_id, unverified=record.provenance
+            )
             page.write_text(html_text, encoding="utf-8")
             record.page = page
         summary.students.append(record)
@@ -190,6 +233,10 @@ def collect(
         manual_grades.template_csv(template), "utf-8", newline=""
     )
     if compare_code:
+        if boilerplate is None:
+            stubs_dir = out_dir / released_stubs.RELEASED_STUBS_FOLDER
+            boilerplate, warnings = released_stubs.released_stubs(out=stubs_dir)
+            summary.notes.extend(warnings)
         summary.similarity = similarity.compare_class(
             submissions={
                 s.student_id: s.results_path.parent / SUBMISSION_FOLDER for s in summary.students
@@ -202,7 +249,11 @@ def collect(
 
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     gradebook = out_dir / "gradebook.csv"
-    gradebook.write_text(gradebook_csv(summary.students), encoding="utf-8", newline="")
+    gradebook.write_text(
+        gradebook_csv(summary.students, count_unverified=count_unverified),
+        encoding="utf-8",
+        newline="",
+    )
     summary.files["gradebook"] = gradebook
     histogram = None
     if summary.students:
@@ -255,10 +306,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--boilerplate",
         type=Path,
-        default=GRADER_STUBS,
+        default=None,
         metavar="DIR",
         help="with --similarity: the released stubs, removed before comparing "
-        "(default: the grader's exercises/)",
+        "(default: generated from solutions/, never the working tree's exercises/)",
+    )
+    parser.add_argument(
+        "--count-unverified",
+        action="store_true",
+        help="count results not verified as the course's own grading in total (default: their "
+        "grade columns are empty; they are marked unverified either way)",
     )
     parser.add_argument(
         "--similarity-threshold",
@@ -285,28 +342,43 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
 
 def _print_summary(summary: CollectSummary, args: argparse.Namespace) -> None:
     """What the command says: problems on stderr, what was applied and written on stdout."""
-    for skipped in summary.skipped:
-        print(skipped, file=sys.stderr)
+    for skipped in summary.skipped:  # paths and reasons name the students' own files
+        print(terminal_text(str(skipped)), file=sys.stderr)
     for folder in summary.without_results:
-        print(f"no results file: {folder}", file=sys.stderr)
+        print(terminal_text(f"no results file: {folder}"), file=sys.stderr)
     if summary.manual is not None:
         for problem in summary.manual.problems:
-            print(f"manual: {args.manual}: {problem} (row skipped)", file=sys.stderr)
+            print(terminal_text(f"manual: {args.manual}: {problem} (row skipped)"), file=sys.stderr)
         print(
             f"TA scores: {len(summary.manual.applied)} applied, "
             f"{len(summary.manual.problems)} row(s) skipped"
         )
     if summary.similarity is not None:
+        for note in summary.notes:
+            if note.startswith("similarity: "):
+                print(terminal_text(note), file=sys.stderr)
         if summary.similarity.boilerplate is None:
             print(
-                f"similarity: no stubs at {args.boilerplate}: the released stub code was not "
-                "removed before comparing (give --boilerplate DIR)",
+                f"similarity: no stubs at {args.boilerplate or 'solutions/ or exercises/'}: "
+                "the released stub code was not removed before comparing "
+                "(give --boilerplate DIR)",
                 file=sys.stderr,
             )
         flagged = summary.similarity.flagged()
         print(
             f"similarity: {len(summary.similarity.pairs)} pairs compared, {len(flagged)} at or "
             f"above {summary.similarity.threshold:.2f} (leads, not penalties)"
+        )
+    unverified = [s for s in summary.students if not s.verified]
+    if not summary.key_configured:
+        print(f"collect: {NO_KEY_NOTE}", file=sys.stderr)  # said once, not per student
+    elif unverified:
+        print(
+            terminal_text(
+                f"unverified (not the course's own grading): {len(unverified)} result(s): "
+                + ", ".join(f"{s.student_id} ({s.provenance})" for s in unverified[:20])
+            ),
+            file=sys.stderr,
         )
     print(
         f"collected {len(summary.students)} student(s), skipped {len(summary.skipped)} file(s); "
@@ -330,6 +402,7 @@ def run(args: argparse.Namespace) -> int:
         reference=args.reference,
         boilerplate=args.boilerplate,
         similarity_threshold=args.similarity_threshold,
+        count_unverified=args.count_unverified,
     )
     _print_summary(summary, args)
     return 0 if summary.students else 1

@@ -22,6 +22,7 @@ from autograder.reports.integrity import finding_line, tamper_line
 from autograder.reports.text import display_text, format_points
 from autograder.results import schema
 from autograder.results.build import exercise_totals
+from autograder.results.provenance import KEY_FILE_VARIABLE, KEY_VARIABLE
 from autograder.results.schema import ResultsDocument, pending_kind
 from autograder.spec.registry import ASSIGNMENT, CHECKS_BY_ID, EXERCISES
 
@@ -31,6 +32,7 @@ __all__ = [
     "CollectSummary",
     "Skipped",
     "StudentRecord",
+    "provenance_banner",
     "student_record",
     "summary_view",
 ]
@@ -71,6 +73,9 @@ class StudentRecord:
     page: Path | None = None
     ta_grades: list[tuple[str, float, float, str]] = field(default_factory=list)
     # (check, score, max_score, comment) of each check a TA scored through --manual
+    verified: bool = True  # written by the course's own grading, signed with the course key
+    provenance: str = ""  # why not, when not verified
+    refused: list[str] = field(default_factory=list)  # statuses no check can have, and why
 
     @property
     def percent(self) -> float:
@@ -78,7 +83,7 @@ class StudentRecord:
 
     @property
     def flags(self) -> int:
-        return len(self.tamper) + len(self.findings)
+        return len(self.tamper) + len(self.findings) + len(self.refused)
 
     @property
     def pending(self) -> int:
@@ -117,6 +122,8 @@ class CollectSummary:
     files: dict[str, Path] = field(default_factory=dict)  # gradebook, markdown, html, ...
     manual: ManualSheet | None = None  # the --manual file, as applied
     similarity: SimilarityReport | None = None
+    key_configured: bool = False  # a course key was there to verify signatures with
+    count_unverified: bool = False  # --count-unverified: unverified results count in total
 
     def check_stats(self) -> list[CheckStats]:
         """Every check seen, worst failure rate first; checks nobody was graded on last."""
@@ -315,7 +322,10 @@ def summary_view(
         histogram_uri=png_data_uri(histogram) if histogram else None,
         checks=checks,
         flagged=[
-            view.Flagged(display_text(s.student_id), [*s.tamper, *s.findings])
+            view.Flagged(
+                display_text(s.student_id),
+                [*s.tamper, *s.findings, *(f"refused: {r}" for r in s.refused)],
+            )
             for s in students
             if s.flags
         ],
@@ -327,4 +337,29 @@ def summary_view(
         students=rows,
         left_out=[display_text(text) for text in left_out],
         notes=[display_text(note) for note in summary.notes],
+        provenance=display_text(provenance_banner(summary)),
+    )
+
+
+def provenance_banner(summary: CollectSummary) -> str:
+    """The class summary's banner about unverified results ("" when every one is verified)."""
+    unverified = [s for s in summary.students if not s.verified]
+    if not unverified:
+        return ""
+    counted = (
+        "counted in total (--count-unverified)"
+        if summary.count_unverified
+        else "left out of total in gradebook.csv (--count-unverified counts them)"
+    )
+    if not summary.key_configured:
+        return (
+            f"No course key configured (${KEY_VARIABLE} or ${KEY_FILE_VARIABLE}): none of the "
+            f"{len(unverified)} results files can be verified as the course's own grading; "
+            f"they are {counted}."
+        )
+    names = ", ".join(f"{s.student_id} ({s.provenance})" for s in unverified[:20])
+    more = f" and {len(unverified) - 20} more" if len(unverified) > 20 else ""
+    return (
+        f"{len(unverified)} of {len(summary.students)} results files are unverified (not "
+        f"signed by the course's own grading with the course key), {counted}: {names}{more}."
     )

@@ -1,7 +1,9 @@
 """``gradebook.csv``: one row per student, nbgrader ``export``'s columns first.
 
 Existing gradebook imports keep working (the columns and their order are nbgrader's); the
-grader's own columns follow: points per exercise, pending checks and integrity flags. Every
+grader's own columns follow: points per exercise, pending checks and integrity flags, then
+provenance (added last, so tools reading the earlier columns keep working): a result not
+verified as the course's own grading has empty grade columns unless the TA counts it. Every
 text cell comes from untrusted results, so none can run as a spreadsheet formula.
 """
 
@@ -36,8 +38,10 @@ GRADEBOOK_COLUMNS = (
     "total",  # points over all exercises, extra credit included (= raw_score)
     "percent",  # score / max_score * 100
     "pending_checks",  # checks waiting for a GPU or a TA: the score is provisional while > 0
-    "integrity_flags",  # tamper entries + code findings: look before releasing grades
+    "integrity_flags",  # tamper entries + code findings + refused statuses: look first
     "results_file",
+    "provenance",  # verified: signed by the course's own grading with the course key
+    "provenance_note",  # why a result is unverified (then left out of the grade columns)
 )
 
 
@@ -45,7 +49,7 @@ def _number(value: float) -> str:
     return f"{round(value, 4):g}"
 
 
-def _row(student: StudentRecord) -> list[str]:
+def _row(student: StudentRecord, count_unverified: bool) -> list[str]:
     cells = {
         "assignment": ASSIGNMENT,
         "timestamp": safe_cell(student.graded_at),
@@ -58,13 +62,24 @@ def _row(student: StudentRecord) -> list[str]:
         "pending_checks": str(student.pending),
         "integrity_flags": str(student.flags),
         "results_file": safe_cell(str(student.results_path)),
+        "provenance": "verified" if student.verified else "unverified",
+        "provenance_note": safe_cell(student.provenance),
     }
     for exercise in EXERCISES:
         if exercise in student.exercise_scores:
             cells[exercise] = _number(student.exercise_scores[exercise])
+    if not (student.verified or count_unverified):
+        for column in UNVERIFIED_LEFT_OUT:
+            cells[column] = ""
     return [cells.get(column, "") for column in GRADEBOOK_COLUMNS]
 
 
-def gradebook_csv(students: Iterable[StudentRecord]) -> str:
-    """The gradebook's text: the header, then one row per student in the order given."""
-    return csv_text([list(GRADEBOOK_COLUMNS), *(_row(student) for student in students)])
+UNVERIFIED_LEFT_OUT = ("raw_score", "score", "total", "percent")
+"""The grade columns an import reads: empty for an unverified result unless the TA counts it."""
+
+
+def gradebook_csv(students: Iterable[StudentRecord], *, count_unverified: bool = False) -> str:
+    """The gradebook's text: the header, then one row per student in the order given. An
+    unverified result's grade columns are empty unless ``count_unverified``."""
+    rows = [_row(student, count_unverified) for student in students]
+    return csv_text([list(GRADEBOOK_COLUMNS), *rows])

@@ -51,6 +51,7 @@ from autograder.results.gradescope import (
     failure_results,
     gradescope_results,
 )
+from autograder.results.sinks import terminal_text
 from autograder.results.write import write_json
 from autograder.spec import paths
 from autograder.spec.registry import EXERCISES
@@ -237,7 +238,7 @@ def _print_log(exercise: str, log: Path) -> None:
     """The grader's terminal output, for Gradescope's stdout (hidden from students)."""
     with contextlib.suppress(OSError):
         text = log.read_text(encoding="utf-8", errors="replace")
-        print(f"==== {exercise} ====\n{text[-20000:]}")
+        print(f"==== {exercise} ====\n{terminal_text(text[-20000:])}")
 
 
 def _prefer_oom_kill() -> None:

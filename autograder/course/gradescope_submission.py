@@ -8,18 +8,21 @@ and :mod:`autograder.spec.registry` only, like the rest of what ``run_autograder
 
 from __future__ import annotations
 
+import io
 import os
-import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from autograder.grading import student_files
 from autograder.spec.registry import EXERCISES
 
 __all__ = ["MODULE_FILES", "FoundSubmission", "find_submission"]
 
-MAX_MODULE_BYTES = 1 << 20  # a larger "exercise module" is not one
+MAX_MODULE_BYTES = student_files.MAX_MODULE_BYTES  # a larger "exercise module" is not one
+MAX_ZIP_BYTES = 100 << 20  # a larger upload is not read as a zip
+MAX_REFUSED_NOTES = 10  # files not read that the output names one by one
 MAX_ZIPS = 5  # zips looked into, in a submission
 MAX_ZIP_MEMBERS = 20_000
 MAX_DEPTH = 8  # folders below the submission's top that are searched
@@ -50,17 +53,21 @@ def find_submission(submission: Path, *, work: Path) -> FoundSubmission:
     Students upload the modules themselves, a folder (a student repository, from GitHub or
     a download) or a zip of one. The folder holding the most exercise modules wins, the
     shallowest on a tie; a module missing there is taken from its shallowest copy
-    elsewhere. Hidden folders, ``__MACOSX`` and symbolic links are ignored, and zips are
-    read, never unpacked: only the modules' bytes are copied out.
+    elsewhere. Hidden folders and ``__MACOSX`` are skipped; links, special files and unsafe
+    zip members are refused (:mod:`autograder.grading.student_files`, each named in the
+    notes); zips are read, never unpacked: only the modules' bytes are copied out.
     """
     work.mkdir(parents=True, exist_ok=True)
-    candidates = _candidates(Path(submission))
+    refused: list[str] = []
+    candidates = _candidates(Path(submission), refused)
     by_folder: dict[str, set[str]] = {}
     depth_of: dict[str, int] = {}
     for candidate in candidates:
         by_folder.setdefault(candidate.folder, set()).add(candidate.name)
         depth_of[candidate.folder] = min(depth_of.get(candidate.folder, 99), candidate.depth)
-    notes: list[str] = []
+    notes = [f"Not read: {why}." for why in refused[:MAX_REFUSED_NOTES]]
+    if len(refused) > MAX_REFUSED_NOTES:
+        notes.append(f"... and {len(refused) - MAX_REFUSED_NOTES} more files not read.")
     origins: dict[str, str] = {}
     if not candidates:
         wanted = ", ".join(MODULE_FILES)
@@ -74,7 +81,11 @@ def find_submission(submission: Path, *, work: Path) -> FoundSubmission:
         chosen = next((c for c in copies if c.folder == best), None)
         if chosen is None:
             chosen = min(copies, key=lambda c: (c.depth, c.folder))
-        (work / name).write_bytes(chosen.read())
+        try:
+            (work / name).write_bytes(chosen.read())
+        except (OSError, zipfile.BadZipFile, ValueError) as error:
+            notes.append(f"{name} could not be read: {error}")
+            continue
         origins[exercise] = f"{chosen.folder}/{name}" if chosen.folder else name
         others = len(copies) - 1
         if others:
@@ -82,57 +93,77 @@ def find_submission(submission: Path, *, work: Path) -> FoundSubmission:
     return FoundSubmission(folder=work, origins=origins, notes=notes)
 
 
-def _candidates(submission: Path) -> list[_Candidate]:
+def _candidates(submission: Path, refused: list[str]) -> list[_Candidate]:
+    """Every exercise module under ``submission`` and in its zips; what was refused (a link,
+    a special file, an unsafe zip member) is added to ``refused`` with the reason."""
     found: list[_Candidate] = []
-    zips: list[tuple[Path, int]] = []
-    if not submission.is_dir():
+    zips: list[tuple[str, int]] = []
+    if not submission.is_dir() or submission.is_symlink():
         return found
     for folder, subfolders, files in os.walk(submission, followlinks=False):
         here = Path(folder)
         relative = here.relative_to(submission).as_posix()
         relative = "" if relative == "." else relative
         depth = 0 if not relative else relative.count("/") + 1
-        subfolders[:] = sorted(
-            name
-            for name in subfolders
-            if not name.startswith(".") and name not in SKIPPED_FOLDERS and depth < MAX_DEPTH
-        )
-        for name in sorted(files):
-            path = here / name
-            if path.is_symlink() or not path.is_file():
+        kept = []
+        for name in sorted(subfolders):
+            if name.startswith(".") or name in SKIPPED_FOLDERS or depth >= MAX_DEPTH:
                 continue
-            if name in MODULE_FILES and path.stat().st_size <= MAX_MODULE_BYTES:
-                found.append(_Candidate(name, relative, depth, path.read_bytes))
-            elif name.lower().endswith(".zip") and len(zips) < MAX_ZIPS:
+            if (here / name).is_symlink():  # os.walk would not enter it: say so
+                refused.append(f"{_join(relative, name)} is a symbolic link")
+            else:
+                kept.append(name)
+        subfolders[:] = kept
+        for name in sorted(files):
+            path = _join(relative, name)
+            wanted = name in MODULE_FILES or name.lower().endswith(".zip")
+            if not wanted or (name not in MODULE_FILES and len(zips) >= MAX_ZIPS):
+                continue
+            try:  # opened without following links: what is checked is what is read
+                data = student_files.read_regular(
+                    submission,
+                    path,
+                    limit=MAX_ZIP_BYTES if name not in MODULE_FILES else MAX_MODULE_BYTES,
+                )
+            except student_files.Refused as why:
+                refused.append(str(why))
+                continue
+            except OSError:
+                continue
+            if name in MODULE_FILES:
+                found.append(_Candidate(name, relative, depth, lambda data=data: data))
+            else:
                 zips.append((path, depth))
-    for path, depth in zips:
-        label = path.relative_to(submission).as_posix()
-        found.extend(_zip_candidates(path, label=label, depth=depth))
+                found.extend(_zip_candidates(data, label=path, depth=depth, refused=refused))
     return found
 
 
-def _zip_candidates(path: Path, *, label: str, depth: int) -> list[_Candidate]:
+def _join(folder: str, name: str) -> str:
+    return f"{folder}/{name}" if folder else name
+
+
+def _zip_candidates(data: bytes, *, label: str, depth: int, refused: list[str]) -> list[_Candidate]:
     """Exercise modules inside one zip, read lazily; an unreadable zip holds none."""
     found = []
     try:
-        archive = zipfile.ZipFile(path)
-        members = archive.infolist()
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members, problems = student_files.safe_zip_members(
+            archive, max_members=MAX_ZIP_MEMBERS, max_total=student_files.MAX_ZIP_TOTAL_BYTES
+        )
     except (zipfile.BadZipFile, OSError, ValueError):
         return found
-    for member in members[:MAX_ZIP_MEMBERS]:
+    refused.extend(f"{label}: {problem}" for problem in problems)
+    for member in members:
         parts = PurePosixPath(member.filename.replace("\\", "/")).parts
         if not parts or parts[-1] not in MODULE_FILES or member.is_dir():
             continue
-        if stat.S_ISLNK(member.external_attr >> 16) or member.file_size > MAX_MODULE_BYTES:
-            continue
         folders = parts[:-1]
-        if any(p.startswith(".") or p in SKIPPED_FOLDERS or p in ("..", "/") for p in folders):
+        if any(p.startswith(".") or p in SKIPPED_FOLDERS for p in folders):
             continue
         inside = "/".join(folders)
 
         def read(member: zipfile.ZipInfo = member) -> bytes:
-            with archive.open(member) as handle:
-                return handle.read(MAX_MODULE_BYTES + 1)[:MAX_MODULE_BYTES]
+            return student_files.read_zip_member(archive, member, limit=MAX_MODULE_BYTES)
 
         folder = f"{label}!{inside}" if inside else f"{label}!"
         found.append(_Candidate(parts[-1], folder, depth + 1 + len(folders), read))

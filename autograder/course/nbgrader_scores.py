@@ -22,6 +22,9 @@ process that never runs the student's code:
    entered is kept (nbgrader counts it before ``auto_score``) and flagged for review when
    the automatic score under it changed. Written answers are left to the TAs.
 
+A student who cannot be regraded keeps no kernel score: their automatic cells are set to 0,
+with the reason, in the discrepancies. Notebooks are read without following links.
+
 Every grade cell whose kernel score differs from the grader's is printed as a table and
 written, with each student's totals, to ``<course>/autograder-regrade/discrepancies.json``;
 each student's results file is ``<course>/autograder-regrade/<student>/results.json``, so
@@ -35,9 +38,9 @@ import argparse
 import ast
 import datetime
 import json
+import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -47,6 +50,10 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.course.notebooks import ASSIGNMENT, COURSE_ID, answer_name, grade_id, grader_cell_id
+from autograder.grading import student_files
+from autograder.results import provenance
+from autograder.results.sinks import terminal_text
+from autograder.results.write import write_json
 from autograder.spec import paths
 from autograder.spec.registry import CHECKS, EXERCISES
 
@@ -68,6 +75,7 @@ DESCRIPTION = (
     "scores into nbgrader's gradebook."
 )
 REPORT_FOLDER = "autograder-regrade"
+MAX_NOTEBOOK_BYTES = 50 << 20  # a submitted notebook larger than this is not read
 GRADE_TIMEOUT_S = 1800  # one student's four notebooks; the grader bounds each check itself
 CHECK_BY_GRADE_ID = {grade_id(check.id): check for check in CHECKS}
 EXERCISE_BY_NOTEBOOK = {module: exercise for exercise, module in EXERCISES.items()}
@@ -195,11 +203,17 @@ def regrade_course(
 
     Raises :class:`RegradeError` for a course that cannot be read (no gradebook, no source
     notebooks, unknown assignment or student). A student who cannot be graded is listed in
-    ``errors`` and their gradebook entries are left as they were.
+    ``errors`` and their automatic grade cells are set to 0 (a notebook can forge the
+    kernel's), each listed in the discrepancies with the reason. With a course key
+    (:mod:`autograder.results.provenance`) every results file is signed.
     """
     from nbgrader.api import Gradebook, MissingEntry
 
     course = Path(course).resolve()
+    try:  # read once, gone from the environment before any grading starts
+        key = provenance.load_course_key(forget=True)
+    except provenance.CourseKeyError as error:
+        raise RegradeError(str(error)) from None
     database = course / "gradebook.db"
     source_dir = course / "source" / assignment
     if not database.is_file():
@@ -236,9 +250,14 @@ def regrade_course(
             if not plan.notebooks:
                 raise ValueError("no exercise notebook in the gradebook for this submission")
             _build_modules(plan, source_dir)
-            results = _grade(plan, out=out, settings=settings, sandbox=sandbox, timeout_s=timeout_s)
+            results = _grade(
+                plan, out=out, settings=settings, sandbox=sandbox, timeout_s=timeout_s, key=key
+            )
         except (OSError, ValueError, RuntimeError, subprocess.SubprocessError) as error:
-            report.errors[plan.student] = f"{type(error).__name__}: {error}"
+            reason = f"{type(error).__name__}: {error}"
+            report.errors[plan.student] = reason
+            with Gradebook(url, course_id=COURSE_ID) as gradebook:
+                _zero_kernel_scores(gradebook, plan, reason, assignment=assignment, report=report)
             continue
         with Gradebook(url, course_id=COURSE_ID) as gradebook:
             _record(gradebook, plan, results, assignment=assignment, report=report)
@@ -260,12 +279,21 @@ def _build_modules(plan: _Submission, source_dir: Path) -> None:
     for name, path in plan.notebooks.items():
         exercise = EXERCISE_BY_NOTEBOOK[name]
         source = nbformat.read(source_dir / f"{name}.ipynb", as_version=4)
-        if not path.is_file():
+        submitted_dir = path.parents[2]  # <course>/submitted: below it is the student's
+        try:  # no link followed anywhere below submitted/ (a link could name a TA's file)
+            data = student_files.read_regular(
+                submitted_dir, path.relative_to(submitted_dir).as_posix(), limit=MAX_NOTEBOOK_BYTES
+            )
+        except FileNotFoundError:
             plan.notes.append(f"{path.name} is not in submitted/: its checks get 0")
             plan.modules[exercise] = ""
             continue
+        except OSError as error:
+            plan.notes.append(f"{path.name} not read ({error}): its checks get 0")
+            plan.modules[exercise] = ""
+            continue
         try:
-            submitted = nbformat.read(path, as_version=4)
+            submitted = nbformat.reads(data.decode("utf-8"), as_version=4)
         except Exception as error:  # nbformat raises several kinds for a damaged file
             plan.notes.append(f"{path.name} could not be read ({type(error).__name__}): 0")
             plan.modules[exercise] = ""
@@ -282,37 +310,38 @@ def _grade(
     settings: Path | None,
     sandbox: str | None,
     timeout_s: float,
+    key: bytes | None = None,
 ) -> dict[str, Any]:
-    """The results document of one student's modules, graded by the grade command."""
+    """The results document of one student's modules, graded by the grade command; signed
+    with the course ``key`` when there is one, after the grading ended. The rebuilt modules
+    stay in ``submission/`` beside it (for ``collect``: the signature and ``--similarity``)."""
     results = out / plan.student / "results.json"
-    results.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="nbgrader-regrade-") as folder:
-        submission = Path(folder) / plan.student
-        submission.mkdir()
-        for exercise, text in plan.modules.items():
-            if text:
-                (submission / f"{EXERCISES[exercise]}.py").write_text(text, encoding="utf-8")
-        command = [sys.executable, "-m", "autograder", "grade", "--submission", str(submission)]
-        command += ["--only", *plan.modules, "--device", "cpu", "--results", str(results)]
-        command += ["--quiet"]
-        if settings is not None:
-            command += ["--settings", str(settings)]
-        if sandbox is not None:
-            command += ["--sandbox", sandbox]
-        if results.exists():
-            results.unlink()
-        completed = subprocess.run(
-            command,
-            cwd=paths.ROOT,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-        )
+    submission = results.parent / "submission"
+    shutil.rmtree(submission, ignore_errors=True)
+    submission.mkdir(parents=True)
+    for exercise, text in plan.modules.items():
+        if text:
+            (submission / f"{EXERCISES[exercise]}.py").write_text(text, encoding="utf-8")
+    command = [sys.executable, "-m", "autograder", "grade", "--submission", str(submission)]
+    command += ["--only", *plan.modules, "--device", "cpu", "--results", str(results), "--quiet"]
+    command += ["--settings", str(settings)] if settings is not None else []
+    command += ["--sandbox", sandbox] if sandbox is not None else []
+    if results.exists():
+        results.unlink()
+    completed = subprocess.run(
+        command, cwd=paths.ROOT, capture_output=True, text=True, timeout=timeout_s, check=False
+    )
     if completed.returncode != 0 or not results.is_file():
         tail = (completed.stderr or completed.stdout).strip().splitlines()[-3:]
         raise RuntimeError(f"grade exited with status {completed.returncode}: {' '.join(tail)}")
-    return json.loads(results.read_text(encoding="utf-8"))
+    document = json.loads(results.read_text(encoding="utf-8"))
+    if key is not None:
+        digest = provenance.submission_sha256(submission)
+        document = provenance.sign(
+            document, key=key, student=plan.student, submission=digest, by="nbgrader-regrade"
+        )
+        write_json(document, results)
+    return document
 
 
 def _record(
@@ -364,6 +393,35 @@ def _record(
     report.students[plan.student] = {key: round(value, 4) for key, value in totals.items()}
 
 
+def _zero_kernel_scores(
+    gradebook: Any, plan: _Submission, reason: str, *, assignment: str, report: RegradeReport
+) -> None:
+    """A student who could not be regraded keeps no automatic score from their own kernel."""
+    totals = {"kernel": 0.0, "judge": 0.0, "max": 0.0}
+    why = f"not regraded, kernel score not kept: {reason}"[:200]
+    for name in plan.notebooks:
+        try:
+            notebook = gradebook.find_submission_notebook(name, assignment, plan.student)
+        except Exception:  # nbgrader's MissingEntry: nothing recorded for this notebook
+            continue
+        for grade in notebook.grades:
+            check = CHECK_BY_GRADE_ID.get(grade.name)
+            if grade.cell_type != "code" or check is None or check.manual or check.gpu:
+                continue
+            totals["kernel"] += grade.auto_score or 0.0
+            totals["max"] += float(check.points)
+            row = (plan.student, name, grade.name, check.id, grade.auto_score, 0.0)
+            report.discrepancies.append(
+                Discrepancy(*row, float(check.points), "not regraded", grade.manual_score, why)
+            )
+            grade.needs_manual_grade = True  # a TA looks at it, or reruns the regrade
+            grade.auto_score = 0.0
+    gradebook.db.commit()
+    report.students[plan.student] = {k: round(v, 4) for k, v in totals.items()} | {
+        "not_regraded": reason
+    }
+
+
 # ---- command line ----
 
 
@@ -376,15 +434,18 @@ def format_table(discrepancies: Sequence[Discrepancy]) -> str:
     for d in discrepancies:
         kernel = "-" if d.kernel_score is None else f"{d.kernel_score:g}"
         manual = "" if d.manual_score is None else f" (TA score {d.manual_score:g} kept)"
-        rows.append(
-            (
-                d.student,
-                d.notebook,
-                d.grade_cell,
-                kernel,
-                f"{d.judge_score:g}",
-                f"{d.max_score:g}",
-                f"{d.judge_status}: {d.why[:60]}{manual}",
+        rows.append(  # the student id, cell names and the verdict's words are printed
+            tuple(
+                terminal_text(" ".join(str(value).split()))
+                for value in (
+                    d.student,
+                    d.notebook,
+                    d.grade_cell,
+                    kernel,
+                    f"{d.judge_score:g}",
+                    f"{d.max_score:g}",
+                    f"{d.judge_status}: {d.why[:60]}{manual}",
+                )
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
@@ -421,10 +482,10 @@ def run(args: argparse.Namespace) -> int:
     print(format_table(report.discrepancies))
     for student, totals in report.students.items():
         print(
-            f"{student}: {totals['judge']:g} / {totals['max']:g} automatic points "
+            f"{terminal_text(student)}: {totals['judge']:g} / {totals['max']:g} automatic points "
             f"(kernel: {totals['kernel']:g})"
         )
     for student, error in report.errors.items():
-        print(f"not regraded: {student}: {error}", file=sys.stderr)
+        print(terminal_text(f"not regraded: {student}: {error}"), file=sys.stderr)
     print(f"report: {report.report_path}")
     return 1 if report.errors else 0

@@ -53,6 +53,7 @@ from autograder.course.regrade_jobs import (
     keep_log,
     kill_orphans,
     note_failure,
+    signed_results,
     start_grading,
     stop_grading,
 )
@@ -68,6 +69,8 @@ from autograder.course.regrade_students import (
     student_kind,
 )
 from autograder.grading import supervisor
+from autograder.results import provenance
+from autograder.results.sinks import terminal_text
 from autograder.spec.registry import EXERCISES
 
 __all__ = [
@@ -166,6 +169,12 @@ def regrade(
             raise RegradeUsageError(f"--out {out_dir} lies inside {student.id}'s folder")
     manifest = Path(manifest).resolve() if manifest is not None else None
     settings = Path(settings).resolve() if settings is not None else None
+    try:  # read once and removed from the environment: no grading started below inherits it
+        course_key = provenance.load_course_key(forget=True)
+    except provenance.CourseKeyError as error:
+        raise RegradeUsageError(str(error)) from None
+    if course_key is not None:
+        supervisor.make_non_dumpable()  # nothing of the same user reads the key from memory
     options = {
         "only": [e for e in EXERCISES if e in only] if only else None,
         "device": device,
@@ -203,13 +212,20 @@ def regrade(
         signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         for student in students:
-            outcome, key = up_to_date(student, out_dir, options, grader, force, manifest)
+            outcome, state = up_to_date(student, out_dir, options, grader, force, manifest)
+            skipped = outcome is not None and outcome.status == "skipped"
+            if (
+                skipped
+                and course_key is not None
+                and not signed_results(out_dir / student.id, key=course_key)
+            ):
+                outcome, state = None, state | {"source": str(student.path)}  # sign it now
             if outcome is not None:
                 if outcome.status == "failed":
                     note_failure(out_dir / student.id, outcome.reason)
                 record(outcome, 0)
             else:
-                queue.append((student, key))
+                queue.append((student, state))
         while queue or running:
             while queue and len(running) < jobs:
                 student, key = queue.popleft()
@@ -232,7 +248,7 @@ def regrade(
                     continue
                 running.remove(job)
                 try:
-                    outcome = finish_grading(job, out_dir)
+                    outcome = finish_grading(job, out_dir, key=course_key)
                 except OSError as error:
                     outcome = Outcome(job.student.id, "failed", f"cannot write results: {error}")
                     note_failure(out_dir / job.student.id, outcome.reason, append=True)
@@ -271,12 +287,12 @@ def render_summary(summary: RegradeSummary) -> str:
     ]
     if failed:
         lines.append("could not be graded:")
-        lines += [f"  {o.student}: {o.reason}" for o in failed]
+        lines += [f"  {terminal_text(o.student)}: {terminal_text(o.reason)}" for o in failed]
     if summary.interrupted_by is not None:
         name = signal.Signals(summary.interrupted_by).name
         lines.append(
             f"interrupted ({name}): {len(stopped)} grading(s) in flight stopped "
-            f"({', '.join(o.student for o in stopped) or 'none'}), "
+            f"({terminal_text(', '.join(o.student for o in stopped)) or 'none'}), "
             f"{summary.not_started} not started; run the same command again to resume"
         )
     return "\n".join(lines)

@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from autograder.course.regrade_state import write_state
-from autograder.course.regrade_students import MODULE_FILES, Outcome, Student, source_folder
-from autograder.grading import supervisor
+from autograder.course.regrade_students import MODULE_FILES, Outcome, Student
+from autograder.grading import student_files, supervisor
+from autograder.results import provenance
 from autograder.results.schema import RESULTS_NAME
+from autograder.results.write import write_json
 from autograder.spec import paths
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "keep_log",
     "kill_orphans",
     "note_failure",
+    "signed_results",
     "start_grading",
     "stop_grading",
 ]
@@ -110,11 +113,15 @@ def start_grading(
     student_dir = out_dir / student.id
     temp = student_dir / TEMP_NAME
     shutil.rmtree(temp, ignore_errors=True)
-    (temp / SUBMISSION_FOLDER).mkdir(parents=True)
-    source = source_folder(student)
-    for name in MODULE_FILES.values():  # all four: grade scans all four for integrity findings
-        if (source / name).is_file():
-            shutil.copyfile(source / name, temp / SUBMISSION_FOLDER / name)
+    # All four modules (grade scans all four), read without following links: a module or an
+    # exercises/ that links to a TA-side file is not copied (grade records why it refused it).
+    student_files.copy_modules(
+        student.path,
+        "exercises" if student.kind == "repo" else "",
+        MODULE_FILES.values(),
+        temp / SUBMISSION_FOLDER,
+        limit=student_files.MAX_MODULE_BYTES,
+    )
     log = (temp / "grade.log").open("wb")
     process = subprocess.Popen(
         command_for(student, results=temp / RESULTS_NAME),
@@ -137,8 +144,10 @@ def _last_line(path: Path) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def finish_grading(job: Grading, out_dir: Path) -> Outcome:
-    """Move a finished grading into place, or say why it failed."""
+def finish_grading(job: Grading, out_dir: Path, *, key: bytes | None = None) -> Outcome:
+    """Move a finished grading into place, or say why it failed; with the course ``key``,
+    the results are signed for this student and the modules copied (the grading has ended:
+    no process of the submission is left to read the key)."""
     job.log.close()
     seconds = time.monotonic() - job.started
     student_dir = out_dir / job.student.id
@@ -164,6 +173,15 @@ def finish_grading(job: Grading, out_dir: Path) -> Outcome:
     if reason:
         keep_log(job, student_dir, reason)
         return Outcome(job.student.id, "failed", reason, seconds)
+    if key is not None:
+        signed = provenance.sign(
+            document,
+            key=key,
+            student=job.student.id,
+            submission=provenance.submission_sha256(job.temp / SUBMISSION_FOLDER),
+            by="regrade",
+        )
+        write_json(signed, results)
     plot = job.temp / PLOT_NAME
     if plot.is_file():
         os.replace(plot, student_dir / PLOT_NAME)
@@ -180,6 +198,17 @@ def finish_grading(job: Grading, out_dir: Path) -> Outcome:
     with contextlib.suppress(FileNotFoundError):
         (student_dir / LOG_NAME).unlink()
     return Outcome(job.student.id, "graded", "", seconds)
+
+
+def signed_results(student_dir: Path, *, key: bytes) -> bool:
+    """Whether the student's results there verify with ``key`` (else they are regraded)."""
+    try:
+        document = json.loads((student_dir / RESULTS_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    submission = provenance.submission_sha256(student_dir / SUBMISSION_FOLDER)
+    check = provenance.verify(document, key=key, student=student_dir.name, submission=submission)
+    return check.verified
 
 
 def note_failure(student_dir: Path, reason: str, *, append: bool = False) -> None:

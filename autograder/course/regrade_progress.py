@@ -6,6 +6,7 @@ import sys
 from typing import IO
 
 from autograder.course.regrade_students import Outcome
+from autograder.results.sinks import terminal_text
 
 __all__ = ["Progress"]
 
@@ -43,16 +44,15 @@ class Progress:
         if outcome.status == "graded":
             self.graded_seconds.append(outcome.seconds)
         what = {"graded": f"graded in {outcome.seconds:.1f} s", "skipped": "up to date"}.get(
-            outcome.status, f"FAILED: {outcome.reason}"
+            outcome.status, f"FAILED: {terminal_text(outcome.reason)}"
         )
+        student = terminal_text(outcome.student)  # a folder name: the student chose it
         if self.tty:
             if outcome.status == "failed":
-                self._write(f"\r\x1b[K{outcome.student}: {what}\n")
+                self._write(f"\r\x1b[K{student}: {what}\n")
             self.show(running)
         else:
-            self._write(
-                f"[{self.done}/{self.total}] {outcome.student}: {what} ({self.line(running)})\n"
-            )
+            self._write(f"[{self.done}/{self.total}] {student}: {what} ({self.line(running)})\n")
 
     def show(self, running: int) -> None:
         if self.tty:

@@ -55,6 +55,9 @@ class Outcome:
     seconds: float = 0.0
 
 
+_LINKED_FOLDER = "the student's folder is a symbolic link: only real folders are graded"
+
+
 def student_kind(folder: Path) -> str | None:
     """'repo', 'submission', or None for a folder that is neither (a class folder)."""
     if (folder / "exercises").is_dir():
@@ -90,6 +93,11 @@ def find_students(sources: Sequence[Path]) -> list[Student]:
                 )
             students = []
             for folder in folders:
+                if folder.is_symlink():  # a student folder is the clone itself, never a link
+                    students.append(
+                        Student(folder.name, folder.absolute(), "unusable", _LINKED_FOLDER)
+                    )
+                    continue
                 try:
                     kind = student_kind(folder)
                 except OSError as error:

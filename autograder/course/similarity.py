@@ -11,8 +11,10 @@ How it compares. copydetect (MIT, winnowed k-gram fingerprints after its tokeniz
 replaced every variable, function and class name and string by one letter, so renaming
 and reformatting do not hide a copy; the fingerprints are a set, so reordering functions
 does not either). Every fingerprint of the released stub (``--boilerplate``, default: the
-grader's ``exercises/``) is removed first: signatures, docstrings and the stub's scaffolding
-are shared by everyone and prove nothing. A pair's similarity is the larger of the two
+stubs generated from ``solutions/``, :mod:`autograder.course.released_stubs`, never the
+working tree's ``exercises/``) is removed first: signatures, docstrings and the stub's
+scaffolding are shared by everyone and prove nothing. A submitted file that is a link (or
+in a linked folder) is not read. A pair's similarity is the larger of the two
 shares of each student's own code (after boilerplate) found in the other's, in 0..1: a
 student who copied one function of a longer file still shows up. A file with less than
 :data:`MIN_OWN_CODE` characters of its own tokenized code is never flagged (a one-line
@@ -30,6 +32,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +135,16 @@ class SimilarityReport:
         return {e: sorted(grouped[e]) for e in EXERCISES if e in grouped}
 
 
+def _own_file(path: Path) -> bool:
+    """A regular file in a real folder: a link there could name a TA-side file."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode) and not stat.S_ISLNK(
+            os.lstat(path.parent).st_mode
+        )
+    except OSError:
+        return False
+
+
 def _read(path: Path) -> str:
     with path.open(encoding="utf-8", errors="replace") as handle:
         return handle.read(MAX_SOURCE_CHARS)
@@ -222,7 +236,7 @@ def compare_class(
     report = SimilarityReport(threshold=threshold, boilerplate=boilerplate, reference_dir=reference)
     for student, folder in sorted(submissions.items()):
         files = [folder / f"{m}.py" for m in EXERCISES.values()]
-        if not folder.is_dir() or not any(path.is_file() for path in files):
+        if not folder.is_dir() or not any(_own_file(path) for path in files):
             report.without_code.append(student)
     for exercise, module in EXERCISES.items():
         name = f"{module}.py"
@@ -230,7 +244,7 @@ def compare_class(
         prints = {}
         for student, folder in sorted(submissions.items()):
             path = folder / name
-            if path.is_file():
+            if _own_file(path):
                 report.sources[(student, exercise)] = path
                 prints[student] = own_code(path, skip)
         if reference is not None and (reference / name).is_file():

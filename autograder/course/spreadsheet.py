@@ -12,15 +12,13 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from autograder.results.sinks import FORMULA_START, csv_cell
+
 __all__ = ["FORMULA_START", "csv_text", "safe_cell"]
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-"""First characters that make a spreadsheet read a cell as a formula."""
-
-
-def safe_cell(value: str) -> str:
-    """``value`` as a text cell a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in FORMULA_START else value
+safe_cell = csv_cell
+"""``value`` as a text cell a spreadsheet will not run as a formula
+(:func:`autograder.results.sinks.csv_cell`)."""
 
 
 def csv_text(rows: Iterable[Sequence[str]]) -> str:

@@ -14,13 +14,14 @@ import platform
 import secrets
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from autograder.grading import sandbox as sandboxes
-from autograder.grading import static_scan, supervisor
+from autograder.grading import static_scan, student_files, supervisor
 from autograder.grading.judge_runner import GradedExercise, run_exercise
 from autograder.reports.markdown import render_markdown
 from autograder.results import build as results
@@ -145,7 +146,17 @@ def grade(
     say(f"sandbox: {confinement.kind} ({confinement.reason})")
 
     output_limit = settings.limits.output_limit_kib * 1024
-    findings = static_scan.scan_submission(submission)
+    # One copy of the modules, read without following links (student_files): what is graded
+    # and scanned is what was read once, and a link costs only its own exercise's points.
+    snapshot = Path(tempfile.mkdtemp(prefix="grade-submission-"))
+    refused = student_files.copy_modules(
+        submission.parent,
+        submission.name,
+        [f"{module}.py" for module in EXERCISES.values()],
+        snapshot,
+        limit=student_files.MAX_MODULE_BYTES,
+    )
+    findings = static_scan.scan_submission(snapshot)
     tests: list[dict[str, Any]] = []
     exercise_data: dict[str, Any] = {}
     timings: dict[str, Any] = {}
@@ -165,7 +176,7 @@ def grade(
                 graded = run_exercise(
                     exercise=exercise,
                     check_ids=runnable,
-                    submission_dir=submission.resolve(),
+                    submission_dir=snapshot,
                     device=used_device,
                     seed=seed,
                     settings=settings,
@@ -180,9 +191,17 @@ def grade(
                 check_id: {"status": "failed", "output": reason} for check_id in runnable
             }
             graded.incidents.append(f"internal grader error: {type(error).__name__}: {error}")
+        module_name = f"{EXERCISES[exercise]}.py"
+        if module_name in refused:
+            graded.incidents.append(f"{module_name} not graded: {refused[module_name]}")
         for check in checks:
             if check.id in graded.verdicts:
                 verdict = graded.verdicts[check.id]
+                if module_name in refused and verdict.get("status") == "failed":
+                    verdict = {
+                        **verdict,
+                        "output": f"{module_name} was not graded: {refused[module_name]}",
+                    }
             else:
                 verdict = {
                     "status": "pending",
@@ -236,13 +255,14 @@ def grade(
         "sandbox": confinement.to_json(),
         "environment": environment(),
         "exercises": exercise_data,
-        "integrity": {"tamper": [], "findings": findings, **(tamper_check or {})},
+        "integrity": _integrity(findings, tamper_check, refused, folder=submission.name),
         "timings": timings,
         "manual": manual,
         "artifacts": artifacts,
         "settings": {"tolerances": used_device},
         "gpu_only": gpu_only,
     }
+    shutil.rmtree(snapshot, ignore_errors=True)
     document = results.assemble(
         results.registry_order(tests), execution_time=time.monotonic() - started, extra_data=extra
     )
@@ -250,6 +270,25 @@ def grade(
         document, results_path=results_path, junit_path=junit_path, summary_path=summary_path
     )
     return document
+
+
+def _integrity(
+    findings: list[dict[str, Any]],
+    tamper_check: dict[str, Any] | None,
+    refused: dict[str, str],
+    *,
+    folder: str,
+) -> dict[str, Any]:
+    """``extra_data.integrity``: a module that was refused (a link, a special file) is a
+    tamper entry too, so the TA sees it among the flags whatever the manifest says."""
+    integrity: dict[str, Any] = {"tamper": [], "findings": findings, **(tamper_check or {})}
+    for name, reason in sorted(refused.items()):
+        path = f"{folder}/{name}" if folder else name
+        integrity["tamper"] = [
+            *integrity["tamper"],
+            {"path": path, "change": f"refused ({reason})"},
+        ]
+    return integrity
 
 
 def write_reports(

@@ -143,6 +143,7 @@ class ClassSummary:
     students: list[StudentRow]
     left_out: list[str]
     notes: list[str]
+    provenance: str = ""  # banner: results not verified as the course's own grading
 
 
 def render_markdown(view: ClassSummary) -> str:

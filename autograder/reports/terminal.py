@@ -11,8 +11,9 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
-from autograder.reports.text import display_text, format_points
+from autograder.reports.text import format_points
 from autograder.results.build import exercise_totals
+from autograder.results.sinks import terminal_text
 from autograder.spec.registry import EXERCISES, EXTRA_CREDIT
 
 __all__ = ["extra_credit_text", "report_command", "terminal_checks", "terminal_table"]
@@ -87,8 +88,8 @@ def terminal_checks(results: Mapping[str, Any], *, width: int | None = None) -> 
             continue
         mark = "FAIL" if test["status"] == "failed" else "wait"
         points = f" ({format_points(test['max_score'])} points)" if test["max_score"] else ""
-        lines = [f"  {mark} {display_text(test['id'])}{points}"]
-        for line in display_text(test["output"]).splitlines() or [""]:
+        lines = [f"  {mark} {terminal_text(test['id'])}{points}"]
+        for line in terminal_text(test["output"]).splitlines() or [""]:
             lines.extend(_wrap(line, width))
         blocks.append("\n".join(lines))
     return "\n".join(blocks)

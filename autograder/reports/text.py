@@ -8,28 +8,22 @@ backslash-escaped). HTML escaping is the templates' autoescape (:mod:`autograder
 
 from __future__ import annotations
 
-import json
-import re
-
 from autograder.results.schema import is_number
+from autograder.results.sinks import markdown_block, markdown_inline, terminal_text
 
 __all__ = ["cut_text", "display_text", "format_points", "md_fence", "md_inline", "percent"]
 
-# C0 controls except tab and newline, DEL and C1 controls: a student's text could otherwise
-# clear or recolour the TA's terminal when the Markdown is printed.
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+display_text = terminal_text
+"""Any JSON value as display text, with control characters made visible
+(:func:`autograder.results.sinks.terminal_text`)."""
 
-_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
-_MD_LINE_START = re.compile(r"^([#+-])|^(\d{1,9})([.)])(?=\s|$)")
+md_inline = markdown_inline
+"""Untrusted text safe for one line of Markdown
+(:func:`~autograder.results.sinks.markdown_inline`)."""
 
-
-def display_text(value: object) -> str:
-    """Any JSON value as display text, with control characters made visible."""
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+md_fence = markdown_block
+"""Untrusted multi-line text as a fenced code block
+(:func:`~autograder.results.sinks.markdown_block`)."""
 
 
 def cut_text(text: str, *, limit: int) -> tuple[str, int]:
@@ -48,22 +42,3 @@ def format_points(value: object) -> str:
 def percent(score: float, max_score: float) -> str:
     """'63%', or 'n/a' when there is no maximum (nothing graded)."""
     return f"{100 * score / max_score:.0f}%" if max_score else "n/a"
-
-
-def md_inline(text: str) -> str:
-    """Untrusted text made safe for one line of Markdown (a table cell, a list item, a heading).
-
-    Newlines become spaces, and the characters that could start markup, raw HTML, an entity
-    or a table cell boundary are backslash-escaped.
-    """
-    text = " ".join(display_text(text).split())
-    text = _MD_INLINE.sub(r"\\\1", text)
-    # A list item's text is parsed as blocks: "# x" would be a heading, "1. x" a nested list.
-    return _MD_LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
-
-
-def md_fence(text: str, *, info: str = "text") -> str:
-    """Untrusted multi-line text as a fenced code block no content can close early."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{info}\n{text}\n{fence}"

@@ -146,6 +146,7 @@ class Report:
     environment: list[tuple[str, str]]
     plot: Plot
     output: str
+    provenance: str = ""  # collect: why the document is not verified as the course's own
 
     @property
     def failed(self) -> list[Check]:

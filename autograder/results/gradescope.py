@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from autograder.results.sinks import markdown_block, markdown_inline
 from autograder.results.write import write_json
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES, EXTRA_CREDIT, Check, checks_for
 
@@ -103,7 +103,8 @@ def failure_results(reason: str, *, exercises: Sequence[str] | None = None) -> d
     text = f"The autograder could not grade this submission: {reason}"
     return {
         "score": 0.0,
-        "output": f"**{text}**\n\nSubmit again; if this persists, tell your instructor.",
+        "output": f"**{markdown_inline(text)}**\n\nSubmit again; if this persists, tell your "
+        "instructor.",
         "output_format": "md",
         "test_output_format": "md",
         "stdout_visibility": "hidden",
@@ -193,18 +194,16 @@ def _summary(
             f"- {check.points:g} points for your written answer `{name}` in `{module}.py`: a TA "
             "grades it as a question of this assignment on Gradescope."
         )
-    for exercise, reason in failures.items():
-        lines += ["", f"**{exercise} was not graded**: {reason}"]
+    for exercise, reason in failures.items():  # reasons and notes name the student's files
+        lines += ["", f"**{markdown_inline(exercise)} was not graded**: {markdown_inline(reason)}"]
     if notes:
-        lines += ["", *(f"- {note}" for note in notes)]
+        lines += ["", *(f"- {markdown_inline(note)}" for note in notes)]
     return "\n".join(lines)
 
 
 def _fenced(text: str) -> str:
     """A Markdown code block that no backtick run inside ``text`` can close."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{text}\n{fence}"
+    return markdown_block(text)
 
 
 def _exercise_number(exercise: str) -> int:

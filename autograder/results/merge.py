@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.results import build as results_lib
+from autograder.results import provenance
 from autograder.results.schema import (
     MAX_PLOT_BYTES,
     ExtraData,
@@ -45,6 +46,7 @@ from autograder.results.schema import (
     normalise_results,
     results_problems,
 )
+from autograder.results.sinks import terminal_text
 from autograder.results.write import write_outputs
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID
 
@@ -399,6 +401,26 @@ def write_merged(
     )
 
 
+def _signed_if_verified(document: dict[str, Any], inputs: Sequence[Path]) -> dict[str, Any]:
+    """With a course key configured, the merged file is signed when every input verifies for
+    the same student and submission (the course's own gradings, merged); otherwise it is
+    left unsigned, so ``collect`` marks it unverified."""
+    try:
+        key = provenance.load_course_key()
+    except provenance.CourseKeyError as error:
+        raise MergeError(str(error)) from None
+    if key is None:
+        return document
+    origin = provenance.common_origin(
+        [load_results_as_written(path=Path(path)) for path in inputs], key=key
+    )
+    if origin is None:
+        print("merge: not signed: an input is not verified as the course's own", file=sys.stderr)
+        return document
+    student, submission = origin
+    return provenance.sign(document, key=key, student=student, submission=submission, by="merge")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``merge`` command's arguments, added to the (sub)parser it is given."""
     parser.add_argument("inputs", nargs="+", type=Path, metavar="RESULTS", help="results files")
@@ -420,6 +442,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         document = merge(inputs=args.inputs, out_dir=args.out.parent)
+        document = _signed_if_verified(document, args.inputs)
         write_merged(document, out=args.out, junit=args.junit, summary=args.summary)
     except MergeError as error:
         print(f"python -m autograder merge: error: {error}", file=sys.stderr)
@@ -434,5 +457,5 @@ def run(args: argparse.Namespace) -> int:
     gpu = "with" if document["extra_data"]["merge"]["gpu_results"] else "WITHOUT"
     print(f"merged {len(args.inputs)} file(s) {gpu} GPU results: {args.out}")
     for note in document["extra_data"]["merge"]["notes"]:
-        print(f"note: {note}")
+        print(terminal_text(f"note: {note}"))
     return 1 if results_lib.below_pass_mark(document, args.fail_under) else 0

@@ -18,6 +18,7 @@ from typing import Any
 
 from autograder.results.build import exercise_totals
 from autograder.results.schema import check_id
+from autograder.results.sinks import xml_text
 from autograder.spec.registry import ASSIGNMENT, EXERCISES
 
 __all__ = ["SummaryRenderer", "junit_xml", "write_json", "write_outputs"]
@@ -41,7 +42,8 @@ def junit_xml(results: Mapping[str, Any]) -> str:
     exercise > a ``testcase`` per check (classname, time; ``failure`` or ``skipped`` with a
     message; pending checks are skipped, never passes). Points are suite-level properties
     (the exercise's ``score``/``max_score`` and ``points.CHECK`` as ``score/max``), where the
-    JUnit schema has them."""
+    JUnit schema has them. Every string goes through :func:`~autograder.results.sinks.xml_text`
+    (a NUL or form feed in an exception message must not make the file not well-formed)."""
     suites = ET.Element("testsuites", name=ASSIGNMENT, time=str(results["execution_time"]))
     by_exercise: dict[str, list[Mapping[str, Any]]] = {}
     for test in results["tests"]:
@@ -51,7 +53,7 @@ def junit_xml(results: Mapping[str, Any]) -> str:
         suite = ET.SubElement(
             suites,
             "testsuite",
-            name=exercise,
+            name=xml_text(exercise),
             tests=str(len(tests)),
             failures=str(sum(t["status"] == "failed" for t in tests)),
             skipped=str(sum(t["status"] == "pending" for t in tests)),
@@ -62,18 +64,20 @@ def junit_xml(results: Mapping[str, Any]) -> str:
             ET.SubElement(properties, "property", name=key, value=str(totals[exercise][key]))
         for test in tests:
             points = f"{test['score']}/{test['max_score']}"
-            ET.SubElement(properties, "property", name=f"points.{check_id(test)}", value=points)
+            name = xml_text(f"points.{check_id(test)}")
+            ET.SubElement(properties, "property", name=name, value=points)
         for test in tests:
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=f"{exercise}.{EXERCISES[exercise]}",
-                name=test.get("id", test["name"]),
+                classname=xml_text(f"{exercise}.{EXERCISES.get(exercise, exercise)}"),
+                name=xml_text(test.get("id", test["name"])),
                 time=str(test.get("duration", 0.0)),
             )
-            first_line = (test["output"].splitlines() or [""])[0][:200]
+            first_line = xml_text((test["output"].splitlines() or [""])[0][:200])
             if test["status"] == "failed":
-                ET.SubElement(case, "failure", message=first_line).text = test["output"]
+                failure = ET.SubElement(case, "failure", message=first_line)
+                failure.text = xml_text(test["output"])
             elif test["status"] == "pending":
                 ET.SubElement(case, "skipped", message=f"pending: {first_line}")
     ET.indent(suites)
