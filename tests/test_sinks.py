@@ -107,13 +107,19 @@ def test_terminal_checks_cannot_clear_the_screen_or_draw_a_score() -> None:
             {
                 "id": "easy.\x1b[2Jcorrect",
                 "status": "failed",
+                "max_score": 5.0,
                 "output": "\x1b[2J\x1b[Htotal 100 / 100\rall passed\nsecond line",
             }
         ]
     }
     text = terminal_checks(results)
     assert "\x1b" not in text and "\r" not in text
-    assert text.count("\n") == 0  # one line per check: the rest of the output stays out
+    first, *rest = text.splitlines()
+    assert first.startswith("  FAIL easy.\\x1b[2Jcorrect")
+    # the message's lines (a carriage return made one more) stay indented under their check:
+    # none can pass for a line of the grader's own, such as a total
+    assert rest and all(line.startswith("      ") for line in rest)
+    assert "\\x1b[2J\\x1b[Htotal 100 / 100" in text
 
 
 # ---- Markdown ----
