@@ -199,7 +199,9 @@ def collect(
                 written,
                 key=key,
                 student=student_id,
-                submission=provenance.submission_sha256(beside) if beside.is_dir() else None,
+                # always checked: without the copies beside it (or with a link there), a
+                # document signed for a submission does not verify (an older grading replayed)
+                submission=provenance.submission_sha256(beside),
             )
             for test in results["tests"]:  # only collect --manual gives a written answer points
                 test["ta_grade"] = None

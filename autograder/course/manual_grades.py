@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.course.spreadsheet import FORMULA_START, csv_text, safe_cell
+from autograder.course.spreadsheet import csv_text, safe_cell
 from autograder.reports.text import display_text
 from autograder.results import schema
 from autograder.spec.registry import CHECKS_BY_ID
@@ -106,8 +106,8 @@ class ManualSheet:
 def _clean(value: str) -> str:
     """A cell as the TA meant it: spaces stripped, the template's anti-formula quote removed."""
     value = value.strip()
-    if value[:1] == "'" and value[1:2] in FORMULA_START:
-        return value[1:]
+    if value[:1] == "'" and safe_cell(value[1:]) != value[1:]:  # the quote safe_cell adds
+        return value[1:].strip()
     return value
 
 
@@ -191,7 +191,7 @@ def _parse_row(row: list[str], header: list[str], line: int, sheet: ManualSheet)
     if not math.isfinite(score):
         sheet.problems.append(BadRow(line, f"score {score_text!r} is not a number"))
         return None
-    return ManualGrade(student, check, score, cells.get("comment", "").strip(), line)
+    return ManualGrade(student, check, score, _clean(cells.get("comment", "")), line)
 
 
 def apply_grades(

@@ -68,7 +68,9 @@ from autograder.course.regrade_students import (
     select_shard,
     student_kind,
 )
+from autograder.grading import sandbox as sandboxes
 from autograder.grading import supervisor
+from autograder.grading.sandbox_nobody import unconfined_user
 from autograder.results import provenance
 from autograder.results.sinks import terminal_text
 from autograder.spec.registry import EXERCISES
@@ -118,6 +120,26 @@ class RegradeSummary:
         if self.interrupted_by is not None:
             return 128 + self.interrupted_by
         return 1 if self.having("failed") else 0
+
+
+def unsigned_because(sandbox: str | None) -> str:
+    """Why gradings with this ``--sandbox`` must not be signed ("" when they may be).
+
+    Signing says "the course's grading wrote this". Without a sandbox, and not root (whose
+    workers run as uid 65534), a worker is this user: the student's code could rewrite its
+    results file, or another student's, before regrade signs it, making regrade a signing
+    oracle for any score. So such results are left unsigned (unverified in ``collect``).
+    """
+    try:
+        confinement = sandboxes.resolve(sandbox or "auto")
+    except (sandboxes.SandboxUnavailable, ValueError):
+        return ""  # no grading can start then: nothing is signed anyway
+    if confinement.kind == "none" and unconfined_user()[0] is None:
+        return (
+            f"student code runs as this user ({confinement.reason}) and could rewrite "
+            "its results before they are signed; use --sandbox bubblewrap"
+        )
+    return ""
 
 
 def regrade(
@@ -175,6 +197,10 @@ def regrade(
         raise RegradeUsageError(str(error)) from None
     if course_key is not None:
         supervisor.make_non_dumpable()  # nothing of the same user reads the key from memory
+        why_not = unsigned_because(sandbox)
+        if why_not:
+            print(f"regrade: results are not signed: {why_not}", file=sys.stderr)
+            course_key = None
     options = {
         "only": [e for e in EXERCISES if e in only] if only else None,
         "device": device,

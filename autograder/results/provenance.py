@@ -110,7 +110,15 @@ def canonical_bytes(document: Mapping[str, Any]) -> bytes:
 
 def submission_sha256(folder: Path | None, names: Iterable[str] | None = None) -> str:
     """sha256 of the exercise modules in ``folder`` (a copy the grader made): each regular
-    file's name and content hash, absent or linked ones as "missing"."""
+    file's name and content hash, absent or linked ones as "missing". A ``folder`` that is
+    absent, not a folder, or a link (to another student's copies, say) holds nothing: a
+    document signed for real copies does not verify without them."""
+    if folder is not None:
+        try:
+            if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                folder = None
+        except OSError:
+            folder = None
     if names is None:
         from autograder.spec.registry import EXERCISES
 
@@ -169,7 +177,10 @@ def verify(
         return Verification(False, "no course key configured here: cannot be checked")
     if entry.get("scheme") != SCHEME:
         return Verification(False, f"unknown signature scheme {str(entry.get('scheme'))[:40]!r}")
-    if not hmac.compare_digest(_signature(key, document), entry["signature"]):
+    # bytes, not str: compare_digest raises TypeError on a non-ASCII str, and one forged
+    # file must not stop a whole collect, merge or regrade
+    claimed = entry["signature"].encode("utf-8", "surrogatepass")
+    if not hmac.compare_digest(_signature(key, document).encode(), claimed):
         return Verification(False, "the signature does not match (edited, or another key)")
     if entry.get("student") != student:
         return Verification(
@@ -236,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         folder = path.resolve().parent
         beside = folder / "submission"
-        submission = submission_sha256(beside if beside.is_dir() else None)
+        submission = submission_sha256(beside)
         signed = sign(document, key=key, student=folder.name, submission=submission, by="sign")
         write_json(signed, path)
         print(f"signed for {folder.name}: {path}")

@@ -49,16 +49,26 @@ _TERMINAL_UNSAFE = re.compile(
 
 _XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
-_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
+# ``$`` too: GitHub renders ``$...$`` / ``$$...$$`` as math (big coloured text, a forged score)
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~&$])")
 _MD_LINE_START = re.compile(r"^([#+=-])|^(\d{1,9})([.)])(?=\s|$)")
 # GitHub turns these into links (or notifications) in plain text; an escape inside each
-# breaks the pattern while the text still reads the same.
-_MD_AUTOLINK = re.compile(r"(?i)(:)(//)|\b(www)(\.)|(@)(?=\w)")
+# breaks the pattern while the text still reads the same. Every ``www.`` and every ``@``,
+# wherever they stand: cmark-gfm links ``_www.x.com`` (after an escaped ``_``) and
+# ``a@-b.com`` / ``a@_b.com`` (a domain may start with ``-`` or ``_``).
+_MD_AUTOLINK = re.compile(r"(?i)(:)(//)|(www)(\.)|(@)")
 
 _WORD_JOINER = "\u2060"  # invisible: "@\u2060name" reads as @name but mentions nobody
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula."""
+
+# What a spreadsheet may drop before it looks for a formula: spaces (LibreOffice's and
+# Sheets' "trim spaces" on import), other whitespace and quote marks; and the full-width
+# forms of the formula characters, which some spreadsheets read as the ASCII ones.
+_FORMULA_PREFIX = re.compile(
+    r"""^[\s"'\u3000\ufeff]*[=+\-@\uff1d\uff0b\uff0d\uff20\u2212\ufe62\ufe63]"""
+)
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -119,4 +129,4 @@ def csv_cell(value: object) -> str:
     """Text as a CSV cell a spreadsheet will not run as a formula (``'`` in front, what
     spreadsheets show as plain text; ``manual_grades`` strips it again on the way back)."""
     text = "" if value is None else value if isinstance(value, str) else str(value)
-    return "'" + text if text[:1] in FORMULA_START else text
+    return "'" + text if text[:1] in FORMULA_START or _FORMULA_PREFIX.match(text) else text

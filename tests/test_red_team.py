@@ -1,0 +1,193 @@
+"""Red-team review of issue 20: what still got through, each closed as a mechanism.
+
+Every test here failed on main before its fix (docs/notes: /work/notes/red-team-20.md):
+
+* Markdown: GitHub's renderer (cmark-gfm) still made live links of ``_www.evil.example``
+  (after the escaped ``_``) and of ``a@-b.example`` / ``a@_b.example`` (e-mail autolinks
+  whose domain starts with ``-`` or ``_``); ``$...$`` renders as math (big styled text).
+* CSV: a formula behind leading spaces, a newline, a quote mark or a full-width ``＝``.
+* Provenance: a signature that is not ASCII crashed ``collect`` for the whole class
+  (``hmac.compare_digest`` raises TypeError on such a str); a document signed for a
+  submission verified when no ``submission/`` was beside it (or a link was), so an older
+  grading could be replayed; ``regrade --sandbox none`` as an ordinary user signed results
+  the student's code (running as that user) could have rewritten: a signing oracle.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from autograder.course import regrade as regrade_module
+from autograder.course.collect import collect
+from autograder.course.manual_grades import read_sheet
+from autograder.course.regrade import regrade
+from autograder.course.regrade_progress import Progress
+from autograder.results.provenance import (
+    KEY_FILE_VARIABLE,
+    KEY_VARIABLE,
+    sign,
+    submission_sha256,
+    verify,
+)
+from autograder.results.sinks import csv_cell, markdown_inline
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "results"
+FAST = ROOT / "tests" / "fixtures" / "fast-grading.toml"
+KEY = b"course-key-0123456789abcdef"
+WORD_JOINER = "\u2060"
+
+
+@pytest.fixture
+def course_key(monkeypatch: pytest.MonkeyPatch) -> bytes:
+    monkeypatch.setenv(KEY_VARIABLE, KEY.decode())
+    monkeypatch.delenv(KEY_FILE_VARIABLE, raising=False)
+    return KEY
+
+
+def fixture() -> dict:
+    return json.loads((FIXTURES / "full_marks" / "results.json").read_text())
+
+
+def gradebook(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "gradebook.csv").open(newline="", encoding="utf-8") as handle:
+        return {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
+# ---- Markdown: links GitHub still made ----
+
+AUTOLINKS = {
+    "www after an underscore": "_www.evil.example/steal",
+    "www after a letter and underscore": "x_WWW.evil.example",
+    "e-mail, domain starts with -": "write to a@-b.example now",
+    "e-mail, domain starts with _": "write to a@_b.example now",
+    "xmpp": "xmpp:a@-b.example",
+}
+
+
+@pytest.mark.parametrize("name", sorted(AUTOLINKS))
+def test_markdown_inline_breaks_every_autolink_github_makes(name: str) -> None:
+    # cmark-gfm (GitHub's renderer) linked each of these through the old escaping; an
+    # autolink needs "www." or an "@" followed by the domain, so neither may survive.
+    text = markdown_inline(AUTOLINKS[name])
+    assert not re.search(r"(?i)www\.", text), text
+    assert all(text[i + 1] == WORD_JOINER for i, c in enumerate(text) if c == "@"), text
+    assert "://" not in text
+
+
+def test_markdown_inline_escapes_math() -> None:
+    # GitHub renders $...$ and $$...$$ as math: \huge, \color, a forged score in big type.
+    text = markdown_inline(r"$$\huge\color{green}\text{100 / 100, all passed}$$ and $x$")
+    assert re.fullmatch(r"(?:[^$]|(?<=\\)\$)*", text), text  # every $ escaped
+
+
+# ---- CSV: formulas behind what a spreadsheet drops first ----
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [" =HYPERLINK(\"http://x\")", "\n=1+1", '"=1+1', "\u3000=1+1", "\uff1dSUM(A1)", "  -2+3"],
+)
+def test_csv_cell_quotes_formulas_behind_spaces_quotes_and_full_width(cell: str) -> None:
+    assert csv_cell(cell) == "'" + cell
+
+
+def test_plain_cells_stay_and_the_ta_template_reads_back_what_was_quoted(tmp_path: Path) -> None:
+    for plain in ("alice", "3.5", "a=b", "medium/scan", ""):
+        assert csv_cell(plain) == plain
+    sheet = tmp_path / "grades.csv"
+    comment = " =looks like a formula"
+    with sheet.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "check", "score", "comment"])
+        writer.writerow(["ann", "medium/written", "2", csv_cell(comment)])
+    grades = read_sheet(sheet).grades
+    assert [g.comment for g in grades.values()] == [comment.strip()]
+
+
+# ---- provenance ----
+
+
+def test_a_signature_that_is_not_ascii_is_unverified_and_stops_nothing(
+    tmp_path: Path, course_key: bytes
+) -> None:
+    document = fixture()
+    document["extra_data"]["provenance"] = {
+        "scheme": "hmac-sha256/1",
+        "student": "eve",
+        "signature": "\u00e9" * 64,
+    }
+    check = verify(document, key=course_key, student="eve")
+    assert not check.verified and "does not match" in check.reason
+    klass = tmp_path / "class"
+    for student, body in (("ann", fixture()), ("eve", document)):
+        (klass / student).mkdir(parents=True)
+        (klass / student / "results.json").write_text(json.dumps(body))
+    summary = collect(inputs=[klass], out_dir=tmp_path / "out", pages=False)
+    assert sorted(s.student_id for s in summary.students) == ["ann", "eve"]
+    assert gradebook(tmp_path / "out")["eve"]["provenance"] == "unverified"
+
+
+def test_a_signed_document_needs_its_own_submission_beside_it(
+    tmp_path: Path, course_key: bytes
+) -> None:
+    """An older grading (signed for the submission of then) replayed without the copies it
+    was signed for, or with ``submission`` a link to copies elsewhere, is not verified."""
+    copies = tmp_path / "kept" / "submission"
+    copies.mkdir(parents=True)
+    (copies / "medium_parallel_scan.py").write_text("x = 1\n")
+    signed = sign(
+        fixture(), key=course_key, student="ann", submission=submission_sha256(copies), by="t"
+    )
+    assert submission_sha256(copies) != submission_sha256(None)
+    for case in ("without", "linked", "real"):
+        folder = tmp_path / case / "ann"
+        folder.mkdir(parents=True)
+        (folder / "results.json").write_text(json.dumps(signed))
+        if case == "linked":
+            os.symlink(copies, folder / "submission")
+        elif case == "real":
+            (folder / "submission").mkdir()
+            (folder / "submission" / "medium_parallel_scan.py").write_text("x = 1\n")
+        assert submission_sha256(folder / "submission") == (
+            submission_sha256(copies) if case == "real" else submission_sha256(None)
+        ), case
+        collect(inputs=[folder.parent], out_dir=tmp_path / f"out-{case}", pages=False)
+        row = gradebook(tmp_path / f"out-{case}")["ann"]
+        assert row["provenance"] == ("verified" if case == "real" else "unverified"), case
+        if case != "real":
+            assert "another submission" in row["provenance_note"] and row["total"] == ""
+
+
+def test_regrade_does_not_sign_what_an_unconfined_grading_wrote(
+    tmp_path: Path, course_key: bytes, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Without a sandbox, as an ordinary user, the student's code runs as the signer and
+    could rewrite its results (or another student's) before regrade signs them."""
+    monkeypatch.setattr(regrade_module, "unconfined_user", lambda: (None, ""))  # not root
+    assert "could rewrite" in regrade_module.unsigned_because("none")
+    klass = tmp_path / "class"
+    (klass / "ann").mkdir(parents=True)
+    source = (ROOT / "solutions" / "medium_parallel_scan.py").read_text()
+    (klass / "ann" / "medium_parallel_scan.py").write_text(source)
+    out = tmp_path / "out"
+    summary = regrade(
+        sources=[klass],
+        out_dir=out,
+        only=["medium"],
+        sandbox="none",
+        settings=FAST,
+        progress=Progress(total=0, jobs=1, stream=io.StringIO()),
+    )
+    assert [o.status for o in summary.outcomes] == ["graded"]
+    results = json.loads((out / "ann" / "results.json").read_text())
+    assert "provenance" not in results["extra_data"]
+    assert "results are not signed" in capsys.readouterr().err
+    assert KEY_VARIABLE not in os.environ  # still read once and forgotten
