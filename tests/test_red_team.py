@@ -93,7 +93,7 @@ def test_markdown_inline_escapes_math() -> None:
 
 @pytest.mark.parametrize(
     "cell",
-    [" =HYPERLINK(\"http://x\")", "\n=1+1", '"=1+1', "\u3000=1+1", "\uff1dSUM(A1)", "  -2+3"],
+    [' =HYPERLINK("http://x")', "\n=1+1", '"=1+1', "\u3000=1+1", "\uff1dSUM(A1)", "  -2+3"],
 )
 def test_csv_cell_quotes_formulas_behind_spaces_quotes_and_full_width(cell: str) -> None:
     assert csv_cell(cell) == "'" + cell
