@@ -191,3 +191,15 @@ def test_regrade_does_not_sign_what_an_unconfined_grading_wrote(
     assert "provenance" not in results["extra_data"]
     assert "results are not signed" in capsys.readouterr().err
     assert KEY_VARIABLE not in os.environ  # still read once and forgotten
+
+
+def test_nbgrader_regrade_neither_signs_unconfined_gradings_nor_keeps_the_key(
+    tmp_path: Path, course_key: bytes, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from autograder.course import nbgrader_scores
+
+    monkeypatch.setattr(regrade_module, "unconfined_user", lambda: (None, ""))  # not root
+    with pytest.raises(nbgrader_scores.RegradeError, match="gradebook.db"):
+        nbgrader_scores.regrade_course(course=tmp_path, sandbox="none")
+    assert "results are not signed" in capsys.readouterr().err
+    assert KEY_VARIABLE not in os.environ

@@ -50,7 +50,8 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.course.notebooks import ASSIGNMENT, COURSE_ID, answer_name, grade_id, grader_cell_id
-from autograder.grading import student_files
+from autograder.course.regrade import unsigned_because
+from autograder.grading import student_files, supervisor
 from autograder.results import provenance
 from autograder.results.sinks import terminal_text
 from autograder.results.write import write_json
@@ -214,6 +215,11 @@ def regrade_course(
         key = provenance.load_course_key(forget=True)
     except provenance.CourseKeyError as error:
         raise RegradeError(str(error)) from None
+    if key is not None:  # as regrade: not read from memory, nor an oracle when unconfined
+        supervisor.make_non_dumpable()
+        if why_not := unsigned_because(sandbox):
+            print(f"nbgrader-regrade: results are not signed: {why_not}", file=sys.stderr)
+            key = None
     database = course / "gradebook.db"
     source_dir = course / "source" / assignment
     if not database.is_file():
