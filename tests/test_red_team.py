@@ -199,7 +199,7 @@ def test_nbgrader_regrade_neither_signs_unconfined_gradings_nor_keeps_the_key(
     from autograder.course import nbgrader_scores
 
     monkeypatch.setattr(regrade_module, "unconfined_user", lambda: (None, ""))  # not root
-    with pytest.raises(nbgrader_scores.RegradeError, match="gradebook.db"):
+    with pytest.raises(nbgrader_scores.RegradeError, match=r"gradebook\.db"):
         nbgrader_scores.regrade_course(course=tmp_path, sandbox="none")
     assert "results are not signed" in capsys.readouterr().err
     assert KEY_VARIABLE not in os.environ
