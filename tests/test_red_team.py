@@ -203,3 +203,32 @@ def test_nbgrader_regrade_neither_signs_unconfined_gradings_nor_keeps_the_key(
         nbgrader_scores.regrade_course(course=tmp_path, sandbox="none")
     assert "results are not signed" in capsys.readouterr().err
     assert KEY_VARIABLE not in os.environ
+
+
+# ---- the terminal (and every sink built on it): text that hides ----
+
+HIDDEN = {
+    "tag characters (invisible ASCII)": "ok\U000e0069\U000e0067\U000e006e\U000e006f",
+    "soft hyphen": "pass\u00aded",
+    "mongolian vowel separator": "a\u180eb",
+    "hangul filler": "a\u3164b",
+    "variation selector": "a\ufe0fb",
+    "unassigned": "a\u2065b",
+    "arabic number sign": "\u0600100",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HIDDEN))
+def test_terminal_text_shows_every_invisible_character(name: str) -> None:
+    from autograder.results.sinks import terminal_text
+
+    text = terminal_text(HIDDEN[name])
+    assert text.isascii() and text.isprintable(), text
+    assert "\\" in markdown_inline(HIDDEN[name])
+
+
+def test_terminal_text_keeps_ordinary_unicode_and_writes_astral_escapes_whole() -> None:
+    from autograder.results.sinks import terminal_text
+
+    assert terminal_text("é ü 中文 😀\ttab") == "é ü 中文 😀\ttab"
+    assert terminal_text("\U000e0041") == "\\U000e0041"  # not \ue0041, which reads as \ue004 1

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 
 __all__ = [
     "FORMULA_START",
@@ -45,6 +46,15 @@ __all__ = [
 # (bidirectional overrides and isolates, zero-width characters, line/paragraph separators).
 _TERMINAL_UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]"
+)
+# Beyond those, any character that is not printable ASCII is looked up (:func:`_hidden`):
+# every format, control, separator, surrogate or unassigned one (soft hyphen, the invisible
+# "tag" characters that smuggle text past a reader, ...) and the blank fillers and variation
+# selectors that draw nothing, so no text can be hidden in what a TA reads.
+_NOT_PLAIN = re.compile("[^\t\n\x20-\x7e]")
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Cn", "Zl", "Zp"})
+_BLANK = re.compile(
+    "[\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
 )
 
 _XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -73,7 +83,16 @@ _FORMULA_PREFIX = re.compile(
 
 def _escape_char(match: re.Match[str]) -> str:
     code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _escape_hidden(match: re.Match[str]) -> str:
+    char = match.group()
+    if unicodedata.category(char) in _HIDDEN_CATEGORIES or _BLANK.match(char):
+        return _escape_char(match)
+    return char
 
 
 def terminal_text(value: object) -> str:
@@ -84,6 +103,7 @@ def terminal_text(value: object) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _TERMINAL_UNSAFE.sub(_escape_char, text)
+    text = _NOT_PLAIN.sub(_escape_hidden, text)
     return text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates
 
 
