@@ -232,3 +232,11 @@ def test_terminal_text_keeps_ordinary_unicode_and_writes_astral_escapes_whole() 
 
     assert terminal_text("é ü 中文 😀\ttab") == "é ü 中文 😀\ttab"
     assert terminal_text("\U000e0041") == "\\U000e0041"  # not \ue0041, which reads as \ue004 1
+
+
+@pytest.mark.parametrize("name", sorted(HIDDEN))
+def test_xml_text_shows_what_hides_text_in_a_ci_test_report(name: str) -> None:
+    from autograder.results.sinks import xml_text
+
+    text = xml_text(HIDDEN[name] + "\u202e<&>\tok\n")
+    assert text.isascii() and text.endswith("<&>\tok\n"), text

@@ -140,9 +140,12 @@ def markdown_block(value: object, *, info: str = "text") -> str:
 
 def xml_text(value: object) -> str:
     """Text an XML 1.0 document may hold (element text or attribute value): each character
-    XML forbids is shown as ``\\xNN`` / ``\\uNNNN``; ElementTree escapes ``<&>"`` itself."""
+    XML forbids is shown as ``\\xNN`` / ``\\uNNNN``, and so is each that hides or reorders
+    text (bidi overrides, tag characters: see :func:`terminal_text`), since CI pages show
+    these messages; ElementTree escapes ``<&>"`` itself."""
     text = "" if value is None else value if isinstance(value, str) else str(value)
-    return _XML_FORBIDDEN.sub(_escape_char, text)
+    text = _XML_FORBIDDEN.sub(_escape_char, text)
+    return _NOT_PLAIN.sub(_escape_hidden, text)  # what CI pages show of it hides nothing
 
 
 def csv_cell(value: object) -> str:
