@@ -50,7 +50,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.course.notebooks import ASSIGNMENT, COURSE_ID, answer_name, grade_id, grader_cell_id
-from autograder.course.regrade import unsigned_because
+from autograder.course.regrade import key_reachable_because
 from autograder.grading import student_files, supervisor
 from autograder.results import provenance
 from autograder.results.sinks import terminal_text
@@ -215,11 +215,10 @@ def regrade_course(
         key = provenance.load_course_key(forget=True)
     except provenance.CourseKeyError as error:
         raise RegradeError(str(error)) from None
-    if key is not None:  # as regrade: not read from memory, nor an oracle when unconfined
+    if key is not None:  # as regrade: the key out of reach of every grading
         supervisor.make_non_dumpable()
-        if why_not := unsigned_because(sandbox):
-            print(f"nbgrader-regrade: results are not signed: {why_not}", file=sys.stderr)
-            key = None
+        if exposed := key_reachable_because(sandbox):
+            raise RegradeError(f"a course key is configured, but {exposed}")
     database = course / "gradebook.db"
     source_dir = course / "source" / assignment
     if not database.is_file():

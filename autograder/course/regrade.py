@@ -122,22 +122,25 @@ class RegradeSummary:
         return 1 if self.having("failed") else 0
 
 
-def unsigned_because(sandbox: str | None) -> str:
-    """Why gradings with this ``--sandbox`` must not be signed ("" when they may be).
+def key_reachable_because(sandbox: str | None) -> str:
+    """Why student code graded with this ``--sandbox`` could reach the course key ("" when
+    it cannot): then no grading may start while a key is configured.
 
-    Signing says "the course's grading wrote this". Without a sandbox, and not root (whose
-    workers run as uid 65534), a worker is this user: the student's code could rewrite its
-    results file, or another student's, before regrade signs it, making regrade a signing
-    oracle for any score. So such results are left unsigned (unverified in ``collect``).
+    Without a sandbox, and not root (whose workers run as uid 65534), a worker is this user:
+    it can read a key file, the key in ``/proc/PID/environ`` of whatever started this
+    process with it (a shell, make: removing it here does not remove it there), and rewrite
+    its results before they are signed. A stolen key signs any score, for good.
     """
     try:
         confinement = sandboxes.resolve(sandbox or "auto")
     except (sandboxes.SandboxUnavailable, ValueError):
-        return ""  # no grading can start then: nothing is signed anyway
+        return ""  # no grading can start then: nothing runs
     if confinement.kind == "none" and unconfined_user()[0] is None:
         return (
-            f"student code runs as this user ({confinement.reason}) and could rewrite "
-            "its results before they are signed; use --sandbox bubblewrap"
+            f"student code would run as you ({confinement.reason}), who can read the course "
+            "key (its file, or the environment of the process that started this one) and "
+            "rewrite results before they are signed: grade with --sandbox bubblewrap, or "
+            f"without ${provenance.KEY_VARIABLE} / ${provenance.KEY_FILE_VARIABLE} (unsigned)"
         )
     return ""
 
@@ -197,10 +200,8 @@ def regrade(
         raise RegradeUsageError(str(error)) from None
     if course_key is not None:
         supervisor.make_non_dumpable()  # nothing of the same user reads the key from memory
-        why_not = unsigned_because(sandbox)
-        if why_not:
-            print(f"regrade: results are not signed: {why_not}", file=sys.stderr)
-            course_key = None
+        if exposed := key_reachable_because(sandbox):
+            raise RegradeUsageError(f"a course key is configured, but {exposed}")
     options = {
         "only": [e for e in EXERCISES if e in only] if only else None,
         "device": device,
