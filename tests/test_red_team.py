@@ -86,6 +86,20 @@ def test_markdown_inline_escapes_math() -> None:
     assert re.fullmatch(r"(?:[^$]|(?<=\\)\$)*", text), text  # every $ escaped
 
 
+def test_a_repository_name_links_nothing_in_the_class_summary(tmp_path: Path) -> None:
+    """regrade.yml appends class-summary.md to the run's step summary; student ids are
+    repository names, where ``_www.evil.example`` and ``$`` are allowed."""
+    klass = tmp_path / "class"
+    for student in ("_www.evil.example", "x$y$z"):
+        (klass / student).mkdir(parents=True)
+        (klass / student / "results.json").write_text(json.dumps(fixture()))
+    collect(inputs=[klass], out_dir=tmp_path / "out", pages=False)
+    summary = (tmp_path / "out" / "class-summary.md").read_text()
+    assert "www\\.evil.example" in summary
+    assert not re.search(r"(?i)(?<!\\)www\.", summary)
+    assert not re.search(r"(?<!\\)\$", summary)
+
+
 # ---- CSV: formulas behind what a spreadsheet drops first ----
 
 
