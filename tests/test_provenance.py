@@ -149,7 +149,9 @@ def test_a_forged_document_without_a_key_scores_from_the_registry_and_is_left_ou
     row = rows(out)["mallory"]
     assert row["provenance"] == "unverified" and "not signed" in row["provenance_note"]
     assert row["total"] == row["score"] == row["raw_score"] == row["percent"] == ""
-    assert float(row["easy"]) <= 20 and float(row["medium"]) <= 40  # the registry's points
+    assert row["easy"] == row["medium"] == row["hard"] == row["challenge"] == ""  # no points
+    counted = rows_after(tmp_path / "class", tmp_path / "counted", count=True)["mallory"]
+    assert float(counted["easy"]) <= 20 and float(counted["medium"]) <= 40  # the registry's
     summary = (out / "class-summary.md").read_text()
     assert "Unverified results" in summary and "No course key configured" in summary
     assert "Unverified result:" in (out / "students" / "mallory.html").read_text()

@@ -100,6 +100,25 @@ def test_a_repository_name_links_nothing_in_the_class_summary(tmp_path: Path) ->
     assert not re.search(r"(?<!\\)\$", summary)
 
 
+def test_an_unverified_result_has_no_points_in_any_gradebook_column(tmp_path: Path) -> None:
+    """A forged file (every check passed) left ``total`` empty but filled each exercise's
+    column, which an import mapping exercises to assignments reads as points."""
+    from autograder.spec.registry import EXERCISES
+
+    document = fixture()
+    for test in document["tests"]:
+        test["status"] = "passed"
+    (tmp_path / "class" / "mallory").mkdir(parents=True)
+    (tmp_path / "class" / "mallory" / "results.json").write_text(json.dumps(document))
+    collect(inputs=[tmp_path / "class"], out_dir=tmp_path / "out", pages=False)
+    row = gradebook(tmp_path / "out")["mallory"]
+    assert row["provenance"] == "unverified"
+    points = ("raw_score", "score", *EXERCISES, "total", "percent")
+    assert {column: row[column] for column in points} == dict.fromkeys(points, "")
+    collect(inputs=[tmp_path / "class"], out_dir=tmp_path / "n", pages=False, count_unverified=True)
+    assert gradebook(tmp_path / "n")["mallory"]["medium"] == "40"  # counted when asked
+
+
 # ---- CSV: formulas behind what a spreadsheet drops first ----
 
 

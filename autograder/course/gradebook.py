@@ -74,8 +74,9 @@ def _row(student: StudentRecord, count_unverified: bool) -> list[str]:
     return [cells.get(column, "") for column in GRADEBOOK_COLUMNS]
 
 
-UNVERIFIED_LEFT_OUT = ("raw_score", "score", "total", "percent")
-"""The grade columns an import reads: empty for an unverified result unless the TA counts it."""
+UNVERIFIED_LEFT_OUT = ("raw_score", "score", *EXERCISES, "total", "percent")
+"""Every column holding points (an import may read any, the exercises' too): empty for an
+unverified result unless the TA counts it."""
 
 
 def gradebook_csv(students: Iterable[StudentRecord], *, count_unverified: bool = False) -> str:
