@@ -53,7 +53,7 @@ def test_gradebook_rows_and_columns(class_dir: Path, tmp_path: Path) -> None:
     assert tuple(header[: len(NBGRADER_COLUMNS)]) == NBGRADER_COLUMNS
     assert tuple(header) == GRADEBOOK_COLUMNS
     assert {"easy", "medium", "hard", "challenge", "total"} <= set(header)
-    rows = {row["student_id"]: row for row in gradebook(tmp_path / "out")}
+    rows = {row["student"]: row for row in gradebook(tmp_path / "out")}
     assert sorted(rows) == FIXTURE_STUDENTS == [s.student_id for s in summary.students]
     full = rows["full_marks"]
     assert full["assignment"] == "why-transformers"
@@ -71,7 +71,8 @@ def test_gradebook_rows_and_columns(class_dir: Path, tmp_path: Path) -> None:
     )
     assert rows["stub"]["score"] == "0" and rows["stub"]["pending_checks"] == "6"
     assert {row["provenance"] for row in rows.values()} == {"unverified"}
-    assert header[-2:] == ["provenance", "provenance_note"]  # new columns come last
+    # new columns come after the earlier ones, so tools reading those keep working
+    assert header[-4:] == ["provenance", "provenance_note", "section", "reason"]
 
 
 def test_exercise_not_graded_is_an_empty_cell(class_dir: Path, tmp_path: Path) -> None:
@@ -81,7 +82,7 @@ def test_exercise_not_graded_is_an_empty_cell(class_dir: Path, tmp_path: Path) -
     results["tests"] = [t for t in results["tests"] if t["exercise"] == "medium"]
     path.write_text(json.dumps(results))
     collect(inputs=[class_dir], out_dir=tmp_path / "out")
-    stub = next(r for r in gradebook(tmp_path / "out") if r["student_id"] == "stub")
+    stub = next(r for r in gradebook(tmp_path / "out") if r["student"] == "stub")
     assert (stub["easy"], stub["medium"], stub["challenge"]) == ("", "0", "")
 
 
@@ -152,7 +153,7 @@ def test_bad_files_are_skipped_by_name_and_the_rest_collected(
         assert why.replace("'", "&#39;") in summary_html  # Jinja2 spells the escaped quote &#39;
         assert f"skipped: {md_inline(str(path))}" in summary_md
     assert f"no results file: {class_dir / 'no_submission'}" in err
-    assert [row["student_id"] for row in gradebook(out_dir)] == FIXTURE_STUDENTS
+    assert [row["student"] for row in gradebook(out_dir)] == FIXTURE_STUDENTS
 
 
 def test_student_folder_layouts_and_newest_file(class_dir: Path, tmp_path: Path) -> None:
@@ -190,7 +191,7 @@ def test_class_html_is_self_contained_and_escaped(class_dir: Path, tmp_path: Pat
     assert "<a href='students/full_marks.html'>full_marks</a>" in page
     assert "data:image/png;base64," in (tmp_path / "out/students/full_marks.html").read_text()
     # A student id cannot become a spreadsheet formula.
-    ids = [row["student_id"] for row in gradebook(tmp_path / "out")]
+    ids = [row["student"] for row in gradebook(tmp_path / "out")]
     assert "'=HYPERLINK(1)" in ids
 
 
@@ -285,7 +286,7 @@ def test_manual_scores_merge_and_bad_rows_are_listed_by_line(
     ]
     assert reported == EXPECTED_PROBLEMS
 
-    rows = {row["student_id"]: row for row in gradebook(out)}
+    rows = {row["student"]: row for row in gradebook(out)}
     full = rows["full_marks"]
     assert (full["total"], full["score"], full["easy"], full["hard"]) == (
         "108.5",

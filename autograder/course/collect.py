@@ -1,7 +1,7 @@
 """One view of the whole class: a gradebook, a class summary and one report page per student.
 
 ``python -m autograder collect DIR... [--out OUTDIR] [--no-pages] [--manual FILE]
-[--similarity [--reference DIR] [--boilerplate DIR] [--similarity-threshold X]]``
+[--roster FILE] [--similarity [--reference DIR] [--boilerplate DIR] [--similarity-threshold X]]``
 
 Where results are looked for. Each DIR is either
 
@@ -34,10 +34,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder.course import manual_grades, released_stubs, similarity
+from autograder.course import manual_grades, released_stubs, roster, similarity
 from autograder.course.collected import (
     HISTOGRAM_NAME,
     CollectSummary,
+    MissingStudent,
     Skipped,
     student_record,
     summary_view,
@@ -140,6 +141,54 @@ def find_results(*, inputs: Iterable[Path], summary: CollectSummary) -> list[tup
     return sorted(found.items())
 
 
+REGRADE_LOG = "regrade.log"  # regrade's note for a student who could not be graded
+FAILURE_MARK = "regrade: could not be graded: "
+LOG_TAIL_BYTES = 4096  # the reason is regrade's last line; the rest is the grader's output
+
+
+def _regrade_failure(folder: Path) -> str | None:
+    """The reason regrade wrote for a student it could not grade (its last such line)."""
+    log = folder / REGRADE_LOG
+    if log.is_symlink() or not log.is_file():
+        return None
+    try:
+        with log.open("rb") as handle:
+            handle.seek(max(0, log.stat().st_size - LOG_TAIL_BYTES))
+            tail = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    reasons = [
+        line[len(FAILURE_MARK) :] for line in tail.splitlines() if line.startswith(FAILURE_MARK)
+    ]
+    return reasons[-1][:300] if reasons else None
+
+
+def _why_missing(summary: CollectSummary, unreadable: dict[str, str]) -> dict[str, str]:
+    """Student id -> why they have no usable result, for the roster's 0 rows."""
+    reasons = {}
+    for folder in summary.without_results:
+        failure = _regrade_failure(folder)
+        reasons[folder.name] = f"could not be graded: {failure}" if failure else "no submission"
+    reasons.update({s: f"results unreadable: {why}" for s, why in unreadable.items()})
+    return reasons
+
+
+def _apply_roster(summary: CollectSummary, unreadable: dict[str, str]) -> None:
+    """Every roster student without a result gets a 0 row with the reason; collected
+    students not on the roster are listed."""
+    if summary.roster is None:
+        return
+    reasons = _why_missing(summary, unreadable)
+    collected = {s.student_id for s in summary.students}
+    summary.missing = [
+        MissingStudent(student, reasons.get(student, "no submission"))
+        for student in sorted(summary.roster.entries)
+        if student not in collected
+    ]
+    summary.outside_roster = sorted(collected - set(summary.roster.entries))
+    summary.notes.extend(f"roster: {problem}" for problem in summary.roster.problems)
+
+
 # --------------------------------------------------------------------------- collecting
 
 
@@ -154,6 +203,7 @@ def collect(
     boilerplate: Path | None = None,
     similarity_threshold: float = similarity.DEFAULT_THRESHOLD,
     count_unverified: bool = False,
+    roster_file: Path | None = None,
 ) -> CollectSummary:
     """Read every student's results under ``inputs`` and write the class views to ``out_dir``.
 
@@ -170,6 +220,9 @@ def collect(
     rescore`), and every document's signature checked with the course key
     (:mod:`~autograder.results.provenance`): an unverified one is marked so (gradebook,
     banners) and its grade columns are empty unless ``count_unverified``.
+
+    ``roster_file`` (:mod:`~autograder.course.roster`): every roster student gets one
+    gradebook row, 0 with the reason when there is no usable result.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -180,16 +233,18 @@ def collect(
         key = None
         summary.notes.append(f"course key unusable: {error}")
     summary.key_configured = key is not None  # without one: the banner and one stderr line
+    if roster_file is not None:
+        summary.roster = roster.read_roster(Path(roster_file))
     if manual is not None:
         summary.manual = manual_grades.read_sheet(Path(manual))
     if pages:
         (out_dir / PAGES_FOLDER).mkdir(exist_ok=True)
-    unreadable = []
+    unreadable: dict[str, str] = {}  # student id -> why their results could not be read
     template: list[dict[str, str]] = []
     for student_id, path in find_results(inputs=inputs, summary=summary):
         if path.is_symlink():  # a link in a student's folder could name a TA-side file
             summary.skipped.append(Skipped(path, "a symbolic link: not read"))
-            unreadable.append(student_id)
+            unreadable[student_id] = "a symbolic link: not read"
             continue
         try:
             written = load_results_as_written(path=path)
@@ -215,7 +270,7 @@ def collect(
             )
         except ResultsFileError as error:
             summary.skipped.append(Skipped(path, str(error)))
-            unreadable.append(student_id)
+            unreadable[student_id] = str(error)
             continue
         template.extend(manual_grades.template_rows(student_id, results))
         if pages:
@@ -227,7 +282,8 @@ def collect(
             record.page = page
         summary.students.append(record)
     if summary.manual is not None:
-        summary.manual.finish([s.student_id for s in summary.students], unreadable)
+        summary.manual.finish([s.student_id for s in summary.students], list(unreadable))
+    _apply_roster(summary, unreadable)
     summary.files["manual_template"] = out_dir / manual_grades.TEMPLATE_NAME
     summary.files["manual_template"].write_text(
         manual_grades.template_csv(template), "utf-8", newline=""
@@ -250,7 +306,12 @@ def collect(
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     gradebook = out_dir / "gradebook.csv"
     gradebook.write_text(
-        gradebook_csv(summary.students, count_unverified=count_unverified),
+        gradebook_csv(
+            summary.students,
+            count_unverified=count_unverified,
+            roster=summary.roster,
+            missing=summary.missing,
+        ),
         encoding="utf-8",
         newline="",
     )
@@ -293,6 +354,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a TA's CSV (student,check,score,comment), e.g. a filled-in manual-template.csv",
     )
     parser.add_argument(
+        "--roster",
+        type=Path,
+        metavar="FILE",
+        help="the class list (CSV with a student column; optional name, email, section, "
+        "lms_id): every roster student gets a gradebook row, 0 and the reason without results",
+    )
+    parser.add_argument(
         "--similarity",
         action="store_true",
         help="compare every pair of students' code per exercise (regrade's submission/ copies)",
@@ -333,8 +401,10 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         missing += [f"--reference {args.reference}"] if not args.reference.is_dir() else []
     if missing:
         return f"not a folder: {', '.join(missing)}"
-    if args.manual is not None and not args.manual.is_file():
-        return f"--manual: not a file: {args.manual}"
+    for option in ("manual", "roster"):
+        given = getattr(args, option)
+        if given is not None and not given.is_file():
+            return f"--{option}: not a file: {given}"
     if not 0 <= args.similarity_threshold <= 1:
         return "--similarity-threshold must be between 0 and 1"
     return None
@@ -368,6 +438,13 @@ def _print_summary(summary: CollectSummary, args: argparse.Namespace) -> None:
         print(
             f"similarity: {len(summary.similarity.pairs)} pairs compared, {len(flagged)} at or "
             f"above {summary.similarity.threshold:.2f} (leads, not penalties)"
+        )
+    for missing in summary.missing:
+        print(terminal_text(f"roster: {missing.student_id}: 0 ({missing.reason})"), file=sys.stderr)
+    if summary.outside_roster:
+        print(
+            terminal_text("not on the roster: " + ", ".join(summary.outside_roster)),
+            file=sys.stderr,
         )
     unverified = [s for s in summary.students if not s.verified]
     if not summary.key_configured:
@@ -403,6 +480,7 @@ def run(args: argparse.Namespace) -> int:
         boilerplate=args.boilerplate,
         similarity_threshold=args.similarity_threshold,
         count_unverified=args.count_unverified,
+        roster_file=args.roster,
     )
     _print_summary(summary, args)
     return 0 if summary.students else 1

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course.manual_grades import ManualSheet
+from autograder.course.roster import Roster
 from autograder.course.similarity import SimilarityReport
 from autograder.reports import class_summary as view
 from autograder.reports.html import png_data_uri
@@ -30,6 +31,7 @@ __all__ = [
     "HISTOGRAM_NAME",
     "CheckStats",
     "CollectSummary",
+    "MissingStudent",
     "Skipped",
     "StudentRecord",
     "provenance_banner",
@@ -52,6 +54,14 @@ class Skipped:
 
     def __str__(self) -> str:
         return f"skipped: {self.path} ({self.why})"
+
+
+@dataclass(frozen=True)
+class MissingStudent:
+    """A roster student without a usable result: a gradebook row of 0, and why."""
+
+    student_id: str
+    reason: str  # "no submission", "results unreadable: ...", "could not be graded: ..."
 
 
 @dataclass
@@ -124,6 +134,9 @@ class CollectSummary:
     similarity: SimilarityReport | None = None
     key_configured: bool = False  # a course key was there to verify signatures with
     count_unverified: bool = False  # --count-unverified: unverified results count in total
+    roster: Roster | None = None  # --roster: who must have a gradebook row
+    missing: list[MissingStudent] = field(default_factory=list)  # roster students, no result
+    outside_roster: list[str] = field(default_factory=list)  # collected, not on the roster
 
     def check_stats(self) -> list[CheckStats]:
         """Every check seen, worst failure rate first; checks nobody was graded on last."""

@@ -1,0 +1,122 @@
+"""collect --roster: every roster student exactly one gradebook row, 0 with the reason when
+there is no usable result; collected students outside the roster listed."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from autograder import cli
+from autograder.course.collect import collect
+from autograder.course.roster import read_roster
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
+
+
+@pytest.fixture
+def class_dir(tmp_path: Path) -> Path:
+    """The fixture students plus: one empty clone, one corrupt results file, one that regrade
+    could not grade (its regrade.log)."""
+    folder = tmp_path / "class"
+    shutil.copytree(FIXTURES, folder)
+    (folder / "empty_clone").mkdir()
+    (folder / "corrupt").mkdir()
+    (folder / "corrupt" / "results.json").write_text("{not json", "utf-8")
+    (folder / "crashed").mkdir()
+    (folder / "crashed" / "regrade.log").write_text(
+        "regrade: could not be graded: fake line the student printed\n"
+        "Traceback ...\n\nregrade: could not be graded: timed out after 1200 s\n",
+        "utf-8",
+    )
+    return folder
+
+
+def write_roster(path: Path, rows: list[str]) -> Path:
+    path.write_text("student,name,email,section,lms_id\n" + "\n".join(rows) + "\n", "utf-8")
+    return path
+
+
+def gradebook(out_dir: Path) -> list[dict[str, str]]:
+    with (out_dir / "gradebook.csv").open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_every_roster_student_has_one_row_with_the_reason(class_dir: Path, tmp_path: Path) -> None:
+    roster = write_roster(
+        tmp_path / "roster.csv",
+        [
+            "full_marks,Ada Lovelace,ada@uni.example,A,1001",
+            "stub,Alan Turing,alan@uni.example,B,1002",
+            "empty_clone,Grace Hopper,grace@uni.example,A,1003",
+            "corrupt,Edsger Dijkstra,ed@uni.example,B,1004",
+            "crashed,Barbara Liskov,bl@uni.example,A,1005",
+            "never_pushed,Donald Knuth,dk@uni.example,B,1006",
+        ],
+    )
+    summary = collect(
+        inputs=[class_dir], out_dir=tmp_path / "out", roster_file=roster, count_unverified=True
+    )
+    rows = gradebook(tmp_path / "out")
+    students = [row["student"] for row in rows]
+    assert len(students) == len(set(students))  # exactly one row each
+    by_id = {row["student"]: row for row in rows}
+    for student in ("full_marks", "stub", "empty_clone", "corrupt", "crashed", "never_pushed"):
+        assert student in by_id
+    assert by_id["empty_clone"]["reason"] == "no submission"
+    assert by_id["never_pushed"]["reason"] == "no submission"
+    assert by_id["corrupt"]["reason"].startswith("results unreadable: ")
+    assert by_id["crashed"]["reason"] == "could not be graded: timed out after 1200 s"
+    for student in ("empty_clone", "corrupt", "crashed", "never_pushed"):
+        assert (by_id[student]["score"], by_id[student]["total"]) == ("0", "0")
+        assert by_id[student]["max_score"] == "100"
+    full = by_id["full_marks"]
+    assert (full["first_name"], full["last_name"], full["email"], full["section"]) == (
+        "Ada",
+        "Lovelace",
+        "ada@uni.example",
+        "A",
+    )
+    assert full["reason"] == "" and float(full["score"]) > 0
+    # collected but not on the roster: kept in the gradebook, marked and listed
+    assert by_id["failures"]["reason"] == "not on the roster"
+    assert summary.outside_roster == ["failures", "gpu_pending"]
+
+
+def test_roster_problems_are_listed_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_text('student,name\nada,"Ada\nLovelace"\n,nobody\nada,again\n=cmd,x\n', "utf-8")
+    roster = read_roster(path)
+    assert list(roster.entries) == ["ada", "=cmd"]
+    assert roster.problems == [
+        "record 2: no student id (row skipped)",  # a record, not the file's line 4
+        "record 3: ada is listed twice (first row kept)",
+    ]
+    (tmp_path / "bad.csv").write_text("id,name\n1,x\n", "utf-8")
+    assert read_roster(tmp_path / "bad.csv").problems == [
+        "no 'student' column in the header: no roster applied"
+    ]
+
+
+def test_roster_cells_cannot_run_as_formulas(class_dir: Path, tmp_path: Path) -> None:
+    roster = write_roster(tmp_path / "roster.csv", ["=HYPERLINK(1),=cmd|' /c calc'!A0,x,,"])
+    collect(inputs=[class_dir], out_dir=tmp_path / "out", roster_file=roster)
+    row = next(r for r in gradebook(tmp_path / "out") if r["reason"] == "no submission")
+    assert row["student"] == "'=HYPERLINK(1)"
+    assert row["first_name"].startswith("'=")
+
+
+def test_cli_roster_lists_missing_and_outside(
+    class_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = write_roster(tmp_path / "roster.csv", ["full_marks,,,,", "never_pushed,,,,"])
+    assert (
+        cli.main(["collect", str(class_dir), "--out", str(tmp_path / "o"), "--roster", str(roster)])
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert "roster: never_pushed: 0 (no submission)" in err
+    assert "not on the roster: " in err and "gpu_pending" in err
+    assert cli.main(["collect", str(class_dir), "--roster", str(tmp_path / "nope.csv")]) == 2
