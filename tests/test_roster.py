@@ -120,3 +120,72 @@ def test_cli_roster_lists_missing_and_outside(
     assert "roster: never_pushed: 0 (no submission)" in err
     assert "not on the roster: " in err and "gpu_pending" in err
     assert cli.main(["collect", str(class_dir), "--roster", str(tmp_path / "nope.csv")]) == 2
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def test_lms_files_carry_the_roster_ids_and_the_score_of_record(
+    class_dir: Path, tmp_path: Path
+) -> None:
+    roster = write_roster(
+        tmp_path / "roster.csv",
+        [
+            "full_marks,Ada Lovelace,ada@uni.example,A,1001",
+            "never_pushed,Don Knuth,dk@x.example,B,1006",
+        ],
+    )
+    collect(inputs=[class_dir], out_dir=tmp_path / "out", roster_file=roster, count_unverified=True)
+    canvas = read_csv(tmp_path / "out" / "canvas-grades.csv")
+    assert canvas[0] == [
+        "Student",
+        "ID",
+        "SIS User ID",
+        "SIS Login ID",
+        "Section",
+        "why-transformers",
+    ]
+    # only roster students (an LMS row needs an LMS id), a missing one with 0
+    assert canvas[1:] == [
+        ["Ada Lovelace", "", "1001", "", "A", "103"],
+        ["Don Knuth", "", "1006", "", "B", "0"],
+    ]
+    moodle = read_csv(tmp_path / "out" / "moodle-grades.csv")
+    assert moodle == [
+        ["ID number", "Email address", "why-transformers"],
+        ["1001", "ada@uni.example", "103"],
+        ["1006", "dk@x.example", "0"],
+    ]
+
+
+def test_lms_files_per_exercise_and_unverified_left_empty(class_dir: Path, tmp_path: Path) -> None:
+    roster = write_roster(
+        tmp_path / "roster.csv", ["full_marks,Ada Lovelace,ada@uni.example,A,1001"]
+    )
+    collect(
+        inputs=[class_dir],
+        out_dir=tmp_path / "out",
+        roster_file=roster,
+        lms_parts="exercises",
+        lms_name="Lab 3 (12345)",
+    )  # the fixtures are unsigned: not counted unless the TA asks
+    canvas = read_csv(tmp_path / "out" / "canvas-grades.csv")
+    assert canvas[0][5:] == [f"Lab 3 (12345): {e}" for e in ("easy", "medium", "hard", "challenge")]
+    assert canvas[1][5:] == ["", "", "", ""]  # unverified: an empty cell changes nothing in Canvas
+    collect(
+        inputs=[class_dir],
+        out_dir=tmp_path / "out",
+        roster_file=roster,
+        lms_parts="exercises",
+        count_unverified=True,
+    )
+    assert read_csv(tmp_path / "out" / "moodle-grades.csv")[1] == [
+        "1001",
+        "ada@uni.example",
+        "17",
+        "40",
+        "36",
+        "10",
+    ]

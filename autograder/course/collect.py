@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder.course import manual_grades, released_stubs, roster, similarity
+from autograder.course import lms_export, manual_grades, released_stubs, roster, similarity
 from autograder.course.collected import (
     HISTOGRAM_NAME,
     CollectSummary,
@@ -43,7 +43,7 @@ from autograder.course.collected import (
     student_record,
     summary_view,
 )
-from autograder.course.gradebook import gradebook_csv
+from autograder.course.gradebook import gradebook_csv, gradebook_rows
 from autograder.reports import class_summary
 from autograder.reports.histogram import score_histogram
 from autograder.reports.html import render_html
@@ -57,6 +57,7 @@ from autograder.results.schema import (
     normalise_results,
 )
 from autograder.results.sinks import terminal_text
+from autograder.spec.registry import ASSIGNMENT
 
 __all__ = [
     "DESCRIPTION",
@@ -204,6 +205,8 @@ def collect(
     similarity_threshold: float = similarity.DEFAULT_THRESHOLD,
     count_unverified: bool = False,
     roster_file: Path | None = None,
+    lms_parts: str = "total",
+    lms_name: str = ASSIGNMENT,
 ) -> CollectSummary:
     """Read every student's results under ``inputs`` and write the class views to ``out_dir``.
 
@@ -222,7 +225,9 @@ def collect(
     banners) and its grade columns are empty unless ``count_unverified``.
 
     ``roster_file`` (:mod:`~autograder.course.roster`): every roster student gets one
-    gradebook row, 0 with the reason when there is no usable result.
+    gradebook row, 0 with the reason when there is no usable result. The Canvas and Moodle
+    import files (:mod:`~autograder.course.lms_export`) hold ``lms_parts`` ("total" or
+    "exercises") under the column name ``lms_name``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -304,18 +309,27 @@ def collect(
         summary.files.update(similarity.write_outputs(summary.similarity, out_dir))
 
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    rows = gradebook_rows(
+        summary.students,
+        count_unverified=count_unverified,
+        roster=summary.roster,
+        missing=summary.missing,
+    )
     gradebook = out_dir / "gradebook.csv"
     gradebook.write_text(
-        gradebook_csv(
-            summary.students,
-            count_unverified=count_unverified,
-            roster=summary.roster,
-            missing=summary.missing,
-        ),
+        gradebook_csv(rows),
         encoding="utf-8",
         newline="",
     )
     summary.files["gradebook"] = gradebook
+    written = lms_export.write_lms_files(
+        rows, out_dir, roster=summary.roster, parts=lms_parts, name=lms_name
+    )
+    summary.files.update({f"lms_{lms}": path for lms, path in written.items()})
+    if summary.roster is None:
+        summary.notes.append(
+            "no --roster: the Canvas and Moodle files have no LMS ids, so neither can match a row"
+        )
     histogram = None
     if summary.students:
         summary.files["histogram"] = out_dir / HISTOGRAM_NAME
@@ -359,6 +373,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the class list (CSV with a student column; optional name, email, section, "
         "lms_id): every roster student gets a gradebook row, 0 and the reason without results",
+    )
+    parser.add_argument(
+        "--lms-columns",
+        choices=lms_export.LMS_PARTS,
+        default="total",
+        help="grade columns of canvas-grades.csv and moodle-grades.csv: the total (default) "
+        "or one per exercise",
+    )
+    parser.add_argument(
+        "--lms-name",
+        default=ASSIGNMENT,
+        metavar="NAME",
+        help="the LMS assignment's column name, e.g. Canvas's 'Lab 3 (12345)' to update an "
+        f"existing assignment (default: {ASSIGNMENT}, a new one)",
     )
     parser.add_argument(
         "--similarity",
@@ -481,6 +509,8 @@ def run(args: argparse.Namespace) -> int:
         similarity_threshold=args.similarity_threshold,
         count_unverified=args.count_unverified,
         roster_file=args.roster,
+        lms_parts=args.lms_columns,
+        lms_name=args.lms_name,
     )
     _print_summary(summary, args)
     return 0 if summary.students else 1

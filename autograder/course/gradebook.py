@@ -17,7 +17,13 @@ from autograder.course.roster import Roster, RosterEntry
 from autograder.course.spreadsheet import csv_text, safe_cell
 from autograder.spec.registry import ASSIGNMENT, EXERCISES, EXTRA_CREDIT, exercise_points
 
-__all__ = ["GRADEBOOK_COLUMNS", "NBGRADER_COLUMNS", "course_max_score", "gradebook_csv"]
+__all__ = [
+    "GRADEBOOK_COLUMNS",
+    "NBGRADER_COLUMNS",
+    "course_max_score",
+    "gradebook_csv",
+    "gradebook_rows",
+]
 
 NBGRADER_COLUMNS = (
     "assignment",
@@ -71,7 +77,7 @@ def course_max_score() -> float:
     return sum(exercise_points(e) for e in EXERCISES if e not in EXTRA_CREDIT)
 
 
-def _missing_row(missing: MissingStudent, entry: RosterEntry | None) -> list[str]:
+def _missing_row(missing: MissingStudent, entry: RosterEntry | None) -> dict[str, str]:
     cells = {
         "assignment": ASSIGNMENT,
         "student": safe_cell(missing.student_id),
@@ -83,7 +89,7 @@ def _missing_row(missing: MissingStudent, entry: RosterEntry | None) -> list[str
         "percent": "0.0",
         "reason": safe_cell(missing.reason),
     }
-    return [cells.get(column, "") for column in GRADEBOOK_COLUMNS]
+    return {column: cells.get(column, "") for column in GRADEBOOK_COLUMNS}
 
 
 def _row(student: StudentRecord, count_unverified: bool, roster: Roster | None = None) -> list[str]:
@@ -111,24 +117,31 @@ def _row(student: StudentRecord, count_unverified: bool, roster: Roster | None =
     if not (student.verified or count_unverified):
         for column in UNVERIFIED_LEFT_OUT:
             cells[column] = ""
-    return [cells.get(column, "") for column in GRADEBOOK_COLUMNS]
+    return {column: cells.get(column, "") for column in GRADEBOOK_COLUMNS}
 
 
 UNVERIFIED_LEFT_OUT = ("raw_score", "score", "total", "percent")
 """The grade columns an import reads: empty for an unverified result unless the TA counts it."""
 
 
-def gradebook_csv(
+def gradebook_rows(
     students: Iterable[StudentRecord],
     *,
     count_unverified: bool = False,
     roster: Roster | None = None,
     missing: Iterable[MissingStudent] = (),
-) -> str:
-    """The gradebook's text: the header, then one row per student (collected ones and the
-    roster's ``missing`` ones, with 0 and the reason), sorted by student id. An unverified
-    result's grade columns are empty unless ``count_unverified``."""
+) -> list[dict[str, str]]:
+    """One row (column -> cell) per student: collected ones and the roster's ``missing`` ones
+    (0 and the reason), sorted by student id. An unverified result's grade columns are empty
+    unless ``count_unverified``. Every cell is already safe for a spreadsheet."""
     keyed = [(s.student_id, _row(s, count_unverified, roster)) for s in students]
     entries = roster.entries if roster is not None else {}
     keyed += [(m.student_id, _missing_row(m, entries.get(m.student_id))) for m in missing]
-    return csv_text([list(GRADEBOOK_COLUMNS), *(row for _, row in sorted(keyed))])
+    return [row for _, row in sorted(keyed, key=lambda pair: pair[0])]
+
+
+def gradebook_csv(rows: Iterable[dict[str, str]]) -> str:
+    """The gradebook's text: the header, then ``rows`` (:func:`gradebook_rows`)."""
+    return csv_text(
+        [list(GRADEBOOK_COLUMNS), *([row[c] for c in GRADEBOOK_COLUMNS] for row in rows)]
+    )
