@@ -1,4 +1,4 @@
-"""Grade-import files for the LMS, beside the gradebook: ``canvas-grades.csv``, ``moodle-grades.csv``.
+"""Grade-import files beside the gradebook: ``canvas-grades.csv``, ``moodle-grades.csv``.
 
 Where a course's grades live. Both are made from the gradebook's rows (the score of record:
 TA scores merged, late policy applied, an unverified result left empty unless the TA counts
