@@ -1,7 +1,8 @@
 """One view of the whole class: a gradebook, a class summary and one report page per student.
 
 ``python -m autograder collect DIR... [--out OUTDIR] [--no-pages] [--manual FILE]
-[--roster FILE] [--similarity [--reference DIR] [--boilerplate DIR] [--similarity-threshold X]]``
+[--roster FILE] [--feedback DIR] [--lms-columns total|exercises] [--lms-name NAME]
+[--similarity [--reference DIR] [--boilerplate DIR] [--similarity-threshold X]]``
 
 Where results are looked for. Each DIR is either
 
@@ -34,16 +35,23 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder.course import lms_export, manual_grades, released_stubs, roster, similarity
+from autograder.course import (
+    feedback,
+    lms_export,
+    manual_grades,
+    released_stubs,
+    roster,
+    similarity,
+)
 from autograder.course.collected import (
     HISTOGRAM_NAME,
     CollectSummary,
-    MissingStudent,
     Skipped,
     student_record,
     summary_view,
 )
-from autograder.course.gradebook import gradebook_csv, gradebook_rows
+from autograder.course.gradebook import course_max_score, gradebook_csv, gradebook_rows
+from autograder.course.roster_gaps import apply_roster
 from autograder.reports import class_summary
 from autograder.reports.histogram import score_histogram
 from autograder.reports.html import render_html
@@ -142,54 +150,6 @@ def find_results(*, inputs: Iterable[Path], summary: CollectSummary) -> list[tup
     return sorted(found.items())
 
 
-REGRADE_LOG = "regrade.log"  # regrade's note for a student who could not be graded
-FAILURE_MARK = "regrade: could not be graded: "
-LOG_TAIL_BYTES = 4096  # the reason is regrade's last line; the rest is the grader's output
-
-
-def _regrade_failure(folder: Path) -> str | None:
-    """The reason regrade wrote for a student it could not grade (its last such line)."""
-    log = folder / REGRADE_LOG
-    if log.is_symlink() or not log.is_file():
-        return None
-    try:
-        with log.open("rb") as handle:
-            handle.seek(max(0, log.stat().st_size - LOG_TAIL_BYTES))
-            tail = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return None
-    reasons = [
-        line[len(FAILURE_MARK) :] for line in tail.splitlines() if line.startswith(FAILURE_MARK)
-    ]
-    return reasons[-1][:300] if reasons else None
-
-
-def _why_missing(summary: CollectSummary, unreadable: dict[str, str]) -> dict[str, str]:
-    """Student id -> why they have no usable result, for the roster's 0 rows."""
-    reasons = {}
-    for folder in summary.without_results:
-        failure = _regrade_failure(folder)
-        reasons[folder.name] = f"could not be graded: {failure}" if failure else "no submission"
-    reasons.update({s: f"results unreadable: {why}" for s, why in unreadable.items()})
-    return reasons
-
-
-def _apply_roster(summary: CollectSummary, unreadable: dict[str, str]) -> None:
-    """Every roster student without a result gets a 0 row with the reason; collected
-    students not on the roster are listed."""
-    if summary.roster is None:
-        return
-    reasons = _why_missing(summary, unreadable)
-    collected = {s.student_id for s in summary.students}
-    summary.missing = [
-        MissingStudent(student, reasons.get(student, "no submission"))
-        for student in sorted(summary.roster.entries)
-        if student not in collected
-    ]
-    summary.outside_roster = sorted(collected - set(summary.roster.entries))
-    summary.notes.extend(f"roster: {problem}" for problem in summary.roster.problems)
-
-
 # --------------------------------------------------------------------------- collecting
 
 
@@ -207,6 +167,7 @@ def collect(
     roster_file: Path | None = None,
     lms_parts: str = "total",
     lms_name: str = ASSIGNMENT,
+    feedback_dir: Path | None = None,
 ) -> CollectSummary:
     """Read every student's results under ``inputs`` and write the class views to ``out_dir``.
 
@@ -227,7 +188,8 @@ def collect(
     ``roster_file`` (:mod:`~autograder.course.roster`): every roster student gets one
     gradebook row, 0 with the reason when there is no usable result. The Canvas and Moodle
     import files (:mod:`~autograder.course.lms_export`) hold ``lms_parts`` ("total" or
-    "exercises") under the column name ``lms_name``.
+    "exercises") under the column name ``lms_name``. ``feedback_dir``: one page per student
+    to send back (:mod:`~autograder.course.feedback`).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -288,7 +250,7 @@ def collect(
         summary.students.append(record)
     if summary.manual is not None:
         summary.manual.finish([s.student_id for s in summary.students], list(unreadable))
-    _apply_roster(summary, unreadable)
+    apply_roster(summary, unreadable)
     summary.files["manual_template"] = out_dir / manual_grades.TEMPLATE_NAME
     summary.files["manual_template"].write_text(
         manual_grades.template_csv(template), "utf-8", newline=""
@@ -326,6 +288,10 @@ def collect(
         rows, out_dir, roster=summary.roster, parts=lms_parts, name=lms_name
     )
     summary.files.update({f"lms_{lms}": path for lms, path in written.items()})
+    if feedback_dir is not None:
+        pages = feedback.write_feedback(summary, Path(feedback_dir), max_score=course_max_score())
+        summary.files["feedback"] = Path(feedback_dir)
+        summary.notes.append(f"feedback: {len(pages) // 2} student page(s) in {feedback_dir}")
     if summary.roster is None:
         summary.notes.append(
             "no --roster: the Canvas and Moodle files have no LMS ids, so neither can match a row"
@@ -373,6 +339,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the class list (CSV with a student column; optional name, email, section, "
         "lms_id): every roster student gets a gradebook row, 0 and the reason without results",
+    )
+    parser.add_argument(
+        "--feedback",
+        type=Path,
+        metavar="DIR",
+        help="write one feedback page per student (DIR/<student>.md and .html) to send back",
     )
     parser.add_argument(
         "--lms-columns",
@@ -511,6 +483,7 @@ def run(args: argparse.Namespace) -> int:
         roster_file=args.roster,
         lms_parts=args.lms_columns,
         lms_name=args.lms_name,
+        feedback_dir=args.feedback,
     )
     _print_summary(summary, args)
     return 0 if summary.students else 1

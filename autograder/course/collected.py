@@ -86,6 +86,16 @@ class StudentRecord:
     verified: bool = True  # written by the course's own grading, signed with the course key
     provenance: str = ""  # why not, when not verified
     refused: list[str] = field(default_factory=list)  # statuses no check can have, and why
+    check_points: dict[str, tuple[float, float]] = field(default_factory=dict)  # (score, max)
+    duedate: str = ""  # the student's deadline (--deadlines), ISO 8601
+    fetched_at: str = ""  # when the graded state was fetched (regrade's fetch record)
+    penalty: float = 0.0  # late penalty in points, already decided by the course's policy
+    late_note: str = ""  # the late policy as applied, in words ("" when on time / no policy)
+
+    @property
+    def score_of_record(self) -> float:
+        """The score the course records: the late penalty taken off, never below 0."""
+        return max(0.0, self.score - self.penalty)
 
     @property
     def percent(self) -> float:
@@ -195,6 +205,7 @@ def student_record(student_id: str, path: Path, results: ResultsDocument) -> Stu
     for test in results["tests"]:
         check = schema.check_id(test)
         record.statuses[check] = test["status"]
+        record.check_points[check] = (float(test["score"]), float(test["max_score"]))
         record.check_names[check] = display_text(test["name"])
         if test["ta_grade"] is not None:
             comment = display_text(test["ta_grade"]["comment"])
