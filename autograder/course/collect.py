@@ -37,12 +37,14 @@ from pathlib import Path
 
 from autograder.course import (
     feedback,
+    late_work,
     lms_export,
     manual_grades,
     released_stubs,
     roster,
     similarity,
 )
+from autograder.course.collect_printout import print_summary
 from autograder.course.collected import (
     HISTOGRAM_NAME,
     CollectSummary,
@@ -50,6 +52,7 @@ from autograder.course.collected import (
     student_record,
     summary_view,
 )
+from autograder.course.deadlines import Deadlines, DeadlinesError, load_deadlines
 from autograder.course.gradebook import course_max_score, gradebook_csv, gradebook_rows
 from autograder.course.roster_gaps import apply_roster
 from autograder.reports import class_summary
@@ -79,10 +82,6 @@ __all__ = [
 PAGES_FOLDER = "students"
 SUBMISSION_FOLDER = "submission"  # regrade copies the exercise modules here, beside results.json
 
-NO_KEY_NOTE = (
-    f"no course key configured (${provenance.KEY_VARIABLE} or ${provenance.KEY_FILE_VARIABLE}): "
-    "no results file can be verified as the course's own grading"
-)
 
 DESCRIPTION = "Collect many students' results.json into a gradebook and a class summary."
 EPILOG = (
@@ -116,11 +115,18 @@ def _is_student_folder(folder: Path) -> bool:
     return (folder / RESULTS_NAME).exists() or (folder / DEFAULT_RESULTS_PATH).exists()
 
 
-def find_results(*, inputs: Iterable[Path], summary: CollectSummary) -> list[tuple[str, Path]]:
+def find_results(
+    *,
+    inputs: Iterable[Path],
+    summary: CollectSummary,
+    every: dict[str, list[Path]] | None = None,
+) -> list[tuple[str, Path]]:
     """(student id, results file) for every student under ``inputs``, one file each.
 
     Folders without any results file go to ``summary.without_results``; several files in
     one student's folder, and the same student id under two inputs, go to ``summary.notes``.
+    ``every`` (when given) gets each student's file under every input (``--deadlines``: one
+    input per fetch).
     """
     found: dict[str, Path] = {}
     for given in inputs:
@@ -143,7 +149,9 @@ def find_results(*, inputs: Iterable[Path], summary: CollectSummary) -> list[tup
                 summary.notes.append(
                     f"{student_id}: {len(candidates)} results files, used the newest: {chosen}"
                 )
-            if student_id in found:
+            if every is not None:
+                every.setdefault(student_id, []).append(chosen)
+            elif student_id in found:
                 older, chosen = sorted((found[student_id], chosen), key=_newest_key)
                 summary.notes.append(f"{student_id}: found twice, used {chosen}, not {older}")
             found[student_id] = chosen
@@ -168,6 +176,7 @@ def collect(
     lms_parts: str = "total",
     lms_name: str = ASSIGNMENT,
     feedback_dir: Path | None = None,
+    deadlines: Deadlines | None = None,
 ) -> CollectSummary:
     """Read every student's results under ``inputs`` and write the class views to ``out_dir``.
 
@@ -189,7 +198,9 @@ def collect(
     gradebook row, 0 with the reason when there is no usable result. The Canvas and Moodle
     import files (:mod:`~autograder.course.lms_export`) hold ``lms_parts`` ("total" or
     "exercises") under the column name ``lms_name``. ``feedback_dir``: one page per student
-    to send back (:mod:`~autograder.course.feedback`).
+    to send back (:mod:`~autograder.course.feedback`). ``deadlines``: the state of record
+    among each student's files under the inputs (one input per fetch) and its late penalty
+    (:mod:`~autograder.course.late_work`).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -208,7 +219,14 @@ def collect(
         (out_dir / PAGES_FOLDER).mkdir(exist_ok=True)
     unreadable: dict[str, str] = {}  # student id -> why their results could not be read
     template: list[dict[str, str]] = []
-    for student_id, path in find_results(inputs=inputs, summary=summary):
+    every: dict[str, list[Path]] | None = {} if deadlines is not None else None
+    for student_id, path in find_results(inputs=inputs, summary=summary, every=every):
+        decision = None
+        if deadlines is not None and every is not None:
+            decision = late_work.choose_state(
+                student_id, every[student_id], deadlines, key=key, count_unverified=count_unverified
+            )
+            path = decision.attempt.path if decision is not None else path
         if path.is_symlink():  # a link in a student's folder could name a TA-side file
             summary.skipped.append(Skipped(path, "a symbolic link: not read"))
             unreadable[student_id] = "a symbolic link: not read"
@@ -235,6 +253,8 @@ def collect(
                 check.reason,
                 refused,
             )
+            if deadlines is not None:
+                late_work.apply_decision(record, decision, deadlines)
         except ResultsFileError as error:
             summary.skipped.append(Skipped(path, str(error)))
             unreadable[student_id] = str(error)
@@ -276,6 +296,7 @@ def collect(
         count_unverified=count_unverified,
         roster=summary.roster,
         missing=summary.missing,
+        deadlines=deadlines,
     )
     gradebook = out_dir / "gradebook.csv"
     gradebook.write_text(
@@ -347,6 +368,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write one feedback page per student (DIR/<student>.md and .html) to send back",
     )
     parser.add_argument(
+        "--deadlines",
+        type=Path,
+        metavar="FILE",
+        help="the course's deadline and late policy (TOML): each student's state of record "
+        "among the DIRs (one per fetch) and its penalty",
+    )
+    parser.add_argument(
+        "--extensions",
+        type=Path,
+        metavar="FILE",
+        help="with --deadlines: per-student deadlines (CSV student,deadline)",
+    )
+    parser.add_argument(
         "--lms-columns",
         choices=lms_export.LMS_PARTS,
         default="total",
@@ -410,65 +444,19 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _print_summary(summary: CollectSummary, args: argparse.Namespace) -> None:
-    """What the command says: problems on stderr, what was applied and written on stdout."""
-    for skipped in summary.skipped:  # paths and reasons name the students' own files
-        print(terminal_text(str(skipped)), file=sys.stderr)
-    for folder in summary.without_results:
-        print(terminal_text(f"no results file: {folder}"), file=sys.stderr)
-    if summary.manual is not None:
-        for problem in summary.manual.problems:
-            print(terminal_text(f"manual: {args.manual}: {problem} (row skipped)"), file=sys.stderr)
-        print(
-            f"TA scores: {len(summary.manual.applied)} applied, "
-            f"{len(summary.manual.problems)} row(s) skipped"
-        )
-    if summary.similarity is not None:
-        for note in summary.notes:
-            if note.startswith("similarity: "):
-                print(terminal_text(note), file=sys.stderr)
-        if summary.similarity.boilerplate is None:
-            print(
-                f"similarity: no stubs at {args.boilerplate or 'solutions/ or exercises/'}: "
-                "the released stub code was not removed before comparing "
-                "(give --boilerplate DIR)",
-                file=sys.stderr,
-            )
-        flagged = summary.similarity.flagged()
-        print(
-            f"similarity: {len(summary.similarity.pairs)} pairs compared, {len(flagged)} at or "
-            f"above {summary.similarity.threshold:.2f} (leads, not penalties)"
-        )
-    for missing in summary.missing:
-        print(terminal_text(f"roster: {missing.student_id}: 0 ({missing.reason})"), file=sys.stderr)
-    if summary.outside_roster:
-        print(
-            terminal_text("not on the roster: " + ", ".join(summary.outside_roster)),
-            file=sys.stderr,
-        )
-    unverified = [s for s in summary.students if not s.verified]
-    if not summary.key_configured:
-        print(f"collect: {NO_KEY_NOTE}", file=sys.stderr)  # said once, not per student
-    elif unverified:
-        print(
-            terminal_text(
-                f"unverified (not the course's own grading): {len(unverified)} result(s): "
-                + ", ".join(f"{s.student_id} ({s.provenance})" for s in unverified[:20])
-            ),
-            file=sys.stderr,
-        )
-    print(
-        f"collected {len(summary.students)} student(s), skipped {len(summary.skipped)} file(s); "
-        f"wrote {', '.join(str(p) for p in summary.files.values())}"
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     """``python -m autograder collect``: 0 when any student was collected, 1 when none, 2 for
     a DIR that does not exist."""
     problem = _usage_problem(args)
     if problem is not None:
         print(f"collect: {problem}", file=sys.stderr)
+        return 2
+    try:
+        deadlines = (
+            load_deadlines(args.deadlines, extensions=args.extensions) if args.deadlines else None
+        )
+    except DeadlinesError as error:
+        print(terminal_text(f"collect: --deadlines: {error}"), file=sys.stderr)
         return 2
     summary = collect(
         inputs=args.inputs,
@@ -484,6 +472,7 @@ def run(args: argparse.Namespace) -> int:
         lms_parts=args.lms_columns,
         lms_name=args.lms_name,
         feedback_dir=args.feedback,
+        deadlines=deadlines,
     )
-    _print_summary(summary, args)
+    print_summary(summary, args)
     return 0 if summary.students else 1

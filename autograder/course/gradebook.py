@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from autograder.course.collected import MissingStudent, StudentRecord
+from autograder.course.deadlines import Deadlines
 from autograder.course.roster import Roster, RosterEntry
 from autograder.course.spreadsheet import csv_text, safe_cell
 from autograder.spec.registry import ASSIGNMENT, EXERCISES, EXTRA_CREDIT, exercise_points
@@ -71,15 +72,22 @@ def _roster_cells(entry: RosterEntry | None) -> dict[str, str]:
     return {column: safe_cell(value) for column, value in cells.items()}
 
 
+def _percent(student: StudentRecord) -> float:
+    return 100 * student.score_of_record / student.max_score if student.max_score else 0.0
+
+
 def course_max_score() -> float:
     """The assignment's max_score from the registry (extra credit excluded): a missing
     student's row is 0 out of this."""
     return sum(exercise_points(e) for e in EXERCISES if e not in EXTRA_CREDIT)
 
 
-def _missing_row(missing: MissingStudent, entry: RosterEntry | None) -> dict[str, str]:
+def _missing_row(
+    missing: MissingStudent, entry: RosterEntry | None, deadlines: Deadlines | None
+) -> dict[str, str]:
     cells = {
         "assignment": ASSIGNMENT,
+        "duedate": deadlines.due(missing.student_id).isoformat() if deadlines else "",
         "student": safe_cell(missing.student_id),
         **_roster_cells(entry),
         "raw_score": "0",
@@ -96,14 +104,16 @@ def _row(student: StudentRecord, count_unverified: bool, roster: Roster | None =
     entry = roster.entries.get(student.student_id) if roster is not None else None
     cells = {
         "assignment": ASSIGNMENT,
-        "timestamp": safe_cell(student.graded_at),
+        "duedate": student.duedate,
+        "timestamp": student.fetched_at or safe_cell(student.graded_at),  # fetch time, if any
         "student": safe_cell(student.student_id),
         **_roster_cells(entry),
         "raw_score": _number(student.score),
-        "score": _number(student.score),  # no late penalty is known to the grader
+        "late_submission_penalty": _number(student.penalty) if student.duedate else "",
+        "score": _number(student.score_of_record),  # the late penalty taken off
         "max_score": _number(student.max_score),
         "total": _number(sum(student.exercise_scores.values())),
-        "percent": f"{student.percent:.1f}",
+        "percent": f"{_percent(student):.1f}",
         "pending_checks": str(student.pending),
         "integrity_flags": str(student.flags),
         "results_file": safe_cell(str(student.results_path)),
@@ -130,13 +140,16 @@ def gradebook_rows(
     count_unverified: bool = False,
     roster: Roster | None = None,
     missing: Iterable[MissingStudent] = (),
+    deadlines: Deadlines | None = None,
 ) -> list[dict[str, str]]:
     """One row (column -> cell) per student: collected ones and the roster's ``missing`` ones
     (0 and the reason), sorted by student id. An unverified result's grade columns are empty
     unless ``count_unverified``. Every cell is already safe for a spreadsheet."""
     keyed = [(s.student_id, _row(s, count_unverified, roster)) for s in students]
     entries = roster.entries if roster is not None else {}
-    keyed += [(m.student_id, _missing_row(m, entries.get(m.student_id))) for m in missing]
+    keyed += [
+        (m.student_id, _missing_row(m, entries.get(m.student_id), deadlines)) for m in missing
+    ]
     return [row for _, row in sorted(keyed, key=lambda pair: pair[0])]
 
 
