@@ -225,17 +225,17 @@ stub,hard.explanation
 gpu_pending,hard.explanation,4,<b>full marks</b>
 """
 
-EXPECTED_PROBLEMS = [
-    "line 6: unknown student 'nobody'",
-    "line 7: medium.depth_measured is not a manual check (a TA scores only easy.answer, "
+EXPECTED_PROBLEMS = [  # spreadsheet rows: the multi-line comment on row 3 is one row
+    "row 5 (nobody, easy.answer): unknown student 'nobody'",
+    "row 6 (failures, medium.depth_measured): not a manual check (a TA scores only easy.answer, "
     "hard.explanation)",
-    "line 8: score 7 is outside 0..3 for easy.answer",
-    "line 9: score 'lots' is not a number",
-    "line 10: duplicate: gpu_pending easy.answer is also scored on line 11; none of them applied",
-    "line 11: duplicate: gpu_pending easy.answer is also scored on line 10; none of them applied",
-    "line 12: unknown check 'no.such'",
-    "line 13: missing column(s) score",
-    "line 15: unknown student '=HYPERLINK(1)'",
+    "row 7 (failures, easy.answer): score 7 is outside 0..3 for easy.answer",
+    "row 8 (failures, hard.explanation): score 'lots' is not a number",
+    "row 9 (gpu_pending, easy.answer): duplicate: also scored on row 10; none of them applied",
+    "row 10 (gpu_pending, easy.answer): duplicate: also scored on row 9; none of them applied",
+    "row 11 (failures, no.such): unknown check 'no.such'",
+    "row 12 (stub, hard.explanation): missing column(s) score",
+    "row 14 (=HYPERLINK(1), easy.answer): unknown student '=HYPERLINK(1)'",
 ]
 
 
@@ -323,7 +323,7 @@ def test_manual_scores_merge_and_bad_rows_are_listed_by_line(
     for problem in EXPECTED_PROBLEMS:
         assert md_inline(problem) in markdown
     summary_html = (out / "class-summary.html").read_text()
-    assert summary_html.count("<li>line ") == len(EXPECTED_PROBLEMS)
+    assert summary_html.count("<li>row ") == len(EXPECTED_PROBLEMS)
     assert "<td>easy.answer</td><td class='num'>3</td>" in summary_html  # 4 waiting, 1 scored
 
 
@@ -332,7 +332,7 @@ def test_a_sheet_without_a_score_column_applies_nothing(class_dir: Path, tmp_pat
     sheet.write_text("\nstudent,check,points\nfull_marks,easy.answer,3\n", encoding="utf-8")
     summary = collect(inputs=[class_dir], out_dir=tmp_path / "out", manual=sheet)
     assert [str(p) for p in summary.manual.problems] == [
-        "line 2: missing column(s) score: nothing applied"
+        "row 2: missing column(s) score: nothing applied"
     ]
     assert next(s for s in summary.students if s.student_id == "full_marks").score == 103
 
