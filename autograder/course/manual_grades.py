@@ -9,7 +9,8 @@ results' ``extra_data.manual``, the rubric's key points joined by " | "). A TA f
 Each valid row replaces that student's pending check: its points count in the gradebook,
 the student's page and the class summary show the TA's score and comment. A row with an
 empty score is still pending, not an error. Every other bad row is listed with its
-spreadsheet row number (a multi-line answer is one row), student and check, and skipped, never applied silently and never fatal to the rest: unknown student or
+spreadsheet row number (a multi-line answer is one row), student and check, and skipped,
+never applied silently and never fatal to the rest: unknown student or
 check, a check that is not manual (or not pending), a score that is not a number or outside
 0..max, a row with missing or extra cells, and every row of a (student, check) given a score
 more than once (which one was meant cannot be told, so none is applied).
@@ -151,9 +152,7 @@ def read_sheet(path: Path) -> ManualSheet:
             if grade is not None:
                 rows.setdefault((grade.student, grade.check), []).append(grade)
     except csv.Error as error:
-        sheet.problems.append(
-            BadRow(start + 1, f"not readable as CSV ({error}): the rest skipped")
-        )
+        sheet.problems.append(BadRow(start + 1, f"not readable as CSV ({error}): the rest skipped"))
     if header is None:
         sheet.problems.append(BadRow(1, "empty file: no header row"))
     for key, grades in rows.items():
@@ -174,9 +173,8 @@ def _parse_row(row: list[str], header: list[str], line: int, sheet: ManualSheet)
     named = dict(zip(header, row, strict=False))
     who = (_clean(named.get("student", "")), _clean(named.get("check", "")))
     if len(row) > len(header):
-        sheet.problems.append(
-            BadRow(line, f"{len(row)} cells, the header has {len(header)} (an unquoted comma?)", *who)
-        )
+        why = f"{len(row)} cells, the header has {len(header)} (an unquoted comma?)"
+        sheet.problems.append(BadRow(line, why, *who))
         return None
     cells = dict(zip(header, row, strict=False))
     missing = [name for name in REQUIRED if name not in cells]
