@@ -97,9 +97,15 @@ def test_failure_rate_sorted_worst_first(class_dir: Path, tmp_path: Path) -> Non
     assert (gpu.failed, gpu.graded, gpu.pending) == (0, 1, 3)  # pending left out of the rate
     assert [s.check_id for s in stats[-2:]] == ["easy.answer", "hard.explanation"]  # all pending
     markdown = (tmp_path / "out" / "class-summary.md").read_text()
-    table = [line.split("|")[1].strip() for line in markdown.splitlines() if line.startswith("| ")]
+    section = markdown.split("## Failure rate per check")[1].split("\n## ")[0]
+    table = [line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| ")]
     ids = [t.replace("\\", "") for t in table if "." in t and t != "check"]
-    assert ids[: len(stats)] == [s.check_id for s in stats]
+    assert ids == [s.check_id for s in stats]
+    # each check's row names who lost points there, linked to their page
+    row = next(
+        line for line in section.splitlines() if line.startswith(f"| {md_inline(worst.check_id)} |")
+    )
+    assert row.endswith("| [failures](students/failures.html), [stub](students/stub.html) |")
 
 
 def test_integrity_and_pending_lists(class_dir: Path, tmp_path: Path) -> None:
@@ -115,7 +121,11 @@ def test_integrity_and_pending_lists(class_dir: Path, tmp_path: Path) -> None:
     assert "id='integrity-banner'" in page and "modified: .github/workflows/grade.yml" in page
     assert "<td>easy.answer</td><td class='num'>4</td>" in page
     markdown = (tmp_path / "out" / "class-summary.md").read_text()
-    assert "- easy.answer (4): failures, full\\_marks, gpu\\_pending, stub" in markdown
+    assert (
+        "- easy.answer (4): [failures](students/failures.html), "
+        "[full\\_marks](students/full_marks.html), [gpu\\_pending](students/gpu_pending.html), "
+        "[stub](students/stub.html)"
+    ) in markdown
 
 
 def test_bad_files_are_skipped_by_name_and_the_rest_collected(
@@ -319,7 +329,11 @@ def test_manual_scores_merge_and_bad_rows_are_listed_by_line(
 
     markdown = (out / "class-summary.md").read_text()
     assert "3 applied, 9 row(s) skipped, 1 still pending (empty score)" in markdown
-    assert "| full\\_marks | hard.explanation | 2.5 / 4 |" in markdown
+    assert "| [full\\_marks](students/full_marks.html) | hard.explanation | 2.5 / 4 |" in markdown
+    # a TA's 2.5 / 4 is partial credit, not a failure
+    row = next(line for line in markdown.splitlines() if line.startswith("| hard.explanation |"))
+    assert "[full\\_marks](students/full_marks.html) (partial 2.5 / 4)" in row
+    assert row.split("|")[3:6] == [" 0 ", " 2 ", " 1 "]  # failed, graded (2.5 and 4), partial
     for problem in EXPECTED_PROBLEMS:
         assert md_inline(problem) in markdown
     summary_html = (out / "class-summary.html").read_text()
@@ -391,7 +405,9 @@ def test_similarity_ranks_a_disguised_copy_above_every_independent_pair(tmp_path
     assert "leads for a TA, not penalties" in page
     assert "<script" not in page.lower() and "<mark>" in page
     markdown = (out / "class-summary.md").read_text()
-    assert "medium: disguised and other" in markdown
+    assert (
+        "medium: [disguised](students/disguised.html) and [other](students/other.html)" in markdown
+    )
     assert "- medium, matching the model answer: correct (1.00), model\\_copy (1.00)" in markdown
     assert "correct and model\\_copy" not in markdown  # two copies of the model: matches, once
     assert "no submitted code: no\\_code" in markdown

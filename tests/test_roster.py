@@ -189,3 +189,25 @@ def test_lms_files_per_exercise_and_unverified_left_empty(class_dir: Path, tmp_p
         "36",
         "10",
     ]
+
+
+def test_first_screen_says_who_needs_attention(class_dir: Path, tmp_path: Path) -> None:
+    roster = write_roster(
+        tmp_path / "roster.csv", ["full_marks,,,,", "stub,,,,", "never_pushed,,,,"]
+    )
+    collect(inputs=[class_dir], out_dir=tmp_path / "out", roster_file=roster)
+    markdown = (tmp_path / "out" / "class-summary.md").read_text("utf-8")
+    attention = markdown.index("## Needs attention")
+    assert attention < markdown.index("## Students") < markdown.index("## Failure rate per check")
+    section = markdown[attention : markdown.index("## Students")]
+    assert "**No usable result (1)**: never\\_pushed (no submission)" in section
+    assert (
+        "**Integrity flags (1)**: [failures](students/failures.html) (4 integrity flag(s))"
+        in section
+    )
+    assert "**Waiting for a TA (4)**" in section and "[stub](students/stub.html)" in section
+    assert "[stub](students/stub.html) (25 failed: " in section and "and 21 more)" in section
+    assert "**Not on the roster (2)**" in section
+    html = (tmp_path / "out" / "class-summary.html").read_text("utf-8")
+    assert html.index("id='attention'") < html.index("id='distribution'")
+    assert "<li><a href='students/failures.html'>failures</a>: 4 integrity flag(s)</li>" in html

@@ -35,6 +35,7 @@ __all__ = [
     "Skipped",
     "StudentRecord",
     "provenance_banner",
+    "student_link",
     "student_record",
     "summary_view",
 ]
@@ -113,17 +114,20 @@ class StudentRecord:
 
 @dataclass
 class CheckStats:
-    """One check over the class: failure rate = failed / graded, pending left out."""
+    """One check over the class: failure rate = failed / graded, pending left out; partial
+    credit (some of the points, e.g. a TA's 3.5 / 4) is graded but not failed."""
 
     check_id: str
     title: str
     passed: int = 0
     failed: int = 0
     pending: int = 0
+    partial: int = 0
+    lost: list[tuple[str, float, float]] = field(default_factory=list)  # (student, score, max)
 
     @property
     def graded(self) -> int:
-        return self.passed + self.failed
+        return self.passed + self.failed + self.partial
 
     @property
     def failure_rate(self) -> float | None:
@@ -158,6 +162,11 @@ class CollectSummary:
                     title = known.title if known else student.check_names.get(check_id, "")
                     stats[check_id] = CheckStats(check_id=check_id, title=title)
                 counts = stats[check_id]
+                score, top = student.check_points.get(check_id, (0.0, 0.0))
+                if status == "failed" and 0 < score < top:
+                    status = "partial"
+                if status in ("failed", "partial"):
+                    counts.lost.append((student.student_id, score, top))
                 setattr(counts, status, getattr(counts, status) + 1)
         return sorted(
             stats.values(),
@@ -252,15 +261,26 @@ def _page_href(student: StudentRecord, out_dir: Path) -> str | None:
     return urllib.parse.quote(student.page.relative_to(out_dir).as_posix())
 
 
-def _pending(summary: CollectSummary, kind: str) -> list[view.PendingCheck]:
+def student_link(student: str, hrefs: dict[str, str | None], detail: str = "") -> view.StudentLink:
+    """A student's name as display text, linked to their page when it was written."""
+    return view.StudentLink(display_text(student), hrefs.get(student), detail)
+
+
+def _pending(
+    summary: CollectSummary, kind: str, hrefs: dict[str, str | None]
+) -> list[view.PendingCheck]:
     waiting = summary.pending_by_check(kind=kind)
     return [
-        view.PendingCheck(check_id, [display_text(s) for s in students])
+        view.PendingCheck(
+            check_id,
+            [display_text(s) for s in students],
+            [student_link(s, hrefs) for s in students],
+        )
         for check_id, students in waiting.items()
     ]
 
 
-def _ta_section(summary: CollectSummary) -> view.TaScores | None:
+def _ta_section(summary: CollectSummary, hrefs: dict[str, str | None]) -> view.TaScores | None:
     sheet = summary.manual
     if sheet is None:
         return None
@@ -270,6 +290,7 @@ def _ta_section(summary: CollectSummary) -> view.TaScores | None:
             check,
             f"{format_points(score)} / {format_points(top)}",
             comment,
+            hrefs.get(s.student_id),
         )
         for s in summary.students
         for check, score, top, comment in s.ta_grades
@@ -283,7 +304,9 @@ def _ta_section(summary: CollectSummary) -> view.TaScores | None:
     )
 
 
-def _similarity_section(summary: CollectSummary) -> view.SimilarCode | None:
+def _similarity_section(
+    summary: CollectSummary, hrefs: dict[str, str | None]
+) -> view.SimilarCode | None:
     report = summary.similarity
     if report is None:
         return None
@@ -298,6 +321,8 @@ def _similarity_section(summary: CollectSummary) -> view.SimilarCode | None:
                 display_text(p.student_a),
                 display_text(p.student_b),
                 f"{p.similarity:.2f}",
+                hrefs.get(p.student_a),
+                hrefs.get(p.student_b),
             )
             for p in leads[:LISTED_PAIRS]
         ],
@@ -317,8 +342,25 @@ def summary_view(
 ) -> view.ClassSummary:
     """The class summary's view model: every figure and line both formats show, as text."""
     students = summary.students
+    hrefs = {s.student_id: _page_href(s, summary.out_dir) for s in students}
     checks = [
-        view.CheckRow(s.check_id, display_text(s.title), _rate(s), s.failed, s.graded, s.pending)
+        view.CheckRow(
+            s.check_id,
+            display_text(s.title),
+            _rate(s),
+            s.failed,
+            s.graded,
+            s.pending,
+            s.partial,
+            [
+                student_link(
+                    student,
+                    hrefs,
+                    f"partial {format_points(score)} / {format_points(top)}" if score else "",
+                )
+                for student, score, top in s.lost
+            ],
+        )
         for s in summary.check_stats()
     ]
     rows = [
@@ -349,19 +391,21 @@ def summary_view(
             view.Flagged(
                 display_text(s.student_id),
                 [*s.tamper, *s.findings, *(f"refused: {r}" for r in s.refused)],
+                hrefs.get(s.student_id),
             )
             for s in students
             if s.flags
         ],
-        pending_manual=_pending(summary, "manual"),
-        ta_scores=_ta_section(summary),
-        pending_gpu=_pending(summary, "gpu"),
-        similar_code=_similarity_section(summary),
+        pending_manual=_pending(summary, "manual", hrefs),
+        ta_scores=_ta_section(summary, hrefs),
+        pending_gpu=_pending(summary, "gpu", hrefs),
+        similar_code=_similarity_section(summary, hrefs),
         exercises=list(EXERCISES),
         students=rows,
         left_out=[display_text(text) for text in left_out],
         notes=[display_text(note) for note in summary.notes],
         provenance=display_text(provenance_banner(summary)),
+        attention=attention_groups(summary, hrefs),
     )
 
 
@@ -387,3 +431,63 @@ def provenance_banner(summary: CollectSummary) -> str:
         f"{len(unverified)} of {len(summary.students)} results files are unverified (not "
         f"signed by the course's own grading with the course key), {counted}: {names}{more}."
     )
+
+
+LISTED_CHECKS = 4  # checks named per student on the first screen; their page has the rest
+
+
+def _first(checks: list[str]) -> str:
+    more = len(checks) - LISTED_CHECKS
+    return ", ".join(checks[:LISTED_CHECKS]) + (f" and {more} more" if more > 0 else "")
+
+
+def _failed_checks(student: StudentRecord) -> list[str]:
+    """Checks the student failed outright (partial credit is not a failure)."""
+    return [
+        check
+        for check, status in student.statuses.items()
+        if status == "failed" and student.check_points.get(check, (0.0, 0.0))[0] <= 0
+    ]
+
+
+def attention_groups(summary: CollectSummary, hrefs: dict[str, str | None]) -> list[view.Attention]:
+    """The class summary's first screen: who needs attention, group by group (empty groups
+    left out): unverified, integrity flags, no usable result, waiting for a TA, failed
+    checks, not on the roster."""
+
+    def entry(student: str, why: str) -> view.AttentionEntry:
+        return view.AttentionEntry(student_link(student, hrefs), display_text(why))
+
+    students = summary.students
+    missing = [entry(m.student_id, m.reason) for m in summary.missing]
+    if summary.roster is None:  # without a roster, the folders collect saw are all we know
+        missing += [entry(p.name, "no results file") for p in summary.without_results]
+        missing += [
+            entry(s.path.parent.name, f"results unreadable: {s.why}")
+            for s in summary.skipped
+            if s.path.name == schema.RESULTS_NAME
+        ]
+    unverified = [
+        entry(s.student_id, s.provenance or "not verified") for s in students if not s.verified
+    ]
+    flagged = [entry(s.student_id, f"{s.flags} integrity flag(s)") for s in students if s.flags]
+    manual = [
+        entry(s.student_id, "waiting: " + _first(s.pending_manual))
+        for s in students
+        if s.pending_manual
+    ]
+    failed = [
+        entry(s.student_id, f"{len(checks)} failed: {_first(checks)}")
+        for s in students
+        if (checks := _failed_checks(s))
+    ]
+    outside = [entry(student, "collected, not on the roster") for student in summary.outside_roster]
+    groups = [
+        ("unverified", "Unverified results", unverified),
+        ("flagged", "Integrity flags", flagged),
+        ("missing", "No usable result", missing),
+        ("manual", "Waiting for a TA", manual),
+        ("failed", "Failed checks", failed),
+        ("outside", "Not on the roster", outside),
+    ]
+    return [view.Attention(key, title, entries) for key, title, entries in groups if entries]
