@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import urllib.parse
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -288,7 +289,12 @@ def collect(
             boilerplate=Path(boilerplate) if boilerplate and Path(boilerplate).is_dir() else None,
             reference=Path(reference) if reference else None,
         )
-        summary.files.update(similarity.write_outputs(summary.similarity, out_dir))
+        hrefs = {  # similarity.html sits in out_dir, beside students/
+            s.student_id: urllib.parse.quote(s.page.relative_to(out_dir).as_posix())
+            for s in summary.students
+            if s.page is not None
+        }
+        summary.files.update(similarity.write_outputs(summary.similarity, out_dir, hrefs))
 
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     rows = gradebook_rows(

@@ -68,6 +68,7 @@ class CodeSide:
     student: str
     code: str
     shared: list[tuple[int, int]]
+    href: str | None = None  # the student's page
 
     @property
     def highlighted(self) -> Markup:
@@ -107,6 +108,7 @@ class ModelMatch:
     student: str
     exercise: str
     similarity: str
+    href: str | None = None  # the student's page
 
 
 @dataclass(frozen=True)
