@@ -211,3 +211,16 @@ def test_first_screen_says_who_needs_attention(class_dir: Path, tmp_path: Path) 
     html = (tmp_path / "out" / "class-summary.html").read_text("utf-8")
     assert html.index("id='attention'") < html.index("id='distribution'")
     assert "<li><a href='students/failures.html'>failures</a>: 4 integrity flag(s)</li>" in html
+
+
+def test_unverified_results_are_named_on_the_first_screen(
+    class_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a course key, each unsigned result is named; without one, the banner says it once."""
+    collect(inputs=[class_dir], out_dir=tmp_path / "nokey")
+    assert "Unverified results (" not in (tmp_path / "nokey" / "class-summary.md").read_text()
+    monkeypatch.setenv("AUTOGRADER_COURSE_KEY", "course-key-0123456789abcdef")
+    collect(inputs=[class_dir], out_dir=tmp_path / "key")
+    markdown = (tmp_path / "key" / "class-summary.md").read_text()
+    section = markdown[markdown.index("## Needs attention") : markdown.index("## Students")]
+    assert "**Unverified results (4)**: [failures](students/failures.html) (" in section

@@ -467,8 +467,10 @@ def attention_groups(summary: CollectSummary, hrefs: dict[str, str | None]) -> l
             for s in summary.skipped
             if s.path.name == schema.RESULTS_NAME
         ]
-    unverified = [
-        entry(s.student_id, s.provenance or "not verified") for s in students if not s.verified
+    unverified = [  # without a course key every result is unverified: the banner says so once
+        entry(s.student_id, s.provenance or "not verified")
+        for s in students
+        if not s.verified and summary.key_configured
     ]
     flagged = [entry(s.student_id, f"{s.flags} integrity flag(s)") for s in students if s.flags]
     manual = [
