@@ -50,3 +50,24 @@ def test_a_similarity_pane_opens_at_the_first_shared_region() -> None:
     assert first_shared_cut(code, []) == 0
     top = CodeSide("bob", code, [(0, 10)])
     assert top.folded_lines == 0 and str(top.from_first).startswith("<mark># stub hea</mark>")
+
+
+def test_an_empty_written_answer_is_named_as_such_in_the_failure_table(tmp_path) -> None:
+    import json
+    import shutil
+    from pathlib import Path
+
+    from autograder.course.collect import collect
+
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "results"
+    shutil.copytree(fixtures, tmp_path / "class")
+    path = tmp_path / "class" / "stub" / "results.json"
+    results = json.loads(path.read_text())
+    for test in results["tests"]:
+        if test["id"] == "easy.answer":  # what grading writes for an empty answer
+            test["status"], test["score"], test["tags"] = "failed", 0.0, ["manual"]
+    path.write_text(json.dumps(results))
+    collect(inputs=[tmp_path / "class"], out_dir=tmp_path / "out")
+    markdown = (tmp_path / "out" / "class-summary.md").read_text()
+    row = next(line for line in markdown.splitlines() if line.startswith("| easy.answer |"))
+    assert row.endswith("| [stub](students/stub.html) (no answer) |")

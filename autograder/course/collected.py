@@ -88,6 +88,7 @@ class StudentRecord:
     provenance: str = ""  # why not, when not verified
     refused: list[str] = field(default_factory=list)  # statuses no check can have, and why
     check_points: dict[str, tuple[float, float]] = field(default_factory=dict)  # (score, max)
+    unanswered: list[str] = field(default_factory=list)  # written answers failed unscored: empty
     duedate: str = ""  # the student's deadline (--deadlines), ISO 8601
     fetched_at: str = ""  # when the graded state was fetched (regrade's fetch record)
     penalty: float = 0.0  # late penalty in points, already decided by the course's policy
@@ -123,7 +124,8 @@ class CheckStats:
     failed: int = 0
     pending: int = 0
     partial: int = 0
-    lost: list[tuple[str, float, float]] = field(default_factory=list)  # (student, score, max)
+    lost: list[tuple[str, float, float, str]] = field(default_factory=list)
+    # (student, score, max, how: "partial", "no answer" or "")
 
     @property
     def graded(self) -> int:
@@ -166,7 +168,9 @@ class CollectSummary:
                 if status == "failed" and 0 < score < top:
                     status = "partial"
                 if status in ("failed", "partial"):
-                    counts.lost.append((student.student_id, score, top))
+                    how = "no answer" if check_id in student.unanswered else ""
+                    how = "partial" if status == "partial" else how
+                    counts.lost.append((student.student_id, score, top, how))
                 setattr(counts, status, getattr(counts, status) + 1)
         return sorted(
             stats.values(),
@@ -215,6 +219,9 @@ def student_record(student_id: str, path: Path, results: ResultsDocument) -> Stu
         check = schema.check_id(test)
         record.statuses[check] = test["status"]
         record.check_points[check] = (float(test["score"]), float(test["max_score"]))
+        known = CHECKS_BY_ID.get(check)
+        if known and known.manual and test["status"] == "failed" and test["ta_grade"] is None:
+            record.unanswered.append(check)  # failed before any TA: nothing was written
         record.check_names[check] = display_text(test["name"])
         if test["ta_grade"] is not None:
             comment = display_text(test["ta_grade"]["comment"])
@@ -356,9 +363,11 @@ def summary_view(
                 student_link(
                     student,
                     hrefs,
-                    f"partial {format_points(score)} / {format_points(top)}" if score else "",
+                    f"partial {format_points(score)} / {format_points(top)}"
+                    if how == "partial"
+                    else how,
                 )
-                for student, score, top in s.lost
+                for student, score, top, how in s.lost
             ],
         )
         for s in summary.check_stats()
