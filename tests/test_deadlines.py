@@ -122,9 +122,18 @@ def test_best_policy_takes_the_late_state_with_its_penalty(
     fetches: tuple[Path, Path], tmp_path: Path
 ) -> None:
     deadlines = load_deadlines(write_course(tmp_path))
-    summary = collect(inputs=list(fetches), out_dir=tmp_path / "out", deadlines=deadlines)
+    summary = collect(
+        inputs=list(fetches),
+        out_dir=tmp_path / "out",
+        deadlines=deadlines,
+        feedback_dir=tmp_path / "feedback",
+    )
     rows = gradebook(tmp_path / "out")
     ada, bob, cy = rows["ada"], rows["bob"], rows["cy"]
+    page = (tmp_path / "feedback" / "ada.md").read_text()
+    assert (
+        "**Score: 73 / 100**" in page and "Late policy: fetched 2026-12-14T00:59:00+00:00" in page
+    )
     # 2 days 1 hour late = 3 started days x 10% = 30% (the cap) of 100: 103 - 30
     assert (ada["raw_score"], ada["late_submission_penalty"], ada["score"]) == ("103", "30", "73")
     assert ada["timestamp"] == (DUE + timedelta(days=2, hours=1)).isoformat()
