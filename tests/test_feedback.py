@@ -72,3 +72,19 @@ def test_a_student_id_that_is_not_a_file_name_gets_no_page(tmp_path: Path) -> No
     assert not (tmp_path / "escape.md").exists()
     assert sum("not a usable file name" in note for note in summary.notes) == 2
     assert json.loads((FIXTURES / "full_marks" / "results.json").read_text())  # fixture intact
+
+
+def test_a_hidden_check_shows_its_points_not_its_name(tmp_path: Path, monkeypatch) -> None:
+    import dataclasses
+
+    from autograder.spec import registry
+
+    check = registry.CHECKS_BY_ID["medium.edge_lengths"]
+    monkeypatch.setitem(
+        registry.CHECKS_BY_ID, check.id, dataclasses.replace(check, visibility=registry.HIDDEN)
+    )
+    class_dir = tmp_path / "class"
+    shutil.copytree(FIXTURES / "full_marks", class_dir / "full_marks")
+    collect(inputs=[class_dir], out_dir=tmp_path / "out", feedback_dir=tmp_path / "fb")
+    page = (tmp_path / "fb" / "full_marks.md").read_text("utf-8")
+    assert "edge\\_lengths" not in page and "| hidden check | passed | 5 / 5 |" in page

@@ -17,7 +17,7 @@ from pathlib import Path
 from autograder.course.collected import CollectSummary, MissingStudent, StudentRecord
 from autograder.reports import render
 from autograder.reports.text import display_text, format_points
-from autograder.spec.registry import ASSIGNMENT, CHECKS_BY_ID
+from autograder.spec.registry import ASSIGNMENT, CHECKS_BY_ID, HIDDEN
 
 __all__ = ["FeedbackCheck", "FeedbackPage", "feedback_page", "write_feedback"]
 
@@ -63,10 +63,11 @@ def feedback_page(record: StudentRecord, *, counted: bool) -> FeedbackPage:
     for check_id, status in record.statuses.items():
         score, top = record.check_points.get(check_id, (0.0, 0.0))
         known = CHECKS_BY_ID.get(check_id)
+        hidden = known is not None and known.visibility == HIDDEN  # its points, not its name
         checks.append(
             FeedbackCheck(
-                check_id=display_text(check_id),
-                title=display_text(known.title) if known else "",
+                check_id="hidden check" if hidden else display_text(check_id),
+                title=display_text(known.title) if known and not hidden else "",
                 verdict=_verdict(status, score, top, check_id in record.pending_manual),
                 points=f"{format_points(score)} / {format_points(top)}",
                 comment=comments.get(check_id, ""),
