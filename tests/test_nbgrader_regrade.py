@@ -221,5 +221,5 @@ def test_the_grader_replaces_kernel_scores_a_notebook_forged(tmp_path: Path) -> 
 
     nbgrader(course, "export", "--to", "grades.csv")
     with (course / "grades.csv").open(newline="", encoding="utf-8") as handle:
-        scores = {row["student"]: float(row["score"]) for row in csv.DictReader(handle)}
+        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
     assert scores == {"alice": medium_total, "mallory": 2.0}

@@ -271,7 +271,7 @@ def test_round_trip_with_nbgrader(tmp_path: Path) -> None:
     )
 
     with (course / "grades.csv").open(newline="", encoding="utf-8") as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     auto_total = sum(registry_points(e)["auto"] for e in EXERCISES)
     max_total = sum(sum(registry_points(e).values()) for e in EXERCISES)
     assert float(rows["alice"]["score"]) == auto_total
