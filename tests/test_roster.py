@@ -208,6 +208,8 @@ def test_first_screen_says_who_needs_attention(class_dir: Path, tmp_path: Path) 
     assert "**Waiting for a TA (4)**" in section and "[stub](students/stub.html)" in section
     assert "[stub](students/stub.html) (25 failed: " in section and "and 21 more)" in section
     assert "**Not on the roster (2)**" in section
+    students = markdown[markdown.index("## Students") : markdown.index("## Failure rate")]
+    assert "| never\\_pushed (no submission) | 0 | 100 |" in students  # visible, not skipped
     html = (tmp_path / "out" / "class-summary.html").read_text("utf-8")
     assert html.index("id='attention'") < html.index("id='distribution'")
     assert "<li><a href='students/failures.html'>failures</a>: 4 integrity flag(s)</li>" in html

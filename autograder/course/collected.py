@@ -25,7 +25,13 @@ from autograder.results import schema
 from autograder.results.build import exercise_totals
 from autograder.results.provenance import KEY_FILE_VARIABLE, KEY_VARIABLE
 from autograder.results.schema import ResultsDocument, pending_kind
-from autograder.spec.registry import ASSIGNMENT, CHECKS_BY_ID, EXERCISES
+from autograder.spec.registry import (
+    ASSIGNMENT,
+    CHECKS_BY_ID,
+    EXERCISES,
+    EXTRA_CREDIT,
+    exercise_points,
+)
 
 __all__ = [
     "HISTOGRAM_NAME",
@@ -387,6 +393,22 @@ def summary_view(
         )
         for s in students
     ]
+    rows += [  # roster students without a usable result: their 0 is in the gradebook too
+        view.StudentRow(
+            student_id=display_text(m.student_id),
+            href=None,
+            score="0",
+            max_score=format_points(
+                sum(exercise_points(e) for e in EXERCISES if e not in EXTRA_CREDIT)
+            ),
+            exercise_scores=["" for _ in EXERCISES],
+            pending=0,
+            flags=0,
+            note=display_text(m.reason),
+        )
+        for m in summary.missing
+    ]
+    rows.sort(key=lambda row: row.student_id)
     left_out = [str(s) for s in summary.skipped]
     left_out += [f"no results file: {p}" for p in summary.without_results]
     return view.ClassSummary(

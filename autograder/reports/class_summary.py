@@ -158,6 +158,7 @@ class StudentRow:
     exercise_scores: list[str]  # one per exercise, empty when the run did not grade it
     pending: int
     flags: int
+    note: str = ""  # a roster student without a usable result: why their 0
 
 
 @dataclass(frozen=True)
