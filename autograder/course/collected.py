@@ -14,6 +14,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.course.attention import attention_groups, student_link
 from autograder.course.manual_grades import ManualSheet
 from autograder.course.roster import Roster
 from autograder.course.similarity import SimilarityReport
@@ -41,7 +42,6 @@ __all__ = [
     "Skipped",
     "StudentRecord",
     "provenance_banner",
-    "student_link",
     "student_record",
     "summary_view",
 ]
@@ -274,11 +274,6 @@ def _page_href(student: StudentRecord, out_dir: Path) -> str | None:
     return urllib.parse.quote(student.page.relative_to(out_dir).as_posix())
 
 
-def student_link(student: str, hrefs: dict[str, str | None], detail: str = "") -> view.StudentLink:
-    """A student's name as display text, linked to their page when it was written."""
-    return view.StudentLink(display_text(student), hrefs.get(student), detail)
-
-
 def _pending(
     summary: CollectSummary, kind: str, hrefs: dict[str, str | None]
 ) -> list[view.PendingCheck]:
@@ -462,65 +457,3 @@ def provenance_banner(summary: CollectSummary) -> str:
         f"{len(unverified)} of {len(summary.students)} results files are unverified (not "
         f"signed by the course's own grading with the course key), {counted}: {names}{more}."
     )
-
-
-LISTED_CHECKS = 4  # checks named per student on the first screen; their page has the rest
-
-
-def _first(checks: list[str]) -> str:
-    more = len(checks) - LISTED_CHECKS
-    return ", ".join(checks[:LISTED_CHECKS]) + (f" and {more} more" if more > 0 else "")
-
-
-def _failed_checks(student: StudentRecord) -> list[str]:
-    """Checks the student failed outright (partial credit is not a failure)."""
-    return [
-        check
-        for check, status in student.statuses.items()
-        if status == "failed" and student.check_points.get(check, (0.0, 0.0))[0] <= 0
-    ]
-
-
-def attention_groups(summary: CollectSummary, hrefs: dict[str, str | None]) -> list[view.Attention]:
-    """The class summary's first screen: who needs attention, group by group (empty groups
-    left out): unverified, integrity flags, no usable result, waiting for a TA, failed
-    checks, not on the roster."""
-
-    def entry(student: str, why: str) -> view.AttentionEntry:
-        return view.AttentionEntry(student_link(student, hrefs), display_text(why))
-
-    students = summary.students
-    missing = [entry(m.student_id, m.reason) for m in summary.missing]
-    if summary.roster is None:  # without a roster, the folders collect saw are all we know
-        missing += [entry(p.name, "no results file") for p in summary.without_results]
-        missing += [
-            entry(s.path.parent.name, f"results unreadable: {s.why}")
-            for s in summary.skipped
-            if s.path.name == schema.RESULTS_NAME
-        ]
-    unverified = [  # without a course key every result is unverified: the banner says so once
-        entry(s.student_id, s.provenance or "not verified")
-        for s in students
-        if not s.verified and summary.key_configured
-    ]
-    flagged = [entry(s.student_id, f"{s.flags} integrity flag(s)") for s in students if s.flags]
-    manual = [
-        entry(s.student_id, "waiting: " + _first(s.pending_manual))
-        for s in students
-        if s.pending_manual
-    ]
-    failed = [
-        entry(s.student_id, f"{len(checks)} failed: {_first(checks)}")
-        for s in students
-        if (checks := _failed_checks(s))
-    ]
-    outside = [entry(student, "collected, not on the roster") for student in summary.outside_roster]
-    groups = [
-        ("unverified", "Unverified results", unverified),
-        ("flagged", "Integrity flags", flagged),
-        ("missing", "No usable result", missing),
-        ("manual", "Waiting for a TA", manual),
-        ("failed", "Failed checks", failed),
-        ("outside", "Not on the roster", outside),
-    ]
-    return [view.Attention(key, title, entries) for key, title, entries in groups if entries]
