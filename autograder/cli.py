@@ -4,6 +4,7 @@ python -m autograder grade    grade a submission folder (or a student repository
 python -m autograder stubs    regenerate exercises/ from solutions/
 python -m autograder report   one student's results as HTML / Markdown
 python -m autograder collect  a class's results as a gradebook and summary
+python -m autograder fetch    clone each student's repository now, recording time and commit
 python -m autograder regrade  grade a whole class (clones or folders), resumably, N at a time
 python -m autograder merge    merge a CPU and a GPU results file
 python -m autograder sign     sign results files as the course's own (the course key)
@@ -44,6 +45,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sign": (
         "autograder.results.provenance",
         "sign results files as the course's own grading (needs the course key)",
+    ),
+    "fetch": (
+        "autograder.course.fetch",
+        "clone students' repositories now, recording the fetch time and commit (deadlines)",
     ),
     "regrade": (
         "autograder.course.regrade",

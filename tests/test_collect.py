@@ -53,7 +53,7 @@ def test_gradebook_rows_and_columns(class_dir: Path, tmp_path: Path) -> None:
     assert tuple(header[: len(NBGRADER_COLUMNS)]) == NBGRADER_COLUMNS
     assert tuple(header) == GRADEBOOK_COLUMNS
     assert {"easy", "medium", "hard", "challenge", "total"} <= set(header)
-    rows = {row["student_id"]: row for row in gradebook(tmp_path / "out")}
+    rows = {row["student"]: row for row in gradebook(tmp_path / "out")}
     assert sorted(rows) == FIXTURE_STUDENTS == [s.student_id for s in summary.students]
     full = rows["full_marks"]
     assert full["assignment"] == "why-transformers"
@@ -71,7 +71,8 @@ def test_gradebook_rows_and_columns(class_dir: Path, tmp_path: Path) -> None:
     )
     assert rows["stub"]["score"] == "0" and rows["stub"]["pending_checks"] == "6"
     assert {row["provenance"] for row in rows.values()} == {"unverified"}
-    assert header[-2:] == ["provenance", "provenance_note"]  # new columns come last
+    # new columns come after the earlier ones, so tools reading those keep working
+    assert header[-4:] == ["provenance", "provenance_note", "section", "reason"]
 
 
 def test_exercise_not_graded_is_an_empty_cell(class_dir: Path, tmp_path: Path) -> None:
@@ -81,7 +82,7 @@ def test_exercise_not_graded_is_an_empty_cell(class_dir: Path, tmp_path: Path) -
     results["tests"] = [t for t in results["tests"] if t["exercise"] == "medium"]
     path.write_text(json.dumps(results))
     collect(inputs=[class_dir], out_dir=tmp_path / "out", count_unverified=True)  # unsigned
-    stub = next(r for r in gradebook(tmp_path / "out") if r["student_id"] == "stub")
+    stub = next(r for r in gradebook(tmp_path / "out") if r["student"] == "stub")
     assert (stub["easy"], stub["medium"], stub["challenge"]) == ("", "0", "")
 
 
@@ -96,9 +97,15 @@ def test_failure_rate_sorted_worst_first(class_dir: Path, tmp_path: Path) -> Non
     assert (gpu.failed, gpu.graded, gpu.pending) == (0, 1, 3)  # pending left out of the rate
     assert [s.check_id for s in stats[-2:]] == ["easy.answer", "hard.explanation"]  # all pending
     markdown = (tmp_path / "out" / "class-summary.md").read_text()
-    table = [line.split("|")[1].strip() for line in markdown.splitlines() if line.startswith("| ")]
+    section = markdown.split("## Failure rate per check")[1].split("\n## ")[0]
+    table = [line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| ")]
     ids = [t.replace("\\", "") for t in table if "." in t and t != "check"]
-    assert ids[: len(stats)] == [s.check_id for s in stats]
+    assert ids == [s.check_id for s in stats]
+    # each check's row names who lost points there, linked to their page
+    row = next(
+        line for line in section.splitlines() if line.startswith(f"| {md_inline(worst.check_id)} |")
+    )
+    assert row.endswith("| [failures](students/failures.html), [stub](students/stub.html) |")
 
 
 def test_integrity_and_pending_lists(class_dir: Path, tmp_path: Path) -> None:
@@ -114,7 +121,11 @@ def test_integrity_and_pending_lists(class_dir: Path, tmp_path: Path) -> None:
     assert "id='integrity-banner'" in page and "modified: .github/workflows/grade.yml" in page
     assert "<td>easy.answer</td><td class='num'>4</td>" in page
     markdown = (tmp_path / "out" / "class-summary.md").read_text()
-    assert "- easy.answer (4): failures, full\\_marks, gpu\\_pending, stub" in markdown
+    assert (
+        "- easy.answer (4): [failures](students/failures.html), "
+        "[full\\_marks](students/full_marks.html), [gpu\\_pending](students/gpu_pending.html), "
+        "[stub](students/stub.html)"
+    ) in markdown
 
 
 def test_bad_files_are_skipped_by_name_and_the_rest_collected(
@@ -152,7 +163,7 @@ def test_bad_files_are_skipped_by_name_and_the_rest_collected(
         assert why.replace("'", "&#39;") in summary_html  # Jinja2 spells the escaped quote &#39;
         assert f"skipped: {md_inline(str(path))}" in summary_md
     assert f"no results file: {class_dir / 'no_submission'}" in err
-    assert [row["student_id"] for row in gradebook(out_dir)] == FIXTURE_STUDENTS
+    assert [row["student"] for row in gradebook(out_dir)] == FIXTURE_STUDENTS
 
 
 def test_student_folder_layouts_and_newest_file(class_dir: Path, tmp_path: Path) -> None:
@@ -190,7 +201,7 @@ def test_class_html_is_self_contained_and_escaped(class_dir: Path, tmp_path: Pat
     assert "<a href='students/full_marks.html'>full_marks</a>" in page
     assert "data:image/png;base64," in (tmp_path / "out/students/full_marks.html").read_text()
     # A student id cannot become a spreadsheet formula.
-    ids = [row["student_id"] for row in gradebook(tmp_path / "out")]
+    ids = [row["student"] for row in gradebook(tmp_path / "out")]
     assert "'=HYPERLINK(1)" in ids
 
 
@@ -224,17 +235,17 @@ stub,hard.explanation
 gpu_pending,hard.explanation,4,<b>full marks</b>
 """
 
-EXPECTED_PROBLEMS = [
-    "line 6: unknown student 'nobody'",
-    "line 7: medium.depth_measured is not a manual check (a TA scores only easy.answer, "
+EXPECTED_PROBLEMS = [  # spreadsheet rows: the multi-line comment on row 3 is one row
+    "row 5 (nobody, easy.answer): unknown student 'nobody'",
+    "row 6 (failures, medium.depth_measured): not a manual check (a TA scores only easy.answer, "
     "hard.explanation)",
-    "line 8: score 7 is outside 0..3 for easy.answer",
-    "line 9: score 'lots' is not a number",
-    "line 10: duplicate: gpu_pending easy.answer is also scored on line 11; none of them applied",
-    "line 11: duplicate: gpu_pending easy.answer is also scored on line 10; none of them applied",
-    "line 12: unknown check 'no.such'",
-    "line 13: missing column(s) score",
-    "line 15: unknown student '=HYPERLINK(1)'",
+    "row 7 (failures, easy.answer): score 7 is outside 0..3 for easy.answer",
+    "row 8 (failures, hard.explanation): score 'lots' is not a number",
+    "row 9 (gpu_pending, easy.answer): duplicate: also scored on row 10; none of them applied",
+    "row 10 (gpu_pending, easy.answer): duplicate: also scored on row 9; none of them applied",
+    "row 11 (failures, no.such): unknown check 'no.such'",
+    "row 12 (stub, hard.explanation): missing column(s) score",
+    "row 14 (=HYPERLINK(1), easy.answer): unknown student '=HYPERLINK(1)'",
 ]
 
 
@@ -285,7 +296,7 @@ def test_manual_scores_merge_and_bad_rows_are_listed_by_line(
     ]
     assert reported == EXPECTED_PROBLEMS
 
-    rows = {row["student_id"]: row for row in gradebook(out)}
+    rows = {row["student"]: row for row in gradebook(out)}
     full = rows["full_marks"]
     assert (full["total"], full["score"], full["easy"], full["hard"]) == (
         "108.5",
@@ -318,11 +329,15 @@ def test_manual_scores_merge_and_bad_rows_are_listed_by_line(
 
     markdown = (out / "class-summary.md").read_text()
     assert "3 applied, 9 row(s) skipped, 1 still pending (empty score)" in markdown
-    assert "| full\\_marks | hard.explanation | 2.5 / 4 |" in markdown
+    assert "| [full\\_marks](students/full_marks.html) | hard.explanation | 2.5 / 4 |" in markdown
+    # a TA's 2.5 / 4 is partial credit, not a failure
+    row = next(line for line in markdown.splitlines() if line.startswith("| hard.explanation |"))
+    assert "[full\\_marks](students/full_marks.html) (partial 2.5 / 4)" in row
+    assert row.split("|")[3:6] == [" 0 ", " 2 ", " 1 "]  # failed, graded (2.5 and 4), partial
     for problem in EXPECTED_PROBLEMS:
         assert md_inline(problem) in markdown
     summary_html = (out / "class-summary.html").read_text()
-    assert summary_html.count("<li>line ") == len(EXPECTED_PROBLEMS)
+    assert summary_html.count("<li>row ") == len(EXPECTED_PROBLEMS)
     assert "<td>easy.answer</td><td class='num'>3</td>" in summary_html  # 4 waiting, 1 scored
 
 
@@ -331,7 +346,7 @@ def test_a_sheet_without_a_score_column_applies_nothing(class_dir: Path, tmp_pat
     sheet.write_text("\nstudent,check,points\nfull_marks,easy.answer,3\n", encoding="utf-8")
     summary = collect(inputs=[class_dir], out_dir=tmp_path / "out", manual=sheet)
     assert [str(p) for p in summary.manual.problems] == [
-        "line 2: missing column(s) score: nothing applied"
+        "row 2: missing column(s) score: nothing applied"
     ]
     assert next(s for s in summary.students if s.student_id == "full_marks").score == 103
 
@@ -390,7 +405,9 @@ def test_similarity_ranks_a_disguised_copy_above_every_independent_pair(tmp_path
     assert "leads for a TA, not penalties" in page
     assert "<script" not in page.lower() and "<mark>" in page
     markdown = (out / "class-summary.md").read_text()
-    assert "medium: disguised and other" in markdown
+    assert (
+        "medium: [disguised](students/disguised.html) and [other](students/other.html)" in markdown
+    )
     assert "- medium, matching the model answer: correct (1.00), model\\_copy (1.00)" in markdown
     assert "correct and model\\_copy" not in markdown  # two copies of the model: matches, once
     assert "no submitted code: no\\_code" in markdown

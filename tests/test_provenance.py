@@ -67,7 +67,7 @@ def write(folder: Path, document: dict, submission: dict[str, str] | None = None
 
 def rows(out: Path) -> dict[str, dict[str, str]]:
     with (out / "gradebook.csv").open(newline="", encoding="utf-8") as handle:
-        return {row["student_id"]: row for row in csv.DictReader(handle)}
+        return {row["student"]: row for row in csv.DictReader(handle)}
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def fixture() -> dict:
 
 def gradebook(out: Path) -> dict[str, dict[str, str]]:
     with (out / "gradebook.csv").open(newline="", encoding="utf-8") as handle:
-        return {row["student_id"]: row for row in csv.DictReader(handle)}
+        return {row["student"]: row for row in csv.DictReader(handle)}
 
 
 # ---- Markdown: links GitHub still made ----

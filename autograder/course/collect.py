@@ -1,6 +1,7 @@
 """One view of the whole class: a gradebook, a class summary and one report page per student.
 
 ``python -m autograder collect DIR... [--out OUTDIR] [--no-pages] [--manual FILE]
+[--roster FILE] [--feedback DIR] [--lms-columns total|exercises] [--lms-name NAME]
 [--similarity [--reference DIR] [--boilerplate DIR] [--similarity-threshold X]]``
 
 Where results are looked for. Each DIR is either
@@ -30,11 +31,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import urllib.parse
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder.course import manual_grades, released_stubs, similarity
+from autograder.course import (
+    feedback,
+    late_work,
+    lms_export,
+    manual_grades,
+    released_stubs,
+    roster,
+    similarity,
+)
+from autograder.course.collect_printout import print_summary
 from autograder.course.collected import (
     HISTOGRAM_NAME,
     CollectSummary,
@@ -42,7 +53,9 @@ from autograder.course.collected import (
     student_record,
     summary_view,
 )
-from autograder.course.gradebook import gradebook_csv
+from autograder.course.deadlines import Deadlines, DeadlinesError, load_deadlines
+from autograder.course.gradebook import course_max_score, gradebook_csv, gradebook_rows
+from autograder.course.roster_gaps import apply_roster
 from autograder.reports import class_summary
 from autograder.reports.histogram import score_histogram
 from autograder.reports.html import render_html
@@ -56,6 +69,7 @@ from autograder.results.schema import (
     normalise_results,
 )
 from autograder.results.sinks import terminal_text
+from autograder.spec.registry import ASSIGNMENT
 
 __all__ = [
     "DESCRIPTION",
@@ -69,10 +83,6 @@ __all__ = [
 PAGES_FOLDER = "students"
 SUBMISSION_FOLDER = "submission"  # regrade copies the exercise modules here, beside results.json
 
-NO_KEY_NOTE = (
-    f"no course key configured (${provenance.KEY_VARIABLE} or ${provenance.KEY_FILE_VARIABLE}): "
-    "no results file can be verified as the course's own grading"
-)
 
 DESCRIPTION = "Collect many students' results.json into a gradebook and a class summary."
 EPILOG = (
@@ -106,11 +116,18 @@ def _is_student_folder(folder: Path) -> bool:
     return (folder / RESULTS_NAME).exists() or (folder / DEFAULT_RESULTS_PATH).exists()
 
 
-def find_results(*, inputs: Iterable[Path], summary: CollectSummary) -> list[tuple[str, Path]]:
+def find_results(
+    *,
+    inputs: Iterable[Path],
+    summary: CollectSummary,
+    every: dict[str, list[Path]] | None = None,
+) -> list[tuple[str, Path]]:
     """(student id, results file) for every student under ``inputs``, one file each.
 
     Folders without any results file go to ``summary.without_results``; several files in
     one student's folder, and the same student id under two inputs, go to ``summary.notes``.
+    ``every`` (when given) gets each student's file under every input (``--deadlines``: one
+    input per fetch).
     """
     found: dict[str, Path] = {}
     for given in inputs:
@@ -133,7 +150,9 @@ def find_results(*, inputs: Iterable[Path], summary: CollectSummary) -> list[tup
                 summary.notes.append(
                     f"{student_id}: {len(candidates)} results files, used the newest: {chosen}"
                 )
-            if student_id in found:
+            if every is not None:
+                every.setdefault(student_id, []).append(chosen)
+            elif student_id in found:
                 older, chosen = sorted((found[student_id], chosen), key=_newest_key)
                 summary.notes.append(f"{student_id}: found twice, used {chosen}, not {older}")
             found[student_id] = chosen
@@ -154,6 +173,11 @@ def collect(
     boilerplate: Path | None = None,
     similarity_threshold: float = similarity.DEFAULT_THRESHOLD,
     count_unverified: bool = False,
+    roster_file: Path | None = None,
+    lms_parts: str = "total",
+    lms_name: str = ASSIGNMENT,
+    feedback_dir: Path | None = None,
+    deadlines: Deadlines | None = None,
 ) -> CollectSummary:
     """Read every student's results under ``inputs`` and write the class views to ``out_dir``.
 
@@ -170,6 +194,14 @@ def collect(
     rescore`), and every document's signature checked with the course key
     (:mod:`~autograder.results.provenance`): an unverified one is marked so (gradebook,
     banners) and its grade columns are empty unless ``count_unverified``.
+
+    ``roster_file`` (:mod:`~autograder.course.roster`): every roster student gets one
+    gradebook row, 0 with the reason when there is no usable result. The Canvas and Moodle
+    import files (:mod:`~autograder.course.lms_export`) hold ``lms_parts`` ("total" or
+    "exercises") under the column name ``lms_name``. ``feedback_dir``: one page per student
+    to send back (:mod:`~autograder.course.feedback`). ``deadlines``: the state of record
+    among each student's files under the inputs (one input per fetch) and its late penalty
+    (:mod:`~autograder.course.late_work`).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -180,16 +212,25 @@ def collect(
         key = None
         summary.notes.append(f"course key unusable: {error}")
     summary.key_configured = key is not None  # without one: the banner and one stderr line
+    if roster_file is not None:
+        summary.roster = roster.read_roster(Path(roster_file))
     if manual is not None:
         summary.manual = manual_grades.read_sheet(Path(manual))
     if pages:
         (out_dir / PAGES_FOLDER).mkdir(exist_ok=True)
-    unreadable = []
+    unreadable: dict[str, str] = {}  # student id -> why their results could not be read
     template: list[dict[str, str]] = []
-    for student_id, path in find_results(inputs=inputs, summary=summary):
+    every: dict[str, list[Path]] | None = {} if deadlines is not None else None
+    for student_id, path in find_results(inputs=inputs, summary=summary, every=every):
+        decision = None
+        if deadlines is not None and every is not None:
+            decision = late_work.choose_state(
+                student_id, every[student_id], deadlines, key=key, count_unverified=count_unverified
+            )
+            path = decision.attempt.path if decision is not None else path
         if path.is_symlink():  # a link in a student's folder could name a TA-side file
             summary.skipped.append(Skipped(path, "a symbolic link: not read"))
-            unreadable.append(student_id)
+            unreadable[student_id] = "a symbolic link: not read"
             continue
         try:
             written = load_results_as_written(path=path)
@@ -215,9 +256,11 @@ def collect(
                 check.reason,
                 refused,
             )
+            if deadlines is not None:
+                late_work.apply_decision(record, decision, deadlines)
         except ResultsFileError as error:
             summary.skipped.append(Skipped(path, str(error)))
-            unreadable.append(student_id)
+            unreadable[student_id] = str(error)
             continue
         template.extend(manual_grades.template_rows(student_id, results))
         if pages:
@@ -229,7 +272,8 @@ def collect(
             record.page = page
         summary.students.append(record)
     if summary.manual is not None:
-        summary.manual.finish([s.student_id for s in summary.students], unreadable)
+        summary.manual.finish([s.student_id for s in summary.students], list(unreadable))
+    apply_roster(summary, unreadable)
     summary.files["manual_template"] = out_dir / manual_grades.TEMPLATE_NAME
     summary.files["manual_template"].write_text(
         manual_grades.template_csv(template), "utf-8", newline=""
@@ -247,16 +291,40 @@ def collect(
             boilerplate=Path(boilerplate) if boilerplate and Path(boilerplate).is_dir() else None,
             reference=Path(reference) if reference else None,
         )
-        summary.files.update(similarity.write_outputs(summary.similarity, out_dir))
+        hrefs = {  # similarity.html sits in out_dir, beside students/
+            s.student_id: urllib.parse.quote(s.page.relative_to(out_dir).as_posix())
+            for s in summary.students
+            if s.page is not None
+        }
+        summary.files.update(similarity.write_outputs(summary.similarity, out_dir, hrefs))
 
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    rows = gradebook_rows(
+        summary.students,
+        count_unverified=count_unverified,
+        roster=summary.roster,
+        missing=summary.missing,
+        deadlines=deadlines,
+    )
     gradebook = out_dir / "gradebook.csv"
     gradebook.write_text(
-        gradebook_csv(summary.students, count_unverified=count_unverified),
+        gradebook_csv(rows),
         encoding="utf-8",
         newline="",
     )
     summary.files["gradebook"] = gradebook
+    written = lms_export.write_lms_files(
+        rows, out_dir, roster=summary.roster, parts=lms_parts, name=lms_name
+    )
+    summary.files.update({f"lms_{lms}": path for lms, path in written.items()})
+    if feedback_dir is not None:
+        pages = feedback.write_feedback(summary, Path(feedback_dir), max_score=course_max_score())
+        summary.files["feedback"] = Path(feedback_dir)
+        summary.notes.append(f"feedback: {len(pages) // 2} student page(s) in {feedback_dir}")
+    if summary.roster is None:
+        summary.notes.append(
+            "no --roster: the Canvas and Moodle files have no LMS ids, so neither can match a row"
+        )
     histogram = None
     if summary.students:
         summary.files["histogram"] = out_dir / HISTOGRAM_NAME
@@ -293,6 +361,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="FILE",
         help="a TA's CSV (student,check,score,comment), e.g. a filled-in manual-template.csv",
+    )
+    parser.add_argument(
+        "--roster",
+        type=Path,
+        metavar="FILE",
+        help="the class list (CSV with a student column; optional name, email, section, "
+        "lms_id): every roster student gets a gradebook row, 0 and the reason without results",
+    )
+    parser.add_argument(
+        "--feedback",
+        type=Path,
+        metavar="DIR",
+        help="write one feedback page per student (DIR/<student>.md and .html) to send back",
+    )
+    parser.add_argument(
+        "--deadlines",
+        type=Path,
+        metavar="FILE",
+        help="the course's deadline and late policy (TOML): each student's state of record "
+        "among the DIRs (one per fetch) and its penalty",
+    )
+    parser.add_argument(
+        "--extensions",
+        type=Path,
+        metavar="FILE",
+        help="with --deadlines: per-student deadlines (CSV student,deadline)",
+    )
+    parser.add_argument(
+        "--lms-columns",
+        choices=lms_export.LMS_PARTS,
+        default="total",
+        help="grade columns of canvas-grades.csv and moodle-grades.csv: the total (default) "
+        "or one per exercise",
+    )
+    parser.add_argument(
+        "--lms-name",
+        default=ASSIGNMENT,
+        metavar="NAME",
+        help="the LMS assignment's column name, e.g. Canvas's 'Lab 3 (12345)' to update an "
+        f"existing assignment (default: {ASSIGNMENT}, a new one)",
     )
     parser.add_argument(
         "--similarity",
@@ -335,57 +443,13 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         missing += [f"--reference {args.reference}"] if not args.reference.is_dir() else []
     if missing:
         return f"not a folder: {', '.join(missing)}"
-    if args.manual is not None and not args.manual.is_file():
-        return f"--manual: not a file: {args.manual}"
+    for option in ("manual", "roster"):
+        given = getattr(args, option)
+        if given is not None and not given.is_file():
+            return f"--{option}: not a file: {given}"
     if not 0 <= args.similarity_threshold <= 1:
         return "--similarity-threshold must be between 0 and 1"
     return None
-
-
-def _print_summary(summary: CollectSummary, args: argparse.Namespace) -> None:
-    """What the command says: problems on stderr, what was applied and written on stdout."""
-    for skipped in summary.skipped:  # paths and reasons name the students' own files
-        print(terminal_text(str(skipped)), file=sys.stderr)
-    for folder in summary.without_results:
-        print(terminal_text(f"no results file: {folder}"), file=sys.stderr)
-    if summary.manual is not None:
-        for problem in summary.manual.problems:
-            print(terminal_text(f"manual: {args.manual}: {problem} (row skipped)"), file=sys.stderr)
-        print(
-            f"TA scores: {len(summary.manual.applied)} applied, "
-            f"{len(summary.manual.problems)} row(s) skipped"
-        )
-    if summary.similarity is not None:
-        for note in summary.notes:
-            if note.startswith("similarity: "):
-                print(terminal_text(note), file=sys.stderr)
-        if summary.similarity.boilerplate is None:
-            print(
-                f"similarity: no stubs at {args.boilerplate or 'solutions/ or exercises/'}: "
-                "the released stub code was not removed before comparing "
-                "(give --boilerplate DIR)",
-                file=sys.stderr,
-            )
-        flagged = summary.similarity.flagged()
-        print(
-            f"similarity: {len(summary.similarity.pairs)} pairs compared, {len(flagged)} at or "
-            f"above {summary.similarity.threshold:.2f} (leads, not penalties)"
-        )
-    unverified = [s for s in summary.students if not s.verified]
-    if not summary.key_configured:
-        print(f"collect: {NO_KEY_NOTE}", file=sys.stderr)  # said once, not per student
-    elif unverified:
-        print(
-            terminal_text(
-                f"unverified (not the course's own grading): {len(unverified)} result(s): "
-                + ", ".join(f"{s.student_id} ({s.provenance})" for s in unverified[:20])
-            ),
-            file=sys.stderr,
-        )
-    print(
-        f"collected {len(summary.students)} student(s), skipped {len(summary.skipped)} file(s); "
-        f"wrote {', '.join(str(p) for p in summary.files.values())}"
-    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -394,6 +458,13 @@ def run(args: argparse.Namespace) -> int:
     problem = _usage_problem(args)
     if problem is not None:
         print(f"collect: {problem}", file=sys.stderr)
+        return 2
+    try:
+        deadlines = (
+            load_deadlines(args.deadlines, extensions=args.extensions) if args.deadlines else None
+        )
+    except DeadlinesError as error:
+        print(terminal_text(f"collect: --deadlines: {error}"), file=sys.stderr)
         return 2
     summary = collect(
         inputs=args.inputs,
@@ -405,6 +476,11 @@ def run(args: argparse.Namespace) -> int:
         boilerplate=args.boilerplate,
         similarity_threshold=args.similarity_threshold,
         count_unverified=args.count_unverified,
+        roster_file=args.roster,
+        lms_parts=args.lms_columns,
+        lms_name=args.lms_name,
+        feedback_dir=args.feedback,
+        deadlines=deadlines,
     )
-    _print_summary(summary, args)
+    print_summary(summary, args)
     return 0 if summary.students else 1

@@ -14,7 +14,9 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.course.attention import attention_groups, student_link
 from autograder.course.manual_grades import ManualSheet
+from autograder.course.roster import Roster
 from autograder.course.similarity import SimilarityReport
 from autograder.reports import class_summary as view
 from autograder.reports.html import png_data_uri
@@ -24,12 +26,19 @@ from autograder.results import schema
 from autograder.results.build import exercise_totals
 from autograder.results.provenance import KEY_FILE_VARIABLE, KEY_VARIABLE
 from autograder.results.schema import ResultsDocument, pending_kind
-from autograder.spec.registry import ASSIGNMENT, CHECKS_BY_ID, EXERCISES
+from autograder.spec.registry import (
+    ASSIGNMENT,
+    CHECKS_BY_ID,
+    EXERCISES,
+    EXTRA_CREDIT,
+    exercise_points,
+)
 
 __all__ = [
     "HISTOGRAM_NAME",
     "CheckStats",
     "CollectSummary",
+    "MissingStudent",
     "Skipped",
     "StudentRecord",
     "provenance_banner",
@@ -54,6 +63,14 @@ class Skipped:
         return f"skipped: {self.path} ({self.why})"
 
 
+@dataclass(frozen=True)
+class MissingStudent:
+    """A roster student without a usable result: a gradebook row of 0, and why."""
+
+    student_id: str
+    reason: str  # "no submission", "results unreadable: ...", "could not be graded: ..."
+
+
 @dataclass
 class StudentRecord:
     """What the class views need from one student's results, kept small for 1,000 students."""
@@ -76,6 +93,17 @@ class StudentRecord:
     verified: bool = True  # written by the course's own grading, signed with the course key
     provenance: str = ""  # why not, when not verified
     refused: list[str] = field(default_factory=list)  # statuses no check can have, and why
+    check_points: dict[str, tuple[float, float]] = field(default_factory=dict)  # (score, max)
+    unanswered: list[str] = field(default_factory=list)  # written answers failed unscored: empty
+    duedate: str = ""  # the student's deadline (--deadlines), ISO 8601
+    fetched_at: str = ""  # when the graded state was fetched (regrade's fetch record)
+    penalty: float = 0.0  # late penalty in points, already decided by the course's policy
+    late_note: str = ""  # the late policy as applied, in words ("" when on time / no policy)
+
+    @property
+    def score_of_record(self) -> float:
+        """The score the course records: the late penalty taken off, never below 0."""
+        return max(0.0, self.score - self.penalty)
 
     @property
     def percent(self) -> float:
@@ -93,17 +121,21 @@ class StudentRecord:
 
 @dataclass
 class CheckStats:
-    """One check over the class: failure rate = failed / graded, pending left out."""
+    """One check over the class: failure rate = failed / graded, pending left out; partial
+    credit (some of the points, e.g. a TA's 3.5 / 4) is graded but not failed."""
 
     check_id: str
     title: str
     passed: int = 0
     failed: int = 0
     pending: int = 0
+    partial: int = 0
+    lost: list[tuple[str, float, float, str]] = field(default_factory=list)
+    # (student, score, max, how: "partial", "no answer" or "")
 
     @property
     def graded(self) -> int:
-        return self.passed + self.failed
+        return self.passed + self.failed + self.partial
 
     @property
     def failure_rate(self) -> float | None:
@@ -124,6 +156,9 @@ class CollectSummary:
     similarity: SimilarityReport | None = None
     key_configured: bool = False  # a course key was there to verify signatures with
     count_unverified: bool = False  # --count-unverified: unverified results count in total
+    roster: Roster | None = None  # --roster: who must have a gradebook row
+    missing: list[MissingStudent] = field(default_factory=list)  # roster students, no result
+    outside_roster: list[str] = field(default_factory=list)  # collected, not on the roster
 
     def check_stats(self) -> list[CheckStats]:
         """Every check seen, worst failure rate first; checks nobody was graded on last."""
@@ -135,6 +170,13 @@ class CollectSummary:
                     title = known.title if known else student.check_names.get(check_id, "")
                     stats[check_id] = CheckStats(check_id=check_id, title=title)
                 counts = stats[check_id]
+                score, top = student.check_points.get(check_id, (0.0, 0.0))
+                if status == "failed" and 0 < score < top:
+                    status = "partial"
+                if status in ("failed", "partial"):
+                    how = "no answer" if check_id in student.unanswered else ""
+                    how = "partial" if status == "partial" else how
+                    counts.lost.append((student.student_id, score, top, how))
                 setattr(counts, status, getattr(counts, status) + 1)
         return sorted(
             stats.values(),
@@ -182,6 +224,10 @@ def student_record(student_id: str, path: Path, results: ResultsDocument) -> Stu
     for test in results["tests"]:
         check = schema.check_id(test)
         record.statuses[check] = test["status"]
+        record.check_points[check] = (float(test["score"]), float(test["max_score"]))
+        known = CHECKS_BY_ID.get(check)
+        if known and known.manual and test["status"] == "failed" and test["ta_grade"] is None:
+            record.unanswered.append(check)  # failed before any TA: nothing was written
         record.check_names[check] = display_text(test["name"])
         if test["ta_grade"] is not None:
             comment = display_text(test["ta_grade"]["comment"])
@@ -228,15 +274,21 @@ def _page_href(student: StudentRecord, out_dir: Path) -> str | None:
     return urllib.parse.quote(student.page.relative_to(out_dir).as_posix())
 
 
-def _pending(summary: CollectSummary, kind: str) -> list[view.PendingCheck]:
+def _pending(
+    summary: CollectSummary, kind: str, hrefs: dict[str, str | None]
+) -> list[view.PendingCheck]:
     waiting = summary.pending_by_check(kind=kind)
     return [
-        view.PendingCheck(check_id, [display_text(s) for s in students])
+        view.PendingCheck(
+            check_id,
+            [display_text(s) for s in students],
+            [student_link(s, hrefs) for s in students],
+        )
         for check_id, students in waiting.items()
     ]
 
 
-def _ta_section(summary: CollectSummary) -> view.TaScores | None:
+def _ta_section(summary: CollectSummary, hrefs: dict[str, str | None]) -> view.TaScores | None:
     sheet = summary.manual
     if sheet is None:
         return None
@@ -246,6 +298,7 @@ def _ta_section(summary: CollectSummary) -> view.TaScores | None:
             check,
             f"{format_points(score)} / {format_points(top)}",
             comment,
+            hrefs.get(s.student_id),
         )
         for s in summary.students
         for check, score, top, comment in s.ta_grades
@@ -259,7 +312,9 @@ def _ta_section(summary: CollectSummary) -> view.TaScores | None:
     )
 
 
-def _similarity_section(summary: CollectSummary) -> view.SimilarCode | None:
+def _similarity_section(
+    summary: CollectSummary, hrefs: dict[str, str | None]
+) -> view.SimilarCode | None:
     report = summary.similarity
     if report is None:
         return None
@@ -274,6 +329,8 @@ def _similarity_section(summary: CollectSummary) -> view.SimilarCode | None:
                 display_text(p.student_a),
                 display_text(p.student_b),
                 f"{p.similarity:.2f}",
+                hrefs.get(p.student_a),
+                hrefs.get(p.student_b),
             )
             for p in leads[:LISTED_PAIRS]
         ],
@@ -293,8 +350,27 @@ def summary_view(
 ) -> view.ClassSummary:
     """The class summary's view model: every figure and line both formats show, as text."""
     students = summary.students
+    hrefs = {s.student_id: _page_href(s, summary.out_dir) for s in students}
     checks = [
-        view.CheckRow(s.check_id, display_text(s.title), _rate(s), s.failed, s.graded, s.pending)
+        view.CheckRow(
+            s.check_id,
+            display_text(s.title),
+            _rate(s),
+            s.failed,
+            s.graded,
+            s.pending,
+            s.partial,
+            [
+                student_link(
+                    student,
+                    hrefs,
+                    f"partial {format_points(score)} / {format_points(top)}"
+                    if how == "partial"
+                    else how,
+                )
+                for student, score, top, how in s.lost
+            ],
+        )
         for s in summary.check_stats()
     ]
     rows = [
@@ -312,6 +388,22 @@ def summary_view(
         )
         for s in students
     ]
+    rows += [  # roster students without a usable result: their 0 is in the gradebook too
+        view.StudentRow(
+            student_id=display_text(m.student_id),
+            href=None,
+            score="0",
+            max_score=format_points(
+                sum(exercise_points(e) for e in EXERCISES if e not in EXTRA_CREDIT)
+            ),
+            exercise_scores=["" for _ in EXERCISES],
+            pending=0,
+            flags=0,
+            note=display_text(m.reason),
+        )
+        for m in summary.missing
+    ]
+    rows.sort(key=lambda row: row.student_id)
     left_out = [str(s) for s in summary.skipped]
     left_out += [f"no results file: {p}" for p in summary.without_results]
     return view.ClassSummary(
@@ -325,19 +417,21 @@ def summary_view(
             view.Flagged(
                 display_text(s.student_id),
                 [*s.tamper, *s.findings, *(f"refused: {r}" for r in s.refused)],
+                hrefs.get(s.student_id),
             )
             for s in students
             if s.flags
         ],
-        pending_manual=_pending(summary, "manual"),
-        ta_scores=_ta_section(summary),
-        pending_gpu=_pending(summary, "gpu"),
-        similar_code=_similarity_section(summary),
+        pending_manual=_pending(summary, "manual", hrefs),
+        ta_scores=_ta_section(summary, hrefs),
+        pending_gpu=_pending(summary, "gpu", hrefs),
+        similar_code=_similarity_section(summary, hrefs),
         exercises=list(EXERCISES),
         students=rows,
         left_out=[display_text(text) for text in left_out],
         notes=[display_text(note) for note in summary.notes],
         provenance=display_text(provenance_banner(summary)),
+        attention=attention_groups(summary, hrefs),
     )
 
 

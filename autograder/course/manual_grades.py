@@ -8,8 +8,9 @@ results' ``extra_data.manual``, the rubric's key points joined by " | "). A TA f
 
 Each valid row replaces that student's pending check: its points count in the gradebook,
 the student's page and the class summary show the TA's score and comment. A row with an
-empty score is still pending, not an error. Every other bad row is listed with its line
-number and skipped, never applied silently and never fatal to the rest: unknown student or
+empty score is still pending, not an error. Every other bad row is listed with its
+spreadsheet row number (a multi-line answer is one row), student and check, and skipped,
+never applied silently and never fatal to the rest: unknown student or
 check, a check that is not manual (or not pending), a score that is not a number or outside
 0..max, a row with missing or extra cells, and every row of a (student, check) given a score
 more than once (which one was meant cannot be told, so none is applied).
@@ -50,13 +51,17 @@ MANUAL_CHECKS = ", ".join(c.id for c in CHECKS_BY_ID.values() if c.manual)
 
 @dataclass(frozen=True)
 class BadRow:
-    """A row of the TA's file that was skipped, and why."""
+    """A row of the TA's file that was skipped, and why: ``row`` is the spreadsheet's row
+    number (the header's row is 1; a multi-line cell is still one row), not a file line."""
 
-    line: int
+    row: int
     why: str
+    student: str = ""
+    check: str = ""
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.why}"
+        who = f" ({self.student}, {self.check})" if self.student or self.check else ""
+        return f"row {self.row}{who}: {self.why}"
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,11 @@ class ManualGrade:
     check: str
     score: float
     comment: str
-    line: int
+    row: int  # the spreadsheet's row number
+
+    def problem(self, why: str) -> BadRow:
+        """This row skipped for ``why``, naming its row, student and check."""
+        return BadRow(self.row, why, self.student, self.check)
 
 
 @dataclass
@@ -89,7 +98,7 @@ class ManualSheet:
         return self._by_student.get(student, [])
 
     def finish(self, collected: Iterable[str], unreadable: Iterable[str] = ()) -> None:
-        """List the rows for students that were not collected; sort problems by line."""
+        """List the rows for students that were not collected; sort problems by row."""
         collected, unreadable = set(collected), set(unreadable)
         for (student, _), grade in self.grades.items():
             if student in collected:
@@ -99,8 +108,8 @@ class ManualSheet:
                 if student in unreadable
                 else f"unknown student {student!r}"
             )
-            self.problems.append(BadRow(grade.line, why))
-        self.problems.sort(key=lambda p: (p.line, p.why))
+            self.problems.append(grade.problem(why))
+        self.problems.sort(key=lambda p: (p.row, p.why))
 
 
 def _clean(value: str) -> str:
@@ -124,10 +133,10 @@ def read_sheet(path: Path) -> ManualSheet:
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: dict[tuple[str, str], list[ManualGrade]] = {}
-    consumed = 0  # lines the reader has read so far: a record starts on the next one
+    start = 0  # the spreadsheet row of the record read (blank records count, as in a sheet)
     try:
         for row in reader:
-            start, consumed = consumed + 1, reader.line_num
+            start += 1
             if not any(cell.strip() for cell in row):
                 continue
             if header is None:
@@ -143,43 +152,40 @@ def read_sheet(path: Path) -> ManualSheet:
             if grade is not None:
                 rows.setdefault((grade.student, grade.check), []).append(grade)
     except csv.Error as error:
-        sheet.problems.append(
-            BadRow(consumed + 1, f"not readable as CSV ({error}): the rest skipped")
-        )
+        sheet.problems.append(BadRow(start + 1, f"not readable as CSV ({error}): the rest skipped"))
     if header is None:
         sheet.problems.append(BadRow(1, "empty file: no header row"))
     for key, grades in rows.items():
         if len(grades) == 1:
             sheet.grades[key] = grades[0]
             continue
-        lines = [g.line for g in grades]
+        numbers = [g.row for g in grades]
         for grade in grades:
-            others = ", ".join(str(n) for n in lines if n != grade.line)
+            others = ", ".join(str(n) for n in numbers if n != grade.row)
             sheet.problems.append(
-                BadRow(
-                    grade.line,
-                    f"duplicate: {grade.student} {grade.check} is also scored on line {others}; "
-                    "none of them applied",
-                )
+                grade.problem(f"duplicate: also scored on row {others}; none of them applied")
             )
     return sheet
 
 
 def _parse_row(row: list[str], header: list[str], line: int, sheet: ManualSheet):
+    """One record as a grade, or None (a problem listed, or an empty score: still pending)."""
+    named = dict(zip(header, row, strict=False))
+    who = (_clean(named.get("student", "")), _clean(named.get("check", "")))
     if len(row) > len(header):
-        sheet.problems.append(
-            BadRow(line, f"{len(row)} cells, the header has {len(header)} (an unquoted comma?)")
-        )
+        why = f"{len(row)} cells, the header has {len(header)} (an unquoted comma?)"
+        sheet.problems.append(BadRow(line, why, *who))
         return None
     cells = dict(zip(header, row, strict=False))
     missing = [name for name in REQUIRED if name not in cells]
     if missing:
-        sheet.problems.append(BadRow(line, f"missing column(s) {', '.join(missing)}"))
+        sheet.problems.append(BadRow(line, f"missing column(s) {', '.join(missing)}", *who))
         return None
     student, check = _clean(cells["student"]), _clean(cells["check"])
     score_text = cells["score"].strip()
     if not student or not check:
-        sheet.problems.append(BadRow(line, "missing " + ("student" if not student else "check")))
+        why = "missing " + ("student" if not student else "check")
+        sheet.problems.append(BadRow(line, why, student, check))
         return None
     if not score_text:
         sheet.still_pending += 1
@@ -189,7 +195,7 @@ def _parse_row(row: list[str], header: list[str], line: int, sheet: ManualSheet)
     except ValueError:
         score = math.nan
     if not math.isfinite(score):
-        sheet.problems.append(BadRow(line, f"score {score_text!r} is not a number"))
+        sheet.problems.append(BadRow(line, f"score {score_text!r} is not a number", student, check))
         return None
     return ManualGrade(student, check, score, _clean(cells.get("comment", "")), line)
 
@@ -212,29 +218,26 @@ def apply_grades(
         known = CHECKS_BY_ID.get(grade.check)
         tags = test.get("tags") if test and isinstance(test.get("tags"), list) else []
         if test is None and known is None:
-            sheet.problems.append(BadRow(grade.line, f"unknown check {grade.check!r}"))
+            sheet.problems.append(grade.problem(f"unknown check {grade.check!r}"))
             continue
         if not ((known and known.manual) or "manual" in tags):
             sheet.problems.append(
-                BadRow(
-                    grade.line,
-                    f"{grade.check} is not a manual check (a TA scores only {MANUAL_CHECKS})",
-                )
+                grade.problem(f"not a manual check (a TA scores only {MANUAL_CHECKS})")
             )
             continue
         if test is None:
             why = f"{grade.student}'s results have no {grade.check} (graded with --only?)"
-            sheet.problems.append(BadRow(grade.line, why))
+            sheet.problems.append(grade.problem(why))
             continue
         if test.get("status") != "pending":
             first = (str(test.get("output") or "").splitlines() or [""])[0][:80]
             why = f"{grade.student}'s {grade.check} is not pending ({test.get('status')}: {first})"
-            sheet.problems.append(BadRow(grade.line, why))
+            sheet.problems.append(grade.problem(why))
             continue
         maximum = float(test["max_score"])
         if not 0 <= grade.score <= maximum:
             why = f"score {grade.score:g} is outside 0..{maximum:g} for {grade.check}"
-            sheet.problems.append(BadRow(grade.line, why))
+            sheet.problems.append(grade.problem(why))
             continue
         test["score"] = grade.score
         test["status"] = "passed" if grade.score == maximum else "failed"

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from autograder.course.fetch import read_fetch_record
 from autograder.course.regrade_state import write_state
 from autograder.course.regrade_students import MODULE_FILES, Outcome, Student
 from autograder.grading import student_files, supervisor
@@ -173,6 +174,10 @@ def finish_grading(job: Grading, out_dir: Path, *, key: bytes | None = None) -> 
     if reason:
         keep_log(job, student_dir, reason)
         return Outcome(job.student.id, "failed", reason, seconds)
+    fetched = read_fetch_record(job.student.path)  # when and which commit, for deadlines
+    if fetched is not None and isinstance(document.get("extra_data", {}), dict):
+        document.setdefault("extra_data", {})["fetch"] = fetched  # inside the signature
+        write_json(document, results)
     if key is not None:
         signed = provenance.sign(
             document,

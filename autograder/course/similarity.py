@@ -278,7 +278,9 @@ def _shared_runs(slices: Any) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(slices[0].tolist(), slices[1].tolist(), strict=True)]
 
 
-def _side_pair(report: SimilarityReport, pair: Pair) -> similarity_page.SidePair:
+def _side_pair(
+    report: SimilarityReport, pair: Pair, hrefs: dict[str, str | None]
+) -> similarity_page.SidePair:
     """The pair's two files, each with the runs found in the other (copydetect's slices)."""
     from copydetect import compare_files
 
@@ -293,13 +295,21 @@ def _side_pair(report: SimilarityReport, pair: Pair) -> similarity_page.SidePair
     return similarity_page.SidePair(
         exercise=exercise,
         similarity=f"{pair.similarity:.2f}",
-        first=similarity_page.CodeSide(display_text(a), first.raw_code, _shared_runs(slices_a)),
-        second=similarity_page.CodeSide(display_text(b), second.raw_code, _shared_runs(slices_b)),
+        first=similarity_page.CodeSide(
+            display_text(a), first.raw_code, _shared_runs(slices_a), hrefs.get(a)
+        ),
+        second=similarity_page.CodeSide(
+            display_text(b), second.raw_code, _shared_runs(slices_b), hrefs.get(b)
+        ),
     )
 
 
-def page_view(report: SimilarityReport) -> similarity_page.SimilarityPage:
-    """similarity.html's view model: the leads side by side, the model-answer matches."""
+def page_view(
+    report: SimilarityReport, hrefs: dict[str, str | None] | None = None
+) -> similarity_page.SimilarityPage:
+    """similarity.html's view model: the leads side by side, the model-answer matches;
+    ``hrefs``: each student's page, relative to similarity.html (names link to it)."""
+    hrefs = hrefs or {}
     flagged = report.flagged()
     shown = report.leads()
     return similarity_page.SimilarityPage(
@@ -310,17 +320,22 @@ def page_view(report: SimilarityReport) -> similarity_page.SimilarityPage:
         without_code=[display_text(student) for student in report.without_code],
         compared_with_model=report.reference_dir is not None,
         model_matches=[
-            similarity_page.ModelMatch(display_text(student), exercise, f"{value:.2f}")
+            similarity_page.ModelMatch(
+                display_text(student), exercise, f"{value:.2f}", hrefs.get(student)
+            )
             for student, exercise, value in report.model_matches()
         ],
-        pairs=[_side_pair(report, pair) for pair in shown[:MAX_SHOWN_PAIRS]],
+        pairs=[_side_pair(report, pair, hrefs) for pair in shown[:MAX_SHOWN_PAIRS]],
         both_model=len(flagged) - len(shown),
         left_out=max(0, len(shown) - MAX_SHOWN_PAIRS),
     )
 
 
-def write_outputs(report: SimilarityReport, out_dir: Path) -> dict[str, Path]:
-    """similarity.csv, similarity.html and (with a reference) similarity-reference.csv."""
+def write_outputs(
+    report: SimilarityReport, out_dir: Path, hrefs: dict[str, str | None] | None = None
+) -> dict[str, Path]:
+    """similarity.csv, similarity.html and (with a reference) similarity-reference.csv;
+    ``hrefs``: each student's page, relative to ``out_dir``."""
     written = {}
     rows = [["student_a", "student_b", "exercise", "similarity"]]
     rows += [
@@ -338,6 +353,6 @@ def write_outputs(report: SimilarityReport, out_dir: Path) -> dict[str, Path]:
         written["similarity_reference_csv"].write_text(csv_text(rows), encoding="utf-8", newline="")
     written["similarity_html"] = out_dir / "similarity.html"
     written["similarity_html"].write_text(
-        similarity_page.render_html(page_view(report)), encoding="utf-8"
+        similarity_page.render_html(page_view(report, hrefs)), encoding="utf-8"
     )
     return written

@@ -8,12 +8,14 @@ value through the ``md`` filter (:func:`~autograder.reports.text.md_inline`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from autograder.reports import render
 from autograder.reports.text import md_inline
 
 __all__ = [
+    "Attention",
+    "AttentionEntry",
     "CheckRow",
     "ClassSummary",
     "Flagged",
@@ -21,6 +23,7 @@ __all__ = [
     "PendingCheck",
     "SimilarCode",
     "SimilarPair",
+    "StudentLink",
     "StudentRow",
     "TaScore",
     "TaScores",
@@ -29,6 +32,32 @@ __all__ = [
 ]
 
 render.environment().filters["md"] = md_inline  # Markdown templates: untrusted text, one line
+
+
+@dataclass(frozen=True)
+class StudentLink:
+    """A student's name and their page (relative link), wherever a name is shown."""
+
+    name: str
+    href: str | None = None
+    detail: str = ""  # what about them, e.g. "2.5 / 4" for partial credit
+
+
+@dataclass(frozen=True)
+class AttentionEntry:
+    """One student in a "needs attention" group, and why (``"3 failed checks"``)."""
+
+    student: StudentLink
+    why: str
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One group of the first screen: failed, pending for a TA, unverified, flagged, missing."""
+
+    key: str  # an id for the page: failed, manual, unverified, flagged, missing, outside
+    title: str
+    entries: list[AttentionEntry]
 
 
 @dataclass(frozen=True)
@@ -41,6 +70,8 @@ class CheckRow:
     failed: int
     graded: int
     pending: int
+    partial: int = 0  # partial credit (a TA's 3.5 / 4): graded, not failed
+    lost: list[StudentLink] = field(default_factory=list)  # who lost points here
 
 
 @dataclass(frozen=True)
@@ -49,6 +80,7 @@ class Flagged:
 
     student_id: str
     lines: list[str]
+    href: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +89,7 @@ class PendingCheck:
 
     check_id: str
     students: list[str]
+    links: list[StudentLink] = field(default_factory=list)  # the same students, linked
 
 
 @dataclass(frozen=True)
@@ -67,6 +100,7 @@ class TaScore:
     check_id: str
     score: str
     comment: str
+    href: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +122,8 @@ class SimilarPair:
     student_a: str
     student_b: str
     similarity: str
+    href_a: str | None = None
+    href_b: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +158,7 @@ class StudentRow:
     exercise_scores: list[str]  # one per exercise, empty when the run did not grade it
     pending: int
     flags: int
+    note: str = ""  # a roster student without a usable result: why their 0
 
 
 @dataclass(frozen=True)
@@ -144,6 +181,7 @@ class ClassSummary:
     left_out: list[str]
     notes: list[str]
     provenance: str = ""  # banner: results not verified as the course's own grading
+    attention: list[Attention] = field(default_factory=list)  # the first screen: who, and why
 
 
 def render_markdown(view: ClassSummary) -> str:

@@ -20,6 +20,7 @@ from importlib import resources
 import jinja2
 from markupsafe import Markup
 
+from autograder.reports.prose import paragraphs
 from autograder.reports.text import format_points, md_fence, md_inline
 
 
@@ -33,6 +34,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(md_inline=md_inline, md_fence=md_fence, points=format_points)
+    env.filters["paragraphs"] = paragraphs  # written answers as prose (reports/prose.py)
     return env
 
 

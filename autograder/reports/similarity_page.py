@@ -14,7 +14,15 @@ from markupsafe import Markup, escape
 from autograder.reports import render
 from autograder.reports.text import display_text
 
-__all__ = ["CodeSide", "ModelMatch", "SidePair", "SimilarityPage", "highlighted", "render_html"]
+__all__ = [
+    "CodeSide",
+    "ModelMatch",
+    "SidePair",
+    "SimilarityPage",
+    "first_shared_cut",
+    "highlighted",
+    "render_html",
+]
 
 
 def highlighted(code: str, shared: list[tuple[int, int]]) -> Markup:
@@ -35,6 +43,24 @@ def highlighted(code: str, shared: list[tuple[int, int]]) -> Markup:
     return Markup("").join(parts)
 
 
+CONTEXT_LINES = 2  # lines shown above the first shared region
+
+
+def first_shared_cut(code: str, shared: list[tuple[int, int]]) -> int:
+    """Where the pane opens: the start of the line ``CONTEXT_LINES`` above the first shared
+    run (0 when there is none, or it is near the top). Pages run no script, so a pane cannot
+    scroll itself: the code above is folded away instead."""
+    starts = [start for start, end in shared if end > start]
+    if not starts:
+        return 0
+    cut = code.rfind("\n", 0, max(0, min(min(starts), len(code)))) + 1
+    for _ in range(CONTEXT_LINES):
+        if cut == 0:
+            break
+        cut = code.rfind("\n", 0, cut - 1) + 1
+    return cut
+
+
 @dataclass(frozen=True)
 class CodeSide:
     """One student's file of a pair, and the runs of it found in the other's."""
@@ -42,10 +68,27 @@ class CodeSide:
     student: str
     code: str
     shared: list[tuple[int, int]]
+    href: str | None = None  # the student's page
 
     @property
     def highlighted(self) -> Markup:
         return highlighted(self.code, self.shared)
+
+    @property
+    def folded_lines(self) -> int:
+        """Lines above the first shared region, folded away (0: the pane shows the top)."""
+        return self.code[: first_shared_cut(self.code, self.shared)].count("\n")
+
+    @property
+    def folded(self) -> Markup:
+        """The code above the first shared region (no shared runs in it), escaped."""
+        return escape(display_text(self.code[: first_shared_cut(self.code, self.shared)]))
+
+    @property
+    def from_first(self) -> Markup:
+        """The code from the first shared region on, highlighted."""
+        cut = first_shared_cut(self.code, self.shared)
+        return highlighted(self.code[cut:], [(a - cut, b - cut) for a, b in self.shared])
 
 
 @dataclass(frozen=True)
@@ -65,6 +108,7 @@ class ModelMatch:
     student: str
     exercise: str
     similarity: str
+    href: str | None = None  # the student's page
 
 
 @dataclass(frozen=True)
