@@ -118,8 +118,9 @@ def test_quiet_grading_still_names_the_sandbox_once(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert not [line for line in completed.stderr.splitlines() if line.startswith("sandbox:")]
     lines = completed.stdout.splitlines()
-    assert [line for line in lines if line.startswith("sandbox:")] == [lines[-2]]
-    assert lines[-1].startswith("results: ")
+    assert [line for line in lines if line.startswith("sandbox:")] == [lines[-3]]
+    assert lines[-2].startswith("results: ")
+    assert lines[-1].startswith("full report: python -m autograder report ")
 
 
 def test_fail_under_and_usage_errors(tmp_path):
