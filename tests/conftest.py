@@ -3,7 +3,8 @@
 Anywhere else a skip (a missing tool, a stale path, a shallow clone) is reported as a
 failure in CI, so a check that never runs cannot pass unnoticed. Only tests marked
 ``gpu`` (tests/test_gpu.py) may skip there; CI has no GPU and the course's GPU runner runs
-them before a release (docs/gpu-runner.md). Locally skips stay skips.
+them before a release (docs/gpu-runner.md), with ``GPU_REQUIRED=true``: there no test
+may skip at all. Locally skips stay skips.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ def in_ci() -> bool:
     return os.environ.get("CI") == "true"
 
 
+def gpu_required() -> bool:
+    """The GPU runner's run: a GPU test that skips there never checked the device."""
+    return os.environ.get("GPU_REQUIRED") == "true"
+
+
 def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
@@ -31,7 +37,8 @@ def _fail_skip(report: pytest.TestReport | pytest.CollectReport, where: str) -> 
     report.outcome = "failed"
     report.longrepr = (
         f"{where} was skipped under CI=true ({reason}); in CI only tests marked "
-        f"'{ALLOWED_IN_CI}' may skip (tests/conftest.py): install what it needs or fix its guard"
+        f"'{ALLOWED_IN_CI}' may skip, none with GPU_REQUIRED=true (tests/conftest.py): "
+        "install what it needs or fix its guard"
     )
 
 
@@ -39,12 +46,10 @@ def _fail_skip(report: pytest.TestReport | pytest.CollectReport, where: str) -> 
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     outcome = yield
     report = outcome.get_result()
-    if (
-        in_ci()
-        and report.skipped
-        and not hasattr(report, "wasxfail")
-        and item.get_closest_marker(ALLOWED_IN_CI) is None
-    ):
+    may_skip = item.get_closest_marker(ALLOWED_IN_CI) is not None and not gpu_required()
+    if (in_ci() or gpu_required()) and report.skipped and not hasattr(report, "wasxfail"):
+        if may_skip:
+            return
         _fail_skip(report, item.nodeid)
 
 
@@ -52,5 +57,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
 def pytest_make_collect_report(collector: pytest.Collector):
     outcome = yield
     report = outcome.get_result()
-    if in_ci() and report.skipped:
+    if (in_ci() or gpu_required()) and report.skipped:
         _fail_skip(report, f"collecting {collector.nodeid or 'the suite'}")

@@ -176,13 +176,17 @@ def test_passes():
 MODULE_SKIP = "import pytest\npytest.skip('whole module', allow_module_level=True)\n"
 
 
-def _run_inner(tmp_path: Path, ci: str | None, suite_text: str = INNER_SUITE) -> str:
+def _run_inner(
+    tmp_path: Path, ci: str | None, suite_text: str = INNER_SUITE, **extra_env: str
+) -> str:
     suite = tmp_path / "suite"
     suite.mkdir(exist_ok=True)
     shutil.copyfile(TESTS / "conftest.py", suite / "conftest.py")
     (suite / "test_inner.py").write_text(suite_text, encoding="utf-8")
     (suite / "pytest.ini").write_text("[pytest]\nmarkers =\n    gpu: needs CUDA\n")
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_ADDOPTS")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("CI", "GPU_REQUIRED", "PYTEST_ADDOPTS")
+    } | extra_env
     if ci is not None:
         env["CI"] = ci
     done = subprocess.run(
@@ -216,3 +220,11 @@ def test_outside_ci_skips_stay_skips(tmp_path: Path) -> None:
     for ci in (None, "false"):
         out = _run_inner(tmp_path, ci)
         assert "1 passed, 3 skipped" in out, out
+
+
+def test_on_the_gpu_runner_not_even_a_gpu_test_may_skip(tmp_path: Path) -> None:
+    """GPU_REQUIRED=true (the instructor workflow's gpu-tests job): a skip there means the
+    device was never checked."""
+    out = _run_inner(tmp_path, "true", GPU_REQUIRED="true")
+    assert "2 failed, 1 passed, 1 error" in out, out
+    assert "FAILED test_inner.py::test_skips_without_cuda - " in out, out

@@ -255,6 +255,20 @@ def test_gpu_job_checks_cuda_before_grading_and_holds_one_runner() -> None:
     assert "--device cuda" in grade and "--only hard" in grade
 
 
+def test_instructor_gpu_tests_run_by_hand_on_the_gpu_runner_and_may_not_skip() -> None:
+    data = load(INSTRUCTOR)
+    assert "workflow_dispatch" in triggers(data)
+    job = data["jobs"]["gpu-tests"]
+    assert job["if"] == "${{ github.event_name == 'workflow_dispatch' }}"  # never a PR
+    assert job["runs-on"] == ["self-hosted", "linux", "x64", "gpu"]
+    assert job["env"]["GPU_REQUIRED"] == "true" and job["env"]["CI"] == "true"
+    assert job["env"]["PIP_EXTRA_INDEX_URL"] == ""  # not the CPU wheels of the checks job
+    ids = steps_by_id(job)
+    assert ids.index("install") < ids.index("cuda-check") < ids.index("gpu-tests")
+    command = job["steps"][ids.index("gpu-tests")]["run"]
+    assert "tests/test_gpu.py" in command and (ROOT / "tests" / "test_gpu.py").is_file()
+
+
 def test_report_job_runs_after_a_failed_gpu_job_and_sets_the_pass_mark_through_env() -> None:
     job = load(GRADE)["jobs"]["report"]
     assert job["needs"] == ["cpu", "gpu"]
