@@ -157,3 +157,12 @@ def test_smallest_failing_returns_the_first_failing_candidate_and_its_reason() -
     assert smallest_failing([1, 2], fails) is None
     assert smallest_failing([], fails) is None
     assert smallest_failing([0], lambda c: "") == (0, "")  # an empty reason still fails
+
+
+def test_long_lists_and_large_values_built_at_run_time_are_the_same() -> None:
+    """Equal, not identical: lengths past 256, big ints and strings are distinct objects."""
+    long = [int(str(n)) for n in range(1000)]
+    assert same_value(long, [int(str(n)) for n in range(1000)]) is True
+    assert same_value(10**6, int("1000000")) is True
+    assert same_value("ab" * 300, "".join(["ab"] * 300)) is True
+    assert expect_list(long, list(long), what="f", given="xs") is None
