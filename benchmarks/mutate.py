@@ -4,15 +4,20 @@ Each target is one small module and the fast tests that must notice any change t
 cosmic-ray edits the module in place for every mutant, so the run happens in a copy of
 this checkout (tracked and untracked files, ``.venv`` linked), never in the checkout
 itself, and each target's session is kept under ``outputs/mutation/`` with a summary.
-Surviving mutants are triaged in docs/testing.md. Not part of ``make test``: a run costs
-minutes per module.
+Mutants inside type annotations are skipped before the run: with ``from __future__ import
+annotations`` they are never evaluated, so each is equivalent by construction. Surviving
+mutants are triaged in docs/testing.md. Not part of ``make test``: a run costs minutes per
+module. It runs with the Python that has cosmic-ray (the ``dev`` extra):
 
-    python -m benchmarks.mutate [TARGET ...]     # every target when none is named
+    python -m benchmarks.mutate [TARGET ...]        # every target when none is named
+    python -m benchmarks.mutate compare --tests "tests/test_other.py"   # another selection
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import json
 import shutil
 import subprocess
 import sys
@@ -69,8 +74,77 @@ def _config(target: Target, python: str) -> str:
     )
 
 
+def _annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """(start, end) of every type annotation: (line, column) as cosmic-ray counts them."""
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        found = []
+        if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
+            found.append(node.annotation)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
+            found.append(node.returns)
+        spans += [
+            ((a.lineno, a.col_offset), (a.end_lineno or a.lineno, a.end_col_offset or 0))
+            for a in found
+        ]
+    return spans
+
+
+def skip_annotation_mutants(session: Path, module: Path) -> int:
+    """Mark the mutants inside annotations as skipped; return how many."""
+    from cosmic_ray.work_db import use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    spans = _annotation_spans(module.read_text(encoding="utf-8"))
+    skipped = 0
+    with use_db(str(session)) as db:
+        for item in db.work_items:
+            start = tuple(item.mutations[0].start_pos)
+            if any(low <= start < high for low, high in spans):
+                db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
+                skipped += 1
+    return skipped
+
+
+def summarise(session: Path, module: Path, cosmic_ray: Path) -> str:
+    """Killed over run mutants, and each survivor with its line, for the triage."""
+    dump = subprocess.run(
+        [str(cosmic_ray / "cosmic-ray"), "dump", str(session)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = module.read_text(encoding="utf-8").splitlines()
+    run = killed = skipped = 0
+    survivors = []
+    for row in dump.splitlines():
+        job, result = json.loads(row)
+        if not result:
+            continue
+        if result["worker_outcome"] == "skipped":
+            skipped += 1
+            continue
+        run += 1
+        if result["test_outcome"] == "killed":
+            killed += 1
+            continue
+        mutation = job["mutations"][0]
+        line, column = mutation["start_pos"]
+        operator = mutation["operator_name"].split("/")[-1]
+        survivors.append(
+            f"  L{line}:{column} {operator} #{mutation['occurrence']}: "
+            f"{lines[line - 1].strip()[:90]}"
+        )
+    score = 100.0 * killed / run if run else 0.0
+    head = (
+        f"{module.relative_to(ROOT)}: {killed}/{run} mutants killed ({score:.1f}%), "
+        f"{len(survivors)} survived, {skipped} skipped (annotations)"
+    )
+    return "\n".join([head, *sorted(survivors)]) + "\n"
+
+
 def run_target(name: str, target: Target, cosmic_ray: Path) -> str:
-    """Run one target's mutants in a fresh copy; return cosmic-ray's report."""
+    """Run one target's mutants in a fresh copy; return the summary."""
     OUT.mkdir(parents=True, exist_ok=True)
     session = OUT / f"{name}.sqlite"
     session.unlink(missing_ok=True)
@@ -79,16 +153,13 @@ def run_target(name: str, target: Target, cosmic_ray: Path) -> str:
         _copy_checkout(tree)
         config = tree / "cosmic-ray.toml"
         config.write_text(_config(target, str(tree / ".venv" / "bin" / "python")))
-        for step in (["init", str(config), str(session)], ["exec", str(config), str(session)]):
-            subprocess.run([str(cosmic_ray / "cosmic-ray"), *step], cwd=tree, check=True)
-    report = subprocess.run(
-        [str(cosmic_ray / "cr-report"), "--show-pending", str(session)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    (OUT / f"{name}.txt").write_text(report, encoding="utf-8")
-    return report
+        command = [str(cosmic_ray / "cosmic-ray")]
+        subprocess.run([*command, "init", str(config), str(session)], cwd=tree, check=True)
+        skip_annotation_mutants(session, tree / target.module)
+        subprocess.run([*command, "exec", str(config), str(session)], cwd=tree, check=True)
+    summary = summarise(session, ROOT / target.module, cosmic_ray)
+    (OUT / f"{name}.txt").write_text(summary, encoding="utf-8")
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,15 +169,18 @@ def main(argv: list[str] | None = None) -> int:
         "--bin",
         type=Path,
         default=Path(sys.executable).parent,
-        help="folder of the cosmic-ray and cr-report commands (default: this Python's)",
+        help="folder of the cosmic-ray command (default: this Python's)",
     )
+    parser.add_argument("--tests", help="pytest arguments instead of the target's own")
     args = parser.parse_args(argv)
     unknown = set(args.targets) - set(TARGETS)
     if unknown:
         parser.error(f"unknown targets {sorted(unknown)}; choose from {', '.join(TARGETS)}")
     for name in args.targets or list(TARGETS):
-        report = run_target(name, TARGETS[name], args.bin)
-        print(f"== {name}: {TARGETS[name].module}\n{report.splitlines()[-3:]}")
+        target = TARGETS[name]
+        if args.tests:
+            target = Target(target.module, args.tests)
+        print(run_target(name, target, args.bin), flush=True)
     return 0
 
 
