@@ -153,3 +153,17 @@ def test_registry_order_puts_unknown_checks_last() -> None:
     ordered = registry_order([{"id": i} for i in ids])
     assert [t["id"] for t in ordered] == [CHECKS[0].id, CHECKS[3].id, CHECKS[-1].id, "zzz.unknown"]
     assert [t.get("id") for t in registry_order([{}, {"id": CHECKS[1].id}])] == [CHECKS[1].id, None]
+
+
+def test_statuses_read_from_json_are_compared_by_value() -> None:
+    """A status decoded from a file is an equal string, not the same object as a literal."""
+    failed, passed = "".join(["fail", "ed"]), "".join(["pass", "ed"])
+    assert test_entry(MEDIUM, {"status": failed, "output": "x"}, 10**4)["output"].endswith(
+        f"Hint: {MEDIUM.hint}"
+    )
+    assert test_entry(MEDIUM, {"status": passed}, 10**4)["score"] == float(MEDIUM.points)
+
+
+def test_totals_keep_four_decimals() -> None:
+    document = assemble([_entry("medium", "passed", 1.23456)], execution_time=0, extra_data={})
+    assert document["score"] == 1.2346 and document["max_score"] == 1.2346
