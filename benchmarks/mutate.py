@@ -43,9 +43,7 @@ TARGETS = {
         "tests/test_results_build.py tests/test_merge.py -m 'not slow'",
     ),
     "merge": Target("autograder/results/merge.py", "tests/test_merge.py -m 'not slow'"),
-    "manual_grades": Target(
-        "autograder/course/manual_grades.py", "tests/test_collect.py -k 'manual or sheet'"
-    ),
+    "manual_grades": Target("autograder/course/manual_grades.py", "tests/test_manual_grades.py"),
 }
 
 
