@@ -42,7 +42,9 @@ TARGETS = {
         "autograder/results/build.py",
         "tests/test_results_build.py tests/test_merge.py -m 'not slow'",
     ),
-    "merge": Target("autograder/results/merge.py", "tests/test_merge.py -m 'not slow'"),
+    "merge": Target(
+        "autograder/results/merge.py", "tests/test_merge_rules.py tests/test_merge.py -m 'not slow'"
+    ),
     "manual_grades": Target("autograder/course/manual_grades.py", "tests/test_manual_grades.py"),
 }
 
