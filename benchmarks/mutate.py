@@ -34,6 +34,7 @@ PYTEST = "python -m pytest -x -q -p no:cacheprovider -p no:randomly"
 class Target:
     module: str  # the file cosmic-ray mutates
     tests: str  # pytest arguments: the fast tests that guard it
+    only: tuple[str, ...] = ()  # mutate only these functions (all when empty)
 
 
 TARGETS = {
@@ -46,6 +47,24 @@ TARGETS = {
         "autograder/results/merge.py", "tests/test_merge_rules.py tests/test_merge.py -m 'not slow'"
     ),
     "manual_grades": Target("autograder/course/manual_grades.py", "tests/test_manual_grades.py"),
+    # the CUDA checks' judge-side decisions (the CPU checks are graded end to end only)
+    "hard_cuda": Target(
+        "autograder/grading/checks/test_hard.py",
+        "tests/test_cuda_logic.py",
+        only=(
+            "_expect_time_fn",
+            "_sleep_kernel",
+            "_validate_rows",
+            "_expect_sweep_consistent",
+            "_expect_shapes",
+            "test_time_fn_synchronises_cuda",
+            "test_sweep_rows_cuda",
+            "test_curve_shapes_cuda",
+            "kernel_seconds",  # nested in _sleep_kernel
+            "serial_slope",  # nested in _expect_shapes
+            "reduction",  # nested in _expect_shapes
+        ),
+    ),
 }
 
 
@@ -94,8 +113,8 @@ def _annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int
     return spans
 
 
-def skip_annotation_mutants(session: Path, module: Path) -> int:
-    """Mark the mutants inside annotations as skipped; return how many."""
+def skip_annotation_mutants(session: Path, module: Path, only: tuple[str, ...] = ()) -> int:
+    """Mark the mutants inside annotations (and outside ``only``) as skipped; return how many."""
     from cosmic_ray.work_db import use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
@@ -104,7 +123,8 @@ def skip_annotation_mutants(session: Path, module: Path) -> int:
     with use_db(str(session)) as db:
         for item in db.work_items:
             start = tuple(item.mutations[0].start_pos)
-            if any(low <= start < high for low, high in spans):
+            outside = only and item.mutations[0].definition_name not in only
+            if outside or any(low <= start < high for low, high in spans):
                 db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
                 skipped += 1
     return skipped
@@ -142,24 +162,28 @@ def summarise(session: Path, module: Path, cosmic_ray: Path) -> str:
     score = 100.0 * killed / run if run else 0.0
     head = (
         f"{module.relative_to(ROOT)}: {killed}/{run} mutants killed ({score:.1f}%), "
-        f"{len(survivors)} survived, {skipped} skipped (annotations)"
+        f"{len(survivors)} survived, {skipped} skipped (annotations, functions not targeted)"
     )
     return "\n".join([head, *sorted(survivors)]) + "\n"
 
 
-def run_target(name: str, target: Target, cosmic_ray: Path) -> str:
-    """Run one target's mutants in a fresh copy; return the summary."""
+def run_target(name: str, target: Target, cosmic_ray: Path, *, resume: bool = False) -> str:
+    """Run one target's mutants in a fresh copy; return the summary. ``resume`` goes on
+    with the mutants an earlier, interrupted run of the same target left."""
     OUT.mkdir(parents=True, exist_ok=True)
     session = OUT / f"{name}.sqlite"
-    session.unlink(missing_ok=True)
+    resume = resume and session.is_file()
+    if not resume:
+        session.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="mutate-") as folder:
         tree = Path(folder)
         _copy_checkout(tree)
         config = tree / "cosmic-ray.toml"
         config.write_text(_config(target, str(tree / ".venv" / "bin" / "python")))
         command = [str(cosmic_ray / "cosmic-ray")]
-        subprocess.run([*command, "init", str(config), str(session)], cwd=tree, check=True)
-        skip_annotation_mutants(session, tree / target.module)
+        if not resume:
+            subprocess.run([*command, "init", str(config), str(session)], cwd=tree, check=True)
+            skip_annotation_mutants(session, tree / target.module, target.only)
         subprocess.run([*command, "exec", str(config), str(session)], cwd=tree, check=True)
     summary = summarise(session, ROOT / target.module, cosmic_ray)
     (OUT / f"{name}.txt").write_text(summary, encoding="utf-8")
@@ -176,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         help="folder of the cosmic-ray command (default: this Python's)",
     )
     parser.add_argument("--tests", help="pytest arguments instead of the target's own")
+    parser.add_argument(
+        "--resume", action="store_true", help="go on with an interrupted run's mutants"
+    )
     args = parser.parse_args(argv)
     unknown = set(args.targets) - set(TARGETS)
     if unknown:
@@ -183,8 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.targets or list(TARGETS):
         target = TARGETS[name]
         if args.tests:
-            target = Target(target.module, args.tests)
-        print(run_target(name, target, args.bin), flush=True)
+            target = Target(target.module, args.tests, target.only)
+        print(run_target(name, target, args.bin, resume=args.resume), flush=True)
     return 0
 
 
