@@ -265,6 +265,8 @@ WRONG_VALUE_CHECKS = {
     "medium.matches_serial_1024_float",
     "medium.edge_lengths",
     "medium.non_commutative_op",
+    "medium.scan_depth_formula",  # off by one at n=0, 64 or 2**20+1
+    "medium.scan_work_formula",
     "easy.vector_matches_reference",
     "easy.numpy_matches_reference",
     "easy.numpy_vectorised_over_d",  # its timed calls' outputs are checked
@@ -308,3 +310,5 @@ def test_a_wrong_value_at_any_position_fails_every_value_check(position, tmp_pat
     assert f"element {POSITIONS[position]}: expected " in message, message
     assert "wrong value" not in _failure(results, "hard.sweep_rows_cpu")
     assert "expected n=" in _failure(results, "hard.sweep_rows_cpu")
+    wrong_n = {"first": 0, "middle": 64, "last": 2**20 + 1}[position]
+    assert f"scan_depth({wrong_n}): expected " in _failure(results, "medium.scan_depth_formula")

@@ -38,3 +38,18 @@ def serial_scan(xs, op=operator.add):
 
 def hillis_steele_scan(xs, op=operator.add):
     return _spoil(_right_hillis_steele_scan(xs, op))
+
+
+# The formulas off by one at one length the grader asks about: the first (n=0), one in the
+# middle (n=64) or the last (n=2**20+1).
+_WRONG_N = {"first": 0, "middle": 64, "last": 2**20 + 1}
+_right_scan_depth = scan_depth
+
+
+def scan_depth(n):
+    return _right_scan_depth(n) + (n == _WRONG_N[WRONG_AT])
+
+
+def scan_work(n):  # the reference's sum, on the right depth
+    right = sum(n - 2**k for k in range(_right_scan_depth(n)))
+    return right + (n == _WRONG_N[WRONG_AT])
