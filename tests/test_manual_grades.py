@@ -277,3 +277,108 @@ def test_the_template_lists_only_pending_manual_checks_with_answer_and_rubric() 
     text = template_csv([*rows, dict(rows[0], student="=1+1")])
     assert text.splitlines()[0] == "student,check,max_score,answer,score,comment,rubric"
     assert "\n'=1+1," in text  # a spreadsheet never runs it
+
+
+# ---- rules the first mutation run showed unpinned (docs/testing.md)
+
+
+def test_only_the_templates_anti_formula_quote_is_removed(tmp_path: Path) -> None:
+    sheet = sheet_of(
+        tmp_path,
+        "student,check,score\na=b,easy.answer,1\n#=x,easy.answer,1\n'abc,easy.answer,1\n"
+        "'-1,easy.answer,1\n",
+    )
+    assert {student for student, _ in sheet.grades} == {"a=b", "#=x", "'abc", "-1"}
+
+
+def test_an_unreadable_record_on_an_odd_line_is_named(tmp_path: Path) -> None:
+    import csv
+
+    csv.field_size_limit(20)
+    try:
+        sheet = sheet_of(
+            tmp_path,
+            "student,check,score\nalice,easy.answer,1\nbob,easy.answer,2\ncarol,x," + "9" * 50,
+        )
+    finally:
+        csv.field_size_limit(131072)
+    assert str(sheet.problems[0]).startswith("line 4: not readable as CSV")
+
+
+def test_duplicates_far_down_a_long_sheet_name_each_other(tmp_path: Path) -> None:
+    rows = "".join(f"s{n},easy.answer,1\n" for n in range(400))
+    sheet = sheet_of(tmp_path, "student,check,score\n" + rows + "s399,easy.answer,2\n")
+    assert problems(sheet) == [
+        "line 401: duplicate: s399 easy.answer is also scored on line 402; none of them applied",
+        "line 402: duplicate: s399 easy.answer is also scored on line 401; none of them applied",
+    ]
+
+
+def test_nothing_applied_leaves_the_score_as_written() -> None:
+    results = results_with(pending(ANSWER))
+    results["score"] = 99.0  # not the sum: only a change of grades may recompute it
+    apply_grades(results, [graded(5.0)], ManualSheet(path=Path("ta.csv")))
+    assert results["score"] == 99.0
+
+
+def test_a_bad_grade_does_not_stop_the_good_ones_after_it() -> None:
+    results = results_with(pending(ANSWER))
+    results["tests"].append(pending(EXPLANATION, status="passed"))
+    bad = [
+        ManualGrade("alice", "nope.check", 1, "", 3),
+        ManualGrade("alice", "medium.depth_measured", 1, "", 4),
+        graded(1, EXPLANATION, line=5),  # not pending
+        graded(9, line=6),  # outside 0..3
+    ]
+    missing = results_with(pending(ANSWER))
+    sheet = ManualSheet(path=Path("ta.csv"))
+    apply_grades(missing, [graded(1, EXPLANATION, line=7), graded(2, line=8)], sheet)
+    assert [g.line for g in sheet.applied] == [8]
+    sheet = ManualSheet(path=Path("ta.csv"))
+    apply_grades(results, [*bad, graded(2, line=9)], sheet)
+    assert [g.line for g in sheet.applied] == [9] and len(sheet.problems) == 4
+
+
+@pytest.mark.parametrize("status", ["skipped", "timeout", "".join(["pass", "ed"])])
+def test_only_a_pending_check_takes_a_ta_score(status: str) -> None:
+    results = results_with(pending(ANSWER, status=status))
+    results["tests"][0]["output"] = "o" * 100 + "\nmore"
+    sheet = ManualSheet(path=Path("ta.csv"))
+    apply_grades(results, [graded(1)], sheet)
+    assert problems(sheet) == [f"line 2: alice's easy.answer is not pending ({status}: {'o' * 80})"]
+    assert template_rows("alice", results) == []
+
+
+def test_a_status_read_from_a_file_is_pending_by_value() -> None:
+    results = results_with(pending(ANSWER, status="".join(["pend", "ing"])))
+    apply_grades(results, [graded(2)], ManualSheet(path=Path("ta.csv")))
+    assert results["tests"][0]["status"] == "failed"
+    results = results_with(pending(ANSWER, status="".join(["pend", "ing"])))
+    assert len(template_rows("alice", results)) == 1
+
+
+@pytest.mark.parametrize(("check", "other"), [(ANSWER, EXPLANATION), (EXPLANATION, ANSWER)])
+def test_only_the_graded_checks_answer_entry_is_marked(check, other) -> None:
+    results = results_with(pending(ANSWER), pending(EXPLANATION))
+    results["extra_data"]["manual"].insert(0, "not an entry")
+    apply_grades(results, [graded(1, check)], ManualSheet(path=Path("ta.csv")))
+    entries = {e["check"]: e for e in results["extra_data"]["manual"][1:]}
+    assert entries[check.id]["status"] == "graded"
+    assert entries[other.id] == {"check": other.id, "answer": "my answer", "status": "pending"}
+
+
+def test_the_template_skips_other_checks_wherever_they_are_and_keeps_a_files_rubric() -> None:
+    old = pending(ANSWER) | {"id": "old.answer", "tags": ["manual"]}
+    results = results_with(pending(CHECKS_BY_ID["medium.depth_measured"]), old)
+    results["extra_data"]["manual"][1]["rubric"] = ["one point", "another"]
+    rows = template_rows("alice", results)
+    assert [(r["check"], r["rubric"]) for r in rows] == [("old.answer", "one point | another")]
+
+
+def test_sheet_rows_cannot_be_changed_after_reading() -> None:
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        graded(1).score = 3  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        BadRow(1, "x").why = "y"  # type: ignore[misc]
