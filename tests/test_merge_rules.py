@@ -176,3 +176,164 @@ def test_an_input_with_a_check_twice_is_refused() -> None:
         merge(inputs=[cpu])
     with pytest.raises(MergeError, match="no results files to merge"):
         merge(inputs=[])
+
+
+# ---- rules the first mutation run showed unpinned (docs/testing.md)
+
+
+def runtime(text: str) -> str:
+    """An equal string that is not the literal's object (as read from a file)."""
+    return "".join(list(text))
+
+
+def test_devices_and_statuses_read_from_files_are_compared_by_value() -> None:
+    gpu = cuda_run(hard__correct_cuda="passed")
+    gpu["extra_data"]["device"]["used"] = runtime("cuda")
+    for test in gpu["tests"]:
+        test["device"] = runtime("cuda")
+    cpu = cpu_run(hard__rnn_correct_cpu="failed")
+    for test in cpu["tests"]:
+        test["status"] = runtime(test["status"])
+    merged = merge(inputs=[cpu, gpu])
+    assert chosen(merged, GPU_CHECK) == ("passed", 1, "cuda")
+    assert chosen(merged, CPU_CHECK) == ("failed", 0, "cpu")
+    gpu = cuda_run(hard__rnn_correct_cpu="passed")
+    for test in gpu["tests"]:
+        test["device"] = runtime("cuda")  # as a merged file records it
+    assert chosen(merge(inputs=[gpu, cpu]), CPU_CHECK) == ("failed", 1, "cpu")
+    alone = merge(inputs=[cpu])
+    test = next(t for t in alone["tests"] if t["id"] == GPU_CHECK)
+    assert test["output"] == NO_GPU_RUN
+
+
+@pytest.mark.parametrize("status", ["passed", "failed"])
+def test_a_gpu_check_that_ran_without_cuda_keeps_its_own_output(status: str) -> None:
+    merged = merge(inputs=[cpu_run(hard__correct_cuda=status)])
+    test = next(t for t in merged["tests"] if t["id"] == GPU_CHECK)
+    assert (test["status"], test["output"]) == (status, f"{status} here")
+
+
+def test_integrity_lists_are_united_across_runs_whatever_the_key_order() -> None:
+    cpu, gpu = cpu_run(), cuda_run()
+    cpu["extra_data"].pop("integrity", None)
+    gpu["extra_data"]["integrity"] = {"tamper": [{"path": "a", "change": "modified"}]}
+    third = cuda_run()
+    third["extra_data"]["integrity"] = {
+        "tamper": [{"change": "modified", "path": "a"}, {"path": "b", "change": "added"}],
+        "manifest_source": "instructor",
+    }
+    integrity = merge(inputs=[cpu, gpu, third])["extra_data"]["integrity"]
+    assert integrity["tamper"] == [
+        {"path": "a", "change": "modified"},
+        {"path": "b", "change": "added"},
+    ]
+    assert integrity["manifest_source"] == "instructor"
+
+
+def test_a_sandbox_known_only_by_its_kind_still_counts() -> None:
+    cpu, gpu = cpu_run(), cuda_run()
+    cpu["extra_data"]["sandbox"] = {"kind": "bubblewrap", "reason": ""}
+    gpu["extra_data"]["sandbox"] = {"kind": "bubblewrap", "reason": "bwrap 0.9"}
+    assert merge(inputs=[cpu, gpu])["extra_data"]["sandbox"]["kind"] == "bubblewrap"
+
+
+def test_exercise_times_are_summed_to_milliseconds_and_incidents_say_which_run() -> None:
+    cpu, gpu = cpu_run(), cuda_run()
+    cpu["extra_data"]["exercises"]["hard"].update(wall_seconds=1.0006, incidents=["timeout"])
+    gpu["extra_data"]["exercises"]["hard"].update(wall_seconds=1.0006, incidents=["crash"])
+    hard = merge(inputs=[cpu, gpu])["extra_data"]["exercises"]["hard"]
+    assert hard["wall_seconds"] == 2.002  # rounded to ms after each run
+    assert hard["incidents"] == ["cpu run: timeout", "cuda run: crash"]
+    alone = merge(inputs=[cpu])["extra_data"]["exercises"]["hard"]
+    assert alone["incidents"] == ["timeout"] and alone["wall_seconds"] == 1.001
+
+
+def test_outputs_are_cut_at_8_kib_by_default() -> None:
+    cpu = cpu_run()
+    cpu["tests"][0]["output"] = "x" * 9000
+    cpu["tests"][1]["output"] = "y" * 8192
+    by_id = {t["id"]: t for t in merge(inputs=[cpu])["tests"]}
+    assert by_id[cpu["tests"][0]["id"]]["output"] == "x" * 8192 + "\n[... cut at 8192 characters]"
+    assert by_id[cpu["tests"][1]["id"]]["output"] == "y" * 8192
+
+
+def test_without_a_cpu_run_the_first_input_is_primary() -> None:
+    first, second = cuda_run(), cuda_run()
+    first["extra_data"]["seed"], second["extra_data"]["seed"] = 1, 2
+    assert merge(inputs=[first, second])["extra_data"]["seed"] == 1
+
+
+def test_a_checks_answer_is_copied_once_and_times_summed_when_known() -> None:
+    cpu = cpu_run()
+    answer = next(e for e in cpu["extra_data"]["manual"] if e["check"] == "easy.answer")
+    cpu["extra_data"]["manual"].append(dict(answer, answer="a second copy"))
+    gpu = cuda_run()
+    cpu["execution_time"], gpu["execution_time"] = 2.5, None
+    merged = merge(inputs=[cpu, gpu])
+    copies = [e for e in merged["extra_data"]["manual"] if e["check"] == "easy.answer"]
+    assert copies == [answer]
+    assert merged["execution_time"] == 2.5
+
+
+def test_a_corrupt_input_names_its_first_three_problems() -> None:
+    with pytest.raises(MergeError) as error:
+        merge(inputs=[{"score": "x", "max_score": "y", "tests": [{"id": 1}], "output": 1}])
+    message = str(error.value)
+    assert message.startswith("input 0: not a results file: ")
+    assert message.count("; ") == 2
+
+
+def with_plot(folder: Path, document: dict[str, Any], size: int = 100) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "sweep.png").write_bytes(b"\x89PNG" + b"x" * size)
+    (folder / "other.png").write_bytes(b"\x89PNG")
+    document["extra_data"]["artifacts"] = {
+        "missing": "gone.png",
+        "sweep_plot": "sweep.png",
+        "other": "other.png",
+    }
+    path = folder / "results.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def test_plots_are_copied_per_run_and_the_cuda_one_is_shown(tmp_path: Path) -> None:
+    first = with_plot(tmp_path / "a", cpu_run())
+    second = with_plot(tmp_path / "b", cpu_run())
+    gpu = with_plot(tmp_path / "c", cuda_run())
+    out = tmp_path / "out" / "deeper"
+    merged = merge(inputs=[first, second, gpu], out_dir=out)
+    extra = merged["extra_data"]
+    assert [run["artifacts"] for run in extra["runs"]] == [
+        {"sweep_plot": f"{tag}-sweep.png", "other": f"{tag}-other.png"}
+        for tag in ("cpu0", "cpu1", "cuda")
+    ]
+    assert extra["artifacts"] == {"sweep_plot": "cuda-sweep.png", "other": "cuda-other.png"}
+    assert len(list(out.iterdir())) == 6
+    assert sum("artifact missing (gone.png) skipped" in n for n in extra["merge"]["notes"]) == 3
+    cpu_only = merge(inputs=[first, second], out_dir=tmp_path / "o2")
+    assert cpu_only["extra_data"]["artifacts"]["sweep_plot"] == "cpu0-sweep.png"
+    in_place = merge(inputs=[first])  # no out_dir: the originals' absolute paths
+    assert in_place["extra_data"]["artifacts"] == {
+        "sweep_plot": str(first.parent / "sweep.png"),
+        "other": str(first.parent / "other.png"),
+    }
+    document = cpu_run()  # in memory: no folder to resolve against, kept as written
+    document["extra_data"]["artifacts"] = {"a": "x.png", "b": "y.png"}
+    assert merge(inputs=[document])["extra_data"]["artifacts"] == {"a": "x.png", "b": "y.png"}
+
+
+def test_a_plot_over_the_size_limit_is_not_copied(tmp_path: Path) -> None:
+    from autograder.results.merge import MAX_PLOT_BYTES
+
+    big = with_plot(tmp_path / "big", cpu_run(), size=MAX_PLOT_BYTES)
+    edge = with_plot(tmp_path / "edge", cuda_run(), size=MAX_PLOT_BYTES - 4)
+    merged = merge(inputs=[big, edge], out_dir=tmp_path / "out")
+    assert [run["artifacts"] for run in merged["extra_data"]["runs"]] == [
+        {"other": "cpu-other.png"},
+        {"sweep_plot": "cuda-sweep.png", "other": "cuda-other.png"},
+    ]
+    assert any(
+        f"skipped: larger than {MAX_PLOT_BYTES}" in n
+        for n in merged["extra_data"]["merge"]["notes"]
+    )
