@@ -337,3 +337,40 @@ def test_a_plot_over_the_size_limit_is_not_copied(tmp_path: Path) -> None:
         f"skipped: larger than {MAX_PLOT_BYTES}" in n
         for n in merged["extra_data"]["merge"]["notes"]
     )
+
+
+def test_a_device_other_than_cuda_counts_as_cpu() -> None:
+    gpu = cuda_run(hard__correct_cuda="passed")
+    gpu["extra_data"]["device"]["used"] = "tpu"  # an edited file: not a CUDA run
+    assert chosen(merge(inputs=[cpu_run(), gpu]), GPU_CHECK) == ("passed", 1, "cpu")
+
+
+def test_the_merge_command_exits_0_1_or_2_and_says_what_it_merged(tmp_path: Path, capsys) -> None:
+    from autograder import cli
+
+    cpu = tmp_path / "cpu.json"
+    cpu.write_text(json.dumps(cpu_run()), encoding="utf-8")
+    gpu = tmp_path / "gpu.json"
+    gpu.write_text(json.dumps(cuda_run(hard__correct_cuda="passed")), encoding="utf-8")
+    out = tmp_path / "out" / "results.json"
+    assert cli.main(["merge", str(cpu), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"merged 1 file(s) WITHOUT GPU results: {out}" in printed
+    assert json.loads(out.read_text())["score"] == CPU_RUN["score"]
+    versions = cuda_run()
+    versions["extra_data"]["grader_version"] = "0.9.0"
+    gpu.write_text(json.dumps(versions), encoding="utf-8")
+    assert cli.main(["merge", str(cpu), str(gpu), "--out", str(out), "--fail-under", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert f"merged 2 file(s) with GPU results: {out}" in printed
+    assert "note: inputs come from different grader versions" in printed
+    assert cli.main(["merge", str(cpu), "--out", str(out), "--fail-under", "99"]) == 1
+    capsys.readouterr()
+    assert cli.main(["merge", str(tmp_path / "missing.json"), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.startswith("python -m autograder merge: error: ")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert cli.main(["merge", str(cpu), "--out", str(blocker / "results.json")]) == 2
+    error = capsys.readouterr().err
+    assert error == "python -m autograder merge: error: cannot write: Not a directory\n"
+    assert error.count("\n") == 1 and "Traceback" not in error
