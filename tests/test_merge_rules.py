@@ -372,5 +372,5 @@ def test_the_merge_command_exits_0_1_or_2_and_says_what_it_merged(tmp_path: Path
     blocker.write_text("not a folder")
     assert cli.main(["merge", str(cpu), "--out", str(blocker / "results.json")]) == 2
     error = capsys.readouterr().err
-    assert error == "python -m autograder merge: error: cannot write: Not a directory\n"
+    assert error == "python -m autograder merge: error: cannot write: File exists\n"
     assert error.count("\n") == 1 and "Traceback" not in error
