@@ -156,7 +156,7 @@ def grader_timing(rnn_per_element: float = RNN_PER_ELEMENT_S) -> Callable[..., d
     """The judge's stopwatch over the sweep's contenders: ``rnn_seconds:N`` / ``attention_...``."""
 
     def interleaved_timings(contenders: dict, *, device: str, repeats: int) -> dict:
-        assert device == "cuda"
+        assert device == "cuda" and repeats == 3  # the check's own measurement settings
         timings = {}
         for name in contenders:
             curve, n = name.split(":")
@@ -248,11 +248,13 @@ def grader_medians(
     or the student's reduction against the reference's at one n."""
     serial = iter(rnn_times)
 
-    def interleaved_medians(contenders: dict, *, device: str, repeats: int, **_: Any) -> dict:
+    def interleaved_medians(contenders: dict, *, device: str, repeats: int, **more: Any) -> dict:
         assert device == "cuda"
         if set(contenders) == {"student", "reference"}:
+            assert (repeats, more) == (9, {"warmup": 2})
             n = contenders["student"].n
             return {"student": student_reduction(n), "reference": reference_reduction(n)}
+        assert repeats == 5 and not more
         times = next(serial)
         return {name: times(int(name)) for name in contenders}
 
@@ -330,3 +332,134 @@ def test_the_tolerances_separate_the_recorded_figures() -> None:
     assert (TOL.reported_ratio_min, TOL.reported_ratio_max) == (0.5, 3.0)
     assert (TOL.rnn_slope_min, TOL.rnn_slope_max) == (0.8, 1.25)
     assert TOL.reduction_ratio_max == 4.0 and TOL.attention_flatness_max == 4.0
+
+
+# ---- exact bounds and messages: what the mutation run showed unpinned (docs/testing.md)
+
+
+def test_time_fn_messages_name_the_figures(context, monkeypatch) -> None:
+    monkeypatch.setattr(support, "reference_worker", lambda: FakeReference())
+    known = int(CYCLES_PER_S * 0.004) / CYCLES_PER_S
+    with pytest.raises(support.CheckFailed) as failed:
+        hard.test_time_fn_synchronises_cuda(time_fn_replies(lambda k: 0.005e-3, 0))
+    assert str(failed.value) == (
+        f"time_fn on a GPU kernel of known duration {known * 1e3:.2f} ms returned 0.005 ms "
+        "(100% off, allowed 15%)"
+    )
+    with pytest.raises(support.CheckFailed) as failed:
+        hard.test_time_fn_synchronises_cuda(time_fn_replies(lambda k: k, 1))
+    assert str(failed.value) == (
+        f"time_fn(fn, repeats=5) took {(known + 2e-4) * 1e3:.1f} ms in all, less than 5 calls "
+        f"of {known * 1e3:.2f} ms: it did not run fn 5 times"
+    )
+
+
+def test_time_fn_whose_call_lasts_exactly_the_bound_passes(context, monkeypatch) -> None:
+    """``elapsed`` equal to repeats x known x (1 - tolerance) is enough."""
+    monkeypatch.setattr(support, "reference_worker", lambda: FakeReference())
+
+    def time_fn(work: Any, *, device: str, warmup: int, repeats: int) -> tuple[float, float]:
+        known = dict(work.spec)["cycles"] / CYCLES_PER_S
+        return known, repeats * known * (1 - TOL.time_fn_rel_error)
+
+    hard.test_time_fn_synchronises_cuda(FakeSub(time_fn=time_fn))
+
+
+POWER_OF_TWO_S = 2.0**-10  # ratios of these are exact in binary floating point
+
+
+def exact_timing(contenders: dict, *, device: str, repeats: int) -> dict:
+    return {name: Medians(POWER_OF_TWO_S, POWER_OF_TWO_S) for name in contenders}
+
+
+@pytest.mark.parametrize(("ratio", "passes"), [(0.5, True), (3.0, True), (3.5, False)])
+def test_sweep_ratios_at_their_bounds(context, monkeypatch, ratio: float, passes: bool) -> None:
+    """0.5x the CPU time and 3.0x the wall time are allowed; 3.5x is not."""
+    monkeypatch.setattr(
+        hard, "_contender", lambda worker, function, n, device, rng: Timed(worker, function, n)
+    )
+    monkeypatch.setattr(hard, "interleaved_timings", exact_timing)
+    rows = [
+        {"n": n, "rnn_seconds": POWER_OF_TWO_S * ratio, "attention_seconds": POWER_OF_TWO_S}
+        for n in SWEEP_LENGTHS
+    ]
+    sub = FakeSub(sweep=lambda lengths, device: (rows, 1.0))
+    if passes:
+        hard.test_sweep_rows_cuda(sub)
+    else:
+        with pytest.raises(support.CheckFailed, match=r"at n=64.*3\.50x and 3\.50x"):
+            hard.test_sweep_rows_cuda(sub)
+
+
+def test_sweep_longer_than_its_call_names_both_durations(context, monkeypatch) -> None:
+    rows = sweep_rows()
+    total = sum(r["rnn_seconds"] + r["attention_seconds"] for r in rows)
+    with pytest.raises(support.CheckFailed) as failed:
+        run_sweep(context, monkeypatch, rows, 1e-3)
+    assert str(failed.value) == (
+        f"sweep reports {total * 1e3:.2f} ms of calls (one of each) but the whole call took "
+        "1.00 ms: report what you measured"
+    )
+
+
+def fixed_slope(monkeypatch, *slopes: float) -> None:
+    """The serial curve's fitted slope, one per measurement."""
+    values = iter(slopes)
+    monkeypatch.setattr(hard, "loglog_slope", lambda ns, seconds: next(values))
+
+
+@pytest.mark.parametrize(("slope", "passes"), [(0.8, True), (1.25, True), (0.79, False)])
+def test_serial_slope_at_its_bounds(context, monkeypatch, slope: float, passes: bool) -> None:
+    """A slope at a bound passes without a second measurement (one figure set is given)."""
+    fixed_slope(monkeypatch, *([slope] if passes else [slope, slope]))
+    medians = grader_medians([linear] if passes else [linear, linear], lambda n: REDUCTION_S)
+    if passes:
+        data = run_shapes(context, monkeypatch, medians)
+        assert data["rnn_slope"] == slope
+        assert data["rnn_lengths"] == [1024, 2048, 4096, 8192, 16384]
+    else:
+        with pytest.raises(support.CheckFailed) as failed:
+            run_shapes(context, monkeypatch, medians)
+        assert str(failed.value) == (
+            "rnn_style_torch's time grows like n^0.79 over n=1024..16384 (expected n^1, "
+            "allowed 0.8..1.25): one step per element"
+        )
+
+
+def test_of_two_wrong_slopes_the_nearer_to_one_is_reported(context, monkeypatch) -> None:
+    fixed_slope(monkeypatch, 0.6, 1.5)
+    medians = grader_medians([linear, linear], lambda n: REDUCTION_S)
+    with pytest.raises(support.CheckFailed, match=r"grows like n\^0\.60 over"):
+        run_shapes(context, monkeypatch, medians)
+
+
+def test_a_slow_first_reduction_is_measured_again(context, monkeypatch) -> None:
+    """A one-off disturbance (10x on the first measurement at each n) does not fail."""
+    calls = {64: 0, 65536: 0}
+
+    def disturbed(n: int) -> float:
+        calls[n] += 1
+        return REDUCTION_S * (10 if calls[n] == 1 else 1.05)
+
+    data = run_shapes(context, monkeypatch, grader_medians([linear], disturbed))
+    assert data["reduction_ratio"] == {"64": pytest.approx(1.05), "65536": pytest.approx(1.05)}
+    assert calls == {64: 2, 65536: 2}
+    ok = {64: 0, 65536: 0}
+
+    def steady(n: int) -> float:
+        ok[n] += 1
+        return REDUCTION_S * 4.0  # at the bound: not measured again
+
+    run_shapes(context, monkeypatch, grader_medians([linear], steady))
+    assert ok == {64: 1, 65536: 1}
+
+
+def test_flatness_exactly_at_its_bound_passes(context, monkeypatch) -> None:
+    def reduction(n: int) -> float:
+        return POWER_OF_TWO_S * (4 if n == 65536 else 1)
+
+    medians = grader_medians([linear], reduction, reduction)
+    assert run_shapes(context, monkeypatch, medians)["attention_seconds"] == {
+        "64": POWER_OF_TWO_S,
+        "65536": 4 * POWER_OF_TWO_S,
+    }
