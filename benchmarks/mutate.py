@@ -19,6 +19,7 @@ import argparse
 import ast
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -167,12 +168,27 @@ def summarise(session: Path, module: Path, cosmic_ray: Path) -> str:
     return "\n".join([head, *sorted(survivors)]) + "\n"
 
 
-def run_target(name: str, target: Target, cosmic_ray: Path, *, resume: bool = False) -> str:
+def forget_survivors(session: Path) -> int:
+    """Drop the survivors' results, so that a resumed run tries them again (new tests)."""
+    db = sqlite3.connect(session)
+    try:
+        with db:  # one transaction, committed
+            return db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'").rowcount
+    finally:
+        db.close()
+
+
+def run_target(
+    name: str, target: Target, cosmic_ray: Path, *, resume: bool = False, survivors: bool = False
+) -> str:
     """Run one target's mutants in a fresh copy; return the summary. ``resume`` goes on
-    with the mutants an earlier, interrupted run of the same target left."""
+    with the mutants an earlier, interrupted run of the same target left; ``survivors``
+    also tries that run's surviving mutants again (after tests were added)."""
     OUT.mkdir(parents=True, exist_ok=True)
     session = OUT / f"{name}.sqlite"
-    resume = resume and session.is_file()
+    resume = (resume or survivors) and session.is_file()
+    if resume and survivors:
+        forget_survivors(session)
     if not resume:
         session.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="mutate-") as folder:
@@ -203,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--resume", action="store_true", help="go on with an interrupted run's mutants"
     )
+    parser.add_argument(
+        "--survivors", action="store_true", help="try the last run's survivors again"
+    )
     args = parser.parse_args(argv)
     unknown = set(args.targets) - set(TARGETS)
     if unknown:
@@ -211,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         target = TARGETS[name]
         if args.tests:
             target = Target(target.module, args.tests, target.only)
-        print(run_target(name, target, args.bin, resume=args.resume), flush=True)
+        summary = run_target(name, target, args.bin, resume=args.resume, survivors=args.survivors)
+        print(summary, flush=True)
     return 0
 
 

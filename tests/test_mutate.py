@@ -36,3 +36,21 @@ def test_every_target_names_a_module_and_tests_that_exist() -> None:
         assert (ROOT / target.module).is_file(), name
         paths = [word for word in shlex.split(target.tests) if word.startswith("tests/")]
         assert paths and all((ROOT / path).is_file() for path in paths), name
+
+
+def test_forgetting_survivors_leaves_every_other_result(tmp_path: Path) -> None:
+    import sqlite3
+
+    from benchmarks.mutate import forget_survivors
+
+    session = tmp_path / "s.sqlite"
+    with sqlite3.connect(session) as db:
+        db.execute("CREATE TABLE work_results (job_id TEXT, test_outcome TEXT)")
+        db.executemany(
+            "INSERT INTO work_results VALUES (?, ?)",
+            [("a", "KILLED"), ("b", "SURVIVED"), ("c", None), ("d", "SURVIVED")],
+        )
+    assert forget_survivors(session) == 2
+    with sqlite3.connect(session) as db:
+        left = sorted(db.execute("SELECT job_id, test_outcome FROM work_results"))
+    assert left == [("a", "KILLED"), ("c", None)]
