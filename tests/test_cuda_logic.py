@@ -71,11 +71,13 @@ class FakeReference:
         self.jitter, self.calls = jitter, 0
 
     def call(self, function: str, cycles: int) -> None:
-        assert function == "cuda_sleep"
+        assert function == "cuda_sleep" and cycles == 1000  # the warm-up kernel
 
     def call_timed(self, function: str, cycles: int) -> tuple[None, float]:
         assert function == "cuda_sleep"
         self.calls += 1
+        if self.calls % 8 in (1, 2, 3):  # each calibration: three runs of 1e6 cycles first
+            assert cycles == 1_000_000
         wobble = 1 + self.jitter * (-1) ** self.calls
         return None, TRIP_S + cycles / CYCLES_PER_S * wobble
 
@@ -226,6 +228,11 @@ def made_up_timings() -> list[dict]:  # tests/submissions/made_up_timings
         ("a missing key", sweep_rows(rows={4: {"attention_seconds": None}}), None, "positive"),
         ("NaN timings", sweep_rows(rows={1: {"rnn_seconds": float("nan")}}), None, "row 1: tim"),
         ("too few rows", sweep_rows()[:4], None, "should return 5 rows"),
+        ("too many rows", [*sweep_rows(), sweep_rows()[0]], None, "should return 5 rows"),
+        ("a row without a key", [*sweep_rows()[:4], {"n": 8192}], None, "row 4 should be"),
+        ("a larger n", sweep_rows(rows={1: {"n": 257}}), None, "row 1: expected n=256"),
+        ("a zero timing", sweep_rows(rows={0: {"rnn_seconds": 0.0}}), None, "row 0: timings"),
+        ("a negative timing", sweep_rows(rows={3: {"attention_seconds": -1e-5}}), None, "row 3"),
     ],
 )
 def test_sweep_rows_cuda_fails_each_broken_sweep(
@@ -463,3 +470,29 @@ def test_flatness_exactly_at_its_bound_passes(context, monkeypatch) -> None:
         "64": POWER_OF_TWO_S,
         "65536": 4 * POWER_OF_TWO_S,
     }
+
+
+def test_a_sweep_whose_rows_add_up_to_the_whole_call_passes(context, monkeypatch) -> None:
+    rows = sweep_rows()
+    total = sum(row[key] for row in rows for key in ("rnn_seconds", "attention_seconds"))
+    run_sweep(context, monkeypatch, rows, total)
+
+
+@pytest.mark.parametrize(
+    ("first", "again", "reported"),
+    [
+        (0.6, 1.5, "0.60"),  # the nearer to 1 of two wrong slopes is kept
+        (0.75, 1.25, "0.75"),  # equally near: the first stays, though the second would pass
+        (1.3, 0.75, "0.75"),
+        (0.3, 1.5, "1.50"),
+        (-0.5, 2.0, "2.00"),
+        (2.6, 0.3, "0.30"),
+    ],
+)
+def test_of_two_serial_measurements_the_nearer_to_one_is_kept(
+    context, monkeypatch, first: float, again: float, reported: str
+) -> None:
+    fixed_slope(monkeypatch, first, again)
+    medians = grader_medians([linear, linear], lambda n: REDUCTION_S)
+    with pytest.raises(support.CheckFailed, match=rf"grows like n\^{reported} over"):
+        run_shapes(context, monkeypatch, medians)
