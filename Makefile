@@ -79,3 +79,9 @@ bench: $(DEV_STAMP)
 
 clean:
 	rm -rf $(VENV) outputs/grading release
+
+# Mutation testing of the grader's decision modules (cosmic-ray, docs/testing.md): minutes
+# per module, a benchmark-style run, not part of `make test`. Results in outputs/mutation/.
+.PHONY: mutate
+mutate: .venv
+	nice -n 19 $(PY) -m benchmarks.mutate

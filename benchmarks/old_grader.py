@@ -5,7 +5,9 @@ exercise, importing the submission there (no judge, no workers, no sandbox). The
 checks it out into a temporary detached git worktree, grades with its own command line
 from there (cwd and ``PYTHONPATH`` both point at the worktree, so ``python -m autograder``
 imports the old package, not this checkout's editable install), and removes the worktree
-afterwards. :func:`old_grader` says why when it cannot (no git, no such commit).
+afterwards. In a shallow clone (``actions/checkout``'s default) the commit is not there:
+it is fetched from ``origin`` by its full hash, one commit deep. :func:`old_grader` says
+why when it cannot (no git, no such commit, nothing to fetch it from).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from benchmarks.submissions import ROOT
 
-OLD_COMMIT = "99a44a6"
+OLD_COMMIT = "99a44a6e8f78260e0fb74233a620e4206e0d4780"  # full: fetchable by hash
 
 
 class OldGraderUnavailable(RuntimeError):
@@ -72,12 +74,26 @@ def imported_package(tree: Path, python: str = sys.executable) -> Path:
     return Path(completed.stdout.strip()).resolve()
 
 
+def _resolve(commit: str, repo: Path) -> str:
+    """The full hash of ``commit``, fetched from ``origin`` when a shallow clone lacks it."""
+    try:
+        return _git("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}", cwd=repo)
+    except OldGraderUnavailable as missing:
+        if len(commit) != 40 or _git("rev-parse", "--is-shallow-repository", cwd=repo) != "true":
+            raise
+        try:
+            _git("fetch", "--quiet", "--no-tags", "--depth=1", "origin", commit, cwd=repo)
+        except OldGraderUnavailable as error:
+            raise OldGraderUnavailable(f"{missing}; fetching it: {error}") from error
+        return _git("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}", cwd=repo)
+
+
 @contextmanager
 def old_grader(
     commit: str = OLD_COMMIT, *, repo: Path = ROOT, parent: Path | None = None
 ) -> Iterator[OldGrader]:
     """A detached worktree of ``repo`` at ``commit``, removed on exit (also after errors)."""
-    full = _git("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}", cwd=repo)
+    full = _resolve(commit, repo)
     holder = Path(tempfile.mkdtemp(prefix="bench-old-grader-", dir=parent))
     tree = holder / "tree"
     try:

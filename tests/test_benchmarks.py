@@ -385,12 +385,28 @@ def test_old_grader_unavailable_says_why(fake_repo, tmp_path: Path, monkeypatch)
 
 
 def test_the_old_grader_commit_imports_its_own_package() -> None:
-    """This repository's old grader, from its worktree, is not this checkout's editable install."""
-    try:
-        with old_grader.old_grader() as old:
-            assert old.imports_from.is_relative_to(old.tree.resolve())
-    except old_grader.OldGraderUnavailable as error:  # a shallow clone, an export
-        pytest.skip(str(error))
+    """This repository's old grader, from its worktree, is not this checkout's editable install.
+
+    In a shallow clone old_grader fetches the commit from origin (the test below shows it)."""
+    with old_grader.old_grader() as old:
+        assert old.commit == old_grader.OLD_COMMIT
+        assert old.imports_from.is_relative_to(old.tree.resolve())
+
+
+def test_a_shallow_clone_fetches_the_old_commit_from_origin(fake_repo, tmp_path: Path) -> None:
+    repo, old = fake_repo
+    (repo / "autograder" / "__init__.py").write_text("NEW = True\n")
+    _git(repo, "commit", "-q", "-am", "new grader")
+    _git(repo, "config", "uploadpack.allowAnySHA1InWant", "true")  # as GitHub allows
+    clone = tmp_path / "shallow"
+    _git(tmp_path, "clone", "-q", "--depth=1", repo.as_uri(), str(clone))
+    assert _git(clone, "rev-parse", "--is-shallow-repository") == "true"
+    short = old_grader.old_grader(old[:7], repo=clone, parent=tmp_path)  # no fetch by prefix
+    with pytest.raises(old_grader.OldGraderUnavailable, match="rev-parse"), short:
+        pass
+    with old_grader.old_grader(old, repo=clone, parent=tmp_path) as checked_out:
+        assert checked_out.commit == old
+        assert (checked_out.tree / "autograder" / "__init__.py").read_text() == "OLD = True\n"
 
 
 def _run(label: str, wall: float, sandbox: str | None, score: float = 1.0) -> GradeRun:

@@ -255,3 +255,60 @@ def test_environment_of_the_grader_does_not_reach_the_checks(tmp_path):
     assert len(tests) == len(checks_for("medium"))
     assert all(t["status"] == "failed" for t in tests)
     assert all("No module named 'solutions'" in t["output"] for t in tests)
+
+
+# One wrong value in a plain list (or a plain float in it) at each position: every check that
+# compares values must fail, whichever element is wrong (tests/submissions/wrong_values/).
+WRONG_VALUE_CHECKS = {
+    "medium.serial_scan_correct",
+    "medium.matches_serial_1024_int",
+    "medium.matches_serial_1024_float",
+    "medium.edge_lengths",
+    "medium.non_commutative_op",
+    "medium.scan_depth_formula",  # off by one at n=0, 64 or 2**20+1
+    "medium.scan_work_formula",
+    "easy.vector_matches_reference",
+    "easy.numpy_matches_reference",
+    "easy.numpy_vectorised_over_d",  # its timed calls' outputs are checked
+    "easy.python_grows_with_d",
+    "easy.serial_overhead_consistent",
+    "challenge.matches_serial_1024",
+    "challenge.depth_logarithmic",  # the traced run's values
+    "hard.attention_correct_cpu",
+    "hard.rnn_correct_cpu",
+    "hard.sweep_rows_cpu",  # the row's n
+    "hard.curve_shapes_cpu",  # the reduction's timed outputs at n=64
+}
+POSITIONS = {"first": 0, "middle": 512, "last": 1023}  # in a list of 1024 elements
+
+
+def build_wrong_values(position: str, destination: Path) -> Path:
+    submission = build_submission("wrong_values", destination)
+    for module in submission.glob("*.py"):
+        text = module.read_text(encoding="utf-8")
+        module.write_text(
+            text.replace('WRONG_AT = "first"', f'WRONG_AT = "{position}"'), encoding="utf-8"
+        )
+    return submission
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("position", sorted(POSITIONS))
+def test_a_wrong_value_at_any_position_fails_every_value_check(position, tmp_path):
+    submission = build_wrong_values(position, tmp_path / "submission")
+    results = run_grader(submission, tmp_path, *EXERCISES)
+    got = statuses(results)
+    expected = {
+        check.id: ("failed" if check.id in WRONG_VALUE_CHECKS else baseline_status(check))
+        for check in CHECKS
+    }
+    wrong = {i: (want, got.get(i)) for i, want in expected.items() if got.get(i) != want}
+    details = {t["id"]: t["output"][:300] for t in results["tests"] if t["id"] in wrong}
+    assert not wrong, f"(expected, got) per check: {wrong}\n{details}"
+    # the message names the element that is wrong (1024 elements: 0, 512 or 1023)
+    message = _failure(results, "medium.matches_serial_1024_int")
+    assert f"element {POSITIONS[position]}: expected " in message, message
+    assert "wrong value" not in _failure(results, "hard.sweep_rows_cpu")
+    assert "expected n=" in _failure(results, "hard.sweep_rows_cpu")
+    wrong_n = {"first": 0, "middle": 64, "last": 2**20 + 1}[position]
+    assert f"scan_depth({wrong_n}): expected " in _failure(results, "medium.scan_depth_formula")

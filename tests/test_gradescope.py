@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -478,6 +479,11 @@ try:
     if os.fork() == 0:  # and a process that outlives grading and keeps forging
         os.setsid()
         if os.fork() == 0:
+            try:  # a name the test can find it by, from outside any sandbox
+                with open("/proc/self/comm", "w") as handle:
+                    handle.write(FORGER_NAME)
+            except OSError:
+                pass
             for _ in range(600):
                 _forge()
                 with open(HEARTBEAT, "a") as handle:
@@ -505,26 +511,51 @@ def scan_work(n):
 '''
 
 
+FORGER_NAME = "forger-8431"  # the background forger's /proc/<pid>/comm
+
+
+def processes_named(name: str) -> list[int]:
+    """Host pids whose command name is ``name`` (a sandboxed process is listed here too)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 @pytest.mark.slow
 def test_a_submission_that_forges_results_gets_nothing(autograder_root: Path) -> None:
     results_path = autograder_root / "results" / "results.json"
     heartbeat = autograder_root / "heartbeat"
     source = FORGER.replace("ROOT_RESULTS", repr(str(results_path)))
     source = source.replace("HEARTBEAT", repr(str(heartbeat)))
+    source = source.replace("FORGER_NAME", repr(FORGER_NAME))
     (autograder_root / "submission" / "medium_parallel_scan.py").write_text(source)
-    results = run_autograder(autograder_root, "--only", "medium", "--settings", str(FAST_SETTINGS))
+    seen: set[int] = set()  # the background forger, watched while grading runs
+    with ThreadPoolExecutor(1) as pool:
+        grading = pool.submit(
+            run_autograder, autograder_root, "--only", "medium", "--settings", str(FAST_SETTINGS)
+        )
+        while not grading.done():
+            seen.update(processes_named(FORGER_NAME))
+            time.sleep(0.02)
+        results = grading.result()
     assert results["score"] == 0
     assert {t["status"] for t in results["tests"]} == {"failed"}
-    assert "forged" not in json.dumps(results["score"])
+    assert "forged" not in results["output"]
+    assert all(t["name"] != "forged" and "forged" not in t["name"] for t in results["tests"])
     assert all(t["max_score"] < 1000 for t in results["tests"])
     sandbox = results["extra_data"]["sandbox"].get("medium", {}).get("kind")
     if sandbox != "bubblewrap":  # unconfined, the forger did write, and ran in the background
         assert heartbeat.exists()
+    assert seen, "the background forger never ran: the checks below would prove nothing"
     written = results_path.read_text(encoding="utf-8")
-    before = heartbeat.stat().st_size if heartbeat.exists() else 0
     time.sleep(0.5)
-    after = heartbeat.stat().st_size if heartbeat.exists() else 0
-    assert after == before  # nothing the submission started is still running
+    assert processes_named(FORGER_NAME) == []  # nothing the submission started still runs
     assert results_path.read_text(encoding="utf-8") == written
     assert json.loads(written) == results
 

@@ -24,6 +24,7 @@ from autograder.course.stubs import (
     generate_stubs,
     render_stub,
 )
+from autograder.spec.registry import CHECKS
 
 
 def main(argv: list[str]) -> int:
@@ -123,12 +124,25 @@ def test_unimplemented_functions_raise_naming_module_and_function(name: str) -> 
         assert f"exercise: {exercise}" in message
 
 
-@pytest.mark.parametrize("name", MODULES)
-def test_written_answers_are_empty_in_the_stub(name: str) -> None:
+# the module and name of each TA-graded written answer (the registry's manual checks)
+WRITTEN_ANSWERS = {"easy_vector_state": "ANSWER", "hard_gpu_sweep": "EXPLANATION"}
+
+
+def test_every_written_answer_is_listed() -> None:
+    manual = [check for check in CHECKS if check.manual]
+    assert len(manual) == len(WRITTEN_ANSWERS)
+    assert {check.title.split(":")[0] for check in manual} == set(WRITTEN_ANSWERS.values())
+    assert set(WRITTEN_ANSWERS.values()) <= set(WRITTEN_ANSWER_NAMES)
+    for name in MODULES:
+        names = WRITTEN_ANSWER_NAMES & set(vars(load(SOLUTIONS / f"{name}.py")))
+        assert names == ({WRITTEN_ANSWERS[name]} if name in WRITTEN_ANSWERS else set()), name
+
+
+@pytest.mark.parametrize(("name", "answer"), sorted(WRITTEN_ANSWERS.items()))
+def test_written_answers_are_empty_in_the_stub(name: str, answer: str) -> None:
     solution, stub = load(SOLUTIONS / f"{name}.py"), load(EXERCISES / f"{name}.py")
-    for answer in WRITTEN_ANSWER_NAMES & set(vars(solution)):
-        assert getattr(solution, answer).strip(), f"the solution's {answer} is empty"
-        assert getattr(stub, answer) == ""
+    assert getattr(solution, answer).strip(), f"the solution's {answer} is empty"
+    assert getattr(stub, answer) == ""
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -288,6 +288,20 @@ def test_every_job_but_template_skips_the_template_repository_itself() -> None:
     assert "needs.cpu.result == 'success'" in jobs["report"]["if"]  # skipped with cpu
 
 
+def test_instructor_gpu_tests_run_by_hand_on_the_gpu_runner_and_may_not_skip() -> None:
+    data = load(INSTRUCTOR)
+    assert "workflow_dispatch" in triggers(data)
+    job = data["jobs"]["gpu-tests"]
+    assert job["if"] == "${{ github.event_name == 'workflow_dispatch' }}"  # never a PR
+    assert job["runs-on"] == ["self-hosted", "linux", "x64", "gpu"]
+    assert job["env"]["GPU_REQUIRED"] == "true" and job["env"]["CI"] == "true"
+    assert job["env"]["PIP_EXTRA_INDEX_URL"] == ""  # not the CPU wheels of the checks job
+    ids = steps_by_id(job)
+    assert ids.index("install") < ids.index("cuda-check") < ids.index("gpu-tests")
+    command = job["steps"][ids.index("gpu-tests")]["run"]
+    assert "tests/test_gpu.py" in command and (ROOT / "tests" / "test_gpu.py").is_file()
+
+
 def test_report_job_runs_after_a_failed_gpu_job_and_sets_the_pass_mark_through_env() -> None:
     job = load(GRADE)["jobs"]["report"]
     assert job["needs"] == ["cpu", "gpu"]
@@ -350,47 +364,35 @@ def test_runner_refuses_what_it_cannot_evaluate(tmp_path: Path) -> None:
 
 @dataclass
 class Repos:
-    """The student's repository (solutions as their work) and the pristine grader release."""
+    """The student's repository (solutions as their work) and the pristine grader release,
+    both built by ``python -m autograder release`` (with its manifest), so the workflow
+    runs as shipped: ``grade --repo student`` with the manifest and tamper checks."""
 
     student: Path
     grader: Path
-    released: bool  # built by `python -m autograder release` (else a minimal copy)
 
     def replace(self) -> dict[str, str]:
-        """Without the release command there is no --repo: grade the exercises folder."""
-        if self.released:
-            return dict(LOCAL_REPLACE)
-        return {**LOCAL_REPLACE, "--repo student": "--submission student/exercises"}
+        return dict(LOCAL_REPLACE)
 
 
 def build_repos(base: Path) -> Repos:
     grader = base / "grader-release"
-    released = (ROOT / "autograder" / "course" / "release.py").is_file()
-    if released:
-        out = base / "release"
-        done = subprocess.run(
-            [sys.executable, "-m", "autograder", "release", "--out", str(out), "--no-nbgrader"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        shutil.copytree(out / "student", grader, symlinks=True)
-    else:
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-        for folder in ("exercises", "autograder", "reference"):
-            shutil.copytree(ROOT / folder, grader / folder, ignore=ignore)
-        for name in ("pyproject.toml", "Makefile", "README.md"):
-            shutil.copyfile(ROOT / name, grader / name)
-        (grader / ".github" / "workflows").mkdir(parents=True)
-        shutil.copyfile(GRADE, grader / ".github" / "workflows" / "grade.yml")
+    out = base / "release"
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "release", "--out", str(out), "--no-nbgrader"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    shutil.copytree(out / "student", grader, symlinks=True)
     student = base / "student-repo"
     shutil.copytree(grader, student, symlinks=True)
     for module in EXERCISES.values():  # the student's work: the reference solutions
         shutil.copyfile(ROOT / "solutions" / f"{module}.py", student / "exercises" / f"{module}.py")
-    return Repos(student=student, grader=grader, released=released)
+    return Repos(student=student, grader=grader)
 
 
 def grade_runner(repos: Repos, root: Path, **variables: str) -> WorkflowRunner:
@@ -474,17 +476,14 @@ def test_cpu_job_grades_every_check_with_the_pristine_grader(pipeline: Pipeline)
     assert {t["id"] for t in results["tests"] if t["status"] == "pending"} >= GPU_IDS
     assert results["extra_data"]["device"]["used"] == "cpu"
     assert "# Grading report" in job.summary
-    if pipeline.repos.released:
-        integrity = results["extra_data"]["integrity"]
-        assert integrity["tamper"] == [] and integrity["manifest_source"] == "instructor"
+    integrity = results["extra_data"]["integrity"]
+    assert integrity["tamper"] == [] and integrity["manifest_source"] == "instructor"
 
 
 @pytest.mark.slow
 def test_a_students_edited_grader_never_runs_and_shows_as_tampered(
     pipeline: Pipeline, tmp_path: Path
 ) -> None:
-    if not pipeline.repos.released:
-        pytest.skip("needs the release manifest (python -m autograder release)")
     tampered = tmp_path / "tampered"
     shutil.copytree(pipeline.repos.student, tampered, symlinks=True)
     (tampered / "autograder" / "__init__.py").write_text(
@@ -492,7 +491,7 @@ def test_a_students_edited_grader_never_runs_and_shows_as_tampered(
     )
     with (tampered / ".github" / "workflows" / "grade.yml").open("a") as workflow:
         workflow.write("# edited\n")
-    repos = Repos(student=tampered, grader=pipeline.repos.grader, released=True)
+    repos = Repos(student=tampered, grader=pipeline.repos.grader)
     runner = grade_runner(repos, tmp_path / "run")
     job = runner.run_job("cpu", replace=LOCAL_REPLACE)
     assert job.result == "success", job.describe()
