@@ -18,13 +18,14 @@ PY := $(VENV)/bin/python
 GRADE_STAMP := $(VENV)/.grade-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: grade test lint workflows stubs release bench clean help setup setup-dev
+.PHONY: grade test lint workflows stubs release bench mutate clean help setup setup-dev
 
 help:
 	@echo "make grade   set up, grade exercises/ and print the report"
 	@echo "make test    set up with the [dev] tools, lint and run the whole test suite"
 	@echo "make stubs   regenerate exercises/ from solutions/"
 	@echo "make bench   grading benchmarks, written to docs/benchmarks.md"
+	@echo "make mutate  mutation testing of the decision modules (docs/testing.md)"
 	@echo "options: PYTHON=/path/to/python3.11  TORCH=auto|cpu|cuda  DEVICE=auto|cpu|cuda"
 
 $(PY):
@@ -82,6 +83,5 @@ clean:
 
 # Mutation testing of the grader's decision modules (cosmic-ray, docs/testing.md): minutes
 # per module, a benchmark-style run, not part of `make test`. Results in outputs/mutation/.
-.PHONY: mutate
-mutate: .venv
+mutate: $(DEV_STAMP)
 	nice -n 19 $(PY) -m benchmarks.mutate
