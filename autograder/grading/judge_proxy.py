@@ -343,7 +343,9 @@ class WorkerProxy:
             {"op": "fetch", "slot": slot}, what=f"returning {function}'s outputs"
         )
         outputs = self.value(reply, reply_buffers, name=function)
-        if type(outputs) is not list or count != len(calls) or len(outputs) != len(calls):
+        if type(count) is not int or type(outputs) is not list or count != len(calls):
+            raise SubmissionError(f"the worker did not say it ran {function} {len(calls)} times")
+        if len(outputs) != len(calls):
             raise SubmissionError(f"the worker ran {function} {count} times, not {len(calls)}")
         return Timed(run_seconds, stage_seconds, cpu_seconds, len(calls), outputs)
 

@@ -6,6 +6,7 @@ import pytest
 
 from autograder.grading.checks import support
 from autograder.grading.checks.compare import expect_list, same_value
+from autograder.grading.checks.numbers import worker_float
 from autograder.grading.checks.support import CheckFailed, check, describe
 from autograder.grading.judge_trace import TraceInputs
 from reference.tracer import Tape, max_depth
@@ -24,7 +25,7 @@ def _pair(value, what: str) -> tuple[float, float]:
         raise CheckFailed(f"{what} should return a tuple (a, x), got {describe(value)}")
     if not all(isinstance(v, float) for v in value):
         raise CheckFailed(f"{what} should return two floats, got {describe(value)}")
-    return float.__float__(value[0]), float.__float__(value[1])
+    return worker_float(value[0], what=f"{what}'s a"), worker_float(value[1], what=f"{what}'s x")
 
 
 @pytest.fixture(scope="module")
