@@ -18,7 +18,7 @@ from typing import Any
 
 from autograder.results.build import exercise_totals
 from autograder.results.schema import check_id
-from autograder.results.strict_json import strict_copy
+from autograder.results.strict_json import strict_copy, xml_safe
 from autograder.spec.registry import ASSIGNMENT, EXERCISES
 
 __all__ = ["SummaryRenderer", "junit_xml", "write_json", "write_outputs"]
@@ -83,9 +83,10 @@ def junit_xml(results: Mapping[str, Any]) -> str:
                 name=test.get("id", test["name"]),
                 time=str(test.get("duration", 0.0)),
             )
-            first_line = (test["output"].splitlines() or [""])[0][:200]
+            output = xml_safe(test["output"])  # a submission's text, control characters too
+            first_line = (output.splitlines() or [""])[0][:200]
             if test["status"] == "failed":
-                ET.SubElement(case, "failure", message=first_line).text = test["output"]
+                ET.SubElement(case, "failure", message=first_line).text = output
             elif test["status"] == "pending":
                 ET.SubElement(case, "skipped", message=f"pending: {first_line}")
     ET.indent(suites)
