@@ -215,3 +215,51 @@ def test_a_failure_to_build_the_report_still_leaves_a_results_file(tmp_path, mon
     assert "RuntimeError: template exploded" in written["extra_data"]["grader_error"]
     assert "Tell your TA" in written["output"]
     assert "**Score: 40 / 40**" in summary
+
+
+# ---- "the grader failed; tell your TA" is kept for faults the submission cannot cause ----
+
+
+def test_a_judge_that_cannot_start_is_blamed_on_the_grader(tmp_path, monkeypatch):
+    import autograder.grading.grade as grading
+
+    def no_judge(**kwargs):
+        raise OSError("no judge for you")
+
+    monkeypatch.setattr(grading, "run_exercise", no_judge)
+    out = tmp_path / "out"
+    document = grade(
+        submission=ROOT / "solutions",
+        only=["medium"],
+        device="cpu",
+        results_path=out / "results.json",
+        settings=load_settings(FAST_SETTINGS),
+        seed=3,
+    )
+    assert strict_json(out / "results.json") == document
+    for test in document["tests"]:
+        assert test["status"] == "failed"
+        assert "the grader failed to run this check (OSError: no judge for you)" in test["output"]
+        assert "tell your TA" in test["output"]
+
+
+class _Report:
+    def __init__(self, error: BaseException) -> None:
+        class ExcInfo:
+            value = error
+
+        self._grader_excinfo = ExcInfo()
+        self.longrepr = f"{type(error).__name__}: {error}"
+
+
+def test_a_check_that_crashes_in_the_judge_is_blamed_on_the_grader():
+    from autograder.grading.judge import VerdictPlugin
+    from autograder.grading.verdicts import CheckFailed, SubmissionError
+
+    crashed = VerdictPlugin._failed_phase(_Report(KeyError("rows")))
+    assert crashed["status"] == "failed"
+    assert crashed["output"].startswith("the grader failed to run this check (KeyError")
+    assert "tell your TA" in crashed["output"]
+    for error in (CheckFailed("wrong value"), SubmissionError("the worker's reply broke")):
+        verdict = VerdictPlugin._failed_phase(_Report(error))
+        assert verdict == {"status": "failed", "output": str(error)}

@@ -122,7 +122,6 @@ def per_step_seconds(
     as_lists: bool,
     seed,
     repeats: int = 7,
-    guard_stage: bool = True,
 ) -> dict:
     """Judge-timed seconds per recurrence step of ``function`` at each hidden dim."""
     rng = np.random.default_rng(seed)
@@ -135,10 +134,7 @@ def per_step_seconds(
         return make
 
     contenders = {
-        f"d={d}": Contender(
-            sub, function, maker(d), _verify_state, 8 * steps * d, guard_stage=guard_stage
-        )
-        for d in dims
+        f"d={d}": Contender(sub, function, maker(d), _verify_state, 8 * steps * d) for d in dims
     }
     timings = interleaved_timings(contenders, repeats=repeats)
     return {d: Medians(timings[f"d={d}"].cpu / steps, timings[f"d={d}"].wall / steps) for d in dims}
@@ -150,11 +146,7 @@ def _per_step_growth(
     """Growth d=256 over d=1; a figure that fails is measured once more, the better kept."""
 
     def measure() -> tuple[float, dict]:
-        # growth of the pure-Python version is a lower bound: work moved ahead of the timed
-        # calls could only lower it, so its staging needs no guard
-        timings = per_step_seconds(
-            sub, function, (1, 256), steps, as_lists=as_lists, seed=seed, guard_stage=not as_lists
-        )
+        timings = per_step_seconds(sub, function, (1, 256), steps, as_lists=as_lists, seed=seed)
         per_step = {d: medians.verdict for d, medians in timings.items()}
         return ratio(per_step[256], per_step[1]), per_step
 
