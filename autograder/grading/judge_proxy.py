@@ -66,6 +66,7 @@ class WorkerProxy:
         self._load_id: int | None = None
         self._load_started = 0.0
         self.ping_seconds: float | None = None
+        self._trusted_pids: tuple[int, ...] = ()  # the reference worker's processes, listed once
 
     # ---- process life ----
 
@@ -79,7 +80,7 @@ class WorkerProxy:
         started = start_worker(spec, self.job_dir)
         self.process, self.scratch = started.process, started.scratch
         _WORKER_PIDS.add(self.process.pid)
-        self._trusted_pids: tuple[int, ...] = ()
+        self._trusted_pids = ()
         self.starts += 1
         self.reader = protocol.FrameReader(self.process.stdout.fileno())
         self._next_id += 1
