@@ -112,8 +112,10 @@ EXPECTED = {
     "hidden_work_numpy_in_thread": (["easy"], {"easy.numpy_vectorised_over_d"}),
     # numbers: NaN, infinities, huge integers, wrong types and signs in every numeric field
     "nonfinite_numbers": (
-        ["easy", "hard"],
+        ["easy", "medium", "hard"],
         {
+            "medium.scan_depth_formula",
+            "medium.scan_work_formula",
             "easy.fit_overhead_exact",
             "easy.serial_overhead_consistent",
             "hard.time_fn_accurate_cpu",
