@@ -101,6 +101,45 @@ EXPECTED = {
         },
     ),
     "sleeps_for_ratio": (["easy", "hard"], {"easy.python_grows_with_d", "hard.curve_shapes_cpu"}),
+    # timing: work moved out of the measured window, or into threads and processes it did not
+    # count (issue 19); each loses the timing checks that measure the function it hides
+    "hidden_work_in_ping": (["hard"], {"hard.curve_shapes_cpu", "hard.sweep_rows_cpu"}),
+    "hidden_work_in_stage": (["hard"], {"hard.curve_shapes_cpu", "hard.sweep_rows_cpu"}),
+    "hidden_work_in_fetch": (["hard"], {"hard.curve_shapes_cpu", "hard.sweep_rows_cpu"}),
+    "hidden_work_background_thread": (["hard"], {"hard.curve_shapes_cpu", "hard.sweep_rows_cpu"}),
+    "hidden_work_joined_threads": (["hard"], {"hard.curve_shapes_cpu"}),
+    "hidden_work_child_process": (["hard"], {"hard.curve_shapes_cpu", "hard.sweep_rows_cpu"}),
+    "hidden_work_numpy_in_thread": (["easy"], {"easy.numpy_vectorised_over_d"}),
+    # numbers: NaN, infinities, huge integers, wrong types and signs in every numeric field
+    "nonfinite_numbers": (
+        ["easy", "medium", "hard"],
+        {
+            "medium.scan_depth_formula",
+            "medium.scan_work_formula",
+            "easy.fit_overhead_exact",
+            "easy.serial_overhead_consistent",
+            "hard.time_fn_accurate_cpu",
+            "hard.sweep_rows_cpu",
+        },
+    ),
+    "huge_numbers": (
+        ["easy", "hard"],
+        {
+            "easy.fit_overhead_exact",
+            "easy.serial_overhead_consistent",
+            "hard.time_fn_accurate_cpu",
+            "hard.sweep_rows_cpu",
+        },
+    ),
+    "wrong_type_numbers": (
+        ["easy", "hard"],
+        {
+            "easy.fit_overhead_exact",
+            "easy.serial_overhead_consistent",
+            "hard.time_fn_accurate_cpu",
+            "hard.sweep_rows_cpu",
+        },
+    ),
 }
 
 # forgers built on the stubs: they implement nothing, so every check must fail

@@ -25,8 +25,9 @@ from autograder.grading import static_scan, student_files, supervisor
 from autograder.grading.judge_runner import GradedExercise, run_exercise
 from autograder.reports.markdown import render_markdown
 from autograder.results import build as results
+from autograder.results.last_resort import write_last_resort
 from autograder.results.schema import DEFAULT_RESULTS_PATH
-from autograder.results.write import write_outputs
+from autograder.results.write import writable, write_outputs
 from autograder.spec.registry import EXERCISES, Check, checks_for, gpu_exercises
 from autograder.spec.settings import Settings, load_settings
 
@@ -255,7 +256,9 @@ def grade(
         "sandbox": confinement.to_json(),
         "environment": environment(),
         "exercises": exercise_data,
-        "integrity": _integrity(findings, tamper_check, refused, folder=submission.name),
+        "integrity": _integrity(
+            findings, bounded_tamper(tamper_check or {}), refused, folder=submission.name
+        ),
         "timings": timings,
         "manual": manual,
         "artifacts": artifacts,
@@ -263,12 +266,25 @@ def grade(
         "gpu_only": gpu_only,
     }
     shutil.rmtree(snapshot, ignore_errors=True)
-    document = results.assemble(
-        results.registry_order(tests), execution_time=time.monotonic() - started, extra_data=extra
-    )
-    write_reports(
-        document, results_path=results_path, junit_path=junit_path, summary_path=summary_path
-    )
+    try:
+        document = results.assemble(
+            results.registry_order(tests),
+            execution_time=time.monotonic() - started,
+            extra_data=extra,
+        )
+        document = writable(document)  # what the files hold is what the terminal shows
+        write_reports(
+            document, results_path=results_path, junit_path=junit_path, summary_path=summary_path
+        )
+    except Exception as error:  # a grader bug: the verdicts still reach a results file
+        document = write_last_resort(
+            error,
+            tests,
+            execution_time=time.monotonic() - started,
+            results_path=Path(results_path),
+            junit_path=junit_path,
+            summary_path=summary_path,
+        )
     return document
 
 
@@ -289,6 +305,21 @@ def _integrity(
             {"path": path, "change": f"refused ({reason})"},
         ]
     return integrity
+
+
+MAX_TAMPER_LISTED = 200  # a repository with thousands of added files stays a small report
+
+
+def bounded_tamper(tamper_check: dict[str, Any]) -> dict[str, Any]:
+    """The tamper check with at most MAX_TAMPER_LISTED changes listed, modified and removed
+    protected files first, then one entry counting the rest."""
+    changes = tamper_check.get("tamper")
+    if not isinstance(changes, list) or len(changes) <= MAX_TAMPER_LISTED:
+        return tamper_check
+    ordered = sorted(changes, key=lambda c: isinstance(c, dict) and c.get("change") == "added")
+    kept = ordered[:MAX_TAMPER_LISTED]
+    rest = len(ordered) - len(kept)
+    return tamper_check | {"tamper": [*kept, {"path": f"({rest} more)", "change": "more"}]}
 
 
 def write_reports(

@@ -24,11 +24,11 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from autograder.grading import protocol, supervisor
+from autograder.grading.cpu_window import ThreadClock, TreeClock
 from autograder.grading.judge_replies import (
     REPLY_KEYS,
     checked_raised,
@@ -36,25 +36,12 @@ from autograder.grading.judge_replies import (
     reply_value,
 )
 from autograder.grading.judge_spawn import WorkerSpec, prepare_job, start_worker
+from autograder.grading.judge_timed import Baseline, Timed, run_timed, stage_baseline
 from autograder.grading.judge_trace import issue_handles, replay_operation, resolve_handles
 from autograder.grading.verdicts import CheckFailed, SubmissionError
 
 REFERENCE_MODULE = Path(__file__).with_name("worker_reference.py")  # the reference worker's
-
-
-@dataclass
-class Timed:
-    """One timed batch: the judge's wall clock and the worker's CPU time around ``run``."""
-
-    run_seconds: float
-    stage_seconds: float
-    cpu_seconds: float
-    count: int
-    outputs: list[Any] = field(default_factory=list)
-
-    @property
-    def per_call(self) -> float:
-        return self.run_seconds / max(self.count, 1)
+_WORKER_PIDS: set[int] = set()  # every live worker this judge started: the rest are strays
 
 
 class WorkerProxy:
@@ -79,6 +66,7 @@ class WorkerProxy:
         self._load_id: int | None = None
         self._load_started = 0.0
         self.ping_seconds: float | None = None
+        self._trusted_pids: tuple[int, ...] = ()  # the reference worker's processes, listed once
 
     # ---- process life ----
 
@@ -91,6 +79,8 @@ class WorkerProxy:
             return
         started = start_worker(spec, self.job_dir)
         self.process, self.scratch = started.process, started.scratch
+        _WORKER_PIDS.add(self.process.pid)
+        self._trusted_pids = ()
         self.starts += 1
         self.reader = protocol.FrameReader(self.process.stdout.fileno())
         self._next_id += 1
@@ -133,6 +123,7 @@ class WorkerProxy:
 
     def close(self) -> None:
         if self.process is not None:
+            _WORKER_PIDS.discard(self.process.pid)
             supervisor.kill_tree(self.process.pid)
             with contextlib.suppress(Exception):
                 self.process.wait(timeout=5)
@@ -180,6 +171,17 @@ class WorkerProxy:
     def cpu_seconds(self) -> float:
         """CPU time of the worker's processes so far (the kernel's accounting)."""
         return supervisor.tree_cpu_seconds(self.process.pid) if self.process else 0.0
+
+    def window_clock(self) -> TreeClock | ThreadClock:
+        """A CPU clock over this worker's whole tree for one timed sample (it is started)."""
+        self._ensure()
+        assert self.process is not None
+        workers = frozenset(_WORKER_PIDS)
+        if self.spec.module_source != REFERENCE_MODULE:
+            return TreeClock(self.process.pid, workers)
+        if not self._trusted_pids:  # the reference starts no process: list them once
+            self._trusted_pids = TreeClock(self.process.pid, workers).pids
+        return TreeClock(self.process.pid, workers, pids=self._trusted_pids)
 
     # ---- one request ----
 
@@ -318,42 +320,18 @@ class WorkerProxy:
         return best
 
     def timed(self, function: str, calls: list[list[Any]], *, device: str) -> Timed:
-        """Run ``function`` once per argument list, timed by the judge's clock.
+        """Run ``function`` once per argument list, timed by the judge's clock
+        (:func:`~autograder.grading.judge_timed.run_timed`)."""
+        return run_timed(self, function, calls, device=device)
 
-        Three requests: ``stage`` (the worker decodes the inputs and moves them to the
-        device), ``run`` (the calls back to back, then a device synchronisation: this
-        window is the measurement) and ``fetch`` (the outputs, for the caller to check).
-        The stage time is returned too, so the caller can bound work done ahead of
-        ``run``; the worker tree's CPU time over ``run`` tells waiting from working.
-        """
-        slot, stage_seconds = self._stage(calls, device=device, function=function)
-        # a ping first: the worker has finished everything after staging (freeing the
-        # buffers...) and waits for the next request, so the CPU reading below is clean
-        self.request({"op": "ping"}, what="answering a ping")
-        cpu_before = self.cpu_seconds()
-        started = time.perf_counter()
-        reply, reply_buffers = self.request(
-            {"op": "run", "slot": slot, "function": function, "device": device},
-            what=f"timing {function}",
-        )
-        run_seconds = time.perf_counter() - started
-        cpu_seconds = self.cpu_seconds() - cpu_before
-        count = self.value(reply, reply_buffers, name=function)
-        reply, reply_buffers = self.request(
-            {"op": "fetch", "slot": slot}, what=f"returning {function}'s outputs"
-        )
-        outputs = self.value(reply, reply_buffers, name=function)
-        if type(outputs) is not list or count != len(calls) or len(outputs) != len(calls):
-            raise SubmissionError(f"the worker ran {function} {count} times, not {len(calls)}")
-        return Timed(run_seconds, stage_seconds, cpu_seconds, len(calls), outputs)
+    def stage_only(self, calls: list[list[Any]], *, device: str, function: str) -> Baseline:
+        """What staging ``calls``, a ping and dropping them cost this worker
+        (:func:`~autograder.grading.judge_timed.stage_baseline`)."""
+        return stage_baseline(self, calls, device=device, function=function)
 
-    def stage_only(self, calls: list[list[Any]], *, device: str, function: str) -> float:
-        """Seconds this worker takes to stage ``calls`` (then dropped): a staging baseline."""
-        slot, seconds = self._stage(calls, device=device, function=function)
-        self.request({"op": "drop", "slot": slot}, what="dropping staged inputs")
-        return seconds
-
-    def _stage(self, calls: list[list[Any]], *, device: str, function: str) -> tuple[int, float]:
+    def stage_inputs(
+        self, calls: list[list[Any]], *, device: str, function: str
+    ) -> tuple[int, float]:
         """Send ``calls``' inputs to be decoded and kept in a slot: (the slot, seconds taken)."""
         slot = self._next_id + 1
         buffers: list[bytes] = []
@@ -458,6 +436,9 @@ class InProcessWorker(WorkerProxy):
 
     def cpu_seconds(self) -> float:
         return time.thread_time()  # the calls run in this thread; the kernel's others do not count
+
+    def window_clock(self) -> ThreadClock:
+        return ThreadClock()
 
     def close(self) -> None:
         return None

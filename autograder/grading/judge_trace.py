@@ -17,6 +17,9 @@ from typing import Any
 from autograder.grading import protocol
 from autograder.grading.verdicts import CheckFailed
 
+MAX_REPLAY_BITS = 4096  # an integer the replay makes or reads; larger ones fail the check
+MAX_INT_EXPONENT = 64  # ``int ** int`` above this would make the judge's arithmetic explode
+
 TRACE_BINARY = {  # the tracer's arithmetic the worker may log, replayed on the judge's tape
     "+": operator.add,
     "-": operator.sub,
@@ -75,6 +78,8 @@ def _operand(raw: Any, known: dict[int, Any], index: int) -> Any:
         constant = raw[0]
         if constant in ("nan", "inf", "-inf"):
             return float(constant)
+        if type(constant) is int and constant.bit_length() > MAX_REPLAY_BITS:
+            raise CheckFailed(f"traced operation {index} has an integer constant too large to use")
         if constant is None or type(constant) in (int, float):
             return constant
     raise CheckFailed(f"traced operation {index} has a malformed operand")
@@ -92,21 +97,53 @@ def replay_operation(
         raise CheckFailed(f"traced operation {index} is malformed")
     opcode = entry[0]
     left, right = _operand(entry[1], known, index), _operand(entry[2], known, index)
+    if opcode == "**" and _too_costly_power(left, right):
+        raise CheckFailed(
+            f"traced operation {index} (**) raises an integer to a power over "
+            f"{MAX_INT_EXPONENT}: too large for the judge to replay"
+        )
     try:
         if opcode in ops:
-            return ops[opcode](left, right)
+            return _sane(ops[opcode](left, right), index, opcode)
         if opcode in TRACE_BINARY:
-            return TRACE_BINARY[opcode](left, right)
+            return _sane(TRACE_BINARY[opcode](left, right), index, opcode)
         if opcode == "neg" and right is None:
             return -left
         if opcode == "abs" and right is None:
             return abs(left)
+    except CheckFailed:
+        raise
     except Exception as error:
         raise CheckFailed(
             f"traced operation {index} ({opcode}) failed when the judge replayed it: "
             f"{type(error).__name__}: {str(error)[:200]}"
         ) from None
     raise CheckFailed(f"traced operation {index} has an unknown operation {opcode[:20]!r}")
+
+
+def _plain(value: Any) -> Any:
+    return getattr(value, "value", value)  # a traced value's number, or the constant itself
+
+
+def _too_costly_power(left: Any, right: Any) -> bool:
+    base, exponent = _plain(left), _plain(right)
+    return (
+        type(base) is int
+        and type(exponent) is int
+        and abs(base) > 1
+        and (abs(exponent) > MAX_INT_EXPONENT)
+    )
+
+
+def _sane(result: Any, index: int, opcode: str) -> Any:
+    """The replayed value, unless it is an integer too large to keep computing with."""
+    value = _plain(result)
+    if type(value) is int and value.bit_length() > MAX_REPLAY_BITS:
+        raise CheckFailed(
+            f"traced operation {index} ({opcode}) made an integer of over {MAX_REPLAY_BITS} "
+            "bits: not a value this exercise can produce"
+        )
+    return result
 
 
 def resolve_handles(value: Any, known: dict[int, Any]) -> Any:

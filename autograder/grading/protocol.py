@@ -118,9 +118,12 @@ class FrameReader:
             raise ProtocolError(f"header of {head_len} bytes is over the limit")
         if count > MAX_BUFFERS:
             raise ProtocolError(f"{count} buffers is over the limit of {MAX_BUFFERS}")
+        raw = self._take(head_len, deadline, poll)
         try:
-            header = json.loads(self._take(head_len, deadline, poll))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+            header = json.loads(raw)
+        except (ValueError, RecursionError, MemoryError) as error:
+            # ValueError covers bad UTF-8, bad JSON and integers over Python's 4,300-digit
+            # conversion limit: all of them the sender's fault, never the reader's
             raise ProtocolError(f"header is not valid JSON ({type(error).__name__})") from None
         if type(header) is not dict:
             raise ProtocolError("header is not a JSON object")
@@ -223,6 +226,8 @@ def _decode(value: Any, buffers: list[bytes], depth: int, budget: list[int]) -> 
         if "float" in body:
             number = body["float"]
             number = float(number) if number in ("nan", "inf", "-inf") else number
+            if type(number) is int and number.bit_length() > 1023:
+                raise ProtocolError("$number float is an integer too large for a float")
             if type(number) not in (int, float):
                 raise ProtocolError("$number float must be a number")
             return _foreign(ForeignFloat, number, type_name)

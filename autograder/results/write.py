@@ -19,6 +19,7 @@ from typing import Any
 from autograder.results.build import exercise_totals
 from autograder.results.schema import check_id
 from autograder.results.sinks import xml_text
+from autograder.results.strict_json import strict_copy
 from autograder.spec.registry import ASSIGNMENT, EXERCISES
 
 __all__ = ["SummaryRenderer", "junit_xml", "write_json", "write_outputs"]
@@ -28,12 +29,23 @@ SummaryRenderer = Callable[..., str]
 :func:`autograder.reports.markdown.render_markdown`."""
 
 
+def writable(results: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy that is strict JSON in UTF-8 (:mod:`~autograder.results.strict_json`); each
+    non-finite number written as a string is noted in ``extra_data.json_notes``."""
+    cleaned, notes = strict_copy(results)
+    if notes and isinstance(cleaned.get("extra_data"), dict):
+        cleaned["extra_data"]["json_notes"] = notes
+    return cleaned
+
+
 def write_json(results: Mapping[str, Any], path: Path) -> None:
     """Write atomically, so a crash never leaves half a results file (and a reader, such as
-    Gradescope, never reads one); the temporary name is this process's own."""
+    Gradescope, never reads one); the temporary name is this process's own. Strict JSON:
+    NaN and infinities become strings with a note, never bare tokens."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(writable(results), indent=2, ensure_ascii=False, allow_nan=False)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    temporary.write_text(text + "\n", "utf-8")
     temporary.replace(path)
 
 
@@ -98,6 +110,7 @@ def write_outputs(
     results file's folder, so the sweep plot it links to is found.
     """
     results_path = Path(results_path)
+    document = writable(document)  # the same clean text in every file
     write_json(document, results_path)
     if junit_path:
         Path(junit_path).parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import pytest
 
 from autograder.grading.checks import support, traceable
 from autograder.grading.checks.compare import expect_list, same_value
+from autograder.grading.checks.numbers import worker_float
 from autograder.grading.checks.scan_mistakes import hillis_steele_rounds
 from autograder.grading.checks.scan_shape import (
     classify_depth,
@@ -31,7 +32,7 @@ def _pair(value, what: str) -> tuple[float, float]:
         raise CheckFailed(f"{what} should return a tuple (a, x), got {describe(value)}")
     if not all(isinstance(v, float) for v in value):
         raise CheckFailed(f"{what} should return two floats, got {describe(value)}")
-    return float.__float__(value[0]), float.__float__(value[1])
+    return worker_float(value[0], what=f"{what}'s a"), worker_float(value[1], what=f"{what}'s x")
 
 
 @pytest.fixture(scope="module")

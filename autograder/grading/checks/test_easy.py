@@ -10,6 +10,13 @@ import pytest
 from autograder.grading.checks import support
 from autograder.grading.checks.compare import expect_list
 from autograder.grading.checks.manual import written_answer
+from autograder.grading.checks.numbers import (
+    at_least,
+    at_most,
+    ratio,
+    worker_float,
+    worker_seconds,
+)
 from autograder.grading.checks.support import CheckFailed, check, describe
 from autograder.grading.checks.timing import Contender, Medians, interleaved_timings
 from autograder.grading.device_lease import device_lease
@@ -116,7 +123,6 @@ def per_step_seconds(
     as_lists: bool,
     seed,
     repeats: int = 7,
-    guard_stage: bool = True,
 ) -> dict:
     """Judge-timed seconds per recurrence step of ``function`` at each hidden dim."""
     rng = np.random.default_rng(seed)
@@ -129,10 +135,7 @@ def per_step_seconds(
         return make
 
     contenders = {
-        f"d={d}": Contender(
-            sub, function, maker(d), _verify_state, 8 * steps * d, guard_stage=guard_stage
-        )
-        for d in dims
+        f"d={d}": Contender(sub, function, maker(d), _verify_state, 8 * steps * d) for d in dims
     }
     timings = interleaved_timings(contenders, repeats=repeats)
     return {d: Medians(timings[f"d={d}"].cpu / steps, timings[f"d={d}"].wall / steps) for d in dims}
@@ -144,33 +147,34 @@ def _per_step_growth(
     """Growth d=256 over d=1; a figure that fails is measured once more, the better kept."""
 
     def measure() -> tuple[float, dict]:
-        # growth of the pure-Python version is a lower bound: work moved ahead of the timed
-        # calls could only lower it, so its staging needs no guard
-        timings = per_step_seconds(
-            sub, function, (1, 256), steps, as_lists=as_lists, seed=seed, guard_stage=not as_lists
-        )
+        timings = per_step_seconds(sub, function, (1, 256), steps, as_lists=as_lists, seed=seed)
         per_step = {d: medians.verdict for d, medians in timings.items()}
-        return per_step[256] / per_step[1], per_step
+        return ratio(per_step[256], per_step[1]), per_step
 
-    ratio, per_step = measure()
-    if not passes(ratio):  # a one-off disturbance must not fail honest code
+    growth, per_step = measure()
+    if not passes(growth):  # a one-off disturbance must not fail honest code
         again = measure()
         if passes(again[0]):
-            ratio, per_step = again
-    return ratio, {"seconds_per_step": {str(d): s for d, s in per_step.items()}, "ratio": ratio}
+            growth, per_step = again
+    return growth, {"seconds_per_step": {str(d): s for d, s in per_step.items()}, "ratio": growth}
 
 
 @check("easy.numpy_vectorised_over_d")
 def test_numpy_vectorised_over_d(sub):
     tol = support.context().tolerances("cpu").numpy_growth_max
     seed = support.rng("easy.numpy_vectorised_over_d").getrandbits(32)
-    ratio, data = _per_step_growth(
-        sub, "rnn_style_vector_numpy", 2000, as_lists=False, seed=seed, passes=lambda r: r <= tol
+    growth, data = _per_step_growth(
+        sub,
+        "rnn_style_vector_numpy",
+        2000,
+        as_lists=False,
+        seed=seed,
+        passes=lambda r: at_most(r, tol),
     )
     support.record("timing", data | {"tolerance_max": tol})
-    if ratio > tol:
+    if not at_most(growth, tol):
         raise CheckFailed(
-            f"per-step time grew {ratio:.1f}x from d=1 to d=256 (allowed: {tol}x); "
+            f"per-step time grew {growth:.1f}x from d=1 to d=256 (allowed: {tol}x); "
             "a vectorised step should cost about the same at any d"
         )
 
@@ -179,13 +183,13 @@ def test_numpy_vectorised_over_d(sub):
 def test_python_grows_with_d(sub):
     tol = support.context().tolerances("cpu").python_growth_min
     seed = support.rng("easy.python_grows_with_d").getrandbits(32)
-    ratio, data = _per_step_growth(
-        sub, "rnn_style_vector", 300, as_lists=True, seed=seed, passes=lambda r: r >= tol
+    growth, data = _per_step_growth(
+        sub, "rnn_style_vector", 300, as_lists=True, seed=seed, passes=lambda r: at_least(r, tol)
     )
     support.record("timing", data | {"tolerance_min": tol})
-    if ratio < tol:
+    if not at_least(growth, tol):
         raise CheckFailed(
-            f"per-step time grew only {ratio:.1f}x from d=1 to d=256 (expected at least {tol}x): "
+            f"per-step time grew only {growth:.1f}x from d=1 to d=256 (expected at least {tol}x): "
             "rnn_style_vector should be the pure-Python loop over the d hidden units"
         )
 
@@ -200,10 +204,10 @@ def test_fit_overhead_exact(sub):
     slope, intercept = np.polyfit(np.array(dims, float), np.array(list(noisy.values())), 1)
     for data, want in ((exact, (a, b)), (noisy, (float(intercept), float(slope)))):
         got = sub.call("fit_overhead", dict(data))
-        pair = [support.as_float(v) for v in got] if type(got) in (tuple, list) else []
-        if len(pair) != 2 or None in pair:
+        if type(got) not in (tuple, list) or len(got) != 2:
             raise CheckFailed(f"fit_overhead should return a tuple (a, b), got {describe(got)}")
-        got_a, got_b = pair
+        got_a = worker_float(got[0], what="fit_overhead's a")
+        got_b = worker_float(got[1], what="fit_overhead's b")
         close_a = np.isclose(want[0], got_a, rtol=1e-6, atol=1e-15)
         if not (close_a and np.isclose(want[1], got_b, rtol=1e-6, atol=1e-17)):
             raise CheckFailed(
@@ -232,17 +236,18 @@ def test_serial_overhead_consistent(sub):
         if (
             type(claimed) is not dict
             or set(claimed) != set(dims)
-            or not all(
-                type(k) is int and (support.as_float(v) or 0) > 0 for k, v in claimed.items()
-            )
+            or not all(type(k) is int for k in claimed)
         ):
             raise CheckFailed(
                 f"serial_overhead(hidden_dims={dims}, impl={impl!r}) should return "
                 f"{{d: positive seconds}} for each d, got {describe(claimed)}"
             )
-        claimed = {d: support.as_float(v) for d, v in claimed.items()}
+        claimed = {
+            d: worker_seconds(claimed[d], what=f"serial_overhead(impl={impl!r})'s time at d={d}")
+            for d in dims
+        }
         reported_work = sum(claimed[d] * steps for d in dims)
-        if reported_work > elapsed:
+        if not at_most(reported_work, elapsed):
             raise CheckFailed(
                 f"serial_overhead(impl={impl!r}) reports {reported_work * 1e3:.1f} ms of calls "
                 f"(one run per d) but the whole call took {elapsed * 1e3:.1f} ms: "
@@ -253,7 +258,7 @@ def test_serial_overhead_consistent(sub):
         )
         for d in dims:
             # between the work's CPU time and the wall time the judge saw, with slack
-            low, high = claimed[d] / observed[d].cpu, claimed[d] / observed[d].wall
+            low, high = ratio(claimed[d], observed[d].cpu), ratio(claimed[d], observed[d].wall)
             report[f"{impl}:d={d}"] = {
                 "claimed": claimed[d],
                 "observed_cpu": observed[d].cpu,
@@ -261,7 +266,8 @@ def test_serial_overhead_consistent(sub):
                 "ratio": low,
                 "ratio_to_wall": high,
             }
-            if low < tol.reported_ratio_min or high > tol.reported_ratio_max:
+            agrees = at_least(low, tol.reported_ratio_min) and at_most(high, tol.reported_ratio_max)
+            if not agrees:
                 support.record("timing", report)
                 raise CheckFailed(
                     f"serial_overhead(impl={impl!r}) reports {claimed[d]:.3g} s per step at d={d}; "

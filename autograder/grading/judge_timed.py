@@ -1,0 +1,126 @@
+"""Timed samples, judge side: a batch of calls run in a worker between two CPU readings.
+
+A sample is three requests (``stage``, ``run``, ``fetch``) with a ping between the first two.
+The worker tree's CPU clock (:mod:`~autograder.grading.cpu_window`) is read before the
+inputs are sent, around ``run`` and after the outputs are back: every cycle the worker
+spends on these inputs is in the ``run`` window or in the ``outside_*`` figures, which
+:mod:`~autograder.grading.checks.timing` bounds against the reference worker's
+:func:`stage_baseline`. A sample whose tree or readings do not add up fails its check.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from autograder.grading.cpu_window import WindowError
+from autograder.grading.verdicts import CheckFailed, SubmissionError
+
+if TYPE_CHECKING:
+    from autograder.grading.judge_proxy import WorkerProxy
+
+
+@dataclass
+class Timed:
+    """One timed batch: the judge's wall clock and the worker's CPU time around ``run``,
+    and both clocks over everything else the worker did with these inputs (staging, the
+    ping, fetching), which the caller bounds."""
+
+    run_seconds: float
+    stage_seconds: float
+    cpu_seconds: float
+    count: int
+    outputs: list[Any] = field(default_factory=list)
+    outside_cpu_seconds: float = 0.0
+    outside_wall_seconds: float = 0.0
+
+    @property
+    def per_call(self) -> float:
+        return self.run_seconds / max(self.count, 1)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What staging, a ping and dropping the same inputs cost the reference worker."""
+
+    cpu_seconds: float
+    wall_seconds: float
+
+
+def run_timed(proxy: WorkerProxy, function: str, calls: list[list[Any]], *, device: str) -> Timed:
+    """One timed sample; a tree or clock that does not add up fails the check with why."""
+    try:
+        return _run_timed(proxy, function, calls, device=device)
+    except WindowError as error:
+        raise CheckFailed(
+            f"timing {function}: {error}; a timing counts only work the worker does "
+            "itself, inside the timed call"
+        ) from None
+
+
+def _run_timed(proxy: WorkerProxy, function: str, calls: list[list[Any]], *, device: str) -> Timed:
+    """Run ``function`` once per argument list, timed by the judge's clock.
+
+    Three requests: ``stage`` (the worker decodes the inputs and moves them to the
+    device), ``run`` (the calls back to back, then a device synchronisation: this
+    window is the measurement) and ``fetch`` (the outputs, for the caller to check).
+    The worker tree's CPU clock (:mod:`~autograder.grading.cpu_window`) is read before
+    the inputs are sent, around ``run`` and after the outputs are back, so every cycle
+    spent on these inputs is in the window or in ``outside_*`` (which the caller
+    bounds against the reference worker); a sample that does not add up fails.
+    """
+    clock = proxy.window_clock()
+    outside_wall = -time.perf_counter()
+    cpu_start = clock.read()
+    slot, stage_seconds = proxy.stage_inputs(calls, device=device, function=function)
+    # a ping first: the worker has finished everything after staging (freeing the
+    # buffers...) and waits for the next request, so the CPU reading below is clean
+    proxy.request({"op": "ping"}, what="answering a ping")
+    cpu_before = clock.read()
+    started = time.perf_counter()
+    outside_wall += started
+    reply, reply_buffers = proxy.request(
+        {"op": "run", "slot": slot, "function": function, "device": device},
+        what=f"timing {function}",
+    )
+    ended = time.perf_counter()
+    run_seconds = ended - started
+    cpu_after = clock.read()
+    count = proxy.value(reply, reply_buffers, name=function)
+    reply, reply_buffers = proxy.request(
+        {"op": "fetch", "slot": slot}, what=f"returning {function}'s outputs"
+    )
+    cpu_end = clock.read()
+    outside_wall += time.perf_counter() - ended
+    clock.finish()
+    outputs = proxy.value(reply, reply_buffers, name=function)
+    if type(count) is not int or type(outputs) is not list or count != len(calls):
+        raise SubmissionError(f"the worker did not say it ran {function} {len(calls)} times")
+    if len(outputs) != len(calls):
+        raise SubmissionError(f"the worker ran {function} {count} times, not {len(calls)}")
+    return Timed(
+        run_seconds,
+        stage_seconds,
+        (cpu_after - cpu_before) / 1e9,
+        len(calls),
+        outputs,
+        outside_cpu_seconds=((cpu_before - cpu_start) + (cpu_end - cpu_after)) / 1e9,
+        outside_wall_seconds=outside_wall,
+    )
+
+
+def stage_baseline(
+    proxy: WorkerProxy, calls: list[list[Any]], *, device: str, function: str
+) -> Baseline:
+    """What staging ``calls``, a ping and dropping them cost this worker: the baseline
+    for the part of a timed sample outside ``run``."""
+    clock = proxy.window_clock()
+    started = time.perf_counter()
+    cpu_start = clock.read()
+    slot, _ = proxy.stage_inputs(calls, device=device, function=function)
+    proxy.request({"op": "ping"}, what="answering a ping")
+    proxy.request({"op": "drop", "slot": slot}, what="dropping staged inputs")
+    cpu_end = clock.read()
+    wall = time.perf_counter() - started
+    return Baseline((cpu_end - cpu_start) / 1e9, wall)
