@@ -38,7 +38,7 @@ def problems(sheet: ManualSheet) -> list[str]:
     return [str(p) for p in sheet.problems]
 
 
-def test_a_valid_sheet_is_read_with_comments_and_line_numbers(tmp_path: Path) -> None:
+def test_a_valid_sheet_is_read_with_comments_and_row_numbers(tmp_path: Path) -> None:
     sheet = sheet_of(
         tmp_path,
         "\ufeffStudent, CHECK ,score,comment,extra\n"
@@ -60,24 +60,39 @@ def test_a_valid_sheet_is_read_with_comments_and_line_numbers(tmp_path: Path) ->
     [
         (
             "student,check\nalice,easy.answer\n",
-            ["line 1: missing column(s) score: nothing applied"],
+            ["row 1: missing column(s) score: nothing applied"],
         ),
-        ("", ["line 1: empty file: no header row"]),
-        ("\n \n", ["line 1: empty file: no header row"]),
+        ("", ["row 1: empty file: no header row"]),
+        ("\n \n", ["row 1: empty file: no header row"]),
         (
             "student,check,score\nalice,easy.answer,2,extra\n",
-            ["line 2: 4 cells, the header has 3 (an unquoted comma?)"],
+            ["row 2 (alice, easy.answer): 4 cells, the header has 3 (an unquoted comma?)"],
         ),
-        ("student,check,score\nalice,easy.answer\n", ["line 2: missing column(s) score"]),
-        ("student,check,score\n,easy.answer,2\n", ["line 2: missing student"]),
-        ("student,check,score\nalice, ,2\n", ["line 2: missing check"]),
-        ("student,check,score\nalice,easy.answer,lots\n", ["line 2: score 'lots' is not a number"]),
-        ("student,check,score\nalice,easy.answer,nan\n", ["line 2: score 'nan' is not a number"]),
-        ("student,check,score\nalice,easy.answer,inf\n", ["line 2: score 'inf' is not a number"]),
-        ("student,check,score\nalice,easy.answer,-inf\n", ["line 2: score '-inf' is not a number"]),
+        (
+            "student,check,score\nalice,easy.answer\n",
+            ["row 2 (alice, easy.answer): missing column(s) score"],
+        ),
+        ("student,check,score\n,easy.answer,2\n", ["row 2 (, easy.answer): missing student"]),
+        ("student,check,score\nalice, ,2\n", ["row 2 (alice, ): missing check"]),
+        (
+            "student,check,score\nalice,easy.answer,lots\n",
+            ["row 2 (alice, easy.answer): score 'lots' is not a number"],
+        ),
+        (
+            "student,check,score\nalice,easy.answer,nan\n",
+            ["row 2 (alice, easy.answer): score 'nan' is not a number"],
+        ),
+        (
+            "student,check,score\nalice,easy.answer,inf\n",
+            ["row 2 (alice, easy.answer): score 'inf' is not a number"],
+        ),
+        (
+            "student,check,score\nalice,easy.answer,-inf\n",
+            ["row 2 (alice, easy.answer): score '-inf' is not a number"],
+        ),
     ],
 )
-def test_each_bad_sheet_or_row_is_named_with_its_line(tmp_path: Path, text: str, expected) -> None:
+def test_each_bad_sheet_or_row_is_named_with_its_row(tmp_path: Path, text: str, expected) -> None:
     sheet = sheet_of(tmp_path, text)
     assert problems(sheet) == expected
     assert sheet.grades == {}
@@ -85,15 +100,24 @@ def test_each_bad_sheet_or_row_is_named_with_its_line(tmp_path: Path, text: str,
 
 def test_a_sheet_that_is_not_utf8_applies_nothing(tmp_path: Path) -> None:
     sheet = sheet_of(tmp_path, b"student,check,score\n\xff\xfe,easy.answer,1\n")
-    assert problems(sheet) == ["line 1: not UTF-8 text: nothing applied"]
+    assert problems(sheet) == ["row 1: not UTF-8 text: nothing applied"]
 
 
-def test_a_quoted_newline_keeps_the_next_record_on_its_own_line(tmp_path: Path) -> None:
+def test_a_quoted_newline_does_not_shift_the_next_records_row(tmp_path: Path) -> None:
+    """A multi-line answer is one spreadsheet row: the rows after it keep their numbers
+    (bob's record is on file line 5, carol's on lines 6 and 7; they are rows 3, 4 and 5)."""
     sheet = sheet_of(
-        tmp_path, 'student,check,score,comment\nalice,easy.answer,1,"two\nlines"\nbob,x,y\n'
+        tmp_path,
+        'student,check,score,comment\nalice,easy.answer,1,"two\nlines\nhere"\nbob,x,y\n'
+        "carol,easy.answer,2\ncarol,easy.answer,3\n",
     )
-    assert problems(sheet) == ["line 4: score 'y' is not a number"]
-    assert sheet.grades[("alice", "easy.answer")].comment == "two\nlines"
+    assert problems(sheet) == [
+        "row 3 (bob, x): score 'y' is not a number",
+        "row 4 (carol, easy.answer): duplicate: also scored on row 5; none of them applied",
+        "row 5 (carol, easy.answer): duplicate: also scored on row 4; none of them applied",
+    ]
+    assert sheet.grades[("alice", "easy.answer")].comment == "two\nlines\nhere"
+    assert sheet.grades[("alice", "easy.answer")].row == 2
 
 
 def test_a_score_given_twice_applies_neither(tmp_path: Path) -> None:
@@ -107,9 +131,9 @@ def test_a_score_given_twice_applies_neither(tmp_path: Path) -> None:
     )
     assert set(sheet.grades) == {("alice", "hard.explanation")}
     assert problems(sheet) == [
-        "line 2: duplicate: alice easy.answer is also scored on line 3, 5; none of them applied",
-        "line 3: duplicate: alice easy.answer is also scored on line 2, 5; none of them applied",
-        "line 5: duplicate: alice easy.answer is also scored on line 2, 3; none of them applied",
+        "row 2 (alice, easy.answer): duplicate: also scored on row 3, 5; none of them applied",
+        "row 3 (alice, easy.answer): duplicate: also scored on row 2, 5; none of them applied",
+        "row 5 (alice, easy.answer): duplicate: also scored on row 2, 3; none of them applied",
     ]
 
 
@@ -126,7 +150,7 @@ def test_unreadable_csv_keeps_what_came_before(tmp_path: Path, monkeypatch) -> N
         csv.field_size_limit(131072)
     assert sheet.grades.keys() == {("alice", "easy.answer")}
     assert len(sheet.problems) == 1
-    assert str(sheet.problems[0]).startswith("line 3: not readable as CSV (")
+    assert str(sheet.problems[0]).startswith("row 3: not readable as CSV (")
     assert str(sheet.problems[0]).endswith("): the rest skipped")
 
 
@@ -153,8 +177,8 @@ def pending(check, status: str = "pending") -> dict:
     }
 
 
-def graded(score: float, check=ANSWER, student="alice", comment="", line=2) -> ManualGrade:
-    return ManualGrade(student, check.id, score, comment, line)
+def graded(score: float, check=ANSWER, student="alice", comment="", row=2) -> ManualGrade:
+    return ManualGrade(student, check.id, score, comment, row)
 
 
 def test_full_marks_pass_and_fewer_points_fail_with_the_score_and_comment() -> None:
@@ -200,28 +224,38 @@ def test_the_score_is_rounded_to_four_decimals() -> None:
 @pytest.mark.parametrize(
     ("grade", "test", "why"),
     [
-        (graded(3.5), pending(ANSWER), "line 2: score 3.5 is outside 0..3 for easy.answer"),
-        (graded(-0.5), pending(ANSWER), "line 2: score -0.5 is outside 0..3 for easy.answer"),
+        (
+            graded(3.5),
+            pending(ANSWER),
+            "row 2 (alice, easy.answer): score 3.5 is outside 0..3 for easy.answer",
+        ),
+        (
+            graded(-0.5),
+            pending(ANSWER),
+            "row 2 (alice, easy.answer): score -0.5 is outside 0..3 for easy.answer",
+        ),
         (
             graded(1),
             pending(ANSWER, status="passed"),
-            "line 2: alice's easy.answer is not pending (passed: waiting for a TA)",
+            "row 2 (alice, easy.answer): alice's easy.answer is not pending "
+            "(passed: waiting for a TA)",
         ),
         (
             ManualGrade("alice", "medium.depth_measured", 1, "", 7),
             pending(ANSWER),
-            "line 7: medium.depth_measured is not a manual check (a TA scores only "
+            "row 7 (alice, medium.depth_measured): not a manual check (a TA scores only "
             "easy.answer, hard.explanation)",
         ),
         (
             ManualGrade("alice", "nope.check", 1, "", 4),
             pending(ANSWER),
-            "line 4: unknown check 'nope.check'",
+            "row 4 (alice, nope.check): unknown check 'nope.check'",
         ),
         (
             graded(1, EXPLANATION),
             pending(ANSWER),
-            "line 2: alice's results have no hard.explanation (graded with --only?)",
+            "row 2 (alice, hard.explanation): alice's results have no hard.explanation "
+            "(graded with --only?)",
         ),
     ],
 )
@@ -245,18 +279,20 @@ def test_a_check_tagged_manual_in_the_results_counts_as_manual() -> None:
 def test_unknown_students_are_listed_by_finish() -> None:
     sheet = ManualSheet(path=Path("ta.csv"))
     sheet.grades = {
-        ("alice", ANSWER.id): graded(1, line=5),
-        ("bob", ANSWER.id): graded(1, student="bob", line=3),
-        ("carol", ANSWER.id): graded(1, student="carol", line=4),
+        ("alice", ANSWER.id): graded(1, row=5),
+        ("bob", ANSWER.id): graded(1, student="bob", row=3),
+        ("carol", ANSWER.id): graded(1, student="carol", row=4),
     }
     sheet.finish(collected=["alice"], unreadable=["carol"])
     assert problems(sheet) == [
-        "line 3: unknown student 'bob'",
-        "line 4: the results of 'carol' could not be read (see the skipped files)",
+        "row 3 (bob, easy.answer): unknown student 'bob'",
+        "row 4 (carol, easy.answer): the results of 'carol' could not be read "
+        "(see the skipped files)",
     ]
     assert [g.student for g in sheet.for_student("alice")] == ["alice"]
     assert sheet.for_student("dave") == []
-    assert str(BadRow(9, "why")) == "line 9: why"
+    assert str(BadRow(9, "why")) == "row 9: why"
+    assert str(BadRow(9, "why", "s", "c")) == "row 9 (s, c): why"
 
 
 def test_the_template_lists_only_pending_manual_checks_with_answer_and_rubric() -> None:
@@ -289,28 +325,37 @@ def test_only_the_templates_anti_formula_quote_is_removed(tmp_path: Path) -> Non
         "'-1,easy.answer,1\n",
     )
     assert {student for student, _ in sheet.grades} == {"a=b", "#=x", "'abc", "-1"}
+    sheet = sheet_of(  # a comment is cleaned the same way
+        tmp_path, "student,check,score,comment\na,easy.answer,1,'=hm\nb,easy.answer,1,'abc\n"
+    )
+    assert [g.comment for g in sheet.grades.values()] == ["=hm", "'abc"]
 
 
-def test_an_unreadable_record_on_an_odd_line_is_named(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("text", "row"),
+    [
+        ("student,check,score\nalice,easy.answer,1\nbob,easy.answer,2\ncarol,x,", 4),
+        # file line 5, but row 4: the multi-line comment is one row
+        ('student,check,score,comment\nalice,easy.answer,1,"a\nb"\nbob,easy.answer,2\ncarol,x,', 4),
+    ],
+)
+def test_an_unreadable_record_is_named_by_its_row(tmp_path: Path, text: str, row: int) -> None:
     import csv
 
     csv.field_size_limit(20)
     try:
-        sheet = sheet_of(
-            tmp_path,
-            "student,check,score\nalice,easy.answer,1\nbob,easy.answer,2\ncarol,x," + "9" * 50,
-        )
+        sheet = sheet_of(tmp_path, text + "9" * 50)
     finally:
         csv.field_size_limit(131072)
-    assert str(sheet.problems[0]).startswith("line 4: not readable as CSV")
+    assert str(sheet.problems[0]).startswith(f"row {row}: not readable as CSV")
 
 
 def test_duplicates_far_down_a_long_sheet_name_each_other(tmp_path: Path) -> None:
     rows = "".join(f"s{n},easy.answer,1\n" for n in range(400))
     sheet = sheet_of(tmp_path, "student,check,score\n" + rows + "s399,easy.answer,2\n")
     assert problems(sheet) == [
-        "line 401: duplicate: s399 easy.answer is also scored on line 402; none of them applied",
-        "line 402: duplicate: s399 easy.answer is also scored on line 401; none of them applied",
+        "row 401 (s399, easy.answer): duplicate: also scored on row 402; none of them applied",
+        "row 402 (s399, easy.answer): duplicate: also scored on row 401; none of them applied",
     ]
 
 
@@ -327,16 +372,16 @@ def test_a_bad_grade_does_not_stop_the_good_ones_after_it() -> None:
     bad = [
         ManualGrade("alice", "nope.check", 1, "", 3),
         ManualGrade("alice", "medium.depth_measured", 1, "", 4),
-        graded(1, EXPLANATION, line=5),  # not pending
-        graded(9, line=6),  # outside 0..3
+        graded(1, EXPLANATION, row=5),  # not pending
+        graded(9, row=6),  # outside 0..3
     ]
     missing = results_with(pending(ANSWER))
     sheet = ManualSheet(path=Path("ta.csv"))
-    apply_grades(missing, [graded(1, EXPLANATION, line=7), graded(2, line=8)], sheet)
-    assert [g.line for g in sheet.applied] == [8]
+    apply_grades(missing, [graded(1, EXPLANATION, row=7), graded(2, row=8)], sheet)
+    assert [g.row for g in sheet.applied] == [8]
     sheet = ManualSheet(path=Path("ta.csv"))
-    apply_grades(results, [*bad, graded(2, line=9)], sheet)
-    assert [g.line for g in sheet.applied] == [9] and len(sheet.problems) == 4
+    apply_grades(results, [*bad, graded(2, row=9)], sheet)
+    assert [g.row for g in sheet.applied] == [9] and len(sheet.problems) == 4
 
 
 @pytest.mark.parametrize("status", ["skipped", "timeout", "".join(["pass", "ed"])])
@@ -345,7 +390,9 @@ def test_only_a_pending_check_takes_a_ta_score(status: str) -> None:
     results["tests"][0]["output"] = "o" * 100 + "\nmore"
     sheet = ManualSheet(path=Path("ta.csv"))
     apply_grades(results, [graded(1)], sheet)
-    assert problems(sheet) == [f"line 2: alice's easy.answer is not pending ({status}: {'o' * 80})"]
+    assert problems(sheet) == [
+        f"row 2 (alice, easy.answer): alice's easy.answer is not pending ({status}: {'o' * 80})"
+    ]
     assert template_rows("alice", results) == []
 
 

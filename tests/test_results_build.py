@@ -111,8 +111,8 @@ def test_assemble_adds_extra_credit_to_the_score_but_not_to_max_score() -> None:
     assert document["tests"] is tests
     assert document["output"].splitlines() == [
         "Score 6.5 / 10",
-        "medium: 4/10, 1 passed, 1 failed, 0 pending",
-        f"{extra}: 2.5/2.5 (extra credit), 1 passed, 0 failed, 0 pending",
+        "medium: 4 / 10, 1 passed, 1 failed, 0 pending",
+        f"{extra}: 2.5 / 2.5 extra credit, 1 passed, 0 failed, 0 pending",
     ]
     data = document["extra_data"]
     assert data["schema"] == SCHEMA and data["seed"] == 3

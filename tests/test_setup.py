@@ -8,7 +8,6 @@ environment's python that records the pip command instead of installing anything
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -199,7 +198,6 @@ def make_setup(tmp_path: Path, target: str, env: dict[str, str], *variables: str
     return log.read_text(encoding="utf-8").splitlines()
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_grade_installs_only_the_package_with_the_cpu_wheel_and_shows_progress(
     tmp_path: Path,
 ) -> None:
@@ -217,7 +215,6 @@ def test_make_grade_installs_only_the_package_with_the_cpu_wheel_and_shows_progr
     assert cuda == ["-m", "pip", "install", "-e", "."]
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_keeps_pips_configured_sources(tmp_path: Path) -> None:
     env = {**clean_environ(), "PIP_FIND_LINKS": "/opt/wheels"}
     assert make_setup(tmp_path, "setup", env) == ["-m", "pip", "install", "-e", "."]
