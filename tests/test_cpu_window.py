@@ -106,10 +106,24 @@ def test_a_process_that_leaves_the_tree_fails_the_sample_and_is_killed(worker):
 
 def test_readings_that_do_not_add_up_fail():
     clock = TreeClock(os.getpid(), frozenset(), pids=(os.getpid(),))
-    clock.readings = [(5_000_000, 1.0), (4_000_000, 1.1)]
+    clock.readings = [(5_000_000, 1.0, 1.0), (4_000_000, 1.1, 1.1)]
     with pytest.raises(WindowError, match="negative"):
         clock.finish()
-    clock.readings = [(0, 1.0), (int(10e9) * cpu_window.CPUS, 1.001)]
+    clock.readings = [(0, 1.0, 1.0), (int(10e9) * cpu_window.CPUS, 1.001, 1.001)]
+    with pytest.raises(WindowError, match="of wall time"):
+        clock.finish()
+
+
+def test_a_window_is_held_to_the_widest_wall_time_around_its_readings():
+    """The judge descheduled between reading the clock and the wall clock (a busy machine)
+    while the worker still works: the window is compared with the wall time from before
+    the first reading to after the last, so honest work is not called impossible..."""
+    clock = TreeClock(os.getpid(), frozenset(), pids=(os.getpid(),))
+    cpu_ns = int(0.050e9) * cpu_window.CPUS  # all CPUs busy for 50 ms
+    clock.readings = [(0, 1.000, 1.040), (cpu_ns, 1.045, 1.050)]
+    clock.finish()
+    # ...while CPU time beyond that widest span still fails, by a margin of one reading
+    clock.readings = [(0, 1.000, 1.040), (cpu_ns + int(0.002e9) * cpu_window.CPUS, 1.045, 1.050)]
     with pytest.raises(WindowError, match="of wall time"):
         clock.finish()
 

@@ -111,32 +111,36 @@ class TreeClock:
                 start = members(root, workers)
             self.start, pids = start, tuple(start.identity)
         self.pids = pids
-        self.readings: list[tuple[int, float]] = []
+        self.readings: list[tuple[int, float, float]] = []  # (CPU ns, wall before, after)
 
     def read(self) -> int:
         """Total CPU ns of the tree's processes now (all their threads, ended ones too)."""
+        opened = time.perf_counter()
         total = 0
         for pid in self.pids:
             value = process_cpu_ns(pid)
             if value is None:
                 raise WindowError("a process of the worker ended during the timed sample")
             total += value
-        self.readings.append((total, time.perf_counter()))
+        self.readings.append((total, opened, time.perf_counter()))
         return total
 
     def finish(self) -> None:
         """Raise :class:`WindowError` unless the tree and every reading add up."""
         if self.start is not None:
             self._same_tree(self.start, members(self.root, self.workers))
-        for (before, at_before), (after, at_after) in zip(
+        # each reading is bracketed by the wall clock before and after it, and a window is
+        # compared with the widest wall time that can hold it: the judge descheduled while
+        # it reads (a busy machine) cannot make an honest window look too long
+        for (before, opened, _), (after, _, closed) in zip(
             self.readings, self.readings[1:], strict=False
         ):
             if after < before:
                 raise WindowError("a CPU time window measured negative")
-            if after - before > (at_after - at_before) * 1e9 * CPUS + SLACK_NS:
+            if after - before > (closed - opened) * 1e9 * CPUS + SLACK_NS:
                 raise WindowError(
                     f"{(after - before) / 1e6:.1f} ms of CPU time in "
-                    f"{(at_after - at_before) * 1e3:.1f} ms of wall time on {CPUS} CPUs"
+                    f"{(closed - opened) * 1e3:.1f} ms of wall time on {CPUS} CPUs"
                 )
 
     @staticmethod

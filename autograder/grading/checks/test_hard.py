@@ -32,6 +32,9 @@ from autograder.grading.protocol import ArrayValue, TensorArg, WorkArg
 
 EXPECTED_LENGTHS = tuple(2**k for k in range(6, 17))
 ROW_KEYS = ("n", "rnn_seconds", "attention_seconds")
+# a curve figure beyond its bound is measured up to this many more times (the best kept): a
+# CI machine at a load of 4 on 2 cores once failed the model solution after one retry
+REMEASURE = 2
 
 
 @pytest.fixture(scope="module")
@@ -321,11 +324,13 @@ def _expect_shapes(sub, device: str, rnn_lengths, check_id: str) -> dict:
         )
         return ratio(medians["student"], medians["reference"]), medians["student"]
 
-    # a figure beyond its bound is measured once more and the better one kept: a one-off
-    # disturbance of the machine cannot fail honest code, while a wrong implementation
-    # fails both times (docs/benchmarks.md)
+    # a figure beyond its bound is measured again, up to REMEASURE times, and the best one
+    # kept: a disturbance of a busy machine cannot fail honest code, while a wrong
+    # implementation fails every time (docs/benchmarks.md)
     slope, rnn_times = serial_slope()
-    if not between(slope, tol.rnn_slope_min, tol.rnn_slope_max):
+    for _ in range(REMEASURE):
+        if between(slope, tol.rnn_slope_min, tol.rnn_slope_max):
+            break
         again = serial_slope()
         if abs(again[0] - 1) < abs(slope - 1) or math.isnan(slope):
             slope, rnn_times = again
@@ -333,7 +338,9 @@ def _expect_shapes(sub, device: str, rnn_lengths, check_id: str) -> dict:
     ratios, student_at = {}, {}
     for n in (64, 65536):
         ratios[n], student_at[n] = reduction(n)
-        if not at_most(ratios[n], tol.reduction_ratio_max):
+        for _ in range(REMEASURE):
+            if at_most(ratios[n], tol.reduction_ratio_max):
+                break
             again = reduction(n)
             if at_most(again[0], ratios[n]) or math.isnan(ratios[n]):  # the better one
                 ratios[n], student_at[n] = again
