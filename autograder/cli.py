@@ -16,6 +16,7 @@ python -m autograder nbgrader-regrade    the grader's scores into an nbgrader gr
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from types import ModuleType
 
@@ -120,10 +121,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as stop:  # --help
         return int(stop.code or 0)
+    # SIGTERM (a CI job cancelled, a TA's kill) unwinds like Ctrl-C: every finally runs, so
+    # judges are stopped and no copy of a submission is left in the temporary folder
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         return module.run(args)
     except ModuleNotFoundError as missing:  # collect --similarity imports copydetect late
         return _course_tools_missing(name, missing)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _course_tools_missing(name: str, missing: ModuleNotFoundError) -> int:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -180,3 +183,62 @@ def test_a_grader_error_still_writes_the_report(tmp_path, monkeypatch):
     assert {t["status"] for t in document["tests"]} == {"failed"}
     assert "simulated runner bug" in document["tests"][0]["output"]
     assert document["extra_data"]["exercises"]["challenge"]["incidents"]
+
+
+def _processes_inside(folder: Path) -> list[int]:
+    """Pids whose working directory is under ``folder`` (a judge or worker still running)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cwd = Path(os.readlink(entry / "cwd"))
+            except OSError:
+                continue
+            if cwd == folder or folder in cwd.parents:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_grading_leaves_no_copy_and_no_process_behind(tmp_path, stop):
+    """Cancelled mid-exercise (a CI job cancelled, Ctrl-C): the submission's copy and the
+    judge's work folder are removed and the judge and its workers are stopped."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    grading = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            "--submission",
+            "solutions",
+            "--only",
+            "hard",
+            "--device",
+            "cpu",
+            "--results",
+            str(tmp_path / "results.json"),
+            "--settings",
+            str(FAST_SETTINGS),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(temporary)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(temporary.glob("grade-hard-*/judge.log")):
+            assert grading.poll() is None, "grading ended before its judge started"
+            assert time.monotonic() < deadline, "the judge never started"
+            time.sleep(0.05)
+        assert list(temporary.glob("grade-submission-*"))  # the copy being graded
+        grading.send_signal(stop)
+        assert grading.wait(timeout=60) != 0
+    finally:
+        if grading.poll() is None:
+            grading.kill()
+    assert sorted(p.name for p in temporary.iterdir()) == []
+    assert _processes_inside(temporary) == []

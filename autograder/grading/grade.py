@@ -150,122 +150,130 @@ def grade(
     # One copy of the modules, read without following links (student_files): what is graded
     # and scanned is what was read once, and a link costs only its own exercise's points.
     snapshot = Path(tempfile.mkdtemp(prefix="grade-submission-"))
-    refused = student_files.copy_modules(
-        submission.parent,
-        submission.name,
-        [f"{module}.py" for module in EXERCISES.values()],
-        snapshot,
-        limit=student_files.MAX_MODULE_BYTES,
-    )
-    findings = static_scan.scan_submission(snapshot)
-    tests: list[dict[str, Any]] = []
-    exercise_data: dict[str, Any] = {}
-    timings: dict[str, Any] = {}
-    manual: list[dict[str, Any]] = []
-    artifacts: dict[str, str] = {}
-    results_dir = Path(results_path).parent
-    results_dir.mkdir(parents=True, exist_ok=True)
+    work_dirs: list[Path] = []  # removed on every way out (an error, Ctrl-C, SIGTERM)
+    try:
+        refused = student_files.copy_modules(
+            submission.parent,
+            submission.name,
+            [f"{module}.py" for module in EXERCISES.values()],
+            snapshot,
+            limit=student_files.MAX_MODULE_BYTES,
+        )
+        findings = static_scan.scan_submission(snapshot)
+        tests: list[dict[str, Any]] = []
+        exercise_data: dict[str, Any] = {}
+        timings: dict[str, Any] = {}
+        manual: list[dict[str, Any]] = []
+        artifacts: dict[str, str] = {}
+        results_dir = Path(results_path).parent
+        results_dir.mkdir(parents=True, exist_ok=True)
 
-    for exercise in exercises:
-        checks = select_checks(exercise, gpu_only=gpu_only)
-        runnable = runnable_checks(checks, used_device)
-        say(f"grading {exercise} ({len(runnable)} checks on {used_device}) ...")
-        try:
-            if not runnable:  # --gpu-only without CUDA: every check pending, no judge
+        for exercise in exercises:
+            checks = select_checks(exercise, gpu_only=gpu_only)
+            runnable = runnable_checks(checks, used_device)
+            say(f"grading {exercise} ({len(runnable)} checks on {used_device}) ...")
+            try:
+                if not runnable:  # --gpu-only without CUDA: every check pending, no judge
+                    graded = GradedExercise(exercise=exercise)
+                else:
+                    graded = run_exercise(
+                        exercise=exercise,
+                        check_ids=runnable,
+                        submission_dir=snapshot,
+                        device=used_device,
+                        seed=seed,
+                        settings=settings,
+                        sandbox=confinement,
+                        progress=say,
+                        work_dirs=work_dirs,
+                    )
+            except Exception as error:  # a grader bug must not cost the report
                 graded = GradedExercise(exercise=exercise)
-            else:
-                graded = run_exercise(
-                    exercise=exercise,
-                    check_ids=runnable,
-                    submission_dir=snapshot,
-                    device=used_device,
-                    seed=seed,
-                    settings=settings,
-                    sandbox=confinement,
-                    progress=say,
-                )
-        except Exception as error:  # a grader bug must not cost the report
-            graded = GradedExercise(exercise=exercise)
-            reason = f"the grader failed to run this check ({type(error).__name__}: {error}); "
-            reason += "tell your TA, this is not your code's fault"
-            graded.verdicts = {
-                check_id: {"status": "failed", "output": reason} for check_id in runnable
-            }
-            graded.incidents.append(f"internal grader error: {type(error).__name__}: {error}")
-        module_name = f"{EXERCISES[exercise]}.py"
-        if module_name in refused:
-            graded.incidents.append(f"{module_name} not graded: {refused[module_name]}")
-        for check in checks:
-            if check.id in graded.verdicts:
-                verdict = graded.verdicts[check.id]
-                if module_name in refused and verdict.get("status") == "failed":
+                reason = f"the grader failed to run this check ({type(error).__name__}: {error}); "
+                reason += "tell your TA, this is not your code's fault"
+                graded.verdicts = {
+                    check_id: {"status": "failed", "output": reason} for check_id in runnable
+                }
+                graded.incidents.append(f"internal grader error: {type(error).__name__}: {error}")
+            module_name = f"{EXERCISES[exercise]}.py"
+            if module_name in refused:
+                graded.incidents.append(f"{module_name} not graded: {refused[module_name]}")
+            for check in checks:
+                if check.id in graded.verdicts:
+                    verdict = graded.verdicts[check.id]
+                    if module_name in refused and verdict.get("status") == "failed":
+                        verdict = {
+                            **verdict,
+                            "output": f"{module_name} was not graded: {refused[module_name]}",
+                        }
+                else:
                     verdict = {
-                        **verdict,
-                        "output": f"{module_name} was not graded: {refused[module_name]}",
+                        "status": "pending",
+                        "output": "needs a CUDA device: this run had none (graded on cpu); "
+                        "the GPU job grades it",
                     }
-            else:
-                verdict = {
-                    "status": "pending",
-                    "output": "needs a CUDA device: this run had none (graded on cpu); "
-                    "the GPU job grades it",
-                }
-            result = results.test_entry(check, verdict, output_limit)
-            tests.append(result)
-            records = verdict.get("records", {})
-            if "timing" in records or "measured" in records or "measured_depth" in records:
-                timings[check.id] = {
-                    k: v
-                    for k, v in records.items()
-                    if k in ("timing", "measured", "measured_depth")
-                }
-            if check.manual:
-                manual.append(
-                    {
-                        "check": check.id,
-                        "exercise": exercise,
-                        "points": float(check.points),
-                        "question": check.title,
-                        "answer": records.get("answer", ""),
-                        "status": result["status"],
-                        "rubric": list(check.rubric),
+                result = results.test_entry(check, verdict, output_limit)
+                tests.append(result)
+                records = verdict.get("records", {})
+                if "timing" in records or "measured" in records or "measured_depth" in records:
+                    timings[check.id] = {
+                        k: v
+                        for k, v in records.items()
+                        if k in ("timing", "measured", "measured_depth")
                     }
-                )
-        for artifact in graded.artifacts:
-            if artifact.name == "sweep.png":
-                shutil.copyfile(artifact, results_dir / "sweep.png")
-                artifacts["sweep_plot"] = "sweep.png"
-        if graded.work_dir is not None:
-            shutil.rmtree(graded.work_dir, ignore_errors=True)
-        exercise_data[exercise] = {
-            "wall_seconds": round(graded.wall_seconds, 3),
-            "runs": graded.runs,
-            "worker_starts": graded.worker_starts,
-            "lease_wait_seconds": round(graded.lease_wait_seconds, 3),
-            "incidents": graded.incidents,
-            "output_tail": graded.output_tail[-output_limit:],
-        }
-        done = results.exercise_totals([t for t in tests if t["exercise"] == exercise])[exercise]
-        say(f"  {exercise}: {done['score']:g}/{done['max_score']:g} in {graded.wall_seconds:.1f} s")
+                if check.manual:
+                    manual.append(
+                        {
+                            "check": check.id,
+                            "exercise": exercise,
+                            "points": float(check.points),
+                            "question": check.title,
+                            "answer": records.get("answer", ""),
+                            "status": result["status"],
+                            "rubric": list(check.rubric),
+                        }
+                    )
+            for artifact in graded.artifacts:
+                if artifact.name == "sweep.png":
+                    shutil.copyfile(artifact, results_dir / "sweep.png")
+                    artifacts["sweep_plot"] = "sweep.png"
+            if graded.work_dir is not None:
+                shutil.rmtree(graded.work_dir, ignore_errors=True)
+            exercise_data[exercise] = {
+                "wall_seconds": round(graded.wall_seconds, 3),
+                "runs": graded.runs,
+                "worker_starts": graded.worker_starts,
+                "lease_wait_seconds": round(graded.lease_wait_seconds, 3),
+                "incidents": graded.incidents,
+                "output_tail": graded.output_tail[-output_limit:],
+            }
+            mine = [t for t in tests if t["exercise"] == exercise]
+            done = results.exercise_totals(mine)[exercise]
+            seconds = graded.wall_seconds
+            say(f"  {exercise}: {done['score']:g}/{done['max_score']:g} in {seconds:.1f} s")
 
-    extra = {
-        "grader_version": _version(),
-        "graded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "submission": str(submission.resolve()),
-        "seed": seed,
-        "device": device_info,
-        "sandbox": confinement.to_json(),
-        "environment": environment(),
-        "exercises": exercise_data,
-        "integrity": _integrity(
-            findings, bounded_tamper(tamper_check or {}), refused, folder=submission.name
-        ),
-        "timings": timings,
-        "manual": manual,
-        "artifacts": artifacts,
-        "settings": {"tolerances": used_device},
-        "gpu_only": gpu_only,
-    }
-    shutil.rmtree(snapshot, ignore_errors=True)
+        extra = {
+            "grader_version": _version(),
+            "graded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "submission": str(submission.resolve()),
+            "seed": seed,
+            "device": device_info,
+            "sandbox": confinement.to_json(),
+            "environment": environment(),
+            "exercises": exercise_data,
+            "integrity": _integrity(
+                findings, bounded_tamper(tamper_check or {}), refused, folder=submission.name
+            ),
+            "timings": timings,
+            "manual": manual,
+            "artifacts": artifacts,
+            "settings": {"tolerances": used_device},
+            "gpu_only": gpu_only,
+        }
+    finally:
+        shutil.rmtree(snapshot, ignore_errors=True)
+        for work_dir in work_dirs:
+            shutil.rmtree(work_dir, ignore_errors=True)
     try:
         document = results.assemble(
             results.registry_order(tests),

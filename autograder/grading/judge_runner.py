@@ -81,10 +81,16 @@ def run_exercise(
     settings: Settings,
     sandbox: Sandbox,
     progress: Any = None,
+    work_dirs: list[Path] | None = None,
 ) -> GradedExercise:
-    """Grade ``check_ids`` of one exercise; every id gets a verdict, whatever happens."""
+    """Grade ``check_ids`` of one exercise; every id gets a verdict, whatever happens.
+
+    The exercise's work folder is appended to ``work_dirs`` as soon as it exists, so the
+    caller removes it however grading ends."""
     graded = GradedExercise(exercise=exercise)
     work_dir, module, notes = prepare_work_dir(submission_dir, exercise)
+    if work_dirs is not None:
+        work_dirs.append(work_dir)
     graded.work_dir = work_dir
     graded.incidents.extend(notes)
     limits = settings.limits
