@@ -32,9 +32,11 @@ from autograder.grading.protocol import ArrayValue, TensorArg, WorkArg
 
 EXPECTED_LENGTHS = tuple(2**k for k in range(6, 17))
 ROW_KEYS = ("n", "rnn_seconds", "attention_seconds")
-# a curve figure beyond its bound is measured up to this many more times (the best kept): a
-# CI machine at a load of 4 on 2 cores once failed the model solution after one retry
-REMEASURE = 2
+# a figure beyond its bound is measured up to this many more times (the best kept): a CI
+# machine at a load of 4 on 2 cores once failed the model solution's CPU curves after one
+# retry; on CUDA one retry was enough in every H200 run (docs/gpu-validation.md), and each
+# costs a broken submission's loop reduction seconds of GPU
+REMEASURE = {"cpu": 2, "cuda": 1}
 
 
 @pytest.fixture(scope="module")
@@ -166,9 +168,16 @@ def test_time_fn_accurate_cpu(sub):
     tol = support.context().tolerances("cpu").time_fn_rel_error
     report = []
     for _ in range(2):
-        seconds = rng.uniform(0.02, 0.05)  # long enough that a busy scheduler cannot blur it
-        work = {"kind": "sleep", "seconds": seconds}
-        report.append(_expect_time_fn(sub, "cpu", work, seconds, "a sleep", tol))
+        for attempt in range(1 + REMEASURE["cpu"]):  # a late wake-up on a busy machine: again
+            seconds = rng.uniform(0.02, 0.05)  # long enough that a busy scheduler cannot blur it
+            work = {"kind": "sleep", "seconds": seconds}
+            try:
+                report.append(_expect_time_fn(sub, "cpu", work, seconds, "a sleep", tol))
+                break
+            except CheckFailed:  # a time_fn that does not wait is 75-99% off every time
+                if attempt == REMEASURE["cpu"]:
+                    support.record("timing", report)
+                    raise
     support.record("timing", report)
 
 
@@ -328,7 +337,7 @@ def _expect_shapes(sub, device: str, rnn_lengths, check_id: str) -> dict:
     # kept: a disturbance of a busy machine cannot fail honest code, while a wrong
     # implementation fails every time (docs/benchmarks.md)
     slope, rnn_times = serial_slope()
-    for _ in range(REMEASURE):
+    for _ in range(REMEASURE[device]):
         if between(slope, tol.rnn_slope_min, tol.rnn_slope_max):
             break
         again = serial_slope()
@@ -338,7 +347,7 @@ def _expect_shapes(sub, device: str, rnn_lengths, check_id: str) -> dict:
     ratios, student_at = {}, {}
     for n in (64, 65536):
         ratios[n], student_at[n] = reduction(n)
-        for _ in range(REMEASURE):
+        for _ in range(REMEASURE[device]):
             if at_most(ratios[n], tol.reduction_ratio_max):
                 break
             again = reduction(n)

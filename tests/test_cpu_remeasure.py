@@ -1,0 +1,125 @@
+"""The CPU timing checks measure a figure beyond its bound again, up to twice, and keep the
+best: a busy machine cannot fail the model solution, and broken code still fails every time.
+
+The judge's stopwatch is replaced by figures given here (as in tests/test_cuda_logic.py);
+everything else is the checks' own code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autograder.grading.checks import support
+from autograder.grading.checks import test_hard as hard
+from autograder.grading.sandbox import Sandbox
+from autograder.spec.settings import load_settings
+
+TOL = load_settings().tolerances_for("cpu")
+PER_ELEMENT_S = 4.6e-6  # rnn_style_torch on the CPU: one dependent step per element
+REDUCTION_S = 5e-6
+
+
+@pytest.fixture
+def context(tmp_path: Path) -> Iterator[support.GradingContext]:
+    (tmp_path / "artifacts").mkdir()
+    ctx = support.GradingContext(
+        exercise="hard",
+        module_source=None,
+        work_dir=tmp_path,
+        seed=7,
+        device="cpu",
+        settings=load_settings(),
+        sandbox=Sandbox(kind="none", reason="not used: no worker starts"),
+    )
+    previous, support.CONTEXT = support.CONTEXT, ctx
+    yield ctx
+    support.CONTEXT = previous
+
+
+class Stopwatch:
+    """The judge's medians: serial slopes and reduction ratios, one per measurement."""
+
+    def __init__(self, slopes: list[float], ratios: list[float]) -> None:
+        self.slopes, self.ratios = list(slopes), list(ratios)
+        self.serial = self.reductions = 0
+
+    def __call__(self, contenders: dict, *, device: str, repeats: int, **more: Any) -> dict:
+        assert device == "cpu"
+        if set(contenders) == {"student", "reference"}:
+            ratio = self.ratios[min(self.reductions, len(self.ratios) - 1)]
+            self.reductions += 1
+            return {"student": REDUCTION_S * ratio, "reference": REDUCTION_S}
+        slope = self.slopes[self.serial]  # a fourth serial measurement raises IndexError
+        self.serial += 1
+        return {name: PER_ELEMENT_S * 256 * (int(name) / 256) ** slope for name in contenders}
+
+
+def shapes(monkeypatch, stopwatch: Stopwatch) -> dict:
+    monkeypatch.setattr(hard, "_contender", lambda worker, function, n, device, rng: n)
+    monkeypatch.setattr(hard, "interleaved_medians", stopwatch)
+    monkeypatch.setattr(support, "reference_worker", lambda: object())
+    hard.test_curve_shapes_cpu(object())
+    return support.context().records["?"]["timing"]
+
+
+def test_two_disturbed_serial_measurements_do_not_fail_the_model_solution(context, monkeypatch):
+    stopwatch = Stopwatch([0.60, 0.65, 1.0], [1.0])
+    assert shapes(monkeypatch, stopwatch)["rnn_slope"] == pytest.approx(1.0)
+    assert stopwatch.serial == 3
+
+
+def test_a_slope_within_its_bounds_is_measured_once(context, monkeypatch):
+    stopwatch = Stopwatch([TOL.rnn_slope_min], [1.0])
+    shapes(monkeypatch, stopwatch)
+    assert stopwatch.serial == 1 and stopwatch.reductions == 2
+
+
+def test_a_slope_beyond_its_bounds_three_times_fails_with_the_nearest_to_one(context, monkeypatch):
+    stopwatch = Stopwatch([0.30, 0.60, 0.45], [1.0])
+    with pytest.raises(support.CheckFailed, match=r"grows like n\^0\.60 over n=256\.\.4096"):
+        shapes(monkeypatch, stopwatch)
+    assert stopwatch.serial == 3
+
+
+def test_two_disturbed_reductions_do_not_fail_the_model_solution(context, monkeypatch):
+    stopwatch = Stopwatch([1.0], [9.0, 5.0, 1.1, 1.0])
+    data = shapes(monkeypatch, stopwatch)
+    assert data["reduction_ratio"] == {"64": pytest.approx(1.1), "65536": pytest.approx(1.0)}
+    assert stopwatch.reductions == 4  # three at n=64, one at n=65,536
+
+
+def test_a_loop_reduction_fails_after_three_measurements(context, monkeypatch):
+    stopwatch = Stopwatch([1.0], [5600.0, 6100.0, 5900.0] * 2)
+    with pytest.raises(support.CheckFailed, match=r"5600\.0x the time .* at n="):
+        shapes(monkeypatch, stopwatch)
+    assert stopwatch.reductions == 6
+
+
+class Sleeper:
+    """``time_fn``'s replies on sleeps of known length: each a relative error in turn."""
+
+    def __init__(self, errors: list[float]) -> None:
+        self.errors, self.calls = list(errors), 0
+
+    def call_timed(self, function: str, work: Any, **kwargs: Any) -> tuple[float, float]:
+        seconds = dict(work.spec)["seconds"]
+        error = self.errors[self.calls]  # a fourth call for one sleep raises IndexError
+        self.calls += 1
+        return seconds * (1 + error), 5 * seconds
+
+
+def test_time_fn_late_wake_ups_are_drawn_again(context):
+    sleeper = Sleeper([0.30, 0.25, 0.01, 0.02])
+    hard.test_time_fn_accurate_cpu(sleeper)
+    assert sleeper.calls == 4
+
+
+def test_time_fn_that_does_not_wait_fails_after_three_sleeps(context):
+    sleeper = Sleeper([-0.99, -0.98, -0.97])
+    with pytest.raises(support.CheckFailed, match=r"97% off, allowed 20%"):
+        hard.test_time_fn_accurate_cpu(sleeper)
+    assert sleeper.calls == 3
