@@ -245,3 +245,22 @@ def test_a_worker_with_no_module_fails_every_call(tmp_path):
         made.call("anything")
     made.remove()
     assert not Path(made.job_dir).exists()
+
+
+@pytest.mark.parametrize("shape", [(300, 256), (3, 1), (0, 4), (5,)])
+def test_a_list_argument_reaches_submission_code_as_nested_python_floats(shape):
+    """``ListArg`` travels as bytes and arrives as ``values.tolist()``: lists of plain floats,
+    exactly what a JSON list would have given, every bit of every value kept."""
+    values = np.random.default_rng(3).uniform(-1, 1, shape)
+    values.flat[: min(values.size, 3)] = [5e-324, -0.0, 1.7976931348623157e308][: values.size]
+    buffers: list[bytes] = []
+    sent = protocol.encode_plain([protocol.ListArg(values)], buffers)
+    assert len(buffers) == 1 and len(buffers[0]) == values.size * 8  # bytes, not JSON numbers
+    (got,) = worker._decode_request_value(sent, buffers, {})
+    assert got == values.tolist()
+    rows = got if len(shape) == 2 else [got]
+    assert all(type(row) is list for row in rows)
+    assert all(type(x) is float for row in rows for x in row)
+    assert [math.copysign(1, x) for x in values.flat] == [
+        math.copysign(1, x) for row in rows for x in row
+    ]

@@ -192,6 +192,11 @@ def _decode_request_value(value: Any, buffers: list[bytes], device_cache: dict) 
 
         data = buffers[body["buffer"]]
         return np.frombuffer(data, dtype=body["dtype"]).reshape(body["shape"]).copy()
+    if tag == "$list":
+        import numpy as np
+
+        data = buffers[body["buffer"]]
+        return np.frombuffer(data, dtype=body["dtype"]).reshape(body["shape"]).tolist()
     if tag == "$tensor":
         import numpy as np
         import torch

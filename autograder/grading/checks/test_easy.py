@@ -21,7 +21,7 @@ from autograder.grading.checks.support import CheckFailed, check, describe
 from autograder.grading.checks.timing import Contender, Medians, interleaved_timings
 from autograder.grading.device_lease import device_lease
 from autograder.grading.judge_replies import describe_raised
-from autograder.grading.protocol import ArrayValue
+from autograder.grading.protocol import ArrayValue, ListArg
 
 
 def recurrence(xs: list[list[float]]) -> list[float]:
@@ -101,7 +101,7 @@ def test_numpy_matches_reference(sub):
 
 def _verify_state(args, output) -> str | None:
     """The output of one timed call against the closed-form final state."""
-    xs = np.asarray(args[0], dtype=np.float64)
+    xs = np.asarray(args[0].values if type(args[0]) is ListArg else args[0], dtype=np.float64)
     expected = recurrence_array(xs)
     if type(output) is ArrayValue:
         got = np.asarray(output.values, dtype=np.float64)
@@ -130,7 +130,7 @@ def per_step_seconds(
     def maker(d: int):
         def make(count: int) -> list:
             batch = [rng.uniform(-1, 1, (steps, d)) for _ in range(count)]
-            return [[xs.tolist() if as_lists else xs] for xs in batch]
+            return [[ListArg(xs) if as_lists else xs] for xs in batch]
 
         return make
 
