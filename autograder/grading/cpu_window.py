@@ -64,16 +64,15 @@ class Members:
     strays: frozenset[int]  # the judge's own children that are no worker
 
 
-def members(root: int, workers: frozenset[int]) -> Members:
-    """One scan of /proc: ``root``'s tree and the judge's children that are not ``workers``."""
+def members(
+    root: int, workers: frozenset[int], table: supervisor.ProcessTable | None = None
+) -> Members:
+    """``root``'s tree and the judge's children that are not ``workers``, from one scan of
+    /proc (``table``, when the caller has just taken one)."""
     me = os.getpid()
-    stats: dict[int, list[bytes]] = {}
-    children: dict[int, list[int]] = {}
-    for pid in supervisor.all_pids():
-        fields = supervisor.proc_stat_fields(pid)
-        if fields and len(fields) > START_TIME_FIELD:
-            stats[pid] = fields
-            children.setdefault(int(fields[1]), []).append(pid)
+    table = table or supervisor.process_table()
+    stats = {pid: fields for pid, fields in table.stats.items() if len(fields) > START_TIME_FIELD}
+    children = table.children
     tree, todo = [], [root]
     while todo:
         pid = todo.pop()
@@ -100,12 +99,19 @@ def kill_and_reap(pids: frozenset[int]) -> None:
 class TreeClock:
     """CPU nanoseconds of one worker's tree; :meth:`finish` says if the sample adds up."""
 
-    def __init__(self, root: int, workers: frozenset[int], pids: tuple[int, ...] = ()) -> None:
-        """``pids``: a trusted worker's known processes (the reference's); no scans then."""
+    def __init__(
+        self,
+        root: int,
+        workers: frozenset[int],
+        pids: tuple[int, ...] = (),
+        table: supervisor.ProcessTable | None = None,
+    ) -> None:
+        """``pids``: a trusted worker's known processes (the reference's); no scans then.
+        ``table``: a scan of /proc taken just before, used for the starting tree."""
         self.root, self.workers = root, workers
         self.start: Members | None = None
         if not pids:
-            start = members(root, workers)
+            start = members(root, workers, table)
             if start.strays:  # an orphan from an earlier call must not work during this one
                 kill_and_reap(start.strays)
                 start = members(root, workers)

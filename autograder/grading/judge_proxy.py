@@ -172,13 +172,14 @@ class WorkerProxy:
         """CPU time of the worker's processes so far (the kernel's accounting)."""
         return supervisor.tree_cpu_seconds(self.process.pid) if self.process else 0.0
 
-    def window_clock(self) -> TreeClock | ThreadClock:
-        """A CPU clock over this worker's whole tree for one timed sample (it is started)."""
+    def window_clock(self, table: supervisor.ProcessTable | None = None) -> TreeClock | ThreadClock:
+        """A CPU clock over this worker's whole tree for one timed sample (it is started);
+        ``table``: a scan of /proc the caller has just taken."""
         self._ensure()
         assert self.process is not None
         workers = frozenset(_WORKER_PIDS)
         if self.spec.module_source != REFERENCE_MODULE:
-            return TreeClock(self.process.pid, workers)
+            return TreeClock(self.process.pid, workers, table=table)
         if not self._trusted_pids:  # the reference starts no process: list them once
             self._trusted_pids = TreeClock(self.process.pid, workers).pids
         return TreeClock(self.process.pid, workers, pids=self._trusted_pids)
@@ -319,10 +320,17 @@ class WorkerProxy:
         self.ping_seconds = best
         return best
 
-    def timed(self, function: str, calls: list[list[Any]], *, device: str) -> Timed:
+    def timed(
+        self,
+        function: str,
+        calls: list[list[Any]],
+        *,
+        device: str,
+        table: supervisor.ProcessTable | None = None,
+    ) -> Timed:
         """Run ``function`` once per argument list, timed by the judge's clock
         (:func:`~autograder.grading.judge_timed.run_timed`)."""
-        return run_timed(self, function, calls, device=device)
+        return run_timed(self, function, calls, device=device, table=table)
 
     def stage_only(self, calls: list[list[Any]], *, device: str, function: str) -> Baseline:
         """What staging ``calls``, a ping and dropping them cost this worker
@@ -437,7 +445,7 @@ class InProcessWorker(WorkerProxy):
     def cpu_seconds(self) -> float:
         return time.thread_time()  # the calls run in this thread; the kernel's others do not count
 
-    def window_clock(self) -> ThreadClock:
+    def window_clock(self, table: supervisor.ProcessTable | None = None) -> ThreadClock:
         return ThreadClock()
 
     def close(self) -> None:

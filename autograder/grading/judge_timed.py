@@ -19,6 +19,7 @@ from autograder.grading.verdicts import CheckFailed, SubmissionError
 
 if TYPE_CHECKING:
     from autograder.grading.judge_proxy import WorkerProxy
+    from autograder.grading.supervisor import ProcessTable
 
 
 @dataclass
@@ -48,10 +49,18 @@ class Baseline:
     wall_seconds: float
 
 
-def run_timed(proxy: WorkerProxy, function: str, calls: list[list[Any]], *, device: str) -> Timed:
-    """One timed sample; a tree or clock that does not add up fails the check with why."""
+def run_timed(
+    proxy: WorkerProxy,
+    function: str,
+    calls: list[list[Any]],
+    *,
+    device: str,
+    table: ProcessTable | None = None,
+) -> Timed:
+    """One timed sample; a tree or clock that does not add up fails the check with why.
+    ``table``: a scan of /proc just taken (the worker's tree at the start is read from it)."""
     try:
-        return _run_timed(proxy, function, calls, device=device)
+        return _run_timed(proxy, function, calls, device=device, table=table)
     except WindowError as error:
         raise CheckFailed(
             f"timing {function}: {error}; a timing counts only work the worker does "
@@ -59,7 +68,14 @@ def run_timed(proxy: WorkerProxy, function: str, calls: list[list[Any]], *, devi
         ) from None
 
 
-def _run_timed(proxy: WorkerProxy, function: str, calls: list[list[Any]], *, device: str) -> Timed:
+def _run_timed(
+    proxy: WorkerProxy,
+    function: str,
+    calls: list[list[Any]],
+    *,
+    device: str,
+    table: ProcessTable | None = None,
+) -> Timed:
     """Run ``function`` once per argument list, timed by the judge's clock.
 
     Three requests: ``stage`` (the worker decodes the inputs and moves them to the
@@ -70,7 +86,7 @@ def _run_timed(proxy: WorkerProxy, function: str, calls: list[list[Any]], *, dev
     spent on these inputs is in the window or in ``outside_*`` (which the caller
     bounds against the reference worker); a sample that does not add up fails.
     """
-    clock = proxy.window_clock()
+    clock = proxy.window_clock(table)
     outside_wall = -time.perf_counter()
     cpu_start = clock.read()
     slot, stage_seconds = proxy.stage_inputs(calls, device=device, function=function)

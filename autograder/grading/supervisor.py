@@ -12,6 +12,7 @@ import resource
 import signal
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 PASSED_THROUGH_ENV = (
@@ -102,13 +103,32 @@ def all_pids() -> Iterable[int]:
             yield int(entry.name)
 
 
-def descendants(root: int) -> list[int]:
-    """``root`` and every process below it (by parent pid), from /proc."""
+@dataclass(frozen=True)
+class ProcessTable:
+    """One scan of /proc: each process's stat fields and its children by parent pid.
+
+    A scan reads every process's stat file (about 0.1 ms each on a sandboxed kernel), so a
+    timed sample takes one and uses it both to pause the other workers and to list the
+    timed worker's tree."""
+
+    stats: dict[int, list[bytes]]
+    children: dict[int, list[int]]
+
+
+def process_table() -> ProcessTable:
+    stats: dict[int, list[bytes]] = {}
     children: dict[int, list[int]] = {}
     for pid in all_pids():
         fields = proc_stat_fields(pid)
-        if fields:
+        if fields and len(fields) > 1:
+            stats[pid] = fields
             children.setdefault(int(fields[1]), []).append(pid)
+    return ProcessTable(stats, children)
+
+
+def descendants(root: int, table: ProcessTable | None = None) -> list[int]:
+    """``root`` and every process below it (by parent pid), from /proc (or ``table``)."""
+    children = (table or process_table()).children
     found, todo = [], [root]
     while todo:
         pid = todo.pop()
@@ -150,10 +170,13 @@ def tree_rss_bytes(root: int) -> int:
     return total
 
 
-def signal_tree(root: int, signum: int) -> None:
-    for pid in descendants(root):
+def signal_tree(root: int, signum: int, table: ProcessTable | None = None) -> list[int]:
+    """Send ``signum`` to ``root``'s tree (as listed in ``table``, else now); the pids sent to."""
+    pids = descendants(root, table)
+    for pid in pids:
         with contextlib.suppress(OSError):
             os.kill(pid, signum)
+    return pids
 
 
 def kill_tree(root: int) -> None:

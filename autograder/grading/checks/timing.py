@@ -26,7 +26,9 @@ worker waits for the device by design), and so is the bound on the rest.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import signal
 import statistics
 from collections.abc import Callable, Mapping, Sequence
@@ -179,13 +181,19 @@ def _sample(
         base = baseline.cpu_seconds if device == "cpu" else baseline.wall_seconds
         paused = [w for key, w in others.items() if key != id(contender.worker) and w.pid]
         with device_lease(device):  # the timed window: alone on this device, machine-wide
-            for worker in paused:
-                supervisor.signal_tree(worker.pid, signal.SIGSTOP)
+            # one scan of /proc: the trees to pause and the timed worker's starting tree
+            table = supervisor.process_table()
+            stopped: list[int] = []
             try:
-                timed = contender.worker.timed(contender.function, calls, device=device)
-            finally:
                 for worker in paused:
-                    supervisor.signal_tree(worker.pid, signal.SIGCONT)
+                    stopped += supervisor.signal_tree(worker.pid, signal.SIGSTOP, table)
+                timed = contender.worker.timed(
+                    contender.function, calls, device=device, table=table
+                )
+            finally:
+                for pid in stopped:  # the same processes: a stopped one cannot start another
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGCONT)
         outside = timed.outside_cpu_seconds if device == "cpu" else timed.outside_wall_seconds
         if outside <= STAGE_SLACK * base + STAGE_GRACE_S:
             break
