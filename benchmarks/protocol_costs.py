@@ -13,8 +13,8 @@ where it starts and without a sandbox, measured in the same run:
   :class:`reference.tracer.Tape` (timed alone), and the rest (handles, resolving the result);
   beside the same scan called untraced through the worker and in this process;
 * **timed window**: the share of a timed window the round trip takes, with the window the
-  harness sizes (``interleaved_medians`` in autograder/grading/checks/timing.py: at least
-  ``min_sample_s``, and at least the round trip over ``OVERHEAD_SHARE``), and in real timed
+  harness sizes (``sample_window`` in autograder/grading/checks/timing.py: on the CPU
+  ``min_sample_s``; on CUDA also at least the round trip over ``OVERHEAD_SHARE``), and in real timed
   batches of the easy reference's ``rnn_style_vector_numpy`` sized the same way.
 """
 
@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from autograder.grading import sandbox
-from autograder.grading.checks.timing import OVERHEAD_SHARE, interleaved_medians
+from autograder.grading.checks.timing import OVERHEAD_SHARE, interleaved_medians, sample_window
 from autograder.grading.judge_proxy import WorkerProxy
 from autograder.grading.judge_spawn import WorkerSpec
 from autograder.grading.judge_trace import TraceInputs, replay_operation
@@ -60,8 +60,8 @@ def scan_work(n: int) -> int:
 
 
 def harness_window(ping_seconds: float) -> float:
-    """The timed window (seconds) the harness aims at for a worker with this round trip."""
-    return max(MIN_SAMPLE_S, ping_seconds / OVERHEAD_SHARE)
+    """The timed window (seconds) the harness aims at on the CPU for this round trip."""
+    return sample_window("cpu", ping_seconds, MIN_SAMPLE_S)
 
 
 @contextmanager
@@ -379,10 +379,11 @@ def render(costs: ProtocolCosts) -> str:
         ),
         "",
         "**Timed window**: the harness (`interleaved_medians`) makes each sample at least "
-        f"`min_sample_s` = {costs.min_sample_s * 1e3:g} ms and at least the round trip over "
-        f"`OVERHEAD_SHARE` = {costs.overhead_share:g} (target: the round trip at most "
-        f"{costs.overhead_share:.0%} of a window). On the CPU the window is the worker's CPU "
-        "time, so K calls per sample are sized from it. Measured batches: "
+        f"`min_sample_s` = {costs.min_sample_s * 1e3:g} ms and, on CUDA, at least the round "
+        f"trip over `OVERHEAD_SHARE` = {costs.overhead_share:g} (target: the round trip at "
+        f"most {costs.overhead_share:.0%} of a window). On the CPU the window is the worker's "
+        "CPU time, which the round trip does not enter, so K calls per sample are sized from "
+        "`min_sample_s` alone. Measured batches: "
         "`rnn_style_vector_numpy` of the easy reference on fresh (2000, 1) inputs, sized that "
         "way, in its own worker.",
         "",

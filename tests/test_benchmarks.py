@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.grading.checks import timing
 from autograder.grading.judge_proxy import WorkerProxy
 from autograder.grading.judge_spawn import WorkerSpec
 from autograder.grading.judge_trace import TraceInputs
@@ -488,7 +489,10 @@ def test_protocol_helpers() -> None:
     assert protocol_costs.scan_work(1024) == 9217
     assert protocol_costs.scan_work(2) == 1
     assert protocol_costs.harness_window(1e-4) == protocol_costs.MIN_SAMPLE_S
-    assert protocol_costs.harness_window(1e-3) == pytest.approx(1e-3 / 0.05)
+    assert protocol_costs.harness_window(1e-3) == protocol_costs.MIN_SAMPLE_S  # CPU time
+    assert timing.sample_window("cuda", 1e-3) == pytest.approx(1e-3 / 0.05)  # wall time
+    assert timing.sample_window("cuda", 1e-4) == 0.005
+    assert timing.sample_window("cpu", 1.0, 0.002) == 0.002
     header = {
         "args": [[{"$handle": 8192}, {"$handle": 8193}, {"$handle": 8194}], {"$op": "op"}],
         "trace": {"base": 40960, "limit": 100},

@@ -6,8 +6,9 @@ contenders measured *in the same run*, round-robin, so a busy machine slows each
 alike and the ratio survives. Each sample:
 
 * runs the function on K inputs drawn fresh for that sample (no call can reuse an
-  earlier result), with K chosen so the protocol's fixed cost (a measured empty
-  round trip) is at most 5% of the timed window;
+  earlier result), with K chosen so the window is at least 5 ms of the worker's CPU time
+  (on CUDA, of wall time, and the protocol's fixed cost, a measured empty round trip, at
+  most 5% of it);
 * checks every output against the judge's own expected value, so skipping work fails;
 * bounds everything the worker did with the sample's inputs outside the timed ``run``
   request (staging, a ping, fetching the outputs: every cycle from the moment the inputs
@@ -62,6 +63,16 @@ class Contender:
     make_calls: Callable[[int], list[list[Any]]]  # K fresh argument lists, one per call
     verify: Callable[[list[Any], Any], str | None]  # None if the output is right
     payload_bytes: int = 0  # approximate bytes of one argument list
+
+
+def sample_window(device: str, ping_seconds: float, min_sample_s: float = 0.005) -> float:
+    """Seconds of work one timed sample aims at. On CUDA the window is wall time, round trip
+    included, so it is at least the round trip over ``OVERHEAD_SHARE``; on the CPU it is the
+    worker's CPU time, which the round trip's wait does not enter, so a loaded machine (a
+    slower round trip) does not make every sample larger."""
+    if device == "cpu":
+        return min_sample_s
+    return max(min_sample_s, ping_seconds / OVERHEAD_SHARE)
 
 
 def windows(rng: Any, n: int, count: int, dtype: Any) -> list[Any]:
@@ -120,11 +131,13 @@ def interleaved_timings(
     """Median seconds per call of each contender by both clocks, timed round-robin."""
     tol = support.context().tolerances(device)
     workers = {id(c.worker): c.worker for c in contenders.values()}
-    pings = {key: (w.ping_seconds or w.ping()) for key, w in workers.items()}
+    pings = {
+        key: (w.ping_seconds or w.ping()) if device != "cpu" else 0.0 for key, w in workers.items()
+    }
     numbers: dict[str, int] = {}
     for name, contender in contenders.items():
         ping = pings[id(contender.worker)]
-        window = max(min_sample_s, ping / OVERHEAD_SHARE)
+        window = sample_window(device, ping, min_sample_s)
         number = 1
         for _ in range(max(1, warmup)):  # unchecked staging: imports may happen here
             timed = _sample(contender, number, device, tol, others=workers, warm=True)
