@@ -10,7 +10,9 @@ spends on these inputs is in the ``run`` window or in the ``outside_*`` figures,
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +51,18 @@ class Baseline:
     wall_seconds: float
 
 
+@contextlib.contextmanager
+def _adding_up(function: str) -> Iterator[None]:
+    """A tree or clock that does not add up fails the check with why."""
+    try:
+        yield
+    except WindowError as error:
+        raise CheckFailed(
+            f"timing {function}: {error}; a timing counts only work the worker does "
+            "itself, inside the timed call"
+        ) from None
+
+
 def run_timed(
     proxy: WorkerProxy,
     function: str,
@@ -57,26 +71,7 @@ def run_timed(
     device: str,
     table: ProcessTable | None = None,
 ) -> Timed:
-    """One timed sample; a tree or clock that does not add up fails the check with why.
-    ``table``: a scan of /proc just taken (the worker's tree at the start is read from it)."""
-    try:
-        return _run_timed(proxy, function, calls, device=device, table=table)
-    except WindowError as error:
-        raise CheckFailed(
-            f"timing {function}: {error}; a timing counts only work the worker does "
-            "itself, inside the timed call"
-        ) from None
-
-
-def _run_timed(
-    proxy: WorkerProxy,
-    function: str,
-    calls: list[list[Any]],
-    *,
-    device: str,
-    table: ProcessTable | None = None,
-) -> Timed:
-    """Run ``function`` once per argument list, timed by the judge's clock.
+    """Run ``function`` once per argument list, timed by the judge's clock: one sample.
 
     Three requests: ``stage`` (the worker decodes the inputs and moves them to the
     device), ``run`` (the calls back to back, then a device synchronisation: this
@@ -85,31 +80,33 @@ def _run_timed(
     the inputs are sent, around ``run`` and after the outputs are back, so every cycle
     spent on these inputs is in the window or in ``outside_*`` (which the caller
     bounds against the reference worker); a sample that does not add up fails.
+    ``table``: a scan of /proc just taken (the worker's tree at the start is read from it).
     """
-    clock = proxy.window_clock(table)
-    outside_wall = -time.perf_counter()
-    cpu_start = clock.read()
-    slot, stage_seconds = proxy.stage_inputs(calls, device=device, function=function)
-    # a ping first: the worker has finished everything after staging (freeing the
-    # buffers...) and waits for the next request, so the CPU reading below is clean
-    proxy.request({"op": "ping"}, what="answering a ping")
-    cpu_before = clock.read()
-    started = time.perf_counter()
-    outside_wall += started
-    reply, reply_buffers = proxy.request(
-        {"op": "run", "slot": slot, "function": function, "device": device},
-        what=f"timing {function}",
-    )
-    ended = time.perf_counter()
-    run_seconds = ended - started
-    cpu_after = clock.read()
-    count = proxy.value(reply, reply_buffers, name=function)
-    reply, reply_buffers = proxy.request(
-        {"op": "fetch", "slot": slot}, what=f"returning {function}'s outputs"
-    )
-    cpu_end = clock.read()
-    outside_wall += time.perf_counter() - ended
-    clock.finish()
+    with _adding_up(function):
+        clock = proxy.window_clock(table)
+        outside_wall = -time.perf_counter()
+        cpu_start = clock.read()
+        slot, stage_seconds = proxy.stage_inputs(calls, device=device, function=function)
+        # a ping first: the worker has finished everything after staging (freeing the
+        # buffers...) and waits for the next request, so the CPU reading below is clean
+        proxy.request({"op": "ping"}, what="answering a ping")
+        cpu_before = clock.read()
+        started = time.perf_counter()
+        outside_wall += started
+        reply, reply_buffers = proxy.request(
+            {"op": "run", "slot": slot, "function": function, "device": device},
+            what=f"timing {function}",
+        )
+        ended = time.perf_counter()
+        run_seconds = ended - started
+        cpu_after = clock.read()
+        count = proxy.value(reply, reply_buffers, name=function)
+        reply, reply_buffers = proxy.request(
+            {"op": "fetch", "slot": slot}, what=f"returning {function}'s outputs"
+        )
+        cpu_end = clock.read()
+        outside_wall += time.perf_counter() - ended
+        clock.finish()
     outputs = proxy.value(reply, reply_buffers, name=function)
     if type(count) is not int or type(outputs) is not list or count != len(calls):
         raise SubmissionError(f"the worker did not say it ran {function} {len(calls)} times")
