@@ -264,3 +264,30 @@ def test_a_list_argument_reaches_submission_code_as_nested_python_floats(shape):
     assert [math.copysign(1, x) for x in values.flat] == [
         math.copysign(1, x) for row in rows for x in row
     ]
+
+
+def test_the_reference_fetches_outputs_of_the_timed_functions_kind(tmp_path):
+    """The base of the bound on a sample's untimed part stages the same inputs and fetches
+    one output per call of the timed functions' own kind: a 0-dim tensor for the hard
+    exercise, a row of d floats (list or array) for the easy one."""
+    from autograder.grading.judge_proxy import REFERENCE_MODULE
+    from autograder.grading.protocol import ListArg, TensorArg
+
+    reference = WorkerProxy(
+        spec_for(REFERENCE_MODULE, "worker_reference", tmp_path),
+        deadline=lambda: time.monotonic() + 60,
+    )
+    try:
+        rows = np.arange(12.0).reshape(3, 4)
+        tensor = reference.timed(
+            "last_element", [[TensorArg(np.ones(5, np.float32))]] * 3, device="cpu"
+        )
+        as_list = reference.timed("last_element", [[ListArg(rows)]] * 2, device="cpu")
+        as_array = reference.timed("last_element", [[rows]], device="cpu")
+    finally:
+        reference.remove()
+    assert [(type(o), o.shape) for o in tensor.outputs] == [(ArrayValue, ())] * 3
+    assert as_list.outputs == [[8.0, 9.0, 10.0, 11.0]] * 2
+    assert type(as_array.outputs[0]) is ArrayValue and as_array.outputs[0].shape == (4,)
+    for timed in (tensor, as_list, as_array):
+        assert timed.outside_cpu_seconds > 0  # staging and fetching, read from the kernel

@@ -36,7 +36,7 @@ from autograder.grading.judge_replies import (
     reply_value,
 )
 from autograder.grading.judge_spawn import WorkerSpec, prepare_job, start_worker
-from autograder.grading.judge_timed import Baseline, Timed, run_timed, stage_baseline
+from autograder.grading.judge_timed import Timed, run_timed
 from autograder.grading.judge_trace import issue_handles, replay_operation, resolve_handles
 from autograder.grading.verdicts import CheckFailed, SubmissionError
 
@@ -331,11 +331,6 @@ class WorkerProxy:
         """Run ``function`` once per argument list, timed by the judge's clock
         (:func:`~autograder.grading.judge_timed.run_timed`)."""
         return run_timed(self, function, calls, device=device, table=table)
-
-    def stage_only(self, calls: list[list[Any]], *, device: str, function: str) -> Baseline:
-        """What staging ``calls``, a ping and dropping them cost this worker
-        (:func:`~autograder.grading.judge_timed.stage_baseline`)."""
-        return stage_baseline(self, calls, device=device, function=function)
 
     def stage_inputs(
         self, calls: list[list[Any]], *, device: str, function: str

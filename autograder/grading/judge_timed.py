@@ -4,8 +4,8 @@ A sample is three requests (``stage``, ``run``, ``fetch``) with a ping between t
 The worker tree's CPU clock (:mod:`~autograder.grading.cpu_window`) is read before the
 inputs are sent, around ``run`` and after the outputs are back: every cycle the worker
 spends on these inputs is in the ``run`` window or in the ``outside_*`` figures, which
-:mod:`~autograder.grading.checks.timing` bounds against the reference worker's
-:func:`stage_baseline`. A sample whose tree or readings do not add up fails its check.
+:mod:`~autograder.grading.checks.timing` bounds against the same figure of the reference
+worker on the same inputs. A sample whose tree or readings do not add up fails its check.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ class Timed:
 
 @dataclass(frozen=True)
 class Baseline:
-    """What staging, a ping and dropping the same inputs cost the reference worker."""
+    """What the part of a timed sample outside ``run`` (staging, a ping, fetching the
+    outputs) cost the reference worker on the same inputs: the bound's base."""
 
     cpu_seconds: float
     wall_seconds: float
@@ -121,19 +122,3 @@ def run_timed(
         outside_cpu_seconds=((cpu_before - cpu_start) + (cpu_end - cpu_after)) / 1e9,
         outside_wall_seconds=outside_wall,
     )
-
-
-def stage_baseline(
-    proxy: WorkerProxy, calls: list[list[Any]], *, device: str, function: str
-) -> Baseline:
-    """What staging ``calls``, a ping and dropping them cost this worker: the baseline
-    for the part of a timed sample outside ``run``."""
-    clock = proxy.window_clock()
-    started = time.perf_counter()
-    cpu_start = clock.read()
-    slot, _ = proxy.stage_inputs(calls, device=device, function=function)
-    proxy.request({"op": "ping"}, what="answering a ping")
-    proxy.request({"op": "drop", "slot": slot}, what="dropping staged inputs")
-    cpu_end = clock.read()
-    wall = time.perf_counter() - started
-    return Baseline((cpu_end - cpu_start) / 1e9, wall)

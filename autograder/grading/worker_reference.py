@@ -18,3 +18,11 @@ def cuda_sleep(cycles):
 
     torch.cuda._sleep(int(cycles))
     torch.cuda.synchronize()
+
+
+def last_element(xs):
+    """``xs[-1]``: an output of the timed functions' own kind and size (a 0-dim tensor, a row
+    of d floats, an array of d), so a sample of it costs, outside ``run``, what staging the
+    same inputs and fetching such outputs costs: the base of the bound on a submission's
+    untimed work (:mod:`autograder.grading.checks.timing`)."""
+    return xs[-1]
