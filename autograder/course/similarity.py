@@ -317,7 +317,7 @@ def page_view(
         flagged=len(flagged),
         threshold=f"{report.threshold:.2f}",
         boilerplate=display_text(str(report.boilerplate)) if report.boilerplate else "none",
-        without_code=[display_text(student) for student in report.without_code],
+        without_code=[(display_text(s), hrefs.get(s)) for s in report.without_code],
         compared_with_model=report.reference_dir is not None,
         model_matches=[
             similarity_page.ModelMatch(

@@ -119,7 +119,7 @@ class SimilarityPage:
     flagged: int
     threshold: str
     boilerplate: str  # the stub folder removed before comparing, or "none"
-    without_code: list[str]  # students with no submitted code
+    without_code: list[tuple[str, str | None]]  # (student, their page): no submitted code
     compared_with_model: bool  # --reference given
     model_matches: list[ModelMatch]
     pairs: list[SidePair]  # the leads shown, at most similarity.MAX_SHOWN_PAIRS
