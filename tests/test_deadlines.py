@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from autograder import cli
-from autograder.course.collect import collect
-from autograder.course.deadlines import (
+from autograder.course.collect.command import collect
+from autograder.course.collect.deadlines import (
     Attempt,
     Deadlines,
     DeadlinesError,
@@ -25,7 +25,7 @@ from autograder.course.deadlines import (
     decide,
     load_deadlines,
 )
-from autograder.course.fetch import fetch_repository, read_fetch_record
+from autograder.course.regrade.fetch import fetch_repository, read_fetch_record
 from autograder.results import provenance
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
@@ -201,7 +201,7 @@ def test_penalty_arithmetic_and_bad_files(tmp_path: Path) -> None:
 
 
 def test_fetch_command_with_a_fake_clock(tmp_path: Path, capsys) -> None:
-    from autograder.course import fetch
+    from autograder.course.regrade import fetch
 
     repo = student_repo(tmp_path, "bob")
     args = cli_args(
@@ -219,7 +219,7 @@ def test_fetch_command_with_a_fake_clock(tmp_path: Path, capsys) -> None:
 def cli_args(argv: list[str]):
     import argparse
 
-    from autograder.course import fetch
+    from autograder.course.regrade import fetch
 
     parser = argparse.ArgumentParser()
     fetch.add_arguments(parser)
@@ -269,7 +269,7 @@ def test_regrade_carries_the_fetch_record_into_the_signed_results(tmp_path: Path
 def test_scheduled_fetch_takes_each_student_at_their_own_deadline(tmp_path: Path) -> None:
     """``fetch --due`` (the scheduled run): a student is fetched once their deadline (or
     extension) has passed and until their grace ends; before or after, not (fake clock)."""
-    from autograder.course import fetch
+    from autograder.course.regrade import fetch
 
     course = tmp_path / "course.toml"
     (tmp_path / "ext.csv").write_text("student,deadline\nbob,2026-12-13T12:00:00Z\n")

@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 
 from autograder import cli
-from autograder.course.collect import collect
-from autograder.course.regrade import regrade
-from autograder.course.regrade_jobs import grade_command
-from autograder.course.regrade_progress import Progress
-from autograder.course.regrade_students import (
+from autograder.course.collect.command import collect
+from autograder.course.regrade.command import regrade
+from autograder.course.regrade.jobs import grade_command
+from autograder.course.regrade.progress import Progress
+from autograder.course.regrade.students import (
     Outcome,
     RegradeUsageError,
     Student,
@@ -269,7 +269,7 @@ def test_grade_options_are_passed_through(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_repository_clones_are_graded_with_the_manifest(tmp_path: Path) -> None:
-    from autograder.course.release import release
+    from autograder.course.release.command import release
 
     released = release(out=tmp_path / "release", with_nbgrader=False)
     repo = tmp_path / "clones" / "alice"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from autograder import cli
-from autograder.course.collect import collect
-from autograder.course.roster import read_roster
+from autograder.course.collect.command import collect
+from autograder.course.collect.roster import read_roster
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
 

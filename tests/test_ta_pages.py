@@ -69,7 +69,7 @@ def test_an_empty_written_answer_is_named_as_such_in_the_failure_table(tmp_path)
     import shutil
     from pathlib import Path
 
-    from autograder.course.collect import collect
+    from autograder.course.collect.command import collect
 
     fixtures = Path(__file__).resolve().parent / "fixtures" / "results"
     shutil.copytree(fixtures, tmp_path / "class")
@@ -112,7 +112,7 @@ def ta_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The folder ``collect --roster --similarity`` writes for a class of seven: the fixture
     results under new names, a roster student who never pushed, and two students who hand
     in the same code below their own 70-line header (the stub header of the issue)."""
-    from autograder.course.collect import collect
+    from autograder.course.collect.command import collect
     from benchmarks.variants import other_style_student
 
     base = tmp_path_factory.mktemp("ta-pages")

@@ -1,6 +1,6 @@
 """``similarity.html``: the similar pairs side by side, the shared code highlighted.
 
-:mod:`autograder.course.similarity` compares the code and fills a :class:`SimilarityPage`;
+:mod:`autograder.course.collect.similarity` compares the code and fills a :class:`SimilarityPage`;
 this module renders it from ``templates/similarity.html.j2`` (autoescaped). The one piece of
 HTML built here is the highlighted code: each part escaped, the shared runs in ``<mark>``.
 """

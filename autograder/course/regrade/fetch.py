@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder.course.deadlines import Deadlines, DeadlinesError, load_deadlines
+from autograder.course.collect.deadlines import Deadlines, DeadlinesError, load_deadlines
 from autograder.results.sinks import terminal_text
 
 __all__ = [
