@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "grade a submission folder and write results JSON, JUnit XML and a summary",
     ),
     "stubs": (
-        "autograder.course.stubs",
+        "autograder.course.release.stubs",
         "regenerate exercises/ from solutions/ (--check: fail if out of sync)",
     ),
     "report": (
@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "render one results file as a self-contained HTML page and Markdown",
     ),
     "collect": (
-        "autograder.course.collect",
+        "autograder.course.collect.command",
         "gradebook CSV and class summary from many students' results",
     ),
     "merge": ("autograder.results.merge", "merge CPU and GPU results files into one"),
@@ -48,15 +48,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "sign results files as the course's own grading (needs the course key)",
     ),
     "fetch": (
-        "autograder.course.fetch",
+        "autograder.course.regrade.fetch",
         "clone students' repositories now, recording the fetch time and commit (deadlines)",
     ),
     "regrade": (
-        "autograder.course.regrade",
+        "autograder.course.regrade.command",
         "grade a class of repositories or submission folders into DIR/<student>/",
     ),
     "release": (
-        "autograder.course.release",
+        "autograder.course.release.command",
         "write the student repository and the nbgrader course",
     ),
     "gradescope-results": (
@@ -64,7 +64,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "convert a results file to Gradescope's results.json (IN OUT)",
     ),
     "nbgrader-regrade": (
-        "autograder.course.nbgrader_scores",
+        "autograder.course.nbgrader.scores",
         "after nbgrader autograde: the grader's scores into the gradebook",
     ),
 }

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.course.collect import collect
+from autograder.course.collect.command import collect
 from autograder.spec.registry import CHECKS, EXTRA_CREDIT
 
 FIXTURE_PLOT = Path(__file__).resolve().parents[1] / "tests/fixtures/results/full_marks/sweep.png"

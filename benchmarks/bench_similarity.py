@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.course.collect import collect
+from autograder.course.collect.command import collect
 from benchmarks.submissions import ROOT, SOLUTIONS_DIR
 from benchmarks.variants import disguised_student, other_style_student
 

@@ -23,8 +23,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from autograder.course.gradescope import ROOT_VARIABLE, USER_VARIABLE
-from autograder.course.gradescope_release import write_gradescope
+from autograder.course.gradescope.release import write_gradescope
+from autograder.course.gradescope.run import ROOT_VARIABLE, USER_VARIABLE
 from autograder.grading import supervisor
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -47,7 +47,9 @@ TARGETS = {
     "merge": Target(
         "autograder/results/merge.py", "tests/test_merge_rules.py tests/test_merge.py -m 'not slow'"
     ),
-    "manual_grades": Target("autograder/course/manual_grades.py", "tests/test_manual_grades.py"),
+    "manual_grades": Target(
+        "autograder/course/collect/manual_grades.py", "tests/test_manual_grades.py"
+    ),
     # the CUDA checks' judge-side decisions (the CPU checks are graded end to end only)
     "hard_cuda": Target(
         "autograder/grading/checks/test_hard.py",

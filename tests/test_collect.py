@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from autograder import cli
-from autograder.course.collect import collect
-from autograder.course.gradebook import GRADEBOOK_COLUMNS, NBGRADER_COLUMNS
+from autograder.course.collect.command import collect
+from autograder.course.collect.gradebook import GRADEBOOK_COLUMNS, NBGRADER_COLUMNS
 from autograder.reports.text import md_inline
 
 
@@ -433,7 +433,7 @@ def test_similarity_is_copydetects_own_figure(tmp_path: Path) -> None:
 
     from copydetect import compare_files
 
-    from autograder.course import similarity
+    from autograder.course.collect import similarity
 
     klass = similarity_class(tmp_path)
     root = Path(__file__).resolve().parents[1]
@@ -457,7 +457,7 @@ def test_similarity_is_copydetects_own_figure(tmp_path: Path) -> None:
 
 
 def test_spreadsheet_cells_never_run_as_formulas() -> None:
-    from autograder.course.spreadsheet import FORMULA_START, csv_text, safe_cell
+    from autograder.course.collect.spreadsheet import FORMULA_START, csv_text, safe_cell
 
     for start in FORMULA_START:
         assert safe_cell(f"{start}SUM(A1)") == f"'{start}SUM(A1)"
@@ -481,7 +481,7 @@ def test_add_arguments_and_run_are_the_command(tmp_path: Path) -> None:
     """The CLI builds its subparser with add_arguments and calls run: same defaults, same exits."""
     import argparse
 
-    from autograder.course import collect as command
+    from autograder.course.collect import command
 
     parser = argparse.ArgumentParser()
     command.add_arguments(parser)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from autograder import cli
-from autograder.course.collect import collect
-from autograder.course.deadlines import (
+from autograder.course.collect.command import collect
+from autograder.course.collect.deadlines import (
     Attempt,
     Deadlines,
     DeadlinesError,
@@ -25,7 +25,7 @@ from autograder.course.deadlines import (
     decide,
     load_deadlines,
 )
-from autograder.course.fetch import fetch_repository, read_fetch_record
+from autograder.course.regrade.fetch import fetch_repository, read_fetch_record
 from autograder.results import provenance
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
@@ -201,7 +201,7 @@ def test_penalty_arithmetic_and_bad_files(tmp_path: Path) -> None:
 
 
 def test_fetch_command_with_a_fake_clock(tmp_path: Path, capsys) -> None:
-    from autograder.course import fetch
+    from autograder.course.regrade import fetch
 
     repo = student_repo(tmp_path, "bob")
     args = cli_args(
@@ -219,7 +219,7 @@ def test_fetch_command_with_a_fake_clock(tmp_path: Path, capsys) -> None:
 def cli_args(argv: list[str]):
     import argparse
 
-    from autograder.course import fetch
+    from autograder.course.regrade import fetch
 
     parser = argparse.ArgumentParser()
     fetch.add_arguments(parser)
@@ -264,3 +264,48 @@ def test_regrade_carries_the_fetch_record_into_the_signed_results(tmp_path: Path
     # 5 hours late: one started day, 10% of medium's 40 points
     assert (row["timestamp"], row["late_submission_penalty"]) == (late.isoformat(), "4")
     assert (row["raw_score"], row["score"]) == ("40", "36")
+
+
+def test_scheduled_fetch_takes_each_student_at_their_own_deadline(tmp_path: Path) -> None:
+    """``fetch --due`` (the scheduled run): a student is fetched once their deadline (or
+    extension) has passed and until their grace ends; before or after, not (fake clock)."""
+    from autograder.course.regrade import fetch
+
+    course = tmp_path / "course.toml"
+    (tmp_path / "ext.csv").write_text("student,deadline\nbob,2026-12-13T12:00:00Z\n")
+    course.write_text(
+        'deadline = 2026-12-11T23:59:00Z\ngrace_minutes = 15\nextensions = "ext.csv"\n'
+    )
+    sources = [f"{name}={student_repo(tmp_path, name)}" for name in ("ada", "bob")]
+
+    def fetched_at(clock: datetime) -> list[str]:
+        out = tmp_path / clock.strftime("%d-%H%M")
+        args = cli_args(["fetch", *sources, "--out", str(out), "--due", str(course)])
+        assert fetch.run(args, clock=lambda: clock) == 0
+        return sorted(p.name for p in out.iterdir() if p.is_dir())
+
+    assert fetched_at(DUE - timedelta(minutes=1)) == []
+    assert fetched_at(DUE) == ["ada"]
+    assert fetched_at(DUE + timedelta(minutes=15)) == ["ada"]  # the grace's last minute
+    assert fetched_at(DUE + timedelta(minutes=16)) == []  # past grace: a run by hand takes it
+    bob_due = datetime(2026, 12, 13, 12, 0, tzinfo=UTC)
+    assert fetched_at(bob_due + timedelta(minutes=3)) == ["bob"]
+    args = cli_args(["fetch", *sources, "--out", str(tmp_path / "x"), "--due", str(tmp_path)])
+    assert fetch.run(args, clock=lambda: DUE) == 2  # an unusable deadline file
+
+
+def test_merge_keeps_the_fetch_record_both_runs_carry() -> None:
+    """regrade.yml merges each student's CPU and GPU results: the fetch time must survive, or
+    collect --deadlines would find no record for anyone with GPU results."""
+    from autograder.results.merge import merge
+
+    record = {"fetched_at": DUE.isoformat(), "commit": "a" * 40}
+    cpu = json.loads((FIXTURES / "gpu_pending" / "results.json").read_text())
+    gpu = json.loads((FIXTURES / "full_marks" / "results.json").read_text())
+    for document in (cpu, gpu):
+        document["extra_data"]["fetch"] = dict(record)
+    assert merge(inputs=[cpu, gpu])["extra_data"]["fetch"] == record
+    gpu["extra_data"]["fetch"]["commit"] = "b" * 40  # graded from two different fetches
+    merged = merge(inputs=[cpu, gpu])
+    assert "fetch" not in merged["extra_data"]
+    assert "not graded from one fetch" in " ".join(merged["extra_data"]["merge"]["notes"])

@@ -123,7 +123,7 @@ def test_hostile_text_and_a_flood_of_findings_leave_small_valid_reports(tmp_path
 
 @pytest.mark.slow
 def test_a_repository_with_unreadable_names_fifos_and_folders_for_modules(tmp_path):
-    from autograder.course import manifest
+    from autograder.course.release import manifest
 
     repo = tmp_path / "repo"
     shutil.copytree(ROOT / "solutions", repo / "exercises")

@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from autograder.course.collect import collect
+from autograder.course.collect.command import collect
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
 

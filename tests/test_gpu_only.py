@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course.regrade_jobs import grade_command
-from autograder.course.regrade_students import Student
+from autograder.course.regrade.jobs import grade_command
+from autograder.course.regrade.students import Student
 from autograder.grading import grade as grade_module
 from autograder.grading.judge_runner import GradedExercise
 from autograder.results.merge import merge

@@ -23,13 +23,13 @@ from pathlib import Path
 import pytest
 from test_release import SHARED_LINES, file_lines, solution_lines
 
-from autograder.course.gradescope import ROOT_VARIABLE, USER_VARIABLE
-from autograder.course.gradescope_release import (
+from autograder.course.gradescope.release import (
     GradescopeSummary,
     manual_questions,
     write_gradescope,
 )
-from autograder.course.gradescope_submission import find_submission
+from autograder.course.gradescope.run import ROOT_VARIABLE, USER_VARIABLE
+from autograder.course.gradescope.submission import find_submission
 from autograder.results.gradescope import failure_results, gradescope_results
 from autograder.spec.registry import CHECKS, EXERCISES, EXTRA_CREDIT, checks_for
 
@@ -201,7 +201,7 @@ def test_the_container_side_needs_only_the_standard_library() -> None:
     """run_autograder starts it with a Python that may lack every dependency (setup.sh failed)."""
     script = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
-        "import autograder.course.gradescope, autograder.results.gradescope"
+        "import autograder.course.gradescope.run, autograder.results.gradescope"
     )
     done = subprocess.run(
         [sys.executable, "-S", "-I", "-c", script], capture_output=True, text=True, check=False
@@ -290,7 +290,7 @@ def test_zip_holds_the_two_scripts_at_its_root_and_the_grader(
         mode = infos[script].external_attr >> 16
         assert mode & stat.S_IXUSR and stat.S_ISREG(mode), script
     for name in (
-        "autograder/course/gradescope.py",
+        "autograder/course/gradescope/run.py",
         "autograder/spec/registry.py",
         "reference/tracer.py",
     ):
@@ -352,7 +352,7 @@ def test_no_solution_text_in_the_zip(gradescope: GradescopeSummary, tmp_path: Pa
 
 
 def test_the_release_leak_check_covers_the_zip(tmp_path: Path) -> None:
-    from autograder.course.solution_leaks import find_solution_text
+    from autograder.course.release.solution_leaks import find_solution_text
 
     line = next(text for text, (_, is_answer) in solution_lines().items() if not is_answer)
     planted = tmp_path / "autograder.zip"

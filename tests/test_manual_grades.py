@@ -1,4 +1,4 @@
-"""The TA-score merge (autograder/course/manual_grades.py), rule by rule: what a row of the
+"""The TA-score merge (autograder/course/collect/manual_grades.py), rule by rule: what a row of the
 TA's sheet must be to apply, what applying it does to a results document, and the template.
 Fast enough to run once per mutant (``make mutate``); test_collect.py runs it through
 ``collect``."""
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course.manual_grades import (
+from autograder.course.collect.manual_grades import (
     BadRow,
     ManualGrade,
     ManualSheet,

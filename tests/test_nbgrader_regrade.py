@@ -20,10 +20,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.course.nbgrader_scores import REPORT_FOLDER, notebook_module
-from autograder.course.notebooks import ASSIGNMENT, COURSE_ID, exercise_notebook, nbgrader_command
-from autograder.course.notebooks import nbgrader_environment as course_environment
-from autograder.course.release import release
+from autograder.course.nbgrader.notebooks import (
+    ASSIGNMENT,
+    COURSE_ID,
+    exercise_notebook,
+    nbgrader_command,
+)
+from autograder.course.nbgrader.notebooks import nbgrader_environment as course_environment
+from autograder.course.nbgrader.scores import REPORT_FOLDER, notebook_module
+from autograder.course.release.command import release
 from autograder.results import provenance
 from autograder.spec.registry import EXERCISES, checks_for
 
@@ -35,7 +40,7 @@ REGRADE = [sys.executable, "-m", "autograder", "nbgrader-regrade"]
 COURSE_KEY = "nbgrader-course-key-0123456789"
 
 PATCH = """\
-import autograder.course.kernel_checks as _checks
+import autograder.course.nbgrader.kernel_checks as _checks
 
 
 def _every_check_passes(check_id, **options):

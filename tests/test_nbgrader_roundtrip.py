@@ -1,7 +1,8 @@
 """The nbgrader version: generated notebooks, the grade cells' runner, and a real round trip.
 
 The fast tests check the notebooks' nbgrader metadata against the registry and run
-``autograder.course.kernel_checks.run_check`` in this process. The slow one does what a course
+``autograder.course.nbgrader.kernel_checks.run_check`` in this
+process. The slow one does what a course
 does: release, collect two students' notebooks (alice hands in the solutions, bob the
 untouched release), ``nbgrader autograde`` in real kernels, ``nbgrader export``, and compares
 alice's points with the command-line grader's on the same code.
@@ -22,8 +23,8 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
-from autograder.course.kernel_checks import NotebookCheckFailed, run_check, time_limit
-from autograder.course.notebooks import (
+from autograder.course.nbgrader.kernel_checks import NotebookCheckFailed, run_check, time_limit
+from autograder.course.nbgrader.notebooks import (
     ASSIGNMENT,
     COURSE_ID,
     exercise_notebook,
@@ -32,7 +33,7 @@ from autograder.course.notebooks import (
     nbgrader_config_text,
     nbgrader_environment,
 )
-from autograder.course.release import release
+from autograder.course.release.command import release
 from autograder.grading.checks import support
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES, checks_for
 

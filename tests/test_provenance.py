@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from autograder import cli
-from autograder.course.collect import collect
-from autograder.course.regrade import regrade
-from autograder.course.regrade_progress import Progress
+from autograder.course.collect.command import collect
+from autograder.course.regrade.command import regrade
+from autograder.course.regrade.progress import Progress
 from autograder.results import provenance
 from autograder.results.provenance import (
     KEY_FILE_VARIABLE,

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import regrade as regrade_module
-from autograder.course.collect import collect
-from autograder.course.manual_grades import read_sheet
-from autograder.course.regrade import regrade
+from autograder.course.collect.command import collect
+from autograder.course.collect.manual_grades import read_sheet
+from autograder.course.regrade import command as regrade_module
+from autograder.course.regrade.command import regrade
 from autograder.results.provenance import (
     KEY_FILE_VARIABLE,
     KEY_VARIABLE,
@@ -203,8 +203,8 @@ def test_no_grading_starts_where_student_code_could_reach_the_course_key(
     """Without a sandbox, as an ordinary user, the student's code runs as the signer: it could
     read the key (a key file, /proc/PID/environ of the shell that started regrade) and rewrite
     its results, or another student's, before regrade signs them. So regrade refuses to start."""
-    from autograder.course import nbgrader_scores
-    from autograder.course.regrade import RegradeUsageError
+    from autograder.course.nbgrader import scores as nbgrader_scores
+    from autograder.course.regrade.command import RegradeUsageError
 
     monkeypatch.setattr(regrade_module, "unconfined_user", lambda: (None, ""))  # not root
     klass = tmp_path / "class"

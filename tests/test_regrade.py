@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 
 from autograder import cli
-from autograder.course.collect import collect
-from autograder.course.regrade import regrade
-from autograder.course.regrade_jobs import grade_command
-from autograder.course.regrade_progress import Progress
-from autograder.course.regrade_students import (
+from autograder.course.collect.command import collect
+from autograder.course.regrade.command import regrade
+from autograder.course.regrade.jobs import grade_command
+from autograder.course.regrade.progress import Progress
+from autograder.course.regrade.students import (
     Outcome,
     RegradeUsageError,
     Student,
@@ -269,7 +269,7 @@ def test_grade_options_are_passed_through(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_repository_clones_are_graded_with_the_manifest(tmp_path: Path) -> None:
-    from autograder.course.release import release
+    from autograder.course.release.command import release
 
     released = release(out=tmp_path / "release", with_nbgrader=False)
     repo = tmp_path / "clones" / "alice"
@@ -385,23 +385,33 @@ if [ "$1" = "clone" ]; then
   case "$repo" in *missing*) exit 128 ;; esac
   mkdir -p "$dest/exercises" "$dest/.git"
   echo "# $repo" > "$dest/exercises/medium_parallel_scan.py"
-elif [ "$1" = "-C" ]; then
+elif [ "$1" = "-C" ] || [ "$1" = "rev-parse" ]; then
   echo 0123456789abcdef0123456789abcdef01234567
 fi
 """
 
 
-def run_clone_step(tmp_path: Path, students: str) -> subprocess.CompletedProcess[str]:
+def run_clone_step(
+    tmp_path: Path, students: str, *, event: str = "workflow_dispatch", deadlines: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """The clone step as written, with a fake git; ``python -m autograder fetch`` is this
+    checkout's (PYTHONPATH), ``deadlines`` the course's deadline file when given."""
     work = tmp_path / "work"
     (work / "bin").mkdir(parents=True)
     (work / "bin" / "git").write_text(FAKE_GIT)
     (work / "bin" / "git").chmod(0o755)
     (work / "students.txt").write_text(students)
+    if deadlines:
+        (work / "course-deadline.toml").write_text(deadlines)
     env = {
-        "PATH": f"{work / 'bin'}:/usr/bin:/bin",
+        "PATH": f"{work / 'bin'}:{Path(sys.executable).parent}:/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
         "HOME": str(tmp_path),
         "CLASSROOM_TOKEN": "tok-secret-123",
         "STUDENTS_FILE": "students.txt",
+        "EVENT": event,
+        "DEADLINES_FILE": "course-deadline.toml",
+        "GITHUB_OUTPUT": str(work / "github-output"),
         "GIT_TERMINAL_PROMPT": "0",
         "FAKE_GIT_LOG": str(work / "git.log"),
         "FAKE_GIT_ENV": str(work / "git.env"),
@@ -428,7 +438,7 @@ def test_workflow_clone_step_keeps_the_token_off_command_lines(tmp_path: Path) -
     )
     work = tmp_path / "work"
     assert done.returncode == 0, done.stdout + done.stderr
-    assert sorted(p.name for p in (work / "class").iterdir()) == [
+    assert sorted(p.name for p in (work / "class").iterdir() if p.is_dir()) == [
         "alice-repo",
         "bob-repo",
         "missing-repo",
@@ -442,6 +452,11 @@ def test_workflow_clone_step_keeps_the_token_off_command_lines(tmp_path: Path) -
         ["bob-repo", "org/bob-repo"],
     ]
     assert (work / "class.tar").is_file()
+    assert "fetched=3" in (work / "github-output").read_text()
+    for student in ("alice-repo", "bob-repo"):  # the fetch record, beside each clone
+        record = json.loads((work / "class" / f"{student}.fetch.json").read_text())
+        assert record["commit"] == "0123456789abcdef0123456789abcdef01234567"
+        assert record["source"] == f"https://github.com/org/{student}.git"
     basic = base64.b64encode(b"x-access-token:tok-secret-123").decode()
     assert f"::add-mask::{basic}" in done.stdout
     assert f"GIT_CONFIG_VALUE_0=AUTHORIZATION: basic {basic}" in (work / "git.env").read_text()
@@ -450,6 +465,37 @@ def test_workflow_clone_step_keeps_the_token_off_command_lines(tmp_path: Path) -
     assert "tok-secret" not in done.stdout + done.stderr
     # The token is not in the environment of git either (only the header built from it).
     assert "CLASSROOM_TOKEN" not in (work / "git.env").read_text()
+
+
+def test_scheduled_clone_step_fetches_only_the_students_due_now(tmp_path: Path) -> None:
+    """A scheduled run at the deadline: alice's deadline has just passed (grace not yet),
+    bob has an extension to tomorrow: only alice is fetched, with her fetch record; the
+    margins are an hour, so the real clock the step runs with decides nothing here."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    (tmp_path / "extensions.csv").write_text(f"student,deadline\nbob,{now + timedelta(days=1)}\n")
+    deadlines = (
+        f"deadline = {(now - timedelta(minutes=1)).isoformat()}\ngrace_minutes = 60\n"
+        f'extensions = "{tmp_path / "extensions.csv"}"\n'
+    )
+    done = run_clone_step(tmp_path, "org/alice\norg/bob\n", event="schedule", deadlines=deadlines)
+    work = tmp_path / "work"
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(p.name for p in (work / "class").iterdir()) == ["alice", "alice.fetch.json"]
+    assert "bob: not due now" in done.stdout
+    assert "fetched=1" in (work / "github-output").read_text()
+    fetched_at = json.loads((work / "class" / "alice.fetch.json").read_text())["fetched_at"]
+    assert now <= datetime.fromisoformat(fetched_at) <= now + timedelta(minutes=60)
+
+
+def test_scheduled_clone_step_without_a_deadline_file_fetches_nobody(tmp_path: Path) -> None:
+    done = run_clone_step(tmp_path, "org/alice\n", event="schedule")
+    work = tmp_path / "work"
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "::warning title=No deadline file::" in done.stdout
+    assert not list((work / "class").iterdir()) and not (work / "git.log").exists()
+    assert "fetched=0" in (work / "github-output").read_text()  # the grading jobs are skipped
 
 
 def test_workflow_clone_step_fails_on_a_bad_list(tmp_path: Path) -> None:

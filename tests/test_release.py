@@ -19,16 +19,16 @@ from pathlib import Path
 import pytest
 
 from autograder import cli
-from autograder.course.manifest import (
+from autograder.course.release.command import COPIED_FILES, ReleaseSummary, release
+from autograder.course.release.manifest import (
     IGNORED_WHEN_ADDED,
     MANIFEST_NAME,
     compare_with_manifest,
     editable_paths,
 )
-from autograder.course.release import COPIED_FILES, ReleaseSummary, release
-from autograder.course.solution_leaks import find_solution_text
-from autograder.course.stubs import WRITTEN_ANSWER_NAMES, find_regions, render_stub
-from autograder.course.student_repo import repo_submission
+from autograder.course.release.solution_leaks import find_solution_text
+from autograder.course.release.stubs import WRITTEN_ANSWER_NAMES, find_regions, render_stub
+from autograder.course.release.student_repo import repo_submission
 from autograder.spec.registry import EXERCISES, checks_for, exercise_points
 
 
@@ -346,7 +346,8 @@ def test_the_instructors_manifest_wins_over_the_repositorys(
 
 def test_reading_a_student_repository_needs_no_notebook_library() -> None:
     """``grade --repo`` reads the repository with the standard library and the registry alone."""
-    script = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import autograder.course.student_repo"
+    module = "autograder.course.release.student_repo"
+    script = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import {module}"
     done = subprocess.run(
         [sys.executable, "-S", "-I", "-c", script], capture_output=True, text=True, check=False
     )
@@ -437,10 +438,12 @@ def test_find_solution_text_sees_lines_in_files_and_notebook_cells(tmp_path: Pat
 def test_a_leak_stops_the_release_and_leaves_nothing_to_push(
     tmp_path: Path, source_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import autograder.course.release
+    import autograder.course.release.command
 
     line = next(text for text, (_, is_answer) in solution_lines().items() if not is_answer)
-    monkeypatch.setattr(autograder.course.release, "student_readme", lambda: f"# README\n{line}\n")
+    monkeypatch.setattr(
+        autograder.course.release.command, "student_readme", lambda: f"# README\n{line}\n"
+    )
     with pytest.raises(RuntimeError, match="solution text in files students get"):
         release(out=tmp_path, source_root=source_root, with_nbgrader=False)
     assert list((tmp_path / "student").iterdir()) == []

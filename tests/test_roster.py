@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from autograder import cli
-from autograder.course.collect import collect
-from autograder.course.roster import read_roster
+from autograder.course.collect.command import collect
+from autograder.course.collect.roster import read_roster
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
 
@@ -212,7 +212,10 @@ def test_first_screen_says_who_needs_attention(class_dir: Path, tmp_path: Path) 
     assert "| never\\_pushed (no submission) | 0 | 100 |" in students  # visible, not skipped
     html = (tmp_path / "out" / "class-summary.html").read_text("utf-8")
     assert html.index("id='attention'") < html.index("id='distribution'")
-    assert "<li><a href='students/failures.html'>failures</a>: 4 integrity flag(s)</li>" in html
+    assert (
+        "<dd><span class='who'><a href='students/failures.html'>failures</a> "
+        "<span class='why'>(4 integrity flag(s))</span></span></dd>"
+    ) in html
 
 
 def test_unverified_results_are_named_on_the_first_screen(

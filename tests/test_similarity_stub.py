@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import released_stubs, similarity
-from autograder.course.collect import collect
+from autograder.course.collect import similarity
+from autograder.course.collect.command import collect
+from autograder.course.release import released_stubs
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "results"

@@ -20,7 +20,7 @@ import mistune
 import pytest
 from defusedxml import ElementTree as SafeET
 
-from autograder.course.gradescope_submission import find_submission
+from autograder.course.gradescope.submission import find_submission
 from autograder.reports.markdown import render_markdown
 from autograder.reports.terminal import terminal_checks
 from autograder.results.gradescope import gradescope_results

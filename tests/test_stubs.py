@@ -1,4 +1,5 @@
-"""exercises/ is exactly what autograder.course.stubs generates from solutions/, and leaks nothing.
+"""exercises/ is exactly what autograder.course.release.stubs generates from solutions/, and
+leaks nothing.
 
 A stub edited by hand, a solution line that survives into a stub, or a stub whose signatures
 drift from its solution fails here. The marker errors of ``render_stub`` are tested on small
@@ -18,7 +19,7 @@ from typing import TypeVar
 import pytest
 
 from autograder import cli
-from autograder.course.stubs import (
+from autograder.course.release.stubs import (
     WRITTEN_ANSWER_NAMES,
     find_regions,
     generate_stubs,

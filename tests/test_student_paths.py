@@ -22,11 +22,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.course import nbgrader_scores
-from autograder.course.gradescope_submission import find_submission
-from autograder.course.regrade import regrade
-from autograder.course.regrade_progress import Progress
-from autograder.course.regrade_students import find_students
+from autograder.course.gradescope.submission import find_submission
+from autograder.course.nbgrader import scores as nbgrader_scores
+from autograder.course.regrade.command import regrade
+from autograder.course.regrade.progress import Progress
+from autograder.course.regrade.students import find_students
 from autograder.grading import student_files
 from autograder.grading.student_files import Refused, copy_modules, read_regular
 
@@ -345,7 +345,7 @@ def test_a_student_who_cannot_be_regraded_keeps_no_kernel_score() -> None:
 
 
 def test_a_submitted_notebook_that_is_a_link_is_not_read(tmp_path: Path, ta_file: Path) -> None:
-    from autograder.course.notebooks import exercise_notebook
+    from autograder.course.nbgrader.notebooks import exercise_notebook
 
     source_dir = tmp_path / "course" / "source" / "a"
     source_dir.mkdir(parents=True)
@@ -376,7 +376,7 @@ def test_a_submitted_notebook_that_is_a_link_is_not_read(tmp_path: Path, ta_file
 
 
 def test_collect_reads_no_results_file_through_a_link(tmp_path: Path, ta_file: Path) -> None:
-    from autograder.course.collect import collect
+    from autograder.course.collect.command import collect
 
     shutil.copytree(ROOT / "tests" / "fixtures" / "results" / "stub", tmp_path / "class" / "ann")
     (tmp_path / "class" / "bob").mkdir()

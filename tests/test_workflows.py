@@ -153,7 +153,7 @@ def test_least_privilege_and_no_expression_in_any_shell(workflow: Path) -> None:
 
 def test_regrade_workflow_keeps_its_token_in_one_step_that_runs_no_student_code() -> None:
     data = load(REGRADE)
-    assert set(triggers(data)) == {"workflow_dispatch"}
+    assert set(triggers(data)) == {"workflow_dispatch", "schedule"}
     assert "env" not in data or "CLASSROOM_TOKEN" not in str(data["env"])
     holders = [
         (job_id, step.get("name"))
@@ -170,7 +170,8 @@ def test_regrade_workflow_keeps_its_token_in_one_step_that_runs_no_student_code(
     step = next(s for s in clone["steps"] if s.get("name") == holders[0][1])
     assert step["env"] == {
         "CLASSROOM_TOKEN": "${{ secrets.CLASSROOM_TOKEN }}",
-        "STUDENTS_FILE": "${{ inputs.students }}",
+        "STUDENTS_FILE": "${{ inputs.students || 'students.txt' }}",
+        "EVENT": "${{ github.event_name }}",
         "GIT_TERMINAL_PROMPT": "0",
     }
     script = step["run"]
@@ -178,7 +179,8 @@ def test_regrade_workflow_keeps_its_token_in_one_step_that_runs_no_student_code(
     assert not re.search(r"echo[^\n]*\$\{?CLASSROOM_TOKEN", script), "never printed"
     assert not re.search(r"git [^\n]*(-c |config )", script), "never on a command line or on disk"
     assert "unset CLASSROOM_TOKEN" in script
-    assert not any("autograder" in s.get("run", "") for s in clone["steps"]), "no grading here"
+    commands = re.findall(r"python -m autograder \w+", json.dumps(clone))
+    assert set(commands) == {"python -m autograder fetch"}, "no grading here: fetch only"
 
 
 def test_regrade_workflow_signs_only_where_no_student_code_runs() -> None:
@@ -218,6 +220,83 @@ def test_regrade_workflow_shards_on_cpu_grades_the_gpu_checks_and_collects() -> 
         "regrade-gpu",
         "class-report",
     ]
+
+
+CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
+
+
+def shell_words(script: str, command: str, values: dict[str, list[str]]) -> list[list[str]]:
+    """Each call of ``command`` in a step's script, split as the shell would, with its
+    variables and arrays replaced by the sample ``values`` (a name missing there fails)."""
+    import itertools
+    import shlex
+
+    calls = []
+    for line in script.replace("\\\n", " ").splitlines():
+        if command not in line:
+            continue
+        lexer = shlex.shlex(
+            line[line.index(command) + len(command) :], posix=True, punctuation_chars=";|&<>"
+        )
+        lexer.whitespace_split = True
+        words = list(itertools.takewhile(lambda word: word.strip(";|&<>"), lexer))
+        expanded: list[str] = []
+        for word in words:
+            array = re.fullmatch(r"\$\{(\w+)\[@\]\}", word)
+            if array:
+                expanded += values[array.group(1)]
+                continue
+            expanded.append(re.sub(r"\$\{?(\w+)\}?", lambda m: values[m.group(1)][0], word))
+        calls.append(expanded)
+    return calls
+
+
+def test_regrade_workflow_fetches_each_student_at_the_deadline_on_a_schedule() -> None:
+    """The schedule trigger, and the clone step taking every repository with the real
+    ``fetch`` command (its record is the state's time), ``--due`` the course's deadline file on a
+    scheduled run; collect applies the same file. Each call is parsed with the CLI's own
+    argparse, so a renamed or missing flag fails here."""
+    from autograder import cli
+
+    data = load(REGRADE)
+    schedule = triggers(data)["schedule"]
+    assert schedule and all(len(entry["cron"].split()) == 5 for entry in schedule)
+    assert all(CRON_FIELD.match(f) for entry in schedule for f in entry["cron"].split())
+    assert data["env"]["DEADLINES_FILE"] == "course-deadline.toml"
+    assert "'schedule' && github.run_id" in data["concurrency"]["group"], "never waits"
+    clone = next(s for s in data["jobs"]["clone"]["steps"] if s.get("id") == "clone")
+    script = clone["run"]
+    assert 'if [ "$EVENT" = schedule ]; then' in script
+    assert 'due=(--due "$DEADLINES_FILE")' in script and "due=()" in script
+    sample = {
+        "due": ["--due", "course-deadline.toml"],
+        "name": ["alice"],
+        "repo": ["org/alice"],
+        "DEADLINES_FILE": ["course-deadline.toml"],
+    }
+    calls = shell_words(script, "python -m autograder", sample)
+    assert [call[0] for call in calls] == ["fetch"]
+    args = cli.parser_for("fetch").parse_args(calls[0])
+    assert args.due == Path("course-deadline.toml") and args.out == Path("class")
+    assert args.sources == ["alice=https://github.com/org/alice.git"]
+    by_hand = shell_words(script, "python -m autograder", sample | {"due": []})[0]
+    assert cli.parser_for("fetch").parse_args(by_hand).due is None  # everyone: late work
+    for job_id in ("cpu", "gpu"):  # nobody due: no grading job starts
+        assert "needs.clone.outputs.fetched != '0'" in data["jobs"][job_id]["if"], job_id
+    assert "github.event_name == 'schedule'" in data["jobs"]["gpu"]["if"]
+    collect = next(
+        s["run"]
+        for s in data["jobs"]["collect"]["steps"]
+        if "autograder collect" in s.get("run", "")
+    )
+    assert 'deadlines=(--deadlines "$DEADLINES_FILE")' in collect
+    folders = {"RUNNER_TEMP": ["/r"], "final": ["/r/f"], "cpu": ["/r/c"], "gpu": ["/r/g"]}
+    sample |= folders | {"student": ["alice"], "count": []}
+    sample["deadlines"] = ["--deadlines", "course-deadline.toml"]
+    calls = shell_words(collect, "python -m autograder", sample)
+    assert [call[0] for call in calls] == ["sign", "merge", "collect"]
+    parsed = [cli.parser_for(call[0]).parse_args(call) for call in calls[1:]]  # sign: xargs
+    assert parsed[1].deadlines == Path("course-deadline.toml") and parsed[1].similarity
 
 
 def test_student_workflow_runs_on_push_and_dispatch_only() -> None:

@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         tamper_check = None
         submission = args.submission
         if args.repo is not None:
-            from autograder.course.student_repo import repo_submission
+            from autograder.course.release.student_repo import repo_submission
 
             submission, tamper_check = repo_submission(args.repo, manifest_path=args.manifest)
         document = grade(

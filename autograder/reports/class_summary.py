@@ -1,7 +1,7 @@
 """The class summary (``class-summary.md`` and ``class-summary.html``) from one view model.
 
 ``collect`` fills a :class:`ClassSummary` (every figure as display text, see
-:func:`autograder.course.collected.summary_view`) and both formats render it from templates:
+:func:`autograder.course.collect.collected.summary_view`) and both formats render it from templates:
 ``class-summary.html.j2`` is autoescaped, ``class-summary.md.j2`` passes every untrusted
 value through the ``md`` filter (:func:`~autograder.reports.text.md_inline`).
 """

@@ -1,6 +1,6 @@
 """``similarity.html``: the similar pairs side by side, the shared code highlighted.
 
-:mod:`autograder.course.similarity` compares the code and fills a :class:`SimilarityPage`;
+:mod:`autograder.course.collect.similarity` compares the code and fills a :class:`SimilarityPage`;
 this module renders it from ``templates/similarity.html.j2`` (autoescaped). The one piece of
 HTML built here is the highlighted code: each part escaped, the shared runs in ``<mark>``.
 """
@@ -119,7 +119,7 @@ class SimilarityPage:
     flagged: int
     threshold: str
     boilerplate: str  # the stub folder removed before comparing, or "none"
-    without_code: list[str]  # students with no submitted code
+    without_code: list[tuple[str, str | None]]  # (student, their page): no submitted code
     compared_with_model: bool  # --reference given
     model_matches: list[ModelMatch]
     pairs: list[SidePair]  # the leads shown, at most similarity.MAX_SHOWN_PAIRS

@@ -18,8 +18,10 @@ keeps each check id exactly once and picks, for each, the result that means most
 A GPU check that no CUDA run graded stays pending, with a message saying why, and is never
 counted as passed. Scores and the summary line are recomputed with
 :func:`autograder.results.build.assemble`; each run's own numbers are kept under
-``extra_data.runs``. Artifact paths in a results file are relative to that file's folder, so
-the plots are copied next to the merged file and the paths rewritten.
+``extra_data.runs``. The fetch record (``extra_data.fetch``: when the instructor took the
+graded state, for deadlines) is kept when every run carries the same one. Artifact paths in a
+results file are relative to that file's folder, so the plots are copied next to the merged
+file and the paths rewritten.
 """
 
 from __future__ import annotations
@@ -369,6 +371,11 @@ def merge(
             "notes": notes,
         },
     }
+    fetches = _unique([run.raw_extra.get("fetch") for run in runs])
+    if len(fetches) == 1 and fetches[0] is not None:  # the same fetched state in every run
+        extra["fetch"] = fetches[0]
+    elif any(fetch is not None for fetch in fetches):
+        notes.append("the inputs were not graded from one fetch: no fetch record kept")
     execution_time = sum(run.view["execution_time"] or 0.0 for run in runs)
     for entry in tests:
         text = str(entry.get("output", ""))

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Make a headless Chromium available for tests/test_report.py::test_page_renders_in_headless_chromium.
-# Under CI=true that test may not skip (tests/conftest.py), so CI must have a browser: this
+# Make a headless Chromium available for the page tests (tests/headless_chromium.py: test_report.py, test_ta_pages.py).
+# Under CI=true these tests may not skip (tests/conftest.py), so CI must have a browser: this
 # script is what the test itself calls when none is on PATH, and what a CI set-up step can
 # call ahead of `make test`. It does nothing where chromium, chromium-browser or google-chrome
 # is already installed (GitHub's Ubuntu images ship Google Chrome); otherwise it apt-get

@@ -5,8 +5,8 @@ course folder, cell by cell:
 
 * the module docstring (the exercise's prompt) as Markdown, and a note on how it is graded;
 * the module's imports and constants as a read-only cell, then a read-only cell importing
-  :func:`autograder.course.kernel_checks.run_check` (before any student code runs, so the grader's
-  clock and tracer are bound first, as in the grading child);
+  :func:`autograder.course.nbgrader.kernel_checks.run_check` (before any student code runs,
+  so the grader's clock and tracer are bound first, as in the grading child);
 * one solution cell per function, with the solution between nbgrader's own
   ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers (nbgrader's ``ClearSolutions``
   replaces it by ``# YOUR CODE HERE`` / ``raise NotImplementedError()``);
@@ -38,7 +38,12 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from autograder.course.stubs import BEGIN_MARKER, END_MARKER, WRITTEN_ANSWER_NAMES, find_regions
+from autograder.course.release.stubs import (
+    BEGIN_MARKER,
+    END_MARKER,
+    WRITTEN_ANSWER_NAMES,
+    find_regions,
+)
 from autograder.spec.registry import ASSIGNMENT, EXERCISES, EXTRA_CREDIT, Check, checks_for
 
 __all__ = [
@@ -246,7 +251,7 @@ def nbgrader_config_text() -> str:
 _GRADER_IMPORT = """\
 # The autograder's checks for the test cells at the end (read-only). Imported before your
 # code runs; needs the course package installed in this kernel's environment.
-from autograder.course.kernel_checks import run_check"""
+from autograder.course.nbgrader.kernel_checks import run_check"""
 
 _CHECKS_INTRO = """\
 ## Checks
@@ -261,7 +266,7 @@ _CONFIG_TEMPLATE = '''\
 """nbgrader configuration of the course (written by `python -m autograder release`).
 
 Run every nbgrader command from this folder, with the Python environment in which the
-course package is installed (its notebooks import `autograder.course.kernel_checks`):
+course package is installed (its notebooks import `autograder.course.nbgrader.kernel_checks`):
 
     nbgrader generate_assignment {assignment} --force   # source/ -> release/
     nbgrader autograde {assignment} --create            # submitted/ -> autograded/
@@ -356,7 +361,7 @@ def _grade_cell(check: Check) -> NotebookNode:
     tags = f" [{', '.join(check.tags)}]" if check.tags else ""
     text = (
         f"# {check.id} ({_points(check.points)}{tags}): {check.title}\n"
-        "from autograder.course.kernel_checks import run_check\n\n"
+        "from autograder.course.nbgrader.kernel_checks import run_check\n\n"
         f'run_check("{check.id}")'
     )
     cell_id = grade_id(check.id)

@@ -4,21 +4,21 @@
 [--sandbox auto|bubblewrap|none] [--manifest FILE] [--shard K/N] [--force] [--settings FILE]
 [--seed N] [--only EXERCISE...] [--gpu-only] [--timeout SECONDS]``
 
-Students (:mod:`~autograder.course.regrade_students`). Each SOURCE is one student, named after
+Students (:mod:`~autograder.course.regrade.students`). Each SOURCE is one student, named after
 its folder: a repository clone (it has ``exercises/``: graded with ``grade --repo``, so
 tampered protected files are reported) or a submission folder (exercise modules at its top:
 ``grade --submission``). Any other folder is a class folder: each of its sub-folders not
 starting with "." is one student, and one that is neither kind (an empty or failed clone) is
 listed as not gradable. The same student id twice is a usage error.
 
-Gradings (:mod:`~autograder.course.regrade_jobs`): one ``python -m autograder grade ...
+Gradings (:mod:`~autograder.course.regrade.jobs`): one ``python -m autograder grade ...
 --quiet`` process per student, in its own process group, at most ``--jobs`` at once, each
 moved into ``DIR/<student>/`` only once it finished with a valid results file. A crash or
 Ctrl-C therefore loses only the gradings in flight. A student who could not be graded gets
 ``DIR/<student>/regrade.log`` (the grader's output, if any, and the reason), so ``collect``
 lists them; earlier results are kept.
 
-Resuming (:mod:`~autograder.course.regrade_state`). The sidecar ``.regrade.json`` records what
+Resuming (:mod:`~autograder.course.regrade.state`). The sidecar ``.regrade.json`` records what
 the results were graded from: the submission, the grader and the options that change
 results. A student whose three match, with a readable results file, is skipped as up to
 date; ``--force`` regrades everyone.
@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.course.regrade_jobs import (
+from autograder.course.regrade.jobs import (
     Grading,
     finish_grading,
     grade_command,
@@ -57,9 +57,9 @@ from autograder.course.regrade_jobs import (
     start_grading,
     stop_grading,
 )
-from autograder.course.regrade_progress import Progress
-from autograder.course.regrade_state import grader_digest, up_to_date
-from autograder.course.regrade_students import (
+from autograder.course.regrade.progress import Progress
+from autograder.course.regrade.state import grader_digest, up_to_date
+from autograder.course.regrade.students import (
     Outcome,
     RegradeUsageError,
     Student,

@@ -2,7 +2,7 @@
 
 ``python -m autograder grade --repo DIR`` grades the exercise modules in ``DIR/exercises``
 and compares every protected file with the release manifest
-(:mod:`autograder.course.manifest`). Standard library only (no notebook library): grading a
+(:mod:`autograder.course.release.manifest`). Standard library only (no notebook library): grading a
 repository must not pay for what ``release`` needs.
 """
 
@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from autograder.course import manifest as release_manifest
+from autograder.course.release import manifest as release_manifest
 from autograder.spec import paths
 
 __all__ = ["MANIFEST_VARIABLE", "repo_submission"]

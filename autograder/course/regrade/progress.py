@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import IO
 
-from autograder.course.regrade_students import Outcome
+from autograder.course.regrade.students import Outcome
 from autograder.results.sinks import terminal_text
 
 __all__ = ["Progress"]

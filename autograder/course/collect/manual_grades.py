@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.course.spreadsheet import csv_text, safe_cell
+from autograder.course.collect.spreadsheet import csv_text, safe_cell
 from autograder.reports.text import display_text
 from autograder.results import schema
 from autograder.spec.registry import CHECKS_BY_ID

@@ -20,10 +20,10 @@ summary, and everything else is still collected.
 Written to OUTDIR: ``gradebook.csv`` (nbgrader ``export`` column names, one row per
 student), ``class-summary.md``, ``class-summary.html`` (self-contained),
 ``score-distribution.png``, ``students/<id>.html`` (each student's report page) and
-``manual-template.csv`` (the written answers still waiting for a TA). ``--manual FILE`` merges
-the TA's scores (:mod:`autograder.course.manual_grades`); ``--similarity`` compares the students'
-code (:mod:`autograder.course.similarity`), read from the ``submission/`` folder ``regrade`` writes
-beside each results file.
+``manual-template.csv`` (the written answers still waiting for a TA). ``--manual FILE``
+merges the TA's scores (:mod:`autograder.course.collect.manual_grades`); ``--similarity``
+compares the students' code (:mod:`autograder.course.collect.similarity`), read from the
+``submission/`` folder ``regrade`` writes beside each results file.
 """
 
 from __future__ import annotations
@@ -36,26 +36,26 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder.course import (
+from autograder.course.collect import (
     feedback,
     late_work,
     lms_export,
     manual_grades,
-    released_stubs,
     roster,
     similarity,
 )
-from autograder.course.collect_printout import print_summary
-from autograder.course.collected import (
+from autograder.course.collect.collected import (
     HISTOGRAM_NAME,
     CollectSummary,
     Skipped,
     student_record,
     summary_view,
 )
-from autograder.course.deadlines import Deadlines, DeadlinesError, load_deadlines
-from autograder.course.gradebook import course_max_score, gradebook_csv, gradebook_rows
-from autograder.course.roster_gaps import apply_roster
+from autograder.course.collect.deadlines import Deadlines, DeadlinesError, load_deadlines
+from autograder.course.collect.gradebook import course_max_score, gradebook_csv, gradebook_rows
+from autograder.course.collect.printout import print_summary
+from autograder.course.collect.roster_gaps import apply_roster
+from autograder.course.release import released_stubs
 from autograder.reports import class_summary
 from autograder.reports.histogram import score_histogram
 from autograder.reports.html import render_html
@@ -195,13 +195,13 @@ def collect(
     (:mod:`~autograder.results.provenance`): an unverified one is marked so (gradebook,
     banners) and its grade columns are empty unless ``count_unverified``.
 
-    ``roster_file`` (:mod:`~autograder.course.roster`): every roster student gets one
+    ``roster_file`` (:mod:`~autograder.course.collect.roster`): every roster student gets one
     gradebook row, 0 with the reason when there is no usable result. The Canvas and Moodle
-    import files (:mod:`~autograder.course.lms_export`) hold ``lms_parts`` ("total" or
+    import files (:mod:`~autograder.course.collect.lms_export`) hold ``lms_parts`` ("total" or
     "exercises") under the column name ``lms_name``. ``feedback_dir``: one page per student
-    to send back (:mod:`~autograder.course.feedback`). ``deadlines``: the state of record
+    to send back (:mod:`~autograder.course.collect.feedback`). ``deadlines``: the state of record
     among each student's files under the inputs (one input per fetch) and its late penalty
-    (:mod:`~autograder.course.late_work`).
+    (:mod:`~autograder.course.collect.late_work`).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

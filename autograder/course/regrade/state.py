@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder.course import manifest as release_manifest
-from autograder.course.regrade_students import MODULE_FILES, Outcome, Student, source_folder
-from autograder.course.student_repo import MANIFEST_VARIABLE
+from autograder.course.regrade.students import MODULE_FILES, Outcome, Student, source_folder
+from autograder.course.release import manifest as release_manifest
+from autograder.course.release.student_repo import MANIFEST_VARIABLE
 from autograder.results.schema import RESULTS_NAME
 from autograder.spec import paths
 
@@ -49,7 +49,7 @@ def _hash_files(digest: Any, root: Path, relatives: Sequence[str]) -> None:
 def _given_manifest(manifest: Path | None) -> Path | None:
     """The instructor's manifest when given: ``--manifest``, else $AUTOGRADER_RELEASE_MANIFEST.
 
-    Unlike ``grade --repo`` (:mod:`autograder.course.student_repo`), a manifest beside the
+    Unlike ``grade --repo`` (:mod:`autograder.course.release.student_repo`), a manifest beside the
     running grader is not looked for: the fingerprint has always been taken this way.
     """
     if manifest is not None:

@@ -8,24 +8,24 @@
   ``.github/workflows/grade.yml`` (and the local actions it uses), ``pyproject.toml``, the
   ``Makefile``, ``outputs/skill-architecture-picker.md``, a ``.gitignore``, a student README
   built from ``autograder/templates/student-README.md`` and the registry, and
-  ``.release-manifest.json`` (:mod:`autograder.course.manifest`). Never ``solutions/``, ``tests/``
+  ``.release-manifest.json`` (:mod:`autograder.course.release.manifest`). Never ``solutions/``, ``tests/``
   or anything else of the instructor repository. A ``.git`` folder already in
   ``DIR/student`` is kept, so the folder can be a clone of the template repository;
   everything else there is replaced.
-* ``DIR/nbgrader/``: an nbgrader course (:mod:`autograder.course.notebooks`):
+* ``DIR/nbgrader/``: an nbgrader course (:mod:`autograder.course.nbgrader.notebooks`):
   ``nbgrader_config.py``,
   ``source/why-transformers/`` (one notebook per exercise, solutions included: instructors
   only) and ``release/why-transformers/`` written by ``nbgrader generate_assignment``. The
   gradebook and any ``submitted/``, ``autograded/`` or ``feedback/`` folders are kept.
 * with ``--gradescope``, ``DIR/gradescope/``: Gradescope's ``autograder.zip`` and the rubric
-  of its manual questions (:mod:`autograder.course.gradescope_release`).
+  of its manual questions (:mod:`autograder.course.gradescope.release`).
 
 Before anything is reported done, every generated file students get (stubs, released
 notebooks, README, every file of the Gradescope zip) is searched for the solutions' lines
-(:func:`autograder.course.solution_leaks.find_solution_text`).
+(:func:`autograder.course.release.solution_leaks.find_solution_text`).
 
 The other half, ``python -m autograder grade --repo DIR`` (grading a student's repository and
-reporting the protected files that changed), is :mod:`autograder.course.student_repo`.
+reporting the protected files that changed), is :mod:`autograder.course.release.student_repo`.
 """
 
 from __future__ import annotations
@@ -39,11 +39,11 @@ from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
 
-from autograder.course import manifest as release_manifest
-from autograder.course import notebooks
-from autograder.course.gradescope_release import GRADESCOPE, GradescopeSummary, write_gradescope
-from autograder.course.solution_leaks import find_solution_text
-from autograder.course.stubs import generate_stubs
+from autograder.course.release import manifest as release_manifest
+from autograder.course.nbgrader import notebooks
+from autograder.course.gradescope.release import GRADESCOPE, GradescopeSummary, write_gradescope
+from autograder.course.release.solution_leaks import find_solution_text
+from autograder.course.release.stubs import generate_stubs
 from autograder.spec import paths
 from autograder.spec.registry import EXERCISES, EXTRA_CREDIT, checks_for, exercise_points
 

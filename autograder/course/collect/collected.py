@@ -14,10 +14,10 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course.attention import attention_groups, student_link
-from autograder.course.manual_grades import ManualSheet
-from autograder.course.roster import Roster
-from autograder.course.similarity import SimilarityReport
+from autograder.course.collect.attention import attention_groups, student_link
+from autograder.course.collect.manual_grades import ManualSheet
+from autograder.course.collect.roster import Roster
+from autograder.course.collect.similarity import SimilarityReport
 from autograder.reports import class_summary as view
 from autograder.reports.html import png_data_uri
 from autograder.reports.integrity import finding_line, tamper_line

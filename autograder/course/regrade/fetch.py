@@ -9,7 +9,10 @@ nothing pushed later). ``regrade DIR --out GRADED`` carries the record into each
 signed results (``extra_data.fetch``) and ``collect --deadlines`` applies the late policy.
 
 Run it from the instructor's schedule at each deadline (plus grace), into one folder per fetch
-(``fetched/due``, ``fetched/late-1``, ...). The clock is a parameter so tests use a fake one.
+(``fetched/due``, ``fetched/late-1``, ...). ``--due FILE`` (the course's deadline file) is the
+scheduled fetch: it takes only the students whose deadline (their extension's, if any) has
+passed and whose grace has not, so a schedule run at each deadline fetches each student once,
+on time. The clock is a parameter so tests use a fake one.
 """
 
 from __future__ import annotations
@@ -25,9 +28,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from autograder.course.collect.deadlines import Deadlines, DeadlinesError, load_deadlines
 from autograder.results.sinks import terminal_text
 
-__all__ = ["FETCH_SUFFIX", "add_arguments", "fetch_repository", "read_fetch_record", "run"]
+__all__ = [
+    "FETCH_SUFFIX",
+    "add_arguments",
+    "due_now",
+    "fetch_repository",
+    "read_fetch_record",
+    "run",
+]
 
 FETCH_SUFFIX = ".fetch.json"
 _STUDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -95,18 +106,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = "Clone each student's repository now and record when and which commit."
     parser.add_argument("sources", nargs="+", metavar="[STUDENT=]SOURCE")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument(
+        "--due",
+        type=Path,
+        metavar="DEADLINES_FILE",
+        help="only the students due now: deadline (or extension) passed, grace not yet "
+        "(the scheduled fetch at each deadline; the course's deadline TOML)",
+    )
+
+
+def due_now(deadlines: Deadlines, student: str, now: datetime) -> bool:
+    """Whether the scheduled fetch takes ``student`` at ``now``: their deadline has passed and
+    their grace has not, so the state fetched counts as on time and holds nothing pushed
+    after the grace."""
+    due = deadlines.due(student)
+    return due <= now <= due + deadlines.grace
 
 
 def run(args: argparse.Namespace, *, clock: Callable[[], datetime] | None = None) -> int:
-    """0 when every repository was fetched, 1 when any failed (each listed)."""
+    """0 when every repository asked for was fetched, 1 when any failed (each listed), 2 for
+    a deadline file that cannot be used."""
+    clock = clock or _now
+    deadlines = None
+    if args.due is not None:
+        try:
+            deadlines = load_deadlines(args.due)
+        except DeadlinesError as error:
+            print(terminal_text(f"fetch: error: {error}"), file=sys.stderr)
+            return 2
     args.out.mkdir(parents=True, exist_ok=True)
     failed = 0
     for given in args.sources:
         named, _, rest = given.partition("=")
         student, source = (named, rest) if rest and _STUDENT.match(named) else ("", given)
         student = student or Path(source.rstrip("/")).name.removesuffix(".git")
+        if deadlines is not None and not due_now(deadlines, student, clock()):
+            due = deadlines.due(student).isoformat()
+            print(terminal_text(f"{student}: not due now (deadline {due}), not fetched"))
+            continue
         try:
-            record = fetch_repository(source, student, args.out, clock=clock or _now)
+            record = fetch_repository(source, student, args.out, clock=clock)
             print(terminal_text(f"{student}: {record['commit'][:12]} at {record['fetched_at']}"))
         except (ValueError, RuntimeError, OSError, subprocess.TimeoutExpired) as error:
             failed += 1

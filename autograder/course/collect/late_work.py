@@ -1,7 +1,7 @@
 """``collect --deadlines``: per student, the graded state of record and its late penalty.
 
 Each of collect's DIRs may hold one fetch of the class (``graded/due``, ``graded/late``); a
-student found under several is one :class:`~autograder.course.deadlines.Attempt` per state.
+student found under several is one :class:`~autograder.course.collect.deadlines.Attempt` per state.
 A state's time is the fetch record ``regrade`` put inside the signed results
 (``extra_data.fetch``), trusted only when the signature verifies (or the TA counts unverified
 results): a hand-made results file cannot claim an earlier fetch.
@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from autograder.course.collected import StudentRecord
-from autograder.course.deadlines import Attempt, Deadlines, Decision, decide
+from autograder.course.collect.collected import StudentRecord
+from autograder.course.collect.deadlines import Attempt, Deadlines, Decision, decide
 from autograder.results import provenance
 from autograder.results.rescore import rescore
 from autograder.results.schema import ResultsFileError, load_results_as_written, normalise_results

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from autograder.course.collected import CollectSummary
+from autograder.course.collect.collected import CollectSummary
 from autograder.results import provenance
 from autograder.results.sinks import terminal_text
 

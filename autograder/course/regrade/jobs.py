@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from autograder.course.fetch import read_fetch_record
-from autograder.course.regrade_state import write_state
-from autograder.course.regrade_students import MODULE_FILES, Outcome, Student
+from autograder.course.regrade.fetch import read_fetch_record
+from autograder.course.regrade.state import write_state
+from autograder.course.regrade.students import MODULE_FILES, Outcome, Student
 from autograder.grading import student_files, supervisor
 from autograder.results import provenance
 from autograder.results.schema import RESULTS_NAME

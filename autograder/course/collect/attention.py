@@ -15,7 +15,7 @@ from autograder.reports.text import display_text
 from autograder.results import schema
 
 if TYPE_CHECKING:
-    from autograder.course.collected import CollectSummary, StudentRecord
+    from autograder.course.collect.collected import CollectSummary, StudentRecord
 
 __all__ = ["LISTED_CHECKS", "attention_groups", "student_link"]
 

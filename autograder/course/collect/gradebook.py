@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from autograder.course.collected import MissingStudent, StudentRecord
-from autograder.course.deadlines import Deadlines
-from autograder.course.roster import Roster, RosterEntry
-from autograder.course.spreadsheet import csv_text, safe_cell
+from autograder.course.collect.collected import MissingStudent, StudentRecord
+from autograder.course.collect.deadlines import Deadlines
+from autograder.course.collect.roster import Roster, RosterEntry
+from autograder.course.collect.spreadsheet import csv_text, safe_cell
 from autograder.spec.registry import ASSIGNMENT, EXERCISES, EXTRA_CREDIT, exercise_points
 
 __all__ = [

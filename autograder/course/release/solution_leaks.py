@@ -2,7 +2,7 @@
 
 Every generated file students get (stubs, released notebooks, README, every file of the
 Gradescope zip) is searched for the lines of the solutions' solution regions
-(:func:`autograder.course.stubs.find_regions`).
+(:func:`autograder.course.release.stubs.find_regions`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from autograder.course.stubs import find_regions
+from autograder.course.release.stubs import find_regions
 
 __all__ = ["find_solution_text"]
 

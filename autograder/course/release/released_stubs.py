@@ -7,7 +7,7 @@ an exercise there (as ``make grade`` invites), that "stub" holds a solution, and
 makes two students' near-identical solutions look unrelated (0.0000, silently).
 
 So the stubs are generated on the spot from ``solutions/`` by the same
-:func:`autograder.course.stubs.generate_stubs` that ``release`` uses (a pure function: the
+:func:`autograder.course.release.stubs.generate_stubs` that ``release`` uses (a pure function: the
 same solutions always give the released stubs, byte for byte), and each working-tree stub
 that differs is named in a warning. Without ``solutions/`` (a TA's checkout of the student
 template) the working-tree stubs are used, with a warning that they could not be checked.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.course.stubs import generate_stubs
+from autograder.course.release.stubs import generate_stubs
 from autograder.spec import paths
 from autograder.spec.registry import EXERCISES
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from autograder.course.roster import Roster, RosterEntry
-from autograder.course.spreadsheet import csv_text, safe_cell
+from autograder.course.collect.roster import Roster, RosterEntry
+from autograder.course.collect.spreadsheet import csv_text, safe_cell
 from autograder.spec.registry import ASSIGNMENT, EXERCISES
 
 __all__ = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.course.collected import CollectSummary, MissingStudent, StudentRecord
+from autograder.course.collect.collected import CollectSummary, MissingStudent, StudentRecord
 from autograder.reports import render
 from autograder.reports.text import display_text, format_points
 from autograder.spec.registry import ASSIGNMENT, CHECKS_BY_ID, HIDDEN

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.course.collected import CollectSummary, MissingStudent
+from autograder.course.collect.collected import CollectSummary, MissingStudent
 
 __all__ = ["apply_roster"]
 

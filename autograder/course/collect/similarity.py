@@ -11,7 +11,7 @@ How it compares. copydetect (MIT, winnowed k-gram fingerprints after its tokeniz
 replaced every variable, function and class name and string by one letter, so renaming
 and reformatting do not hide a copy; the fingerprints are a set, so reordering functions
 does not either). Every fingerprint of the released stub (``--boilerplate``, default: the
-stubs generated from ``solutions/``, :mod:`autograder.course.released_stubs`, never the
+stubs generated from ``solutions/``, :mod:`autograder.course.release.released_stubs`, never the
 working tree's ``exercises/``) is removed first: signatures, docstrings and the stub's
 scaffolding are shared by everyone and prove nothing. A submitted file that is a link (or
 in a linked folder) is not read. A pair's similarity is the larger of the two
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.course.spreadsheet import csv_text, safe_cell
+from autograder.course.collect.spreadsheet import csv_text, safe_cell
 from autograder.reports import similarity_page
 from autograder.reports.text import display_text
 from autograder.spec.registry import EXERCISES
@@ -317,7 +317,7 @@ def page_view(
         flagged=len(flagged),
         threshold=f"{report.threshold:.2f}",
         boilerplate=display_text(str(report.boilerplate)) if report.boilerplate else "none",
-        without_code=[display_text(student) for student in report.without_code],
+        without_code=[(display_text(s), hrefs.get(s)) for s in report.without_code],
         compared_with_model=report.reference_dir is not None,
         model_matches=[
             similarity_page.ModelMatch(

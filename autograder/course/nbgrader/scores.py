@@ -11,25 +11,22 @@ process that never runs the student's code:
 
 1. each ``submitted/<student>/<assignment>/<module>.ipynb`` is read as a file (nbformat; no
    kernel runs) and turned back into the exercise module (:func:`notebook_module`): the
-   source notebook's read-only module cells (imports, constants, given functions) with the
-   student's solution cells (nbgrader ``solution: true``) in their place, and each written
-   answer as its ``ANSWER`` / ``EXPLANATION`` string: the inverse of
-   :func:`autograder.course.notebooks.exercise_notebook`;
+   source notebook's read-only cells (imports, constants, given functions) with the student's
+   solution cells (``solution: true``) in their place, each written answer as its ``ANSWER`` /
+   ``EXPLANATION`` string (the inverse of :func:`notebooks.exercise_notebook`);
 2. the modules are graded by ``python -m autograder grade --device cpu`` in a subprocess;
 3. each grade cell's ``auto_score`` in nbgrader's gradebook (``nbgrader.api.Gradebook``) is
-   set to the registry's points when the check passed and 0 otherwise: the grade cell ids
-   are the check ids (:func:`autograder.course.notebooks.grade_id`). A ``manual_score`` a TA
-   entered is kept (nbgrader counts it before ``auto_score``) and flagged for review when
-   the automatic score under it changed. Written answers are left to the TAs.
+   the registry's points when the check passed, else 0 (grade cell ids are check ids:
+   :func:`autograder.course.nbgrader.notebooks.grade_id`). A TA's ``manual_score`` is kept
+   (nbgrader counts it first), flagged when the automatic score under it changed.
 
 A student who cannot be regraded keeps no kernel score: their automatic cells are set to 0,
 with the reason, in the discrepancies. Notebooks are read without following links.
 
 Every grade cell whose kernel score differs from the grader's is printed as a table and
 written, with each student's totals, to ``<course>/autograder-regrade/discrepancies.json``;
-each student's results file is ``<course>/autograder-regrade/<student>/results.json``, so
-``python -m autograder collect`` and ``report`` read them too. formgrader,
-``nbgrader generate_feedback`` and ``nbgrader export`` show the new scores.
+each student's results file is ``<course>/autograder-regrade/<student>/results.json``
+(``collect`` and ``report`` read it). formgrader, ``generate_feedback`` and ``export`` agree.
 """
 
 from __future__ import annotations
@@ -49,8 +46,14 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from autograder.course.notebooks import ASSIGNMENT, COURSE_ID, answer_name, grade_id, grader_cell_id
-from autograder.course.regrade import key_reachable_because
+from autograder.course.nbgrader.notebooks import (
+    ASSIGNMENT,
+    COURSE_ID,
+    answer_name,
+    grade_id,
+    grader_cell_id,
+)
+from autograder.course.regrade.command import key_reachable_because
 from autograder.grading import student_files, supervisor
 from autograder.results import provenance
 from autograder.results.sinks import terminal_text

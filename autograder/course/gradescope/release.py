@@ -34,7 +34,7 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from autograder.course.gradescope import GRADING_USER
+from autograder.course.gradescope.run import GRADING_USER
 from autograder.spec.registry import EXERCISES, EXTRA_CREDIT, checks_for
 
 __all__ = [

@@ -6,7 +6,7 @@ Gradescope unpacks ``autograder.zip`` (written by ``python -m autograder release
 :func:`main` (``python -m autograder.course.gradescope run``), which
 
 1. finds the exercise modules in the submission
-   (:func:`autograder.course.gradescope_submission.find_submission`): at its top, in a
+   (:func:`autograder.course.gradescope.submission.find_submission`): at its top, in a
    folder (``exercises/`` of a student repository), or inside an uploaded zip;
 2. grades each exercise with the command-line grader in its own subprocess
    (``python -m autograder grade --device cpu --only EXERCISE``), with one seed for the whole
@@ -44,7 +44,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder.course.gradescope_submission import find_submission
+from autograder.course.gradescope.submission import find_submission
 from autograder.grading import supervisor
 from autograder.results.gradescope import (
     convert_results_file,

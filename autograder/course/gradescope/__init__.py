@@ -1,0 +1,1 @@
+"""Gradescope: the autograder.zip ``release --gradescope`` writes, and the grading inside it."""

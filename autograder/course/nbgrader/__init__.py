@@ -1,0 +1,1 @@
+"""The nbgrader course: its notebooks, the checks its kernel runs, ``nbgrader-regrade``."""

@@ -1,0 +1,1 @@
+"""Regrading a class: ``fetch`` each repository, then grade every student resumably, N at a time."""
