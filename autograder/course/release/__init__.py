@@ -1,0 +1,1 @@
+"""The student repository: ``release``, ``stubs``, the manifest and ``grade --repo``'s check."""
