@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from judge_context import judge_context
 
 from autograder.grading.checks import support
 from autograder.grading.checks import test_hard as hard
-from autograder.grading.sandbox import Sandbox
 from autograder.spec.settings import load_settings
 
 TOL = load_settings().tolerances_for("cpu")
@@ -25,19 +25,8 @@ REDUCTION_S = 5e-6
 
 @pytest.fixture
 def context(tmp_path: Path) -> Iterator[support.GradingContext]:
-    (tmp_path / "artifacts").mkdir()
-    ctx = support.GradingContext(
-        exercise="hard",
-        module_source=None,
-        work_dir=tmp_path,
-        seed=7,
-        device="cpu",
-        settings=load_settings(),
-        sandbox=Sandbox(kind="none", reason="not used: no worker starts"),
-    )
-    previous, support.CONTEXT = support.CONTEXT, ctx
-    yield ctx
-    support.CONTEXT = previous
+    with judge_context(tmp_path, exercise="hard", device="cpu") as ctx:
+        yield ctx
 
 
 class Stopwatch:

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+from judge_context import judge_context
 
 from autograder.grading.checks import support
 from autograder.grading.checks import test_hard as hard
 from autograder.grading.checks.timing import Medians
-from autograder.grading.sandbox import Sandbox
 from autograder.spec.settings import load_settings
 
 TOL = load_settings().tolerances_for("cuda")
@@ -34,19 +34,8 @@ TRIP_S = 50e-6  # the reference worker's round trip
 
 @pytest.fixture
 def context(tmp_path: Path) -> Iterator[support.GradingContext]:
-    (tmp_path / "artifacts").mkdir()
-    ctx = support.GradingContext(
-        exercise="hard",
-        module_source=None,
-        work_dir=tmp_path,
-        seed=7,
-        device="cuda",
-        settings=load_settings(),
-        sandbox=Sandbox(kind="none", reason="not used: no worker starts"),
-    )
-    previous, support.CONTEXT = support.CONTEXT, ctx
-    yield ctx
-    support.CONTEXT = previous
+    with judge_context(tmp_path, exercise="hard", device="cuda") as ctx:
+        yield ctx
 
 
 class FakeSub:
