@@ -155,6 +155,14 @@ def test_a_header_must_be_one_json_object(head, reason) -> None:
     assert frame_refused(frame(head)) == reason
 
 
+def test_a_header_too_large_for_memory_is_the_senders_fault(monkeypatch) -> None:
+    def out_of_memory(raw: bytes) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(protocol.json, "loads", out_of_memory)
+    assert frame_refused(frame(b"{}")) == "header is not valid JSON (MemoryError)"
+
+
 def test_a_header_may_hold_any_json_object() -> None:
     head = json.dumps({"id": 1, "value": [1.5, None, True, "x"]}).encode()
     assert read_frames(frame(head))[0][0][0] == {"id": 1, "value": [1.5, None, True, "x"]}

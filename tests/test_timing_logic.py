@@ -277,6 +277,13 @@ def test_interleaved_medians_are_the_verdict_clocks(context, events) -> None:
     assert timed_counts(events, "fast") == [1, 50, 50, 50]
 
 
+def test_by_default_two_warm_ups_size_seven_samples_of_5_ms(context, events) -> None:
+    for measure, label in ((timing.interleaved_timings, "t"), (timing.interleaved_medians, "m")):
+        worker = FakeWorker(events, label, cpu=1e-4, ping=1e-6)
+        measure({"a": contender(worker)})
+        assert timed_counts(events, label) == [1, 50] + [50] * 7
+
+
 def test_medians_verdict_is_the_cpu_figure() -> None:
     assert timing.Medians(cpu=1.0, wall=2.0).verdict == 1.0
 
@@ -374,6 +381,15 @@ def test_work_moved_out_of_the_window_fails_after_three_draws(context, events) -
     )
     assert timed_counts(events, "student") == [1, 50, 50, 50]  # the warm-up, three draws
     assert [event[0] for event in events].count("baseline") == 3  # measured again each time
+
+
+def test_the_message_gives_both_figures_in_milliseconds(context, events) -> None:
+    support.reference_worker().stage_cpu = 0.5
+    worker = FakeWorker(events, "student", outside=2.0)
+    with pytest.raises(CheckFailed) as failed:
+        timing.interleaved_timings({"a": contender(worker)}, repeats=1, warmup=1)
+    assert "took 2000.0 ms of CPU time" in str(failed.value)
+    assert "against 500.0 ms for staging them" in str(failed.value)
 
 
 def test_a_pause_in_one_draw_is_forgiven_by_the_next(context, events) -> None:
