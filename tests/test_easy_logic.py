@@ -298,7 +298,8 @@ def test_per_step_seconds_times_one_contender_per_d(context, monkeypatch) -> Non
         assert len(calls) == 3 and all(len(args) == 1 for args in calls)
         assert all(type(args[0]) is list and np.shape(args[0]) == (10, d) for args in calls)
         assert len({str(args[0]) for args in calls}) == 3  # fresh inputs for every call
-        assert all(-1 <= v <= 1 for args in calls for row in args[0] for v in row)
+        values = [v for args in calls for row in args[0] for v in row]
+        assert all(-1 <= v <= 1 for v in values) and min(values) < -0.5 and max(values) > 0.5
 
 
 def test_per_step_seconds_sends_arrays_when_not_lists(context, monkeypatch) -> None:
@@ -431,6 +432,9 @@ def test_fit_overhead_passes_the_least_squares_line(context) -> None:
     assert list(exact) == [1, 4, 16, 64, 256] == list(noisy)
     a = exact[1] - (exact[4] - exact[1]) / 3
     assert all(v == pytest.approx(a + (exact[4] - exact[1]) / 3 * d) for d, v in exact.items())
+    b = (exact[4] - exact[1]) / 3
+    assert 1e-7 <= exact[1] - b <= 1e-6 and 1e-9 <= b <= 1e-8  # the lesson's magnitudes
+    assert all(0.9 <= noisy[d] / exact[d] <= 1.1 for d in exact)  # 10% noise at most
     assert noisy != exact
     easy.test_fit_overhead_exact(fitted(lambda a, b: [a, b]))
     easy.test_fit_overhead_exact(fitted(lambda a, b: (a * (1 + 5e-7), b * (1 - 5e-7))))
@@ -581,6 +585,12 @@ def test_serial_overhead_cannot_report_more_than_the_call_took(context, monkeypa
         f"but the whole call took {work * 0.999 * 1e3:.1f} ms: report what you measured"
     )
     assert stopwatch.asked == []  # refused before anything is timed
+
+
+def test_the_totals_are_named_in_milliseconds(context, monkeypatch) -> None:
+    claims = {4: 1e-3, 64: 1e-3}  # 400 steps at each d: 800 ms of calls
+    message, *_ = run_serial(context, monkeypatch, {"python": claims}, elapsed=0.5)
+    assert "reports 800.0 ms of calls (one run per d) but the whole call took 500.0 ms" in message
 
 
 @pytest.mark.parametrize(
