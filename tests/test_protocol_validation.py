@@ -205,11 +205,37 @@ def test_lists_tuples_and_dicts_are_rebuilt_with_their_types() -> None:
         ({"$dict": [[[1], 2]]}, "$dict key is not hashable"),
         ({"$dict": [[{"$dict": []}, 2]]}, "$dict key is not hashable"),
         ({"key": 1}, "unknown or malformed tag 'key'"),
+        ({"key": [1]}, "unknown or malformed tag 'key'"),
+        ({"$zzz": [1]}, "unknown or malformed tag '$zzz'"),
+        ({"$": [1]}, "unknown or malformed tag '$'"),
         ({"$" + "x" * 60: 1}, "unknown or malformed tag '$" + "x" * 39 + "'"),
     ],
 )
 def test_malformed_containers_and_tags_are_refused_with_their_reason(value, reason) -> None:
     assert refused(value) == reason
+
+
+TAGS = ["$array", "$bytes", "$dict", "$handle", "$number", "$tensor", "$tuple", "$zzz", "$a"]
+
+
+@pytest.mark.parametrize("tag", TAGS)
+def test_only_the_float_tag_makes_a_float_of_text(tag) -> None:
+    for body in ("nan", "inf", "-inf"):
+        assert refused({tag: body}, [b"x"]) == f"unknown or malformed tag {tag!r}"
+    assert decode({"$object": "inf"}, []) == Opaque("inf")
+
+
+@pytest.mark.parametrize("tag", [*TAGS, "$object"])
+def test_only_the_bytes_tag_takes_a_buffer_by_index(tag) -> None:
+    buffers = [b"zero", b"one"]
+    if tag == "$bytes":
+        assert decode({tag: 0}, buffers) == b"zero"
+    elif tag == "$handle":
+        assert decode({tag: 0}, buffers) == Handle(0)
+    elif tag == "$object":
+        assert refused({tag: 0}, buffers) == "type names must be short strings"
+    else:
+        assert refused({tag: 0}, buffers) == f"unknown or malformed tag {tag!r}"
 
 
 def test_the_float_tag_carries_only_nan_and_the_infinities() -> None:
@@ -249,6 +275,11 @@ def test_a_dict_key_lies_one_level_down() -> None:
 
     assert decode(keyed(protocol.MAX_DEPTH), []) == {nested_tuple(protocol.MAX_DEPTH - 1): 0}
     assert refused(keyed(protocol.MAX_DEPTH + 1)) == "value is nested deeper than 32"
+    # the same one level down: the dict at depth 1, its key at depth 2
+    assert decode([keyed(protocol.MAX_DEPTH - 1)], []) == [
+        {nested_tuple(protocol.MAX_DEPTH - 2): 0}
+    ]
+    assert refused([keyed(protocol.MAX_DEPTH)]) == "value is nested deeper than 32"
 
 
 def nested_tuple(depth: int) -> object:
@@ -345,7 +376,7 @@ def test_bytes_are_the_buffer_they_name() -> None:
     buffers = [b"zero", b"one"]
     assert decode({"$bytes": 0}, buffers) == b"zero"
     assert decode({"$bytes": 1}, buffers) == b"one"
-    for index in (-1, 2, True, 0.0, "0"):
+    for index in (-1, 2, 3, 10, True, 0.0, "0"):
         assert refused({"$bytes": index}, buffers) == "unknown or malformed tag '$bytes'"
 
 
@@ -373,6 +404,13 @@ def test_an_array_is_its_little_endian_numbers_read_only() -> None:
     assert got.values.dtype == np.dtype("float64") and not got.values.flags.writeable
     ints = decode(array("int16", (2,)), [b"\x01\x00\x00\x01"])
     assert ints.values.tolist() == [1, 256] and ints.values.dtype == np.dtype("int16")
+
+
+def test_arrays_of_hundreds_of_bytes_are_accepted() -> None:
+    for count in (64, 300, 1000):
+        values = np.arange(count, dtype="<f8")
+        got = decode(array(shape=(count,)), [values.tobytes()])
+        assert got.values.tolist() == values.tolist()
 
 
 def test_a_tensor_keeps_its_device() -> None:
@@ -418,6 +456,8 @@ def test_shapes_of_up_to_8_dimensions_within_the_buffer_limit() -> None:
         ({"$array": {"dtype": "uint8", "buffer": 0}}, "shape must be a list"),
         (array(buffer=1), "array buffer index out of range"),
         (array(buffer=-1), "array buffer index out of range"),
+        (array(buffer=2), "array buffer index out of range"),
+        (array(buffer=7), "array buffer index out of range"),
         (array(buffer=True), "array buffer index out of range"),
         (array(buffer="0"), "array buffer index out of range"),
         ({"$array": {"dtype": "uint8", "shape": [1]}}, "array buffer index out of range"),
