@@ -219,6 +219,28 @@ def test_on_cuda_a_call_costs_its_wall_time_less_the_round_trip(context, events)
     assert timed_counts(events, "floor") == [1, math.ceil(1e-4 / 1e-7)]
 
 
+def test_every_warm_up_on_cuda_sizes_the_sample_from_its_own_calls(context, events) -> None:
+    worker = FakeWorker(events, "student", cpu=5e-3, wall=1e-4, ping=1e-3)
+    timing.interleaved_timings({"a": contender(worker)}, device="cuda", repeats=1, warmup=3)
+    assert timed_counts(events, "student") == [1, 200, 200, 200]
+
+
+def test_a_device_name_built_at_run_time_is_the_same_device(context, events) -> None:
+    """A device read from a file or the command line is an equal string, not the literal."""
+    cpu = "".join(["c", "pu"])
+    assert cpu == "cpu" and id(cpu) != id("cpu")  # equal, not the same object
+    stage = support.reference_worker().stage_cpu
+    honest = FakeWorker(events, "honest", cpu=1e-4, wall=9e-4, ping=1e-4, outside=bound(stage))
+    (medians,) = timing.interleaved_timings(
+        {"a": contender(honest)}, device=cpu, repeats=1, warmup=1
+    ).values()
+    assert timed_counts(events, "honest") == [1, 50]  # sized by CPU time, not wall time
+    assert medians.verdict == pytest.approx(1e-4)  # the CPU clock decides
+    moved = FakeWorker(events, "moved", cpu=1e-4, outside=bound(stage) * 1.01)
+    with pytest.raises(CheckFailed, match=r"ms of CPU time in your worker.* against 10\.0 ms"):
+        timing.interleaved_timings({"b": contender(moved)}, device=cpu, repeats=1, warmup=1)
+
+
 def test_a_worker_without_a_recorded_ping_is_pinged_once(context, events) -> None:
     worker = FakeWorker(events, "student", cpu=1e-4, ping=None)  # ping() says 2e-4
     timing.interleaved_timings(
@@ -447,13 +469,15 @@ class RecordingRng:
         return self.offsets
 
 
-@pytest.mark.parametrize(("count", "spread"), [(1, 64), (16, 64), (17, 68), (100, 400)])
-def test_windows_are_distinct_slices_of_one_fresh_pool(count, spread) -> None:
+@pytest.mark.parametrize(
+    ("n", "count", "spread"), [(10, 1, 64), (10, 16, 64), (12, 17, 68), (100, 100, 400)]
+)
+def test_windows_are_distinct_slices_of_one_fresh_pool(n, count, spread) -> None:
     rng = RecordingRng()
-    got = timing.windows(rng, 10, count, np.float32)
-    assert rng.asked == [("normal", 10 + spread), ("choice", spread, count, False)]
+    got = timing.windows(rng, n, count, np.float32)
+    assert rng.asked == [("normal", n + spread), ("choice", spread, count, False)]
     assert len(got) == count
-    assert all(w.shape == (10,) and w.dtype == np.float32 for w in got)
+    assert all(w.shape == (n,) and w.dtype == np.float32 for w in got)
     assert len({tuple(w.tolist()) for w in got}) == count  # no two calls share an input
     assert len(set(rng.offsets.tolist())) == count
 
