@@ -75,6 +75,37 @@ def ndarray(values: Any) -> ArrayValue:
     return ArrayValue("ndarray", "float64", values.shape, "cpu", values)
 
 
+# ---------------------------------------------------------------- the checks' bindings
+
+
+def test_each_check_of_the_registry_is_bound_to_its_function() -> None:
+    from autograder.spec.registry import CHECKS_BY_ID
+
+    bound = {
+        name: [mark.args[0] for mark in getattr(value, "pytestmark", []) if mark.name == "check"]
+        for name, value in vars(easy).items()
+        if name.startswith("test_")
+    }
+    assert bound == {
+        "test_vector_matches_reference": ["easy.vector_matches_reference"],
+        "test_vector_rejects_empty": ["easy.vector_rejects_empty"],
+        "test_numpy_matches_reference": ["easy.numpy_matches_reference"],
+        "test_numpy_vectorised_over_d": ["easy.numpy_vectorised_over_d"],
+        "test_python_grows_with_d": ["easy.python_grows_with_d"],
+        "test_fit_overhead_exact": ["easy.fit_overhead_exact"],
+        "test_serial_overhead_consistent": ["easy.serial_overhead_consistent"],
+        "test_answer": ["easy.answer"],
+    }
+    assert sorted(i for ids in bound.values() for i in ids) == sorted(
+        i for i in CHECKS_BY_ID if i.startswith("easy.")
+    )
+
+
+def test_the_submission_is_one_worker_for_the_whole_module() -> None:
+    # pytest's own record of the fixture: one worker shared by every check of the module
+    assert easy.sub._fixture_function_marker.scope == "module"
+
+
 # ---------------------------------------------------------------- the recurrence
 
 
@@ -183,6 +214,19 @@ def test_the_numpy_check_names_the_worst_element(context) -> None:
     assert message.endswith(f", got {expected * (1 + 1e-6)!r}")
 
 
+def test_the_numpy_check_names_the_element_furthest_off(context) -> None:
+    def drifting(rows: np.ndarray) -> ArrayValue:
+        state = np.array(easy.recurrence(rows.tolist()))
+        if rows.shape == (1, 1):
+            return ndarray(state)
+        return ndarray(state + 0.001 * np.arange(len(state)))  # the last one is furthest off
+
+    message = failure(easy.test_numpy_matches_reference, FakeSub(rnn_style_vector_numpy=drifting))
+    assert message.startswith(
+        "rnn_style_vector_numpy on 3 steps of dimension 64: element 63 expected"
+    )
+
+
 @pytest.mark.parametrize("scale", [1 + 2e-10, 1 - 2e-10])
 def test_the_numpy_check_fails_just_past_its_tolerance(context, scale) -> None:
     sub = FakeSub(rnn_style_vector_numpy=numpy_state(scale))
@@ -208,6 +252,8 @@ def test_a_state_near_zero_is_judged_by_the_absolute_tolerance(context) -> None:
     ("reply", "described"),
     [
         (lambda rows: ndarray(np.zeros((1, 1))), "<numpy.ndarray of shape (1, 1), dtype float64"),
+        (lambda rows: ndarray(np.zeros(0)), "<numpy.ndarray of shape (0,), dtype float64"),
+        (lambda rows: ndarray(np.zeros(2)), "<numpy.ndarray of shape (2,), dtype float64"),
         (
             lambda rows: ArrayValue("tensor", "float64", (1,), "cpu", np.zeros(1)),
             "<torch.Tensor of shape (1,)",
@@ -215,7 +261,7 @@ def test_a_state_near_zero_is_judged_by_the_absolute_tolerance(context) -> None:
         (lambda rows: [float(rows[0, 0])], "["),
         (lambda rows: None, "None"),
     ],
-    ids=["wrong shape", "tensor", "list", "None"],
+    ids=["wrong shape", "empty", "longer", "tensor", "list", "None"],
 )
 def test_the_numpy_check_wants_an_ndarray_of_the_states_shape(context, reply, described) -> None:
     message = failure(easy.test_numpy_matches_reference, FakeSub(rnn_style_vector_numpy=reply))
@@ -241,6 +287,11 @@ def test_a_timed_output_is_the_final_state_as_an_array_or_a_list_of_floats() -> 
     wrong_last[-1] += 1e-3
     assert easy._verify_state([rows], ndarray(wrong_last)) == "the final hidden state is wrong"
     assert easy._verify_state([rows], ndarray(state[:3])) == "the final hidden state is wrong"
+    longer = ndarray(np.append(state, 0.0))
+    assert easy._verify_state([rows], longer) == "the final hidden state is wrong"
+    assert easy._verify_state([rows], [*map(float, state), 0.0]) == (
+        "the final hidden state is wrong"
+    )
     assert easy._verify_state([rows], ndarray([state])) == "the final hidden state is wrong"
 
 
