@@ -68,6 +68,40 @@ TARGETS = {
             "reduction",  # nested in _expect_shapes
         ),
     ),
+    # the judge's side of the wire: what decides whether a worker's frame or value is accepted
+    # (test_protocol.py's round trips through a real worker import torch: 3x slower a mutant)
+    "protocol": Target(
+        "autograder/grading/protocol.py",
+        "tests/test_protocol_validation.py tests/test_numeric_gate.py",
+        only=(
+            "read",  # FrameReader.read: sizes and the header's JSON
+            "has_unread_bytes",
+            "decode",
+            "_decode",
+            "_name",
+            "_foreign",
+            "_decode_array",
+        ),
+    ),
+    "numbers": Target(
+        "autograder/grading/checks/numbers.py",
+        "tests/test_numbers.py tests/test_numeric_gate.py",
+    ),
+    # the stopwatch's decisions, with the workers and the clock replaced by given figures
+    "timing": Target(
+        "autograder/grading/checks/timing.py",
+        "tests/test_timing_logic.py",
+        only=(
+            "windows",
+            "verdict",
+            "interleaved_medians",
+            "interleaved_timings",
+            "_sample",
+            "loglog_slope",
+        ),
+    ),
+    # the easy exercise's verdicts on injected replies and timings (no worker, no clock)
+    "easy": Target("autograder/grading/checks/test_easy.py", "tests/test_easy_logic.py"),
 }
 
 
