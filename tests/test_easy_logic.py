@@ -21,7 +21,7 @@ from autograder.grading.checks import support
 from autograder.grading.checks import test_easy as easy
 from autograder.grading.checks.support import CheckFailed
 from autograder.grading.checks.timing import Contender, Medians
-from autograder.grading.protocol import ArrayValue, ForeignInt
+from autograder.grading.protocol import ArrayValue, ForeignInt, ListArg
 from autograder.grading.sandbox import Sandbox
 from autograder.spec.settings import load_settings
 
@@ -317,8 +317,8 @@ class FakeStopwatch:
     def __call__(self, contenders: dict[str, Contender], *, repeats: int) -> dict[str, Medians]:
         self.asked.append((contenders, repeats))
         figures = self.per_step[min(len(self.asked), len(self.per_step)) - 1]
-        steps = contenders[next(iter(contenders))].make_calls(1)[0][0]
-        steps = len(steps)
+        sent = contenders[next(iter(contenders))].make_calls(1)[0][0]
+        steps = len(sent.values if type(sent) is ListArg else sent)
         return {
             name: Medians(figures[int(name[2:])][0] * steps, figures[int(name[2:])][1] * steps)
             for name in contenders
@@ -347,9 +347,10 @@ def test_per_step_seconds_times_one_contender_per_d(context, monkeypatch) -> Non
         assert contender.payload_bytes == 8 * 10 * d
         calls = contender.make_calls(3)
         assert len(calls) == 3 and all(len(args) == 1 for args in calls)
-        assert all(type(args[0]) is list and np.shape(args[0]) == (10, d) for args in calls)
-        assert len({str(args[0]) for args in calls}) == 3  # fresh inputs for every call
-        values = [v for args in calls for row in args[0] for v in row]
+        # lists travel as bytes (ListArg); the worker hands submission code values.tolist()
+        assert all(type(args[0]) is ListArg and args[0].values.shape == (10, d) for args in calls)
+        assert len({args[0].values.tobytes() for args in calls}) == 3  # fresh for every call
+        values = [v for args in calls for row in args[0].values.tolist() for v in row]
         assert all(-1 <= v <= 1 for v in values) and min(values) < -0.5 and max(values) > 0.5
 
 
@@ -452,7 +453,7 @@ def test_the_growth_checks_time_their_functions_as_the_lesson_runs_them(
 ) -> None:
     for check, function, steps, kind in (
         (easy.test_numpy_vectorised_over_d, "rnn_style_vector_numpy", 2000, np.ndarray),
-        (easy.test_python_grows_with_d, "rnn_style_vector", 300, list),
+        (easy.test_python_grows_with_d, "rnn_style_vector", 300, ListArg),
     ):
         stopwatch = FakeStopwatch(growth(10.0 if kind is np.ndarray else 11.0))
         monkeypatch.setattr(easy, "interleaved_timings", stopwatch)
@@ -461,7 +462,8 @@ def test_the_growth_checks_time_their_functions_as_the_lesson_runs_them(
         assert list(contenders) == ["d=1", "d=256"] and repeats == 7
         (args,) = contenders["d=256"].make_calls(1)
         assert contenders["d=256"].function == function
-        assert type(args[0]) is kind and np.shape(args[0]) == (steps, 256)
+        sent = args[0].values if kind is ListArg else args[0]
+        assert type(args[0]) is kind and np.shape(sent) == (steps, 256)
 
 
 # ---------------------------------------------------------------- fit_overhead
@@ -584,7 +586,7 @@ def test_serial_overhead_passes_figures_between_the_judges_two_clocks(context, m
     assert functions == ["rnn_style_vector", "rnn_style_vector_numpy"]
     assert [repeats for _, repeats in stopwatch.asked] == [3, 3]
     kinds = [type(c["d=4"].make_calls(1)[0][0]) for c, _ in stopwatch.asked]
-    assert kinds == [list, np.ndarray]
+    assert kinds == [ListArg, np.ndarray]  # lists travel as bytes, arrive as lists
     assert set(report) == {"python:d=4", "python:d=64", "numpy:d=4", "numpy:d=64"}
     assert report["python:d=64"] == {
         "claimed": 2e-5,

@@ -69,13 +69,17 @@ class FakeWorker:
 
     def ping(self) -> float:
         self.pings += 1
+        if self.ping_seconds is None:  # as a real worker keeps its best round trip
+            self.ping_seconds = 2e-4
         return 2e-4
 
     @staticmethod
     def _next(value: Any, index: int) -> float:
         return value[index] if isinstance(value, list) else value
 
-    def timed(self, function: str, calls: list[list[Any]], *, device: str) -> Timed:
+    def timed(
+        self, function: str, calls: list[list[Any]], *, device: str, table: Any = None
+    ) -> Timed:
         self.events.append(("timed", self.label, function, len(calls), device))
         index, self.samples = self.samples, self.samples + 1
         cpu = self._next(self.cpu, index)
@@ -94,15 +98,28 @@ class FakeWorker:
 
 
 class FakeReference(FakeWorker):
-    """The trusted reference worker: also what staging costs it."""
+    """The trusted reference worker: also what the untimed part of a sample costs it
+    (``last_element`` on the same inputs: staging them, a ping, fetching its outputs)."""
 
     def __init__(self, events: Events, stage_cpu: float = 0.01, **kwargs: Any) -> None:
         super().__init__(events, "reference", **kwargs)
         self.stage_cpu = stage_cpu
 
-    def stage_only(self, calls: list[list[Any]], *, device: str, function: str) -> Baseline:
-        self.events.append(("baseline", function, len(calls), device))
-        return Baseline(cpu_seconds=self.stage_cpu, wall_seconds=self.stage_cpu * 2)
+    def timed(
+        self, function: str, calls: list[list[Any]], *, device: str, table: Any = None
+    ) -> Timed:
+        if function != "last_element":
+            return super().timed(function, calls, device=device, table=table)
+        self.events.append(("baseline", len(calls), device))
+        return Timed(
+            run_seconds=1e-6,
+            stage_seconds=0.0,
+            cpu_seconds=1e-6,
+            count=len(calls),
+            outputs=[args[0] for args in calls],
+            outside_cpu_seconds=self.stage_cpu,
+            outside_wall_seconds=self.stage_cpu * 2,
+        )
 
 
 @pytest.fixture
@@ -110,8 +127,12 @@ def events(context, monkeypatch) -> Events:
     """Pauses and leases recorded; the reference worker registered in the context."""
     recorded = Events()
 
-    def signal_tree(pid: int, number: int) -> None:
+    def signal_tree(pid: int, number: int, table: Any = None) -> list[int]:
         recorded.append(("signal", pid, number))
+        return [pid]
+
+    def signal_pids(pids: list[int], number: int) -> None:
+        recorded.extend(("signal", pid, number) for pid in pids)
 
     class Lease:
         def __init__(self, device: str) -> None:
@@ -124,6 +145,8 @@ def events(context, monkeypatch) -> Events:
             recorded.append(("release", self.device))
 
     monkeypatch.setattr(supervisor, "signal_tree", signal_tree)
+    monkeypatch.setattr(supervisor, "signal_pids", signal_pids)
+    monkeypatch.setattr(supervisor, "process_table", lambda: supervisor.ProcessTable({}, {}))
     monkeypatch.setattr(timing, "device_lease", Lease)
     reference = FakeReference(recorded)
     context.workers["reference"] = reference
@@ -164,7 +187,7 @@ def test_the_stopwatchs_settings() -> None:
     ("cpu", "ping", "min_sample_s", "number"),
     [
         (1e-4, 1e-4, 0.005, 50),  # 5 ms window / 0.1 ms a call
-        (1e-4, 1e-3, 0.005, 200),  # the ping's 20x (a 5% share) is the larger: 20 ms
+        (1e-4, 1e-3, 0.005, 50),  # on the CPU a slow round trip does not enlarge the window
         (3e-4, 1e-5, 0.005, 17),  # rounded up
         (1.0, 1e-4, 0.005, 1),  # at least one call
         (1e-9, 1e-4, 0.005, 4000),  # at most MAX_CALLS
@@ -241,13 +264,22 @@ def test_a_device_name_built_at_run_time_is_the_same_device(context, events) -> 
         timing.interleaved_timings({"b": contender(moved)}, device=cpu, repeats=1, warmup=1)
 
 
-def test_a_worker_without_a_recorded_ping_is_pinged_once(context, events) -> None:
-    worker = FakeWorker(events, "student", cpu=1e-4, ping=None)  # ping() says 2e-4
+def test_a_worker_without_a_recorded_ping_is_pinged_once_on_cuda(context, events) -> None:
+    worker = FakeWorker(events, "student", cpu=1e-4, wall=2e-4, ping=None)  # ping(): 2e-4
     timing.interleaved_timings(
-        {"a": contender(worker), "b": contender(worker)}, repeats=1, warmup=1
+        {"a": contender(worker), "b": contender(worker)}, device="cuda", repeats=1, warmup=1
     )
     assert worker.pings == 1
-    assert timed_counts(events, "student") == [1, 1, 50, 50]  # window 5 ms: 4 ms < 5 ms
+    # a 5 ms window (the trip's 20x is 4 ms), 2e-4 a call once the trip is taken off
+    assert timed_counts(events, "student") == [1, 1, 25, 25]
+
+
+def test_on_the_cpu_no_worker_is_pinged(context, events) -> None:
+    """The window is the worker's CPU time, which the round trip does not enter."""
+    worker = FakeWorker(events, "student", cpu=1e-4, ping=None)
+    timing.interleaved_timings({"a": contender(worker)}, repeats=1, warmup=1)
+    assert worker.pings == 0
+    assert timed_counts(events, "student") == [1, 50]
 
 
 # ---------------------------------------------------------------- round robin and medians
@@ -274,7 +306,7 @@ def test_the_wall_clock_counts_the_whole_run_request(context, events) -> None:
     worker = FakeWorker(events, "student", cpu=1e-4, wall=2e-4, ping=1e-3)
     (medians,) = timing.interleaved_timings({"a": contender(worker)}, repeats=3).values()
     number = timed_counts(events, "student")[-1]
-    assert number == 200
+    assert number == 50  # a 5 ms window of CPU time: the round trip does not enter it
     assert medians.wall == pytest.approx((2e-4 * number + 1e-3) / number, rel=1e-12)
     assert medians.cpu == pytest.approx(1e-4, rel=1e-12)
 
@@ -386,7 +418,7 @@ def test_work_outside_the_window_up_to_the_bound_passes(context, events) -> None
     timing.interleaved_timings({"a": contender(worker)}, repeats=3, warmup=1)
     # the baseline is measured once (at the first checked sample) and kept
     baselines = [event for event in events if event[0] == "baseline"]
-    assert baselines == [("baseline", "f", 50, "cpu")]
+    assert baselines == [("baseline", 50, "cpu")]
     assert timed_counts(events, "student") == [1, 50, 50, 50]
 
 
@@ -397,7 +429,7 @@ def test_work_moved_out_of_the_window_fails_after_three_draws(context, events) -
         timing.interleaved_timings({"a": contender(worker)}, repeats=3, warmup=1)
     assert str(failed.value) == (
         "f: staging 50 inputs and fetching the outputs took 35.0 ms of CPU time in your "
-        "worker outside the timed calls, against 10.0 ms for staging them in the reference "
+        "worker outside the timed calls, against 10.0 ms for the same in the reference "
         "worker: work was done outside the timed calls (timings count only the calls "
         "themselves)"
     )
@@ -411,7 +443,7 @@ def test_the_message_gives_both_figures_in_milliseconds(context, events) -> None
     with pytest.raises(CheckFailed) as failed:
         timing.interleaved_timings({"a": contender(worker)}, repeats=1, warmup=1)
     assert "took 2000.0 ms of CPU time" in str(failed.value)
-    assert "against 500.0 ms for staging them" in str(failed.value)
+    assert "against 500.0 ms for the same" in str(failed.value)
 
 
 def test_a_pause_in_one_draw_is_forgiven_by_the_next(context, events) -> None:
@@ -436,7 +468,7 @@ def test_the_warm_ups_and_the_reference_are_not_bounded(context, events) -> None
     reference.outside = 5.0  # the trusted reference is never bounded, nor measured against
     timing.interleaved_timings({"r": contender(reference)}, repeats=2, warmup=1)
     assert timed_counts(events, "reference") == [1, 50, 50]
-    assert [event for event in events if event[0] == "baseline"] == [("baseline", "f", 50, "cpu")]
+    assert [event for event in events if event[0] == "baseline"] == [("baseline", 50, "cpu")]
 
 
 def test_on_cuda_work_outside_is_bounded_by_wall_time(context, events) -> None:
@@ -447,8 +479,8 @@ def test_on_cuda_work_outside_is_bounded_by_wall_time(context, events) -> None:
     with pytest.raises(CheckFailed) as failed:
         timing.interleaved_timings({"b": contender(bad)}, device="cuda", repeats=1, warmup=1)
     assert "took 80.0 ms of wall time in your worker" in str(failed.value)
-    assert "against 20.0 ms for staging them" in str(failed.value)
-    assert ("baseline", "f", 50, "cuda") in events
+    assert "against 20.0 ms for the same" in str(failed.value)
+    assert ("baseline", 50, "cuda") in events
 
 
 # ---------------------------------------------------------------- fresh inputs
@@ -523,3 +555,20 @@ def test_the_slope_needs_as_many_times_as_lengths() -> None:
 
 def test_a_slope_of_nan_times_is_nan() -> None:
     assert math.isnan(timing.loglog_slope([1, 2, 4], [1.0, math.nan, 4.0]))
+
+
+def test_a_samples_window_on_the_cpu_is_min_sample_s_and_on_cuda_covers_the_round_trip():
+    assert timing.sample_window("cpu", 1.0, 0.002) == 0.002
+    assert timing.sample_window("cpu", 0.0) == 0.005
+    assert timing.sample_window("cuda", 1e-3, 0.005) == pytest.approx(0.02)
+    assert timing.sample_window("cuda", 1e-4, 0.005) == 0.005
+    assert timing.sample_window("cuda", 2.5e-4, 0.005) == pytest.approx(0.005)
+
+
+def test_the_base_of_the_bound_is_the_reference_doing_the_same_untimed_part(
+    context, events
+) -> None:
+    calls = [[1], [2], [3]]
+    base = timing._reference_outside(calls, "cpu")
+    assert base == Baseline(cpu_seconds=0.01, wall_seconds=0.02)
+    assert events == [("baseline", 3, "cpu")]

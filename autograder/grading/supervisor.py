@@ -170,12 +170,17 @@ def tree_rss_bytes(root: int) -> int:
     return total
 
 
-def signal_tree(root: int, signum: int, table: ProcessTable | None = None) -> list[int]:
-    """Send ``signum`` to ``root``'s tree (as listed in ``table``, else now); the pids sent to."""
-    pids = descendants(root, table)
+def signal_pids(pids: Iterable[int], signum: int) -> None:
+    """Send ``signum`` to each of ``pids`` (one already gone is skipped)."""
     for pid in pids:
         with contextlib.suppress(OSError):
             os.kill(pid, signum)
+
+
+def signal_tree(root: int, signum: int, table: ProcessTable | None = None) -> list[int]:
+    """Send ``signum`` to ``root``'s tree (as listed in ``table``, else now); the pids sent to."""
+    pids = descendants(root, table)
+    signal_pids(pids, signum)
     return pids
 
 

@@ -8,9 +8,10 @@
   ``.github/workflows/grade.yml`` (and the local actions it uses), ``pyproject.toml``, the
   ``Makefile``, ``outputs/skill-architecture-picker.md``, a ``.gitignore``, a student README
   built from ``autograder/templates/student-README.md`` and the registry, and
-  ``.release-manifest.json`` (:mod:`autograder.course.release.manifest`). Never ``solutions/``, ``tests/``
-  or anything else of the instructor repository. A ``.git`` folder already in
-  ``DIR/student`` is kept, so the folder can be a clone of the template repository;
+  ``.release-manifest.json`` (:mod:`autograder.course.release.manifest`). Never
+  ``solutions/``, ``tests/`` or anything else of the instructor repository. A ``.git``
+  folder already in ``DIR/student`` is kept, so the folder can be a clone of the template
+  repository;
   everything else there is replaced.
 * ``DIR/nbgrader/``: an nbgrader course (:mod:`autograder.course.nbgrader.notebooks`):
   ``nbgrader_config.py``,
@@ -39,9 +40,9 @@ from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
 
-from autograder.course.release import manifest as release_manifest
-from autograder.course.nbgrader import notebooks
 from autograder.course.gradescope.release import GRADESCOPE, GradescopeSummary, write_gradescope
+from autograder.course.nbgrader import notebooks
+from autograder.course.release import manifest as release_manifest
 from autograder.course.release.solution_leaks import find_solution_text
 from autograder.course.release.stubs import generate_stubs
 from autograder.spec import paths

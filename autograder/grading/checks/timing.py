@@ -28,9 +28,7 @@ worker waits for the device by design), and so is the bound on the rest.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import signal
 import statistics
 from collections.abc import Callable, Mapping, Sequence
@@ -210,10 +208,8 @@ def _sample(
                 timed = contender.worker.timed(
                     contender.function, calls, device=device, table=table
                 )
-            finally:
-                for pid in stopped:  # the same processes: a stopped one cannot start another
-                    with contextlib.suppress(OSError):
-                        os.kill(pid, signal.SIGCONT)
+            finally:  # the same processes: a stopped one cannot start another
+                supervisor.signal_pids(stopped, signal.SIGCONT)
         outside = timed.outside_cpu_seconds if device == "cpu" else timed.outside_wall_seconds
         if outside <= STAGE_SLACK * base + STAGE_GRACE_S:
             break
