@@ -95,7 +95,7 @@ def test_numpy_matches_reference(sub):
             index = int(np.argmax(np.abs(expected - got)))
             raise CheckFailed(
                 f"rnn_style_vector_numpy on {steps} steps of dimension {dim}: element {index} "
-                f"expected {expected[index]!r}, got {float(got[index])!r}"
+                f"expected {float(expected[index])!r}, got {float(got[index])!r}"
             )
 
 
