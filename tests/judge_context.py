@@ -1,5 +1,6 @@
 """A judge's grading context with no worker behind it, for tests that drive a check's own code
-with injected replies and measurements (tests/test_cuda_logic.py, test_cpu_remeasure.py)."""
+with injected replies and measurements (test_cuda_logic.py, test_cpu_remeasure.py,
+test_easy_logic.py, test_timing_logic.py)."""
 
 from __future__ import annotations
 

@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from judge_context import judge_context
 
 from autograder.grading.checks import support
 from autograder.grading.checks import test_easy as easy
 from autograder.grading.checks.support import CheckFailed
 from autograder.grading.checks.timing import Contender, Medians
 from autograder.grading.protocol import ArrayValue, ForeignInt, ListArg
-from autograder.grading.sandbox import Sandbox
 from autograder.spec.settings import load_settings
 
 TOL = load_settings().tolerances_for("cpu")
@@ -30,19 +30,8 @@ TOL = load_settings().tolerances_for("cpu")
 
 @pytest.fixture
 def context(tmp_path: Path) -> Iterator[support.GradingContext]:
-    (tmp_path / "artifacts").mkdir()
-    ctx = support.GradingContext(
-        exercise="easy",
-        module_source=None,
-        work_dir=tmp_path,
-        seed=7,
-        device="cpu",
-        settings=load_settings(),
-        sandbox=Sandbox(kind="none", reason="not used: no worker starts"),
-    )
-    previous, support.CONTEXT = support.CONTEXT, ctx
-    yield ctx
-    support.CONTEXT = previous
+    with judge_context(tmp_path, exercise="easy", device="cpu") as ctx:
+        yield ctx
 
 
 class FakeSub:

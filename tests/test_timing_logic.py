@@ -16,30 +16,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+from judge_context import judge_context
 
 from autograder.grading import supervisor
 from autograder.grading.checks import support, timing
 from autograder.grading.checks.support import CheckFailed
 from autograder.grading.judge_timed import Baseline, Timed
-from autograder.grading.sandbox import Sandbox
-from autograder.spec.settings import load_settings
 
 
 @pytest.fixture
-def context(tmp_path: Path, monkeypatch) -> Iterator[support.GradingContext]:
-    (tmp_path / "artifacts").mkdir()
-    ctx = support.GradingContext(
-        exercise="easy",
-        module_source=None,
-        work_dir=tmp_path,
-        seed=7,
-        device="cpu",
-        settings=load_settings(),
-        sandbox=Sandbox(kind="none", reason="not used: no worker starts"),
-    )
-    previous, support.CONTEXT = support.CONTEXT, ctx
-    yield ctx
-    support.CONTEXT = previous
+def context(tmp_path: Path) -> Iterator[support.GradingContext]:
+    with judge_context(tmp_path, exercise="easy", device="cpu") as ctx:
+        yield ctx
 
 
 class Events(list):
