@@ -128,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         return module.run(args)
     except ModuleNotFoundError as missing:  # collect --similarity imports copydetect late
         return _course_tools_missing(name, missing)
+    except KeyboardInterrupt:  # everything already unwound; one line, not a traceback
+        print(f"{PROG} {name}: interrupted", file=sys.stderr)
+        return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
 

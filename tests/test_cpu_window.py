@@ -77,6 +77,24 @@ def window(process, what: str) -> int:
     return after - before
 
 
+def test_a_scan_taken_before_the_worker_started_is_not_its_starting_tree(worker):
+    """A timed sample scans /proc once, then asks for the worker's clock; a worker restarted
+    in between (after a crash) is missing from that scan. Its tree is scanned afresh, so an
+    honest sample is not failed for a process that 'started' during it..."""
+    from autograder.grading import supervisor
+
+    stale = supervisor.ProcessTable({}, {})
+    clock = TreeClock(worker.pid, frozenset({worker.pid}), table=stale)
+    assert clock.start is not None and worker.pid in clock.start.identity
+    clock.read()
+    ask(worker, "inline")
+    clock.read()
+    clock.finish()
+    # ...while a scan that has the worker is used as it is
+    current = supervisor.process_table()
+    assert TreeClock(worker.pid, frozenset({worker.pid}), table=current).pids == (worker.pid,)
+
+
 def test_threads_that_ended_inside_the_window_are_counted(worker):
     ask(worker, "inline")  # warm up
     inline = window(worker, "inline")

@@ -110,6 +110,8 @@ class TreeClock:
         ``table``: a scan of /proc taken just before, used for the starting tree."""
         self.root, self.workers = root, workers
         self.start: Members | None = None
+        if table is not None and root not in table.stats:
+            table = None  # the worker was (re)started after the scan: it is no start to trust
         if not pids:
             start = members(root, workers, table)
             if start.strays:  # an orphan from an earlier call must not work during this one
