@@ -10,6 +10,7 @@ import fcntl
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -205,15 +206,22 @@ def test_a_cuda_judge_waits_for_the_gpu_lease_before_starting_its_workers(tmp_pa
     config = LeaseConfig(directory=str(lease_dir), names=names)
     other = _held_elsewhere(device_lease.lease_path("cuda", config))
     threading.Timer(1.0, os.close, args=(other,)).start()
-    graded = run_exercise(
-        exercise="medium",
-        check_ids=["medium.serial_scan_correct"],
-        submission_dir=ROOT / "solutions",
-        device="cuda",
-        seed=1,
-        settings=load_settings(FAST_SETTINGS),
-        sandbox=sandboxes.resolve("none"),
-    )
+    made: list[Path] = []  # the judge's work folder, removed here as grade() would
+    try:
+        graded = run_exercise(
+            exercise="medium",
+            check_ids=["medium.serial_scan_correct"],
+            submission_dir=ROOT / "solutions",
+            device="cuda",
+            seed=1,
+            settings=load_settings(FAST_SETTINGS),
+            sandbox=sandboxes.resolve("none"),
+            work_dirs=made,
+        )
+    finally:
+        for folder in made:
+            shutil.rmtree(folder, ignore_errors=True)
     assert graded.lease_wait_seconds > 0, "the judge waited for the GPU's lease"
     assert graded.verdicts["medium.serial_scan_correct"]["status"] == "passed", graded.verdicts
     assert not (lease_dir / "autograder-lease-cpu.lock").exists(), "no CPU window in this check"
+    assert made and not any(folder.exists() for folder in made)
