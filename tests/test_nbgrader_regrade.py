@@ -228,3 +228,25 @@ def test_the_grader_replaces_kernel_scores_a_notebook_forged(tmp_path: Path) -> 
     with (course / "grades.csv").open(newline="", encoding="utf-8") as handle:
         scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(handle)}
     assert scores == {"alice": medium_total, "mallory": 2.0}
+
+
+def test_a_kernels_check_folders_are_removed_when_the_kernel_ends(tmp_path):
+    """The in-kernel feedback keeps one work folder per exercise while the kernel runs; none is
+    left in the temporary folder once it exits."""
+    script = (
+        "from autograder.course.nbgrader import kernel_checks\n"
+        "for exercise in ('easy', 'hard'):\n"
+        "    print(kernel_checks._context(exercise, 1).work_dir)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    folders = [Path(line) for line in done.stdout.split()]
+    assert len(folders) == 2 and all(tmp_path in folder.parents for folder in folders)
+    assert list(tmp_path.iterdir()) == []

@@ -33,6 +33,7 @@ timeout scale) are the packaged ``grading.toml``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import importlib
@@ -40,6 +41,7 @@ import importlib.util
 import inspect
 import os
 import secrets
+import shutil
 import signal
 import sys
 import tempfile
@@ -212,10 +214,12 @@ def _context(exercise: str, seed: int) -> support.GradingContext:
     """One grading context per exercise and seed, so checks can share results as in pytest."""
     key = f"{exercise}:{seed}"
     if key not in _CONTEXTS:
+        work_dir = Path(tempfile.mkdtemp(prefix=f"notebook-checks-{exercise}-"))
+        atexit.register(shutil.rmtree, work_dir, True)  # gone when the kernel ends
         context = support.GradingContext(
             exercise=exercise,
             module_source=None,
-            work_dir=Path(tempfile.mkdtemp(prefix=f"notebook-checks-{exercise}-")),
+            work_dir=work_dir,
             seed=seed,
             device="cpu",
             settings=load_settings(),
