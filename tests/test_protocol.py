@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import math
 import os
 import time
@@ -12,6 +13,7 @@ import pytest
 import torch
 
 from autograder.grading import protocol, worker
+from autograder.grading.checks import support
 from autograder.grading.judge_proxy import WorkerProxy
 from autograder.grading.judge_spawn import WorkerSpec
 from autograder.grading.judge_trace import ForgedHandle, TraceInputs
@@ -291,3 +293,65 @@ def test_the_reference_fetches_outputs_of_the_timed_functions_kind(tmp_path):
     assert type(as_array.outputs[0]) is ArrayValue and as_array.outputs[0].shape == (4,)
     for timed in (tensor, as_list, as_array):
         assert timed.outside_cpu_seconds > 0  # staging and fetching, read from the kernel
+
+
+def test_windows_of_one_pool_cross_as_the_pool_once_and_arrive_as_tensors_of_their_own():
+    """A timed sample's K inputs are windows of one pool: one buffer on the wire, however
+    many windows; each arrives as a contiguous tensor with its own storage, equal to its
+    slice of the pool, so writing to one input changes no other."""
+    pool = np.arange(40, dtype=np.float32)
+    other = np.arange(40, 80, dtype=np.float32)
+    windows = [protocol.TensorWindow(pool, offset, 8) for offset in (0, 3, 32)]
+    windows.append(protocol.TensorWindow(other, 5, 8))
+    buffers: list[bytes] = []
+    pools: dict[int, dict] = {}
+    sent = [protocol.encode_plain([window], buffers, pools) for window in windows]
+    assert [len(b) for b in buffers] == [40 * 4, 40 * 4]  # each pool once
+    cache: dict = {}
+    got = [worker._decode_request_value(args, buffers, cache)[0] for args in sent]
+    for tensor, window in zip(got, windows, strict=True):
+        assert type(tensor) is torch.Tensor and tensor.dtype == torch.float32
+        assert tensor.is_contiguous() and tensor.shape == (8,)
+        assert tensor.tolist() == window.values.tolist()
+    assert len({t.untyped_storage().data_ptr() for t in got}) == len(got)
+    got[0].add_(100)
+    assert got[1].tolist() == pool[3:11].tolist()  # windows 0 and 1 overlap in the pool
+
+
+@pytest.mark.parametrize(("offset", "n"), [(33, 8), (-1, 8), (0, 41), (0, -1), (True, 8)])
+def test_a_window_outside_its_pool_is_refused(offset, n):
+    buffers: list[bytes] = []
+    sent = protocol.encode_plain(
+        [protocol.TensorWindow(np.zeros(40, np.float32), offset, n)], buffers
+    )
+    with pytest.raises(ProtocolError, match="window"):
+        worker._decode_request_value(sent, buffers, {})
+
+
+def test_the_reference_worker_imports_its_preloads_before_any_sample(tmp_path):
+    """The reference worker imports what its exercise's data needs (torch for tensors) as it
+    starts: an import in its first staging was once the base of a bound (1.3 s, not 1 ms)."""
+    from autograder.grading.judge_proxy import REFERENCE_MODULE
+
+    probe = tmp_path / "probe.py"
+    probe.write_text("import sys\n\ndef loaded(name):\n    return name in sys.modules\n")
+    for preload, expected in (((), False), (("json", "torch"), True)):
+        spec = spec_for(probe, "probe", tmp_path)
+        spec = WorkerSpec(**{**vars(spec), "preload": preload})
+        made = WorkerProxy(spec, deadline=lambda: time.monotonic() + 60)
+        try:
+            assert made.call("loaded", "torch") is expected
+        finally:
+            made.remove()
+    # every import the reference's functions make lazily is one the timing exercise preloads,
+    # and numpy (decoding arrays and lists) for each exercise with a reference worker
+    tree = ast.parse(REFERENCE_MODULE.read_text())
+    lazy = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert lazy == {"torch"}
+    assert lazy <= set(support.REFERENCE_IMPORTS["hard"])
+    assert all("numpy" in imports for imports in support.REFERENCE_IMPORTS.values())

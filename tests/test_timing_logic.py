@@ -494,7 +494,7 @@ class RecordingRng:
 )
 def test_windows_are_distinct_slices_of_one_fresh_pool(n, count, spread) -> None:
     rng = RecordingRng()
-    got = timing.windows(rng, n, count, np.float32)
+    got = [window.values for window in timing.windows(rng, n, count, np.float32)]
     assert rng.asked == [("normal", n + spread), ("choice", spread, count, False)]
     assert len(got) == count
     assert all(w.shape == (n,) and w.dtype == np.float32 for w in got)
@@ -504,7 +504,7 @@ def test_windows_are_distinct_slices_of_one_fresh_pool(n, count, spread) -> None
 
 def test_each_window_starts_at_its_offset() -> None:
     rng = RecordingRng()
-    got = timing.windows(rng, 5, 8, np.float64)
+    got = [window.values for window in timing.windows(rng, 5, 8, np.float64)]
     pool = np.random.default_rng(3).standard_normal(5 + 64)
     for window, offset in zip(got, rng.offsets, strict=True):
         assert window.tolist() == pool[offset : offset + 5].tolist()

@@ -92,6 +92,7 @@ class WorkerProxy:
             "op": "load",
             "path": str(module_path),
             "name": spec.module_name,
+            "preload": list(spec.preload),
         }
         # on a broken pipe, the reply read in await_load reports how the process ended
         with contextlib.suppress(BrokenPipeError):
@@ -338,11 +339,12 @@ class WorkerProxy:
         """Send ``calls``' inputs to be decoded and kept in a slot: (the slot, seconds taken)."""
         slot = self._next_id + 1
         buffers: list[bytes] = []
+        pools: dict[int, dict] = {}  # each window pool once, however many calls share it
         header = {
             "op": "stage",
             "slot": slot,
             "device": device,
-            "calls": [protocol.encode_plain(list(args), buffers) for args in calls],
+            "calls": [protocol.encode_plain(list(args), buffers, pools) for args in calls],
         }
         started = time.perf_counter()
         reply, reply_buffers = self.request(header, buffers, what=f"staging inputs for {function}")

@@ -35,6 +35,7 @@ class WorkerSpec:
     import_timeout_s: float
     sandbox: sandbox.Sandbox
     label: str = "submission"
+    preload: tuple[str, ...] = ()  # modules imported before the module itself (the reference's)
 
 
 @dataclass

@@ -282,30 +282,38 @@ def _decode_array(tag: str, body: dict, buffers: list[bytes]) -> ArrayValue:
 # ---- values: the judge's requests (judge encodes plain data it made itself) ----
 
 
-def encode_plain(value: Any, buffers: list[bytes]) -> Any:
-    """Judge side: plain Python data, numpy arrays, :class:`TensorArg` and :class:`ListArg`
-    into a value tree."""
+def encode_plain(value: Any, buffers: list[bytes], pools: dict[int, dict] | None = None) -> Any:
+    """Judge side: plain Python data, numpy arrays, :class:`TensorArg`, :class:`TensorWindow`
+    and :class:`ListArg` into a value tree. ``pools`` holds the body of each window pool
+    already added to ``buffers`` (share it across a message: each pool is sent once)."""
     import numpy as np
 
+    pools = {} if pools is None else pools
     kind = type(value)
     if value is None or kind in (bool, int, str):
         return value
     if kind is float:
         return value if math.isfinite(value) else {"$float": repr(value)}
     if kind is list:
-        return [encode_plain(item, buffers) for item in value]
+        return [encode_plain(item, buffers, pools) for item in value]
     if kind is tuple:
-        return {"$tuple": [encode_plain(item, buffers) for item in value]}
+        return {"$tuple": [encode_plain(item, buffers, pools) for item in value]}
     if kind is dict:
         return {
             "$dict": [
-                [encode_plain(k, buffers), encode_plain(v, buffers)] for k, v in value.items()
+                [encode_plain(k, buffers, pools), encode_plain(v, buffers, pools)]
+                for k, v in value.items()
             ]
         }
     if kind is np.ndarray:
         return {"$array": array_body(value, buffers)}
     if kind is TensorArg:
         return {"$tensor": {**array_body(value.values, buffers), "device": value.device}}
+    if kind is TensorWindow:
+        if id(value.pool) not in pools:  # the pool outlives the message: its id is its own
+            pools[id(value.pool)] = array_body(value.pool, buffers)
+        body = pools[id(value.pool)]
+        return {"$window": {**body, "offset": value.offset, "n": value.n, "device": value.device}}
     if kind is ListArg:
         return {"$list": array_body(value.values, buffers)}
     if kind is Handle:
@@ -336,6 +344,25 @@ class TensorArg:
 
     values: Any  # numpy.ndarray
     device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class TensorWindow:
+    """``pool[offset:offset + n]`` as a tensor with its own storage on ``device`` (judge to
+    worker). A timed sample's K fresh inputs are windows of one random pool
+    (:func:`~autograder.grading.checks.timing.windows`); sent as the pool once and K
+    offsets, staging 64 inputs at n=65,536 moves 256 KiB instead of 16 MiB, and 1,500 at
+    n=64 one buffer instead of 1,500."""
+
+    pool: Any  # 1-D numpy.ndarray
+    offset: int
+    n: int
+    device: str = "cpu"
+
+    @property
+    def values(self) -> Any:
+        """The window's numbers (a view of the pool), as the judge checks outputs against."""
+        return self.pool[self.offset : self.offset + self.n]
 
 
 @dataclass(frozen=True)

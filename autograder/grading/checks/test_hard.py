@@ -221,7 +221,7 @@ def _contender(worker, function: str, n: int, device: str, rng) -> Contender:
     verify = _verify_mean if function == "attention_style_torch" else _verify_rnn
 
     def make_calls(count: int) -> list[list]:
-        return [[TensorArg(x, device)] for x in windows(rng, n, count, np.float32)]
+        return [[window] for window in windows(rng, n, count, np.float32, device)]
 
     return Contender(worker, function, make_calls, verify, payload_bytes=4 * n)
 

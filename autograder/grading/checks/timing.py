@@ -41,6 +41,7 @@ from autograder.grading.checks.support import CheckFailed
 from autograder.grading.device_lease import device_lease
 from autograder.grading.judge_proxy import Timed, WorkerProxy
 from autograder.grading.judge_timed import Baseline
+from autograder.grading.protocol import TensorWindow
 
 OVERHEAD_SHARE = 0.05  # the protocol's round trip is at most this share of a timed window
 MAX_CALLS = 4000
@@ -75,16 +76,18 @@ def sample_window(device: str, ping_seconds: float, min_sample_s: float = 0.005)
     return max(min_sample_s, ping_seconds / OVERHEAD_SHARE)
 
 
-def windows(rng: Any, n: int, count: int, dtype: Any) -> list[Any]:
+def windows(rng: Any, n: int, count: int, dtype: Any, device: str = "cpu") -> list[TensorWindow]:
     """``count`` distinct length-``n`` windows of one fresh random pool, at random offsets.
 
     Cheap fresh inputs: drawing one pool per batch costs far less than ``count`` draws,
-    and no two calls get the same input (offsets are drawn without replacement).
+    no two calls get the same input (offsets are drawn without replacement), and the
+    worker is sent the pool once (each window still reaches the function as a tensor of its
+    own).
     """
     spread = max(count * 4, 64)
     pool = rng.standard_normal(n + spread).astype(dtype)
     offsets = rng.choice(spread, size=count, replace=False)
-    return [pool[offset : offset + n] for offset in offsets]
+    return [TensorWindow(pool, int(offset), n, device) for offset in offsets]
 
 
 def _reference_outside(calls: list[list[Any]], device: str) -> Baseline:
