@@ -66,7 +66,7 @@ workflows: $(DEV_STAMP)
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 
 test: lint workflows
-	@if [ -d tests ]; then $(PY) -m pytest; \
+	@if [ -d tests ]; then $(PY) -m pytest --durations=25; \
 	else echo "no tests/ here (a student repository): run make grade"; fi
 
 stubs: $(DEV_STAMP)

@@ -76,7 +76,7 @@ def main() -> None:
     if job["device"] == "cuda":
         gpu_lease.enter_context(device_lease.device_lease("cuda"))
     try:
-        try:
+        try:  # their imports run while pytest starts and collects the checks
             support.start_workers()
         except Exception as error:  # the checks start them again, one by one
             print(f"starting workers failed: {type(error).__name__}: {error}", file=sys.stderr)
@@ -148,6 +148,15 @@ class VerdictPlugin:
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = selected
+
+    def pytest_collection_finish(self, session: Any) -> None:
+        """The workers' imports end before the first check starts its clock."""
+        from autograder.grading.checks import support
+
+        try:
+            support.await_workers()
+        except Exception as error:  # a check starts its worker again
+            print(f"starting workers failed: {type(error).__name__}: {error}", file=sys.stderr)
 
     def pytest_runtest_setup(self, item: Any) -> None:
         from autograder.grading.checks import support

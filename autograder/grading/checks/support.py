@@ -123,15 +123,22 @@ REFERENCE_IMPORTS = {"easy": ("numpy",), "hard": ("numpy", "torch")}
 NEEDS_REFERENCE = frozenset(REFERENCE_IMPORTS)
 
 
-def start_workers() -> None:
-    """Start this exercise's workers side by side before any check, so imports cost no check."""
+def start_workers() -> list[WorkerProxy]:
+    """Start this exercise's workers side by side, without waiting for their imports: the
+    judge collects its checks meanwhile and awaits them before the first check
+    (:func:`await_workers`), so imports cost no check and overlap the judge's own start."""
     ctx = context()
     workers = [submission()]
     if ctx.exercise in NEEDS_REFERENCE:
         workers.append(reference_worker())
     for worker in workers:
         worker.spawn()
-    for worker in workers:
+    return workers
+
+
+def await_workers() -> None:
+    """Wait for every started worker's import (each has its own limit, not a check's)."""
+    for worker in context().workers.values():
         worker.await_load()
 
 
