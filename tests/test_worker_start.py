@@ -3,9 +3,10 @@ only before the first check: the imports overlap the judge's own start, and no c
 
 from __future__ import annotations
 
+from judge_context import judge_context
+
 from autograder.grading.checks import support
 from autograder.spec.registry import EXERCISES
-from tests.judge_context import judge_context
 
 GATED_MODULE = """\
 import pathlib
