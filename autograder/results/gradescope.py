@@ -27,7 +27,6 @@ from autograder.spec.registry import CHECKS_BY_ID, EXERCISES, EXTRA_CREDIT, Chec
 
 __all__ = [
     "OUTPUT_LIMIT",
-    "add_arguments",
     "convert_results_file",
     "failure_results",
     "gradescope_results",
@@ -229,15 +228,6 @@ def convert_results_file(source: Path, out: Path) -> int:
     write_json(gradescope_results([document]), Path(out))
     print(f"Gradescope results: {out}")
     return 0
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of ``python -m autograder gradescope-results IN OUT``."""
-    parser.usage = "%(prog)s IN OUT"  # the usage line the command printed before argparse
-    parser.add_argument(
-        "input", type=Path, metavar="IN", help="results JSON of python -m autograder grade"
-    )
-    parser.add_argument("output", type=Path, metavar="OUT", help="Gradescope results.json to write")
 
 
 def run(args: argparse.Namespace) -> int:

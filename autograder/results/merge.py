@@ -52,7 +52,7 @@ from autograder.results.sinks import terminal_text
 from autograder.results.write import write_outputs
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID
 
-__all__ = ["MergeError", "add_arguments", "merge", "run", "write_merged"]
+__all__ = ["MergeError", "merge", "run", "write_merged"]
 
 RAN = ("passed", "failed")
 
@@ -426,21 +426,6 @@ def _signed_if_verified(document: dict[str, Any], inputs: Sequence[Path]) -> dic
         return document
     student, submission = origin
     return provenance.sign(document, key=key, student=student, submission=submission, by="merge")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``merge`` command's arguments, added to the (sub)parser it is given."""
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="RESULTS", help="results files")
-    parser.add_argument("--out", type=Path, required=True, help="merged results JSON to write")
-    parser.add_argument("--summary", type=Path, default=None, help="Markdown summary file")
-    parser.add_argument("--junit", type=Path, default=None, help="JUnit XML file")
-    parser.add_argument(
-        "--fail-under",
-        type=float,
-        default=None,
-        metavar="PCT",
-        help="exit 1 when the merged score is below PCT percent of max_score",
-    )
 
 
 def run(args: argparse.Namespace) -> int:

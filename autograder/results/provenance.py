@@ -209,17 +209,6 @@ def common_origin(documents: Iterable[Mapping[str, Any]], *, key: bytes) -> tupl
 # ---- python -m autograder sign ----
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of ``python -m autograder sign RESULTS...``."""
-    parser.description = (
-        "Sign results files as the course's own grading (with the course key): for the "
-        "instructor's workflow, in a job that runs no student code, over results this run's "
-        "grading jobs wrote. Each file is signed for the student named by its folder, and "
-        "the submission/ copies beside it."
-    )
-    parser.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results.json")
-
-
 def run(args: argparse.Namespace) -> int:
     """0 when every file was signed, 1 when one could not be read, 2 without a course key."""
     from autograder.results.schema import ResultsFileError, load_results_as_written
