@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from autograder.spec import paths
+
 __all__ = [
     "KEY_FILE_VARIABLE",
     "KEY_VARIABLE",
@@ -235,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
             status = 1
             continue
         folder = path.resolve().parent
-        beside = folder / "submission"
+        beside = folder / paths.SUBMISSION_FOLDER
         submission = submission_sha256(beside)
         signed = sign(document, key=key, student=folder.name, submission=submission, by="sign")
         write_json(signed, path)

@@ -67,6 +67,7 @@ from autograder.results.schema import (
     load_results_as_written,
     normalise_results,
 )
+from autograder.spec.paths import SUBMISSION_FOLDER
 from autograder.spec.registry import ASSIGNMENT
 from reference.cli_support import UsageError
 
@@ -77,7 +78,6 @@ __all__ = [
 ]
 
 PAGES_FOLDER = "students"
-SUBMISSION_FOLDER = "submission"  # regrade copies the exercise modules here, beside results.json
 
 
 # --------------------------------------------------------------------------- finding files

@@ -56,6 +56,7 @@ from autograder.course.nbgrader.notebooks import (
 from autograder.course.regrade.command import key_reachable_because
 from autograder.grading import student_files, supervisor
 from autograder.results import provenance
+from autograder.results.schema import RESULTS_NAME
 from autograder.results.sinks import terminal_text
 from autograder.results.write import write_json
 from autograder.spec import paths
@@ -260,7 +261,7 @@ def regrade_course(
             continue
         with Gradebook(url, course_id=COURSE_ID) as gradebook:
             _record(gradebook, plan, results, assignment=assignment, report=report)
-        report.students[plan.student]["results"] = str(out / plan.student / "results.json")
+        report.students[plan.student]["results"] = str(out / plan.student / RESULTS_NAME)
         report.students[plan.student]["notes"] = plan.notes
     report.report_path = out / "discrepancies.json"
     document = {
@@ -315,7 +316,7 @@ def _grade(
     with the course ``key`` when there is one, after the grading ended. The rebuilt modules
     stay in ``submission/`` beside it (for ``collect``: the signature and ``--similarity``)."""
     results = out / plan.student / "results.json"
-    submission = results.parent / "submission"
+    submission = results.parent / paths.SUBMISSION_FOLDER
     shutil.rmtree(submission, ignore_errors=True)
     submission.mkdir(parents=True)
     for exercise, text in plan.modules.items():
