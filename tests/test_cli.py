@@ -82,7 +82,7 @@ def one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
 
 
 def test_usage_errors_are_one_line_and_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The parser's (an unknown option, a bad choice) and a command's own (an unknown
     exercise, a folder that is not there), all printed by main the same way."""
@@ -98,6 +98,12 @@ def test_usage_errors_are_one_line_and_exit_2(
     assert err.startswith("python -m autograder collect: error: not a folder: ")
     err = one_line_error(capsys, ["stubs", "--solutions", str(tmp_path / "missing")])
     assert err.startswith("python -m autograder stubs: error: no such directory: ")
+    err = one_line_error(capsys, ["merge", str(tmp_path / "missing.json"), "--out", "o.json"])
+    assert err.startswith("python -m autograder merge: error: ")
+    monkeypatch.delenv("AUTOGRADER_COURSE_KEY", raising=False)
+    monkeypatch.delenv("AUTOGRADER_COURSE_KEY_FILE", raising=False)
+    err = one_line_error(capsys, ["sign", str(tmp_path / "results.json")])
+    assert err.startswith("python -m autograder sign: error: no course key: set $")
     assert one_line_error(capsys, ["nope"]).startswith("python -m autograder: error: unknown")
 
 

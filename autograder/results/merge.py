@@ -51,6 +51,7 @@ from autograder.results.schema import (
 from autograder.results.sinks import terminal_text
 from autograder.results.write import write_outputs
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID
+from reference.cli_support import UsageError
 
 __all__ = ["MergeError", "merge", "run", "write_merged"]
 
@@ -437,14 +438,9 @@ def run(args: argparse.Namespace) -> int:
         document = _signed_if_verified(document, args.inputs)
         write_merged(document, out=args.out, junit=args.junit, summary=args.summary)
     except MergeError as error:
-        print(f"python -m autograder merge: error: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     except OSError as error:
-        print(
-            f"python -m autograder merge: error: cannot write: {error.strerror or error}",
-            file=sys.stderr,
-        )
-        return 2
+        raise UsageError(f"cannot write: {error.strerror or error}") from None
     print(terminal_table(document))
     gpu = "with" if document["extra_data"]["merge"]["gpu_results"] else "WITHOUT"
     print(f"merged {len(args.inputs)} file(s) {gpu} GPU results: {args.out}")

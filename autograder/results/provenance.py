@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.spec import paths
+from reference.cli_support import UsageError
 
 __all__ = [
     "KEY_FILE_VARIABLE",
@@ -219,15 +220,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         key = load_course_key()
     except CourseKeyError as error:
-        print(f"python -m autograder sign: error: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     if key is None:
-        print(
-            f"python -m autograder sign: error: no course key: set ${KEY_VARIABLE} or "
-            f"${KEY_FILE_VARIABLE}",
-            file=sys.stderr,
-        )
-        return 2
+        raise UsageError(f"no course key: set ${KEY_VARIABLE} or ${KEY_FILE_VARIABLE}")
     status = 0
     for path in args.results:
         try:
