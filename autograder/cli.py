@@ -122,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:  # said by the command, not the root (argparse leaves these to the root)
             raise UsageError(f"unrecognized arguments: {' '.join(unknown)}", prog=f"{PROG} {name}")
     except UsageError as error:
-        print(f"{error.prog}: error: {error}", file=sys.stderr)
-        return 2
+        return _usage_error(error.prog, error)
     except SystemExit as stop:  # --help
         return int(stop.code or 0)
     # SIGTERM (a CI job cancelled, a TA's kill) unwinds like Ctrl-C: every finally runs, so
@@ -131,9 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
         return module.run(args)
-    except UsageError as error:  # its message may quote a file's content: neutralised
-        print(terminal_text(f"{PROG} {name}: error: {error}"), file=sys.stderr)
-        return 2
+    except UsageError as error:
+        return _usage_error(f"{PROG} {name}", error)
     except ModuleNotFoundError as missing:  # collect --similarity imports copydetect late
         return _course_tools_missing(name, missing)
     except KeyboardInterrupt:  # everything already unwound; one line, not a traceback
@@ -156,9 +154,17 @@ def gradescope_main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except UsageError as error:
-        print(f"{error.prog}: error: {error}", file=sys.stderr)
-        return 2
-    return run.main(args)
+        return _usage_error(error.prog, error)
+    try:
+        return run.main(args)
+    except UsageError as error:  # results IN OUT: an unreadable IN
+        return _usage_error(f"{GRADESCOPE_PROG} {args.command}", error)
+
+
+def _usage_error(prog: str, error: UsageError) -> int:
+    """One line on stderr, neutralised (a message may quote a file's content); status 2."""
+    print(terminal_text(f"{prog}: error: {error}"), file=sys.stderr)
+    return 2
 
 
 def _stop(signum: int, _frame: object) -> None:
