@@ -1,4 +1,5 @@
-"""The command line: one argparse tree, each command a module that adds its arguments and runs.
+"""The command line: one argparse tree; each command's arguments in :mod:`autograder.arguments`,
+its ``run(args)`` in its own module.
 
 python -m autograder grade    grade a submission folder (or a student repository)
 python -m autograder stubs    regenerate exercises/ from solutions/
@@ -20,11 +21,14 @@ import signal
 import sys
 from types import ModuleType
 
+from autograder.arguments import add_command_arguments, add_gradescope_arguments
+from autograder.results.sinks import terminal_text
 from reference.cli_support import OneLineParser, UsageError
 
 PROG = "python -m autograder"
+GRADESCOPE_PROG = "python -m autograder.course.gradescope"
 
-# command -> (module exporting add_arguments(parser) and run(args), one-line description)
+# command -> (module exporting run(args), one-line description)
 COMMANDS: dict[str, tuple[str, str]] = {
     "grade": (
         "autograder.grading.command",
@@ -91,12 +95,13 @@ def parser_for(name: str) -> OneLineParser:
     for command, (_, description) in COMMANDS.items():
         subparser = commands.add_parser(command, help=description, description=description)
         if command == name:
-            command_module(name).add_arguments(subparser)
+            add_command_arguments(name, subparser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Dispatch to one command; a usage error is one line on stderr and exit status 2."""
+    """Dispatch to one command; a usage error (the parser's, or a :class:`UsageError` its
+    ``run`` raises) is one line on stderr and exit status 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__.split("\n\n")[1].strip())
@@ -117,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:  # said by the command, not the root (argparse leaves these to the root)
             raise UsageError(f"unrecognized arguments: {' '.join(unknown)}", prog=f"{PROG} {name}")
     except UsageError as error:
-        print(f"{error.prog}: error: {error}", file=sys.stderr)
-        return 2
+        return _usage_error(error.prog, error)
     except SystemExit as stop:  # --help
         return int(stop.code or 0)
     # SIGTERM (a CI job cancelled, a TA's kill) unwinds like Ctrl-C: every finally runs, so
@@ -126,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
         return module.run(args)
+    except UsageError as error:
+        return _usage_error(f"{PROG} {name}", error)
     except ModuleNotFoundError as missing:  # collect --similarity imports copydetect late
         return _course_tools_missing(name, missing)
     except KeyboardInterrupt:  # everything already unwound; one line, not a traceback
@@ -133,6 +139,32 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def gradescope_main(argv: list[str] | None = None) -> int:
+    """``python -m autograder.course.gradescope run|results``: what Gradescope's
+    ``run_autograder`` starts; standard library only (see :mod:`autograder.arguments`)."""
+    from autograder.course.gradescope import run
+
+    parser = OneLineParser(
+        prog=GRADESCOPE_PROG,
+        description="Grade a Gradescope submission, or convert a results file for Gradescope.",
+    )
+    add_gradescope_arguments(parser)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as error:
+        return _usage_error(error.prog, error)
+    try:
+        return run.main(args)
+    except UsageError as error:  # results IN OUT: an unreadable IN
+        return _usage_error(f"{GRADESCOPE_PROG} {args.command}", error)
+
+
+def _usage_error(prog: str, error: UsageError) -> int:
+    """One line on stderr, neutralised (a message may quote a file's content); status 2."""
+    print(terminal_text(f"{prog}: error: {error}"), file=sys.stderr)
+    return 2
 
 
 def _stop(signum: int, _frame: object) -> None:

@@ -6,8 +6,12 @@ import argparse
 from typing import NoReturn
 
 
-class UsageError(Exception):
-    """Raised instead of argparse's multi-line usage message, so main prints one line.
+class UsageError(ValueError):
+    """Bad command-line input: one line on stderr (``PROG: error: MESSAGE``), exit status 2.
+
+    The one usage error of every command line here (``python -m reference``, ``python -m
+    autograder <command>``, the Gradescope entry point): raised by :class:`OneLineParser`
+    instead of argparse's multi-line usage message, and by a command's own checks.
 
     ``prog`` is the parser that refused (a subcommand's own, e.g. ``python -m autograder
     grade``), for the ``PROG: error: MESSAGE`` line.

@@ -35,7 +35,6 @@ from benchmarks import (
     validity_quantities,
     validity_report,
 )
-from benchmarks.__main__ import keep_foreign_sections
 from benchmarks.grading_time import (
     GradeRun,
     Spread,
@@ -43,6 +42,7 @@ from benchmarks.grading_time import (
     grade_once,
     render_grading_time,
 )
+from benchmarks.report import Bench, keep_foreign_sections, render
 from benchmarks.submissions import build_submission
 from reference.tracer import Tape
 
@@ -93,6 +93,26 @@ def test_broken_summary_reads_why_it_failed(async_time_fn_results: dict) -> None
     table = validity_report.render_broken([summary], CPU_TOLERANCES)
     assert "| `time_fn_async_cpu` | `hard.time_fn_accurate_cpu` | fail | 1/1 |" in table
     assert "Non-timing checks of these submissions that lost the reference's status: 0." in (table)
+
+
+GOLDEN_REPORT = Path(__file__).parent / "golden" / "benchmarks" / "report.md"
+
+
+def test_report_text_is_the_golden_for_a_fixed_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every section's text around stubbed tables, byte for byte: everything measured, nothing
+    but the machine, and no old grader (tests/bench_report_input.py holds the inputs)."""
+    from bench_report_input import bench_inputs, stub_measurements
+
+    stub_measurements(monkeypatch)
+    reports = []
+    for full in (True, False):
+        args, bench = bench_inputs(Bench, full=full)
+        reports.append(render(args=args, bench=bench))
+    args, bench = bench_inputs(Bench, full=True)
+    bench.old, bench.old_missing, bench.kinds_missing = None, "no git here", {}
+    reports.append(render(args=args, bench=bench))
+    golden = GOLDEN_REPORT.read_text(encoding="utf-8")
+    assert "\n<!-- next input -->\n".join(reports) == golden
 
 
 def test_bench_tiny_run_writes_every_section(tmp_path: Path) -> None:

@@ -477,21 +477,22 @@ def test_highlighted_code_is_escaped_around_and_inside_the_marks() -> None:
     assert str(highlighted(code, [])) == "&lt;b&gt;x&lt;/b&gt; &amp; &#39;y&#39; \\x01"
 
 
-def test_add_arguments_and_run_are_the_command(tmp_path: Path) -> None:
-    """The CLI builds its subparser with add_arguments and calls run: same defaults, same exits."""
-    import argparse
-
+def test_the_cli_parser_and_run_are_the_command(tmp_path: Path) -> None:
+    """The CLI's collect parser and collect's run: same defaults, same exits (a DIR that does
+    not exist is a usage error, raised for main to print in one line)."""
+    from autograder import cli
     from autograder.course.collect import command
+    from reference.cli_support import UsageError
 
-    parser = argparse.ArgumentParser()
-    command.add_arguments(parser)
-    args = parser.parse_args([str(tmp_path / "nowhere")])
+    parser = cli.parser_for("collect")
+    args = parser.parse_args(["collect", str(tmp_path / "nowhere")])
     assert (args.out, args.no_pages, args.similarity_threshold) == (
         Path("outputs/class"),
         False,
         0.75,
     )
-    assert command.run(args) == 2
+    with pytest.raises(UsageError, match="not a folder"):
+        command.run(args)
     (tmp_path / "empty").mkdir()
-    args = parser.parse_args([str(tmp_path / "empty"), "--out", str(tmp_path / "o"), "--no-pages"])
-    assert command.run(args) == 1
+    argv = ["collect", str(tmp_path / "empty"), "--out", str(tmp_path / "o"), "--no-pages"]
+    assert command.run(parser.parse_args(argv)) == 1

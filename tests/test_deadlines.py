@@ -27,6 +27,7 @@ from autograder.course.collect.deadlines import (
 )
 from autograder.course.regrade.fetch import fetch_repository, read_fetch_record
 from autograder.results import provenance
+from reference.cli_support import UsageError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "results"
 KEY = b"course-key-0123456789abcdef"
@@ -217,13 +218,7 @@ def test_fetch_command_with_a_fake_clock(tmp_path: Path, capsys) -> None:
 
 
 def cli_args(argv: list[str]):
-    import argparse
-
-    from autograder.course.regrade import fetch
-
-    parser = argparse.ArgumentParser()
-    fetch.add_arguments(parser)
-    return parser.parse_args(argv[1:])
+    return cli.parser_for("fetch").parse_args(argv)
 
 
 @pytest.mark.slow
@@ -291,7 +286,8 @@ def test_scheduled_fetch_takes_each_student_at_their_own_deadline(tmp_path: Path
     bob_due = datetime(2026, 12, 13, 12, 0, tzinfo=UTC)
     assert fetched_at(bob_due + timedelta(minutes=3)) == ["bob"]
     args = cli_args(["fetch", *sources, "--out", str(tmp_path / "x"), "--due", str(tmp_path)])
-    assert fetch.run(args, clock=lambda: DUE) == 2  # an unusable deadline file
+    with pytest.raises(UsageError, match="cannot read"):  # an unusable deadline file: exit 2
+        fetch.run(args, clock=lambda: DUE)
 
 
 def test_merge_keeps_the_fetch_record_both_runs_carry() -> None:

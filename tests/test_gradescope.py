@@ -201,7 +201,9 @@ def test_the_container_side_needs_only_the_standard_library() -> None:
     """run_autograder starts it with a Python that may lack every dependency (setup.sh failed)."""
     script = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
-        "import autograder.course.gradescope.run, autograder.results.gradescope"
+        "import autograder.course.gradescope.run, autograder.results.gradescope; "
+        "from autograder import cli; "
+        "assert cli.gradescope_main(['results', '/nonexistent/in.json', '/tmp/x']) == 2"
     )
     done = subprocess.run(
         [sys.executable, "-S", "-I", "-c", script], capture_output=True, text=True, check=False

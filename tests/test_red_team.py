@@ -204,19 +204,19 @@ def test_no_grading_starts_where_student_code_could_reach_the_course_key(
     read the key (a key file, /proc/PID/environ of the shell that started regrade) and rewrite
     its results, or another student's, before regrade signs them. So regrade refuses to start."""
     from autograder.course.nbgrader import scores as nbgrader_scores
-    from autograder.course.regrade.command import RegradeUsageError
+    from reference.cli_support import UsageError
 
     monkeypatch.setattr(regrade_module, "unconfined_user", lambda: (None, ""))  # not root
     klass = tmp_path / "class"
     (klass / "ann").mkdir(parents=True)
     (klass / "ann" / "medium_parallel_scan.py").write_text("x = 1\n")
     out = tmp_path / "out"
-    with pytest.raises(RegradeUsageError, match="can read the course key"):
+    with pytest.raises(UsageError, match="can read the course key"):
         regrade(sources=[klass], out_dir=out, only=["medium"], sandbox="none", settings=FAST)
     assert not (out / "ann").exists()  # nothing graded
     assert KEY_VARIABLE not in os.environ  # read once and forgotten all the same
     monkeypatch.setenv(KEY_VARIABLE, KEY.decode())
-    with pytest.raises(nbgrader_scores.RegradeError, match="can read the course key"):
+    with pytest.raises(UsageError, match="can read the course key"):
         nbgrader_scores.regrade_course(course=tmp_path, sandbox="none")
     # Confined (bubblewrap, or root's workers as uid 65534), or no key: gradings may start.
     monkeypatch.setattr(regrade_module, "unconfined_user", lambda: (lambda: None, ""))

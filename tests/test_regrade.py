@@ -28,12 +28,12 @@ from autograder.course.regrade.jobs import grade_command
 from autograder.course.regrade.progress import Progress
 from autograder.course.regrade.students import (
     Outcome,
-    RegradeUsageError,
     Student,
     find_students,
     select_shard,
 )
 from benchmarks.variants import disguised_student, other_style_student
+from reference.cli_support import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ROOT / "tests" / "fixtures" / "fast-grading.toml"
@@ -308,7 +308,7 @@ def test_students_are_found_by_kind_and_duplicates_refused(tmp_path: Path) -> No
     assert found == {"clone_failed": "unusable", "folder": "submission", "repo": "repo"}
     assert [s.kind for s in find_students([klass / "repo"])] == ["repo"]
     (tmp_path / "other" / "folder").mkdir(parents=True)
-    with pytest.raises(RegradeUsageError, match="student id 'folder' twice"):
+    with pytest.raises(UsageError, match="student id 'folder' twice"):
         find_students([klass, tmp_path / "other"])
 
 
@@ -343,12 +343,12 @@ def test_usage_errors_are_one_line_and_exit_2(
 
 def test_missing_source_and_out_inside_the_class_are_usage_errors(tmp_path: Path) -> None:
     (tmp_path / "class" / "a").mkdir(parents=True)
-    with pytest.raises(RegradeUsageError, match="not a folder"):
+    with pytest.raises(UsageError, match="not a folder"):
         regrade(sources=[tmp_path / "nowhere"], out_dir=tmp_path / "o", progress=quiet())
-    with pytest.raises(RegradeUsageError, match="lies inside the class folder"):
+    with pytest.raises(UsageError, match="lies inside the class folder"):
         regrade(sources=[tmp_path / "class"], out_dir=tmp_path / "class" / "o", progress=quiet())
     (tmp_path / "class" / "a" / "exercises").mkdir()
-    with pytest.raises(RegradeUsageError, match="lies inside a's folder"):
+    with pytest.raises(UsageError, match="lies inside a's folder"):
         regrade(sources=[tmp_path / "class" / "a"], out_dir=tmp_path / "class" / "a" / "o")
 
 

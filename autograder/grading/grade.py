@@ -28,17 +28,15 @@ from autograder.results import build as results
 from autograder.results.last_resort import write_last_resort
 from autograder.results.schema import DEFAULT_RESULTS_PATH
 from autograder.results.write import writable, write_outputs
-from autograder.spec.registry import EXERCISES, Check, checks_for, gpu_exercises
+from autograder.spec import paths
+from autograder.spec.registry import DEVICES, EXERCISES, Check, checks_for, gpu_exercises
 from autograder.spec.settings import Settings, load_settings
-
-
-class UsageError(ValueError):
-    """Bad command-line input: reported in one line, exit status 2."""
+from reference.cli_support import UsageError
 
 
 def resolve_device(requested: str) -> tuple[str, dict[str, Any]]:
     """``auto`` means CUDA when a device is really there; ``cuda`` without one is an error."""
-    if requested not in ("auto", "cpu", "cuda"):
+    if requested not in DEVICES:
         raise UsageError(f"unknown device {requested!r}: use auto, cpu or cuda")
     info: dict[str, Any] = {"requested": requested, "cuda_available": False, "name": "cpu"}
     if requested == "cpu":
@@ -234,9 +232,9 @@ def grade(
                         }
                     )
             for artifact in graded.artifacts:
-                if artifact.name == "sweep.png":
-                    shutil.copyfile(artifact, results_dir / "sweep.png")
-                    artifacts["sweep_plot"] = "sweep.png"
+                if artifact.name == paths.SWEEP_PLOT:
+                    shutil.copyfile(artifact, results_dir / paths.SWEEP_PLOT)
+                    artifacts["sweep_plot"] = paths.SWEEP_PLOT
             if graded.work_dir is not None:
                 shutil.rmtree(graded.work_dir, ignore_errors=True)
             exercise_data[exercise] = {

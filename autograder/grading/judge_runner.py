@@ -49,7 +49,7 @@ class GradedExercise:
 def prepare_work_dir(submission_dir: Path, exercise: str) -> tuple[Path, Path | None, list[str]]:
     """A fresh folder for the judge, with a copy of the exercise module (if a regular file)."""
     work_dir = Path(tempfile.mkdtemp(prefix=f"grade-{exercise}-"))
-    (work_dir / "artifacts").mkdir()
+    (work_dir / paths.ARTIFACTS_FOLDER).mkdir()
     notes = []
     name = f"{EXERCISES[exercise]}.py"
     source = submission_dir / name
@@ -133,7 +133,7 @@ def run_exercise(
         output = work_dir / "output.log"
         if output.exists():
             graded.output_tail = supervisor.read_log_tail(output, limits.output_limit_kib * 1024)
-        graded.artifacts.extend(sorted((work_dir / "artifacts").glob("*.png")))
+        graded.artifacts.extend(sorted((work_dir / paths.ARTIFACTS_FOLDER).glob("*.png")))
         graded.wall_seconds = time.monotonic() - started
         return graded
     finally:

@@ -38,7 +38,10 @@ class TracerError(TypeError):
 
 
 class Traced:
-    """A traced value in the worker: only a number that names it; the judge holds the value."""
+    """A traced value in the worker: only a number that names it; the judge holds the value.
+
+    The same name as the lesson's ``reference.tracer.Traced`` (one concept, as submission code
+    sees it); a class of its own because nothing of ``reference/`` is in the worker."""
 
     __slots__ = ("number",)
 

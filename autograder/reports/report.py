@@ -14,23 +14,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from autograder.reports.html import render_html
 from autograder.reports.markdown import render_markdown
 from autograder.results.schema import ResultsFileError, load_results
+from reference.cli_support import UsageError
 
-__all__ = ["add_arguments", "run"]
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``report`` command's arguments, added to the (sub)parser it is given."""
-    parser.add_argument("results", type=Path, help="a results.json written by `grade`")
-    parser.add_argument("--html", type=Path, metavar="OUT", help="write the HTML page here")
-    parser.add_argument("--markdown", type=Path, metavar="OUT", help="write the Markdown here")
-    parser.add_argument(
-        "--student", metavar="NAME", help="name shown in the title (default: submission folder)"
-    )
+__all__ = ["run"]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,8 +28,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         results = load_results(path=args.results)
     except ResultsFileError as error:
-        print(f"report: {args.results}: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(f"{args.results}: {error}") from None
     results_dir = args.results.resolve().parent
     written = []
     for out, renderer in ((args.html, render_html), (args.markdown, render_markdown)):

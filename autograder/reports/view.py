@@ -30,11 +30,11 @@ __all__ = [
     "MAX_OUTPUT_CHARS",
     "MAX_PLOT_BYTES",
     "Answer",
-    "Check",
     "Exercise",
     "PendingGroup",
     "Plot",
     "Report",
+    "Result",
     "build_report",
     "sandbox_text",
 ]
@@ -52,8 +52,9 @@ PENDING_LABELS = (("gpu", "Needs a GPU"), ("manual", "Needs a TA"), ("other", "O
 
 
 @dataclass
-class Check:
-    """One result as the report shows it."""
+class Result:
+    """One result (an entry of the document's ``tests``: a check's verdict) as the report
+    shows it."""
 
     id: str
     name: str
@@ -125,7 +126,7 @@ class PendingGroup:
 
     kind: str  # gpu | manual | other
     label: str
-    checks: list[Check]
+    checks: list[Result]
 
 
 @dataclass
@@ -136,7 +137,7 @@ class Report:
     submission: str
     score: float
     max_score: float
-    checks: list[Check]
+    checks: list[Result]
     exercises: list[Exercise]
     manual: list[Answer]
     tamper: list[str]
@@ -149,11 +150,11 @@ class Report:
     provenance: str = ""  # collect: why the document is not verified as the course's own
 
     @property
-    def failed(self) -> list[Check]:
+    def failed(self) -> list[Result]:
         """Checks that lost points, less those a TA scored (shown with the answers)."""
         return [c for c in self.checks if c.status == "failed" and not c.ta_grade]
 
-    def pending(self, kind: str) -> list[Check]:
+    def pending(self, kind: str) -> list[Result]:
         """Pending checks by what they wait for: 'gpu', 'manual' or 'other'."""
         return [c for c in self.checks if c.status == "pending" and pending_kind(c.tags) == kind]
 
@@ -184,9 +185,9 @@ class Report:
         return bool(self.tamper or self.findings)
 
 
-def _checks(results: ResultsDocument) -> list[Check]:
+def _checks(results: ResultsDocument) -> list[Result]:
     return [
-        Check(
+        Result(
             id=display_text(test["id"]),
             name=display_text(test["name"]),
             exercise=display_text(test["exercise"]),

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,10 +23,10 @@ from typing import Any
 from autograder.results.sinks import markdown_block, markdown_inline
 from autograder.results.write import write_json
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES, EXTRA_CREDIT, Check, checks_for
+from reference.cli_support import UsageError
 
 __all__ = [
     "OUTPUT_LIMIT",
-    "add_arguments",
     "convert_results_file",
     "failure_results",
     "gradescope_results",
@@ -220,24 +219,15 @@ def _execution_time(documents: Sequence[Mapping[str, Any]]) -> int:
 
 
 def convert_results_file(source: Path, out: Path) -> int:
-    """Convert one results file to Gradescope's ``results.json``: 0 done, 2 unreadable input."""
+    """Convert one results file to Gradescope's ``results.json``: 0 done; an unreadable input
+    is a :class:`UsageError` (exit status 2)."""
     try:
         document = json.loads(Path(source).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        print(f"gradescope-results: error: cannot read {source}: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(f"cannot read {source}: {error}") from None
     write_json(gradescope_results([document]), Path(out))
     print(f"Gradescope results: {out}")
     return 0
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of ``python -m autograder gradescope-results IN OUT``."""
-    parser.usage = "%(prog)s IN OUT"  # the usage line the command printed before argparse
-    parser.add_argument(
-        "input", type=Path, metavar="IN", help="results JSON of python -m autograder grade"
-    )
-    parser.add_argument("output", type=Path, metavar="OUT", help="Gradescope results.json to write")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -51,8 +51,9 @@ from autograder.results.schema import (
 from autograder.results.sinks import terminal_text
 from autograder.results.write import write_outputs
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID
+from reference.cli_support import UsageError
 
-__all__ = ["MergeError", "add_arguments", "merge", "run", "write_merged"]
+__all__ = ["MergeError", "merge", "run", "write_merged"]
 
 RAN = ("passed", "failed")
 
@@ -428,21 +429,6 @@ def _signed_if_verified(document: dict[str, Any], inputs: Sequence[Path]) -> dic
     return provenance.sign(document, key=key, student=student, submission=submission, by="merge")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``merge`` command's arguments, added to the (sub)parser it is given."""
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="RESULTS", help="results files")
-    parser.add_argument("--out", type=Path, required=True, help="merged results JSON to write")
-    parser.add_argument("--summary", type=Path, default=None, help="Markdown summary file")
-    parser.add_argument("--junit", type=Path, default=None, help="JUnit XML file")
-    parser.add_argument(
-        "--fail-under",
-        type=float,
-        default=None,
-        metavar="PCT",
-        help="exit 1 when the merged score is below PCT percent of max_score",
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     """0 merged; 1 only with --fail-under and a lower score; 2 unusable input (one line)."""
     from autograder.reports.terminal import terminal_table  # what the command prints
@@ -452,14 +438,9 @@ def run(args: argparse.Namespace) -> int:
         document = _signed_if_verified(document, args.inputs)
         write_merged(document, out=args.out, junit=args.junit, summary=args.summary)
     except MergeError as error:
-        print(f"python -m autograder merge: error: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     except OSError as error:
-        print(
-            f"python -m autograder merge: error: cannot write: {error.strerror or error}",
-            file=sys.stderr,
-        )
-        return 2
+        raise UsageError(f"cannot write: {error.strerror or error}") from None
     print(terminal_table(document))
     gpu = "with" if document["extra_data"]["merge"]["gpu_results"] else "WITHOUT"
     print(f"merged {len(args.inputs)} file(s) {gpu} GPU results: {args.out}")

@@ -35,6 +35,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from autograder.spec import paths
+from reference.cli_support import UsageError
+
 __all__ = [
     "KEY_FILE_VARIABLE",
     "KEY_VARIABLE",
@@ -209,17 +212,6 @@ def common_origin(documents: Iterable[Mapping[str, Any]], *, key: bytes) -> tupl
 # ---- python -m autograder sign ----
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of ``python -m autograder sign RESULTS...``."""
-    parser.description = (
-        "Sign results files as the course's own grading (with the course key): for the "
-        "instructor's workflow, in a job that runs no student code, over results this run's "
-        "grading jobs wrote. Each file is signed for the student named by its folder, and "
-        "the submission/ copies beside it."
-    )
-    parser.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results.json")
-
-
 def run(args: argparse.Namespace) -> int:
     """0 when every file was signed, 1 when one could not be read, 2 without a course key."""
     from autograder.results.schema import ResultsFileError, load_results_as_written
@@ -228,15 +220,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         key = load_course_key()
     except CourseKeyError as error:
-        print(f"python -m autograder sign: error: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     if key is None:
-        print(
-            f"python -m autograder sign: error: no course key: set ${KEY_VARIABLE} or "
-            f"${KEY_FILE_VARIABLE}",
-            file=sys.stderr,
-        )
-        return 2
+        raise UsageError(f"no course key: set ${KEY_VARIABLE} or ${KEY_FILE_VARIABLE}")
     status = 0
     for path in args.results:
         try:
@@ -246,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
             status = 1
             continue
         folder = path.resolve().parent
-        beside = folder / "submission"
+        beside = folder / paths.SUBMISSION_FOLDER
         submission = submission_sha256(beside)
         signed = sign(document, key=key, student=folder.name, submission=submission, by="sign")
         write_json(signed, path)

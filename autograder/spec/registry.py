@@ -24,6 +24,11 @@ EXERCISES: dict[str, str] = {
 EXTRA_CREDIT: frozenset[str] = frozenset({"challenge"})
 """Exercises whose points add to the score but not to max_score."""
 
+DEVICES = ("auto", "cpu", "cuda")
+"""``--device``: ``auto`` is CUDA when a device is really there."""
+SANDBOXES = ("auto", "bubblewrap", "none")
+"""``--sandbox``: ``auto`` is bubblewrap when a probe shows it can start here, else none."""
+
 VISIBLE = "visible"
 HIDDEN = "hidden"
 AFTER_DUE_DATE = "after_due_date"

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import urllib.parse
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -68,27 +67,17 @@ from autograder.results.schema import (
     load_results_as_written,
     normalise_results,
 )
-from autograder.results.sinks import terminal_text
+from autograder.spec.paths import SUBMISSION_FOLDER
 from autograder.spec.registry import ASSIGNMENT
+from reference.cli_support import UsageError
 
 __all__ = [
-    "DESCRIPTION",
-    "EPILOG",
-    "add_arguments",
     "collect",
     "find_results",
     "run",
 ]
 
 PAGES_FOLDER = "students"
-SUBMISSION_FOLDER = "submission"  # regrade copies the exercise modules here, beside results.json
-
-
-DESCRIPTION = "Collect many students' results.json into a gradebook and a class summary."
-EPILOG = (
-    "Each DIR is one student's folder (results.json at its top or in "
-    "outputs/grading/) or a folder of student folders; the folder name is the student id."
-)
 
 
 # --------------------------------------------------------------------------- finding files
@@ -341,101 +330,6 @@ def collect(
 # --------------------------------------------------------------------------- the command
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``collect``'s arguments, added to ``parser`` (the CLI's subparser),
-    with the description and epilog ``collect --help`` shows."""
-    parser.description, parser.epilog = DESCRIPTION, EPILOG
-    parser.add_argument("inputs", nargs="+", type=Path, metavar="DIR")
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("outputs", "class"),
-        metavar="OUTDIR",
-        help="where to write gradebook.csv and class-summary.* (default: outputs/class)",
-    )
-    parser.add_argument(
-        "--no-pages", action="store_true", help="do not write one report page per student"
-    )
-    parser.add_argument(
-        "--manual",
-        type=Path,
-        metavar="FILE",
-        help="a TA's CSV (student,check,score,comment), e.g. a filled-in manual-template.csv",
-    )
-    parser.add_argument(
-        "--roster",
-        type=Path,
-        metavar="FILE",
-        help="the class list (CSV with a student column; optional name, email, section, "
-        "lms_id): every roster student gets a gradebook row, 0 and the reason without results",
-    )
-    parser.add_argument(
-        "--feedback",
-        type=Path,
-        metavar="DIR",
-        help="write one feedback page per student (DIR/<student>.md and .html) to send back",
-    )
-    parser.add_argument(
-        "--deadlines",
-        type=Path,
-        metavar="FILE",
-        help="the course's deadline and late policy (TOML): each student's state of record "
-        "among the DIRs (one per fetch) and its penalty",
-    )
-    parser.add_argument(
-        "--extensions",
-        type=Path,
-        metavar="FILE",
-        help="with --deadlines: per-student deadlines (CSV student,deadline)",
-    )
-    parser.add_argument(
-        "--lms-columns",
-        choices=lms_export.LMS_PARTS,
-        default="total",
-        help="grade columns of canvas-grades.csv and moodle-grades.csv: the total (default) "
-        "or one per exercise",
-    )
-    parser.add_argument(
-        "--lms-name",
-        default=ASSIGNMENT,
-        metavar="NAME",
-        help="the LMS assignment's column name, e.g. Canvas's 'Lab 3 (12345)' to update an "
-        f"existing assignment (default: {ASSIGNMENT}, a new one)",
-    )
-    parser.add_argument(
-        "--similarity",
-        action="store_true",
-        help="compare every pair of students' code per exercise (regrade's submission/ copies)",
-    )
-    parser.add_argument(
-        "--reference",
-        type=Path,
-        metavar="DIR",
-        help="with --similarity: the model solutions, to flag copies of the model answer",
-    )
-    parser.add_argument(
-        "--boilerplate",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="with --similarity: the released stubs, removed before comparing "
-        "(default: generated from solutions/, never the working tree's exercises/)",
-    )
-    parser.add_argument(
-        "--count-unverified",
-        action="store_true",
-        help="count results not verified as the course's own grading in total (default: their "
-        "grade columns are empty; they are marked unverified either way)",
-    )
-    parser.add_argument(
-        "--similarity-threshold",
-        type=float,
-        default=similarity.DEFAULT_THRESHOLD,
-        metavar="X",
-        help=f"with --similarity: flag pairs at or above X ({similarity.DEFAULT_THRESHOLD})",
-    )
-
-
 def _usage_problem(args: argparse.Namespace) -> str | None:
     """What makes the arguments unusable (the message after ``collect: ``), or None."""
     missing = [str(p) for p in args.inputs if not p.is_dir()]
@@ -457,15 +351,13 @@ def run(args: argparse.Namespace) -> int:
     a DIR that does not exist."""
     problem = _usage_problem(args)
     if problem is not None:
-        print(f"collect: {problem}", file=sys.stderr)
-        return 2
+        raise UsageError(problem)
     try:
         deadlines = (
             load_deadlines(args.deadlines, extensions=args.extensions) if args.deadlines else None
         )
     except DeadlinesError as error:
-        print(terminal_text(f"collect: --deadlines: {error}"), file=sys.stderr)
-        return 2
+        raise UsageError(f"--deadlines: {error}") from None
     summary = collect(
         inputs=args.inputs,
         out_dir=args.out,

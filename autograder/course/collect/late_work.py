@@ -17,10 +17,9 @@ from autograder.course.collect.deadlines import Attempt, Deadlines, Decision, de
 from autograder.results import provenance
 from autograder.results.rescore import rescore
 from autograder.results.schema import ResultsFileError, load_results_as_written, normalise_results
+from autograder.spec.paths import SUBMISSION_FOLDER
 
 __all__ = ["apply_decision", "attempt_of", "choose_state"]
-
-SUBMISSION_FOLDER = "submission"
 
 
 def _fetch(written: dict, trusted: bool) -> tuple[datetime | None, str]:

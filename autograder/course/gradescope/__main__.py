@@ -1,6 +1,6 @@
 """``python -m autograder.course.gradescope run|results``: what Gradescope's ``run_autograder``
-starts (the command line of :mod:`autograder.course.gradescope.run`)."""
+starts (the command line is :func:`autograder.cli.gradescope_main`)."""
 
-from autograder.course.gradescope.run import main
+from autograder.cli import gradescope_main
 
-raise SystemExit(main())
+raise SystemExit(gradescope_main())

@@ -22,7 +22,9 @@ Standard library and the grader's standard-library modules only (:mod:`autograde
 :mod:`autograder.results.gradescope`, :mod:`autograder.grading.supervisor`), so the run
 reports a broken environment even where ``setup.sh`` failed to install the grader's
 dependencies. ``python -m autograder.course.gradescope results IN OUT`` converts one results
-file by hand, as ``python -m autograder gradescope-results IN OUT`` does.
+file by hand, as ``python -m autograder gradescope-results IN OUT`` does. The command line's
+arguments are :func:`autograder.arguments.add_gradescope_arguments`, parsed by
+:func:`autograder.cli.gradescope_main`.
 """
 
 from __future__ import annotations
@@ -292,49 +294,21 @@ def _largest_child_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
 
 
-# ---- command line ----
+# ---- command line (its arguments: autograder.arguments; its parser: autograder.cli) ----
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(args: argparse.Namespace) -> int:
     """``run`` (what run_autograder starts) or ``results IN OUT`` (convert one file)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m autograder.course.gradescope",
-        description="Grade a Gradescope submission, or convert a results file for Gradescope.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    grading = commands.add_parser(
-        "run", help="grade ROOT/submission, write ROOT/results/results.json"
-    )
-    grading.add_argument(
-        "--root",
-        type=Path,
-        default=Path(os.environ.get(ROOT_VARIABLE) or DEFAULT_ROOT),
-        help=f"the Gradescope folder (default: ${ROOT_VARIABLE}, else {DEFAULT_ROOT})",
-    )
-    grading.add_argument(
-        "--python", type=Path, default=None, help="the grader's Python (default: ROOT/venv)"
-    )
-    grading.add_argument("--only", nargs="+", metavar="EXERCISE", help="grade only these exercises")
-    grading.add_argument("--settings", type=Path, default=None, help="grading settings TOML")
-    grading.add_argument("--sandbox", default=None, help="passed to grade --sandbox")
-    grading.add_argument("--budget", type=float, default=TIME_BUDGET_S, help="seconds for the run")
-    convert = commands.add_parser("results", help="convert a results file to Gradescope's")
-    convert.add_argument("results", type=Path, help="results JSON of python -m autograder grade")
-    convert.add_argument("out", type=Path, help="Gradescope results.json to write")
-    args = parser.parse_args(argv)
     if args.command == "results":
-        return convert_results_file(args.results, args.out)
+        return convert_results_file(args.input, args.output)
+    root = args.root or Path(os.environ.get(ROOT_VARIABLE) or DEFAULT_ROOT)
     document = run_autograder(
-        root=args.root,
-        python=args.python or args.root / "venv" / "bin" / "python",
+        root=root,
+        python=args.python or root / "venv" / "bin" / "python",
         only=args.only,
         settings=args.settings,
         sandbox=args.sandbox,
         budget_s=args.budget,
     )
-    print(f"score {document['score']:g}: {args.root / 'results' / 'results.json'}")
+    print(f"score {document['score']:g}: {root / 'results' / 'results.json'}")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

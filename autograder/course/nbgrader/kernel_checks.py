@@ -56,6 +56,7 @@ from autograder.grading.checks import support
 from autograder.grading.judge import EXCEPTION_HINT
 from autograder.grading.judge_proxy import REFERENCE_MODULE, InProcessWorker
 from autograder.grading.sandbox import Sandbox
+from autograder.spec import paths
 from autograder.spec.registry import CHECKS_BY_ID, Check
 from autograder.spec.settings import load_settings
 
@@ -225,7 +226,7 @@ def _context(exercise: str, seed: int) -> support.GradingContext:
             settings=load_settings(),
             sandbox=Sandbox("none", "a notebook kernel runs the student's code itself"),
         )
-        (context.work_dir / "artifacts").mkdir()
+        (context.work_dir / paths.ARTIFACTS_FOLDER).mkdir()
         context.workers["reference"] = InProcessWorker(_reference_module())
         _CONTEXTS[key] = context
     return _CONTEXTS[key]

@@ -56,17 +56,17 @@ from autograder.course.nbgrader.notebooks import (
 from autograder.course.regrade.command import key_reachable_because
 from autograder.grading import student_files, supervisor
 from autograder.results import provenance
+from autograder.results.schema import RESULTS_NAME
 from autograder.results.sinks import terminal_text
 from autograder.results.write import write_json
 from autograder.spec import paths
 from autograder.spec.registry import CHECKS, EXERCISES
+from reference.cli_support import UsageError
 
 __all__ = [
-    "DESCRIPTION",
     "REPORT_FOLDER",
     "Discrepancy",
     "RegradeReport",
-    "add_arguments",
     "format_table",
     "notebook_module",
     "regrade_course",
@@ -74,19 +74,11 @@ __all__ = [
 ]
 
 COMMAND = "python -m autograder nbgrader-regrade"
-DESCRIPTION = (
-    "After nbgrader autograde: regrade every submitted notebook with the grader and write its "
-    "scores into nbgrader's gradebook."
-)
 REPORT_FOLDER = "autograder-regrade"
 MAX_NOTEBOOK_BYTES = 50 << 20  # a submitted notebook larger than this is not read
 GRADE_TIMEOUT_S = 1800  # one student's four notebooks; the grader bounds each check itself
 CHECK_BY_GRADE_ID = {grade_id(check.id): check for check in CHECKS}
 EXERCISE_BY_NOTEBOOK = {module: exercise for exercise, module in EXERCISES.items()}
-
-
-class RegradeError(ValueError):
-    """The course cannot be regraded as asked (usage error, exit status 2)."""
 
 
 @dataclass(frozen=True)
@@ -205,7 +197,7 @@ def regrade_course(
 ) -> RegradeReport:
     """Regrade every autograded submission of ``assignment``; see the module doc.
 
-    Raises :class:`RegradeError` for a course that cannot be read (no gradebook, no source
+    Raises :class:`UsageError` for a course that cannot be read (no gradebook, no source
     notebooks, unknown assignment or student). A student who cannot be graded is listed in
     ``errors`` and their automatic grade cells are set to 0 (a notebook can forge the
     kernel's), each listed in the discrepancies with the reason. With a course key
@@ -217,28 +209,28 @@ def regrade_course(
     try:  # read once, gone from the environment before any grading starts
         key = provenance.load_course_key(forget=True)
     except provenance.CourseKeyError as error:
-        raise RegradeError(str(error)) from None
+        raise UsageError(str(error)) from None
     if key is not None:  # as regrade: the key out of reach of every grading
         supervisor.make_non_dumpable()
         if exposed := key_reachable_because(sandbox):
-            raise RegradeError(f"a course key is configured, but {exposed}")
+            raise UsageError(f"a course key is configured, but {exposed}")
     database = course / "gradebook.db"
     source_dir = course / "source" / assignment
     if not database.is_file():
-        raise RegradeError(f"no gradebook.db in {course}: run nbgrader autograde there first")
+        raise UsageError(f"no gradebook.db in {course}: run nbgrader autograde there first")
     if not source_dir.is_dir():
-        raise RegradeError(f"no source notebooks in {source_dir}")
+        raise UsageError(f"no source notebooks in {source_dir}")
     url = f"sqlite:///{database}"
     report = RegradeReport(course=course, assignment=assignment)
     with Gradebook(url, course_id=COURSE_ID) as gradebook:
         try:
             gradebook.find_assignment(assignment)
         except MissingEntry:
-            raise RegradeError(f"the gradebook has no assignment {assignment!r}") from None
+            raise UsageError(f"the gradebook has no assignment {assignment!r}") from None
         submitted = {s.student.id: s for s in gradebook.assignment_submissions(assignment)}
         unknown = sorted(set(students or ()) - set(submitted))
         if unknown:
-            raise RegradeError(f"no autograded submission of {assignment} for {', '.join(unknown)}")
+            raise UsageError(f"no autograded submission of {assignment} for {', '.join(unknown)}")
         chosen = [s for s in sorted(submitted) if not students or s in students]
         plans = [
             _Submission(
@@ -269,7 +261,7 @@ def regrade_course(
             continue
         with Gradebook(url, course_id=COURSE_ID) as gradebook:
             _record(gradebook, plan, results, assignment=assignment, report=report)
-        report.students[plan.student]["results"] = str(out / plan.student / "results.json")
+        report.students[plan.student]["results"] = str(out / plan.student / RESULTS_NAME)
         report.students[plan.student]["notes"] = plan.notes
     report.report_path = out / "discrepancies.json"
     document = {
@@ -324,7 +316,7 @@ def _grade(
     with the course ``key`` when there is one, after the grading ended. The rebuilt modules
     stay in ``submission/`` beside it (for ``collect``: the signature and ``--similarity``)."""
     results = out / plan.student / "results.json"
-    submission = results.parent / "submission"
+    submission = results.parent / paths.SUBMISSION_FOLDER
     shutil.rmtree(submission, ignore_errors=True)
     submission.mkdir(parents=True)
     for exercise, text in plan.modules.items():
@@ -464,29 +456,15 @@ def format_table(discrepancies: Sequence[Discrepancy]) -> str:
     return "\n".join(lines)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of ``python -m autograder nbgrader-regrade`` (and its description)."""
-    parser.description = DESCRIPTION
-    parser.add_argument("--course", type=Path, default=Path("."), help="the nbgrader course")
-    parser.add_argument("--assignment", default=ASSIGNMENT, help="default: %(default)s")
-    parser.add_argument("--student", nargs="+", metavar="ID", help="only these students")
-    parser.add_argument("--settings", type=Path, default=None, help="grading settings TOML")
-    parser.add_argument("--sandbox", default=None, help="passed to grade --sandbox")
-
-
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when every student was regraded, 1 when any could not be, 2 on bad input."""
-    try:
-        report = regrade_course(
-            course=args.course,
-            assignment=args.assignment,
-            students=args.student,
-            settings=args.settings,
-            sandbox=args.sandbox,
-        )
-    except RegradeError as error:
-        print(f"{COMMAND}: error: {error}", file=sys.stderr)
-        return 2
+    report = regrade_course(
+        course=args.course,
+        assignment=args.assignment,
+        students=args.student,
+        settings=args.settings,
+        sandbox=args.sandbox,
+    )
     print(format_table(report.discrepancies))
     for student, totals in report.students.items():
         print(

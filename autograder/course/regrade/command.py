@@ -38,7 +38,6 @@ import argparse
 import os
 import shutil
 import signal
-import sys
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -61,7 +60,6 @@ from autograder.course.regrade.progress import Progress
 from autograder.course.regrade.state import grader_digest, up_to_date
 from autograder.course.regrade.students import (
     Outcome,
-    RegradeUsageError,
     Student,
     find_students,
     parse_shard,
@@ -74,13 +72,12 @@ from autograder.grading.sandbox_nobody import unconfined_user
 from autograder.results import provenance
 from autograder.results.sinks import terminal_text
 from autograder.spec.registry import EXERCISES
+from reference.cli_support import UsageError
 
 __all__ = [
     "DEFAULT_JOBS",
     "DEFAULT_TIMEOUT_S",
-    "DESCRIPTION",
     "RegradeSummary",
-    "add_arguments",
     "regrade",
     "render_summary",
     "run",
@@ -94,7 +91,6 @@ DEFAULT_JOBS = len(os.sched_getaffinity(0))
 machine's device lease (grading/device_lease.py), so gradings overlap only in untimed work
 (before the lease, 2 jobs on 2 cores cost a false timing failure in 72: docs/benchmarks.md)."""
 
-DESCRIPTION = "Grade a class (repository clones or submission folders) into DIR/<student>/."
 POLL_S = 0.1
 
 
@@ -165,7 +161,7 @@ def regrade(
 ) -> RegradeSummary:
     """Grade every student under ``sources`` into ``out_dir`` (see the module docstring).
 
-    Raises RegradeUsageError for bad arguments. ``KeyboardInterrupt`` (and SIGTERM, when the
+    Raises UsageError for bad arguments. ``KeyboardInterrupt`` (and SIGTERM, when the
     CLI installed its handler) stops the gradings in flight and returns the summary with
     ``interrupted_by`` set. ``reap_orphans`` makes this process a child subreaper and kills
     what a stopped grading left behind: the CLI sets it; a library caller (a test run) whose
@@ -173,35 +169,35 @@ def regrade(
     """
     started = time.monotonic()
     if jobs < 1:
-        raise RegradeUsageError(f"--jobs {jobs}: must be at least 1")
+        raise UsageError(f"--jobs {jobs}: must be at least 1")
     if timeout_s <= 0:
-        raise RegradeUsageError(f"--timeout {timeout_s:g}: must be positive")
+        raise UsageError(f"--timeout {timeout_s:g}: must be positive")
     unknown = [name for name in only or () if name not in EXERCISES]
     if unknown:
-        raise RegradeUsageError(
+        raise UsageError(
             f"unknown exercise {', '.join(unknown)}: choose from {', '.join(EXERCISES)}"
         )
     for flag, path in (("--manifest", manifest), ("--settings", settings)):
         if path is not None and not Path(path).is_file():
-            raise RegradeUsageError(f"{flag}: file not found: {path}")
+            raise UsageError(f"{flag}: file not found: {path}")
     out_dir = Path(out_dir).resolve()
     students = select_shard(find_students(sources), shard)
     for source in map(Path, sources):
         if student_kind(source) is None and out_dir.is_relative_to(source.resolve()):
-            raise RegradeUsageError(f"--out {out_dir} lies inside the class folder {source}")
+            raise UsageError(f"--out {out_dir} lies inside the class folder {source}")
     for student in students:  # results inside a repository would show up as added files
         if out_dir.is_relative_to(student.path):
-            raise RegradeUsageError(f"--out {out_dir} lies inside {student.id}'s folder")
+            raise UsageError(f"--out {out_dir} lies inside {student.id}'s folder")
     manifest = Path(manifest).resolve() if manifest is not None else None
     settings = Path(settings).resolve() if settings is not None else None
     try:  # read once and removed from the environment: no grading started below inherits it
         course_key = provenance.load_course_key(forget=True)
     except provenance.CourseKeyError as error:
-        raise RegradeUsageError(str(error)) from None
+        raise UsageError(str(error)) from None
     if course_key is not None:
         supervisor.make_non_dumpable()  # nothing of the same user reads the key from memory
         if exposed := key_reachable_because(sandbox):
-            raise RegradeUsageError(f"a course key is configured, but {exposed}")
+            raise UsageError(f"a course key is configured, but {exposed}")
     options = {
         "only": [e for e in EXERCISES if e in only] if only else None,
         "device": device,
@@ -325,90 +321,26 @@ def render_summary(summary: RegradeSummary) -> str:
     return "\n".join(lines)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of ``python -m autograder regrade`` (and its ``--help`` description)."""
-    parser.description = DESCRIPTION
-    parser.add_argument(
-        "sources",
-        nargs="+",
-        type=Path,
-        metavar="SOURCE",
-        help="a student's repository clone or submission folder, or a folder of them",
-    )
-    parser.add_argument(
-        "--out", type=Path, required=True, metavar="DIR", help="writes DIR/<student>/results.json"
-    )
-    parser.add_argument(
-        "--jobs",
-        type=int,
-        default=DEFAULT_JOBS,
-        metavar="N",
-        help=f"gradings at once (default: one per core, here {DEFAULT_JOBS}; timed windows "
-        "take turns through the device lease)",
-    )
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    parser.add_argument(
-        "--sandbox",
-        default=None,
-        choices=("auto", "bubblewrap", "none"),
-        help="passed to grade (default: grade's own)",
-    )
-    parser.add_argument(
-        "--manifest",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="the instructor's .release-manifest.json, for repository clones",
-    )
-    parser.add_argument("--shard", default=None, metavar="K/N", help="grade the K-th of N slices")
-    parser.add_argument("--force", action="store_true", help="regrade students that are up to date")
-    parser.add_argument(
-        "--settings", type=Path, default=None, metavar="FILE", help="grading settings TOML"
-    )
-    parser.add_argument(
-        "--seed", type=int, default=None, metavar="N", help="the same inputs for all"
-    )
-    parser.add_argument(
-        "--only", nargs="+", metavar="EXERCISE", help=f"grade only these: {', '.join(EXERCISES)}"
-    )
-    parser.add_argument(
-        "--gpu-only",
-        action="store_true",
-        help="passed to grade: only the checks that need CUDA (the GPU regrade)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT_S,
-        metavar="SECONDS",
-        help=f"wall-clock limit per student ({DEFAULT_TIMEOUT_S:g})",
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     """``python -m autograder regrade``; see the module docstring for the exit statuses."""
     # Ctrl-C is how a TA stops a run, even when started from a shell that ignores SIGINT
     # (a non-interactive `cmd &`): it must stop the gradings and write the summary.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        summary = regrade(
-            sources=args.sources,
-            out_dir=args.out,
-            jobs=args.jobs,
-            device=args.device,
-            only=args.only,
-            gpu_only=args.gpu_only,
-            sandbox=args.sandbox,
-            manifest=args.manifest,
-            shard=parse_shard(args.shard) if args.shard is not None else None,
-            force=args.force,
-            settings=args.settings,
-            seed=args.seed,
-            timeout_s=args.timeout,
-            reap_orphans=True,
-        )
-    except RegradeUsageError as error:
-        print(f"python -m autograder regrade: error: {error}", file=sys.stderr)
-        return 2
+    summary = regrade(
+        sources=args.sources,
+        out_dir=args.out,
+        jobs=args.jobs,
+        device=args.device,
+        only=args.only,
+        gpu_only=args.gpu_only,
+        sandbox=args.sandbox,
+        manifest=args.manifest,
+        shard=parse_shard(args.shard) if args.shard is not None else None,
+        force=args.force,
+        settings=args.settings,
+        seed=args.seed,
+        timeout_s=args.timeout,
+        reap_orphans=True,
+    )
     print(render_summary(summary))
     return summary.exit_status

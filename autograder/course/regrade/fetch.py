@@ -30,10 +30,10 @@ from pathlib import Path
 
 from autograder.course.collect.deadlines import Deadlines, DeadlinesError, load_deadlines
 from autograder.results.sinks import terminal_text
+from reference.cli_support import UsageError
 
 __all__ = [
     "FETCH_SUFFIX",
-    "add_arguments",
     "due_now",
     "fetch_repository",
     "read_fetch_record",
@@ -101,20 +101,6 @@ def read_fetch_record(source_folder: Path) -> dict[str, str] | None:
     return {"fetched_at": fetched_at.isoformat(), "commit": commit}
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``fetch``'s arguments."""
-    parser.description = "Clone each student's repository now and record when and which commit."
-    parser.add_argument("sources", nargs="+", metavar="[STUDENT=]SOURCE")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
-    parser.add_argument(
-        "--due",
-        type=Path,
-        metavar="DEADLINES_FILE",
-        help="only the students due now: deadline (or extension) passed, grace not yet "
-        "(the scheduled fetch at each deadline; the course's deadline TOML)",
-    )
-
-
 def due_now(deadlines: Deadlines, student: str, now: datetime) -> bool:
     """Whether the scheduled fetch takes ``student`` at ``now``: their deadline has passed and
     their grace has not, so the state fetched counts as on time and holds nothing pushed
@@ -132,8 +118,7 @@ def run(args: argparse.Namespace, *, clock: Callable[[], datetime] | None = None
         try:
             deadlines = load_deadlines(args.due)
         except DeadlinesError as error:
-            print(terminal_text(f"fetch: error: {error}"), file=sys.stderr)
-            return 2
+            raise UsageError(str(error)) from None
     args.out.mkdir(parents=True, exist_ok=True)
     failed = 0
     for given in args.sources:

@@ -46,10 +46,8 @@ __all__ = [
     "stop_grading",
 ]
 
-PLOT_NAME = "sweep.png"  # `grade` writes the sweep plot next to its results file
 TEMP_NAME = ".regrade-tmp"
 LOG_NAME = "regrade.log"
-SUBMISSION_FOLDER = "submission"
 STOP_GRACE_S = 3.0  # after SIGINT, a grading gets this long to stop its own children
 
 
@@ -120,7 +118,7 @@ def start_grading(
         student.path,
         "exercises" if student.kind == "repo" else "",
         MODULE_FILES.values(),
-        temp / SUBMISSION_FOLDER,
+        temp / paths.SUBMISSION_FOLDER,
         limit=student_files.MAX_MODULE_BYTES,
     )
     log = (temp / "grade.log").open("wb")
@@ -183,20 +181,20 @@ def finish_grading(job: Grading, out_dir: Path, *, key: bytes | None = None) -> 
             document,
             key=key,
             student=job.student.id,
-            submission=provenance.submission_sha256(job.temp / SUBMISSION_FOLDER),
+            submission=provenance.submission_sha256(job.temp / paths.SUBMISSION_FOLDER),
             by="regrade",
         )
         write_json(signed, results)
-    plot = job.temp / PLOT_NAME
+    plot = job.temp / paths.SWEEP_PLOT
     if plot.is_file():
-        os.replace(plot, student_dir / PLOT_NAME)
+        os.replace(plot, student_dir / paths.SWEEP_PLOT)
     else:
         with contextlib.suppress(FileNotFoundError):
-            (student_dir / PLOT_NAME).unlink()
+            (student_dir / paths.SWEEP_PLOT).unlink()
     old = job.temp / "old-submission"
     with contextlib.suppress(FileNotFoundError):
-        os.replace(student_dir / SUBMISSION_FOLDER, old)
-    os.replace(job.temp / SUBMISSION_FOLDER, student_dir / SUBMISSION_FOLDER)
+        os.replace(student_dir / paths.SUBMISSION_FOLDER, old)
+    os.replace(job.temp / paths.SUBMISSION_FOLDER, student_dir / paths.SUBMISSION_FOLDER)
     os.replace(results, student_dir / RESULTS_NAME)
     write_state(job.key, seconds=seconds, temp=job.temp, student_dir=student_dir)
     shutil.rmtree(job.temp, ignore_errors=True)
@@ -211,7 +209,7 @@ def signed_results(student_dir: Path, *, key: bytes) -> bool:
         document = json.loads((student_dir / RESULTS_NAME).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return False
-    submission = provenance.submission_sha256(student_dir / SUBMISSION_FOLDER)
+    submission = provenance.submission_sha256(student_dir / paths.SUBMISSION_FOLDER)
     check = provenance.verify(document, key=key, student=student_dir.name, submission=submission)
     return check.verified
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.spec.registry import EXERCISES
+from reference.cli_support import UsageError
 
 __all__ = [
     "MODULE_FILES",
     "Outcome",
-    "RegradeUsageError",
     "Student",
     "find_students",
     "parse_shard",
@@ -29,10 +29,6 @@ __all__ = [
 ]
 
 MODULE_FILES = {exercise: f"{module}.py" for exercise, module in EXERCISES.items()}
-
-
-class RegradeUsageError(ValueError):
-    """Bad command-line input: one line on stderr, exit status 2."""
 
 
 @dataclass(frozen=True)
@@ -73,11 +69,11 @@ def source_folder(student: Student) -> Path:
 
 
 def find_students(sources: Sequence[Path]) -> list[Student]:
-    """Every student under ``sources``, sorted by id; raises RegradeUsageError on bad input."""
+    """Every student under ``sources``, sorted by id; raises UsageError on bad input."""
     found: dict[str, Student] = {}
     for source in map(Path, sources):
         if not source.is_dir():
-            raise RegradeUsageError(f"not a folder: {source}")
+            raise UsageError(f"not a folder: {source}")
         kind = student_kind(source)
         if kind is not None:
             students = [Student(source.resolve().name, source.resolve(), kind)]
@@ -85,9 +81,9 @@ def find_students(sources: Sequence[Path]) -> list[Student]:
             try:
                 folders = sorted(p for p in source.iterdir() if p.is_dir() and p.name[0] != ".")
             except OSError as error:
-                raise RegradeUsageError(f"cannot list {source}: {error.strerror}") from error
+                raise UsageError(f"cannot list {source}: {error.strerror}") from error
             if not folders:
-                raise RegradeUsageError(
+                raise UsageError(
                     f"no students in {source}: it has no exercises/, no exercise modules "
                     "and no student folders"
                 )
@@ -111,7 +107,7 @@ def find_students(sources: Sequence[Path]) -> list[Student]:
                 )
         for student in students:
             if student.id in found:
-                raise RegradeUsageError(
+                raise UsageError(
                     f"student id {student.id!r} twice: {found[student.id].path} and {student.path}"
                 )
             found[student.id] = student
@@ -119,13 +115,13 @@ def find_students(sources: Sequence[Path]) -> list[Student]:
 
 
 def parse_shard(text: str) -> tuple[int, int]:
-    """``K/N`` with 1 <= K <= N, else RegradeUsageError."""
+    """``K/N`` with 1 <= K <= N, else UsageError."""
     match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
     if not match:
-        raise RegradeUsageError(f"--shard {text!r}: use K/N, e.g. 2/4")
+        raise UsageError(f"--shard {text!r}: use K/N, e.g. 2/4")
     k, n = int(match[1]), int(match[2])
     if not 1 <= k <= n:
-        raise RegradeUsageError(f"--shard {text!r}: K must be between 1 and N")
+        raise UsageError(f"--shard {text!r}: K must be between 1 and N")
     return k, n
 
 

@@ -47,11 +47,10 @@ from autograder.course.release.solution_leaks import find_solution_text
 from autograder.course.release.stubs import generate_stubs
 from autograder.spec import paths
 from autograder.spec.registry import EXERCISES, EXTRA_CREDIT, checks_for, exercise_points
+from reference.cli_support import UsageError
 
 __all__ = [
-    "DESCRIPTION",
     "ReleaseSummary",
-    "add_arguments",
     "release",
     "run",
     "student_readme",
@@ -71,10 +70,6 @@ COPIED_FILES = (
 )
 STUDENT_WORKFLOWS = (".github/workflows/grade.yml",)
 NOT_COPIED = ("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints")
-DESCRIPTION = (
-    "Write the student template repository (DIR/student) and the nbgrader course "
-    "(DIR/nbgrader) from solutions/."
-)
 
 _LOCAL_ACTION = re.compile(r"^\s*-?\s*uses:\s*['\"]?(\./[^\s'\"#]+)", re.MULTILINE)
 
@@ -222,35 +217,6 @@ def student_readme() -> str:
     return filled
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of ``python -m autograder release`` (and its ``--help`` description)."""
-    parser.description = DESCRIPTION
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("release"),
-        metavar="DIR",
-        help="output folder: DIR/student and DIR/nbgrader (default: release)",
-    )
-    parser.add_argument(
-        "--source",
-        type=Path,
-        default=paths.ROOT,
-        metavar="DIR",
-        help="the instructor repository holding solutions/ (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--no-nbgrader",
-        action="store_true",
-        help="write only the student repository (no nbgrader course)",
-    )
-    parser.add_argument(
-        "--gradescope",
-        action="store_true",
-        help="also write DIR/gradescope/autograder.zip and its manual questions",
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     """``python -m autograder release``: exit 0 when done, 1 when it failed, 2 on bad input."""
     try:
@@ -261,8 +227,7 @@ def run(args: argparse.Namespace) -> int:
             with_gradescope=args.gradescope,
         )
     except ValueError as error:
-        print(f"{COMMAND}: error: {error}", file=sys.stderr)
-        return 2
+        raise UsageError(str(error)) from None
     except (RuntimeError, OSError) as error:
         print(f"{COMMAND}: failed: {error}", file=sys.stderr)
         return 1

@@ -42,15 +42,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.spec import paths
+from reference.cli_support import UsageError
 
 __all__ = [
     "BEGIN_MARKER",
-    "DESCRIPTION",
     "END_MARKER",
     "WRITTEN_ANSWER_NAMES",
     "SolutionRegion",
-    "add_arguments",
     "find_regions",
     "generate_stubs",
     "render_stub",
@@ -63,7 +61,6 @@ WRITTEN_ANSWER_NAMES = frozenset({"ANSWER", "EXPLANATION"})  # module-level stri
 CODE_PROMPT = "# YOUR CODE HERE"
 ANSWER_PROMPT = "# YOUR ANSWER HERE: replace the empty string with your answer (graded by a TA)."
 COMMAND = "python -m autograder stubs"
-DESCRIPTION = "Generate the student stubs in exercises/ from the solutions in solutions/."
 MAX_LINE = 100  # the project's line length; longer raise statements are wrapped
 
 # A comment that looks like a marker but is not exactly one ("## BEGIN SOLUTION", "### END
@@ -182,33 +179,10 @@ def generate_stubs(*, solutions_dir: Path, exercises_dir: Path, check: bool = Fa
     return changed
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of ``python -m autograder stubs`` (and its ``--help`` description)."""
-    parser.description = DESCRIPTION
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; exit 1 listing the stubs that are out of sync with solutions/",
-    )
-    parser.add_argument(
-        "--solutions",
-        type=Path,
-        default=paths.ROOT / "solutions",
-        help="folder of solution modules with solution markers (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--exercises",
-        type=Path,
-        default=paths.ROOT / "exercises",
-        help="folder the stubs are written to (default: %(default)s)",
-    )
-
-
 def run(args: argparse.Namespace) -> int:
     """``python -m autograder stubs [--check]``: regenerate or verify ``exercises/``."""
     if not args.solutions.is_dir():
-        print(f"{COMMAND}: no such directory: {args.solutions}", file=sys.stderr)
-        return 2
+        raise UsageError(f"no such directory: {args.solutions}")
     try:
         paths = generate_stubs(
             solutions_dir=args.solutions, exercises_dir=args.exercises, check=args.check

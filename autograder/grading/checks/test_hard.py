@@ -29,6 +29,7 @@ from autograder.grading.checks.timing import (
 )
 from autograder.grading.device_lease import device_lease
 from autograder.grading.protocol import ArrayValue, TensorArg, WorkArg
+from autograder.spec import paths
 
 EXPECTED_LENGTHS = tuple(2**k for k in range(6, 17))
 ROW_KEYS = ("n", "rnn_seconds", "attention_seconds")
@@ -287,14 +288,15 @@ def _expect_sweep_consistent(sub, device: str, lengths, check_id: str) -> list[d
 def _keep_sweep_plot(sub, rows: list[dict]) -> None:
     """The student's own plot of their own rows, for the report (no verdict)."""
     try:
-        path = "/tmp/sweep.png" if _sandboxed() else "sweep.png"
+        path = f"/tmp/{paths.SWEEP_PLOT}" if _sandboxed() else paths.SWEEP_PLOT
         rendered = sub.plot("plot_sweep", rows, path, keep=True)
     except (CheckFailed, support.SubmissionError):
         return
     data = rendered.get("saved")
     if type(data) is bytes and data.startswith(b"\x89PNG\r\n\x1a\n"):
-        (support.context().work_dir / "artifacts" / "sweep.png").write_bytes(data)
-        support.record("artifact", "sweep.png")
+        artifacts = support.context().work_dir / paths.ARTIFACTS_FOLDER
+        (artifacts / paths.SWEEP_PLOT).write_bytes(data)
+        support.record("artifact", paths.SWEEP_PLOT)
 
 
 def _sandboxed() -> bool:
