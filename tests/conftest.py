@@ -10,8 +10,13 @@ may skip at all. Locally skips stay skips.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ALLOWED_IN_CI = "gpu"  # the marker of the only tests CI may skip: they need a CUDA device
 
@@ -59,3 +64,27 @@ def pytest_make_collect_report(collector: pytest.Collector):
     report = outcome.get_result()
     if (in_ci() or gpu_required()) and report.skipped:
         _fail_skip(report, f"collecting {collector.nodeid or 'the suite'}")
+
+
+@pytest.fixture(scope="session")
+def solution_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """The model solutions graded once through the CLI on the CPU (seed 5, the tests' fast
+    settings, results, JUnit and summary in the folder returned): the grading every test that
+    needs a correct submission's results reads (test_grade_cli, the nbgrader round trip)."""
+    out = tmp_path_factory.mktemp("solutions")
+    settings = ROOT / "tests" / "fixtures" / "fast-grading.toml"
+    command = [sys.executable, "-m", "autograder", "grade", "--submission", "solutions"]
+    completed = subprocess.run(
+        [
+            *command,
+            *("--device", "cpu", "--seed", "5", "--results", str(out / "results.json")),
+            *("--junit", str(out / "junit.xml"), "--summary", str(out / "summary.md")),
+            *("--settings", str(settings)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return completed, out

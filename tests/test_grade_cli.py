@@ -30,28 +30,6 @@ def grade(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
-def solution_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("solutions")
-    completed = grade(
-        "--submission",
-        "solutions",
-        "--device",
-        "cpu",
-        "--seed",
-        "5",
-        "--results",
-        str(out / "results.json"),
-        "--junit",
-        str(out / "junit.xml"),
-        "--summary",
-        str(out / "summary.md"),
-        "--settings",
-        str(FAST_SETTINGS),
-    )
-    return completed, out
-
-
 def test_reference_solutions_get_every_non_pending_point(solution_run):
     completed, out = solution_run
     assert completed.returncode == 0, completed.stderr

@@ -165,6 +165,8 @@ def test_case_loses_exactly_its_points(case, tmp_path):
     }
     details = {t["id"]: t["output"][:300] for t in results["tests"] if t["id"] in wrong}
     assert not wrong, f"(expected, got) per check: {wrong}\n{details}"
+    if case in MESSAGES:
+        _expect_message(case, results)
     lost = sum(c.points for c in CHECKS if c.id in must_fail and not c.manual)
     earned = sum(t["score"] for t in results["tests"])
     possible = sum(
@@ -186,25 +188,32 @@ def _failure(results: dict, check_id: str) -> str:
     return next(t["output"] for t in results["tests"] if t["id"] == check_id)
 
 
-@pytest.mark.slow
-def test_failure_messages_name_the_cause(tmp_path):
-    """The messages a student reads say what happened, not a grader traceback."""
-    cases = {
-        "sys_exit_at_import": ("challenge", "challenge.combine_correct", "sys.exit"),
-        "os_exit_at_import": ("challenge", "challenge.combine_correct", "exited early"),
-        "syntax_error": ("easy", "easy.vector_matches_reference", "SyntaxError"),
-        "imports_solutions": ("medium", "medium.edge_lengths", "No module named 'solutions'"),
-        "infinite_loops": ("medium", "medium.scan_work_formula", "timed out"),
-        "exits_in_calls": ("medium", "medium.scan_depth_formula", "exited early with status 7"),
-        "serial_in_disguise": ("medium", "medium.depth_measured", "a serial scan"),
-        "made_up_timings": ("hard", "hard.sweep_rows_cpu", "report what you measured"),
-        "memory_hog": ("easy", "easy.fit_overhead_exact", "MemoryError"),
-    }
-    for case, (exercise, check_id, needle) in cases.items():
-        results = run_grader(build_submission(case, tmp_path / case), tmp_path / case, exercise)
-        message = _failure(results, check_id)
-        assert needle in message, f"{case}: {message}"
-        assert "Traceback" not in message and "autograder/" not in message, message
+# case -> (check, what its message must say): what a student reads names what happened, not
+# a grader traceback (asserted where test_case_loses_exactly_its_points grades the case)
+MESSAGES = {
+    "sys_exit_at_import": ("challenge.combine_correct", "sys.exit"),
+    "os_exit_at_import": ("challenge.combine_correct", "exited early"),
+    "syntax_error": ("easy.vector_matches_reference", "SyntaxError"),
+    "imports_solutions": ("medium.edge_lengths", "No module named 'solutions'"),
+    "infinite_loops": ("medium.scan_work_formula", "timed out"),
+    "exits_in_calls": ("medium.scan_depth_formula", "exited early with status 7"),
+    "serial_in_disguise": ("medium.depth_measured", "a serial scan"),
+    "made_up_timings": ("hard.sweep_rows_cpu", "report what you measured"),
+    "memory_hog": ("easy.fit_overhead_exact", "MemoryError"),
+}
+
+
+def _expect_message(case: str, results: dict) -> None:
+    check_id, needle = MESSAGES[case]
+    message = _failure(results, check_id)
+    assert needle in message, f"{case}: {message}"
+    assert "Traceback" not in message and "autograder/" not in message, message
+
+
+def test_every_message_is_read_from_a_check_its_case_fails():
+    """Each message above is asserted: its case is graded, and fails that check."""
+    for case, (check_id, _) in MESSAGES.items():
+        assert check_id in EXPECTED[case][1], case
 
 
 @pytest.mark.slow
