@@ -33,6 +33,7 @@ __all__ = [
     "load_results",
     "load_results_as_written",
     "normalise_results",
+    "parse_results",
     "pending_kind",
     "results_problems",
 ]
@@ -270,6 +271,28 @@ def results_problems(results: object) -> list[str]:
     return problems
 
 
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_results(raw: bytes) -> dict[str, Any]:
+    """A results document from the bytes of a file, as written: strict JSON (``NaN`` and
+    ``Infinity`` are not JSON, and ``grade`` never writes them) with SPEC's fixed core.
+
+    Raises :class:`ResultsFileError` with a short reason (corrupt JSON, not a results file).
+    """
+    try:
+        results = json.loads(raw, parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError) as error:  # JSONDecodeError is a ValueError
+        raise ResultsFileError(f"corrupt JSON: {error}") from error
+    except RecursionError as error:
+        raise ResultsFileError("corrupt JSON: nested too deeply") from error
+    problems = results_problems(results)
+    if problems:
+        raise ResultsFileError("not a results file: " + "; ".join(problems[:3]))
+    return results
+
+
 def load_results_as_written(*, path: Path) -> dict[str, Any]:
     """Read and validate one results file, returned exactly as written (for ``merge``,
     which copies parts of it verbatim).
@@ -281,16 +304,7 @@ def load_results_as_written(*, path: Path) -> dict[str, Any]:
         raw = Path(path).read_bytes()
     except OSError as error:
         raise ResultsFileError(f"unreadable: {error.strerror or error}") from error
-    try:
-        results = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ResultsFileError(f"corrupt JSON: {error}") from error
-    except RecursionError as error:
-        raise ResultsFileError("corrupt JSON: nested too deeply") from error
-    problems = results_problems(results)
-    if problems:
-        raise ResultsFileError("not a results file: " + "; ".join(problems[:3]))
-    return results
+    return parse_results(raw)
 
 
 def load_results(*, path: Path) -> ResultsDocument:

@@ -13,18 +13,17 @@ output, if any, and the reason), so ``collect`` lists them; earlier results are 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from autograder.course import grading_run
 from autograder.course.regrade.fetch import read_fetch_record
 from autograder.course.regrade.state import write_state
 from autograder.course.regrade.students import MODULE_FILES, Outcome, Student
@@ -77,23 +76,20 @@ def grade_command(
     settings: Path | None,
     seed: int | None,
 ) -> list[str]:
-    """The ``python -m autograder grade`` command line of one student."""
-    flag = "--repo" if student.kind == "repo" else "--submission"
-    command = [sys.executable, "-m", "autograder", "grade", flag, str(student.path)]
-    command += ["--results", str(results), "--device", device, "--quiet"]
-    if only:
-        command += ["--only", *only]
-    if gpu_only:
-        command += ["--gpu-only"]
-    if sandbox is not None:
-        command += ["--sandbox", sandbox]
-    if manifest is not None and student.kind == "repo":
-        command += ["--manifest", str(manifest)]
-    if settings is not None:
-        command += ["--settings", str(settings)]
-    if seed is not None:
-        command += ["--seed", str(seed)]
-    return command
+    """The ``python -m autograder grade`` command line of one student
+    (:func:`autograder.course.grading_run.grade_command`)."""
+    options = grading_run.GradeOptions(
+        device=device,
+        only=only,
+        gpu_only=gpu_only,
+        sandbox=sandbox,
+        manifest=manifest,
+        settings=settings,
+        seed=seed,
+    )
+    return grading_run.grade_command(
+        submission=student.path, results=results, options=options, repo=student.kind == "repo"
+    )
 
 
 def _child_env() -> dict[str, str]:
@@ -124,14 +120,8 @@ def start_grading(
         limit=student_files.MAX_MODULE_BYTES,
     )
     log = (temp / "grade.log").open("wb")
-    process = subprocess.Popen(
-        command_for(student, results=temp / RESULTS_NAME),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=temp,
-        env=_child_env(),
-        start_new_session=True,  # its own process group: killed as one, no terminal Ctrl-C
+    process = grading_run.start_grading(
+        command_for(student, results=temp / RESULTS_NAME), cwd=temp, env=_child_env(), log=log
     )
     return Grading(student, key, process, time.monotonic(), temp, log)
 
@@ -157,25 +147,17 @@ def finish_grading(job: Grading, out_dir: Path, *, key: bytes | None = None) -> 
     reason = ""
     if code != 0:
         said = _last_line(job.temp / "grade.log")
-        if code < 0:
-            reason = f"the grader was killed by {signal.Signals(-code).name}"
-        elif code == 2:
-            reason = "grade exited with status 2 (a usage error)"
-        else:
-            reason = f"the grader exited with status {code}"
-        reason += f": {said}" if said else ""
+        reason = grading_run.exit_reason(code) + (f": {said}" if said else "")
     else:
         try:
-            document = json.loads(results.read_text(encoding="utf-8"))
-            if not isinstance(document, dict) or "tests" not in document:
-                reason = "the grader wrote no valid results file"
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            reason = f"the grader wrote no valid results file ({type(error).__name__})"
+            document = grading_run.read_results(results)
+        except grading_run.ResultsFileError as error:
+            reason = str(error)
     if reason:
         keep_log(job, student_dir, reason)
         return Outcome(job.student.id, "failed", reason, seconds)
     fetched = read_fetch_record(job.student.path)  # when and which commit, for deadlines
-    if fetched is not None and isinstance(document.get("extra_data", {}), dict):
+    if fetched is not None:  # read_results: extra_data, when there, is an object
         document.setdefault("extra_data", {})["fetch"] = fetched  # inside the signature
         write_json(document, results)
     if key is not None:
@@ -208,8 +190,8 @@ def finish_grading(job: Grading, out_dir: Path, *, key: bytes | None = None) -> 
 def signed_results(student_dir: Path, *, key: bytes) -> bool:
     """Whether the student's results there verify with ``key`` (else they are regraded)."""
     try:
-        document = json.loads((student_dir / RESULTS_NAME).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        document = grading_run.read_results(student_dir / RESULTS_NAME)
+    except grading_run.ResultsFileError:
         return False
     submission = provenance.submission_sha256(student_dir / SUBMISSION_FOLDER)
     check = provenance.verify(document, key=key, student=student_dir.name, submission=submission)
