@@ -6,7 +6,10 @@ file must not crash ``report``, ``collect`` or ``merge``. So it is validated her
 :func:`normalise_results` returns a *view* in which every optional field the readers use is
 present with the type declared below (missing or ill-typed: its empty default, ``""``,
 ``[]``, an empty sub-object, or ``None`` for a number or flag not given). Readers index the
-view directly. It is a new object: the document as written is never changed, because
+view directly. Its totals (``score``, ``max_score``, the ``output`` summary and each
+exercise's under ``extra_data.exercises``) are derived from its results by
+:func:`autograder.results.rescore.rescore`, never taken from the file, so no reader has to
+reconcile them. It is a new object: the document as written is never changed, because
 ``merge`` copies parts of it verbatim and must add no keys. Standard library only.
 """
 
@@ -18,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
+from autograder.results.rescore import rescore
 from autograder.spec.registry import EXTRA_CREDIT
 
 __all__ = [
@@ -113,11 +117,12 @@ class Environment(TypedDict):
 
 
 class ExerciseData(TypedDict):
-    """Per exercise: the totals ``assemble`` writes and what grading it cost."""
+    """Per exercise: its totals (derived from its results: :func:`~autograder.results.rescore.
+    rescore`) and what grading it cost."""
 
-    score: float | None
+    score: float | None  # None only in an entry not yet derived
     max_score: float | None
-    extra_credit: bool | None  # None: not said (the view falls back to the registry)
+    extra_credit: bool | None
     wall_seconds: float | None
     runs: int | None  # judge processes started
     worker_starts: dict[str, int]
@@ -488,15 +493,15 @@ def _extra_data(value: object) -> ExtraData:
 
 
 def normalise_results(document: Mapping[str, Any]) -> ResultsDocument:
-    """The normalised view of a document that passes :func:`results_problems` (a new object;
-    idempotent, so renderers may normalise a document that was already normalised).
+    """The normalised view of a document that passes :func:`results_problems`: a new object,
+    its totals derived from its results (idempotent). Renderers take this view as it is.
 
     Raises :class:`ResultsFileError` for a document that is not a results file.
     """
     problems = results_problems(document)
     if problems:
         raise ResultsFileError("not a results file: " + "; ".join(problems[:3]))
-    return {
+    view: ResultsDocument = {
         "score": float(document["score"]),
         "max_score": float(document["max_score"]),
         "execution_time": _number(document.get("execution_time")),
@@ -504,3 +509,7 @@ def normalise_results(document: Mapping[str, Any]) -> ResultsDocument:
         "tests": [_result(test) for test in document["tests"]],
         "extra_data": _extra_data(document.get("extra_data")),
     }
+    exercises = view["extra_data"]["exercises"]
+    for test in view["tests"]:  # every exercise with results is listed, with its totals
+        exercises.setdefault(test["exercise"], _exercise({}))
+    return rescore(view)
