@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -163,3 +164,28 @@ def _gone(pid: int) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_an_interrupted_tool_stops_the_grading_it_was_waiting_for(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Ctrl-C reaches only the tool (the grading has its own group): the grading stops too."""
+    pid_file = tmp_path / "grading.pid"
+    script = (
+        f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(600)"
+    )
+    real_wait = subprocess.Popen.wait
+
+    def interrupted_wait(self, timeout=None):
+        if timeout is None:
+            return real_wait(self)
+        for _ in range(600):  # until the grading has started for sure
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.05)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(subprocess.Popen, "wait", interrupted_wait)
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path, script)
+    assert _gone(int(pid_file.read_text()))

@@ -13,8 +13,8 @@ JSON that the schema's reader accepts, with this grader's ``extra_data.schema``.
 else is a one-line reason; each tool keeps its own fallback (``regrade.log``, a failed
 Gradescope test, nbgrader scores set to 0).
 
-Standard library and :mod:`autograder.results.schema` only: the Gradescope container runs
-this with a Python that may lack every dependency.
+Standard library, :mod:`autograder.results.schema` and :mod:`autograder.spec.paths` only:
+the Gradescope container runs this with a Python that may lack every dependency.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.results.schema import SCHEMA, ResultsFileError, parse_results
+from autograder.spec import paths
 
 __all__ = [
     "MAX_RESULTS_BYTES",
@@ -146,32 +147,37 @@ def run_grading(
     command: Sequence[str],
     *,
     results: Path,
-    cwd: Path,
-    env: Mapping[str, str],
     log_path: Path,
     timeout_s: float,
+    cwd: Path = paths.ROOT,
+    env: Mapping[str, str] | None = None,
     user: tuple[int, int] | None = None,
     preexec_fn: Callable[[], None] | None = None,
     after_exit: Callable[[], None] | None = None,
 ) -> GradingRun:
     """Run one grading to its end (or stop its whole group at ``timeout_s``) and read its
     results with :func:`read_results`. A results file left from before is removed first, so
-    only this grading's can be read. ``after_exit`` runs once the grading has ended and
-    before its results are read (the Gradescope run kills what the submission left running,
-    so nothing rewrites them)."""
+    only this grading's can be read. It runs in ``cwd`` (default: the grader's own root) with
+    ``env`` (default: this process's environment). ``after_exit`` runs once the grading has
+    ended and before its results are read (the Gradescope run kills what the submission left
+    running, so nothing rewrites them)."""
     results = Path(results)
     with contextlib.suppress(FileNotFoundError):
         results.unlink()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
+        environment = os.environ if env is None else env
         process = start_grading(
-            command, cwd=cwd, env=env, log=log, user=user, preexec_fn=preexec_fn
+            command, cwd=cwd, env=environment, log=log, user=user, preexec_fn=preexec_fn
         )
         try:
             returncode: int | None = process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             stop_group(process)
             returncode = None
+        except BaseException:  # Ctrl-C reaches only this process: its own group stops too
+            stop_group(process)
+            raise
     if after_exit is not None:
         after_exit()
     if returncode is None:

@@ -196,7 +196,6 @@ def _grade_exercise(
     graded = run_grading(
         command,
         results=results,
-        cwd=paths.ROOT,
         env=environment,
         log_path=log,
         timeout_s=timeout_s,

@@ -35,7 +35,6 @@ import argparse
 import ast
 import datetime
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -61,7 +60,6 @@ from autograder.grading import student_files, supervisor
 from autograder.results import provenance
 from autograder.results.sinks import terminal_text
 from autograder.results.write import write_json
-from autograder.spec import paths
 from autograder.spec.registry import CHECKS, EXERCISES
 
 __all__ = [
@@ -337,14 +335,7 @@ def _grade(
     command = grade_command(submission=submission, results=results, options=options)
     with tempfile.TemporaryDirectory(prefix="nbgrader-grade-") as scratch:
         log = Path(scratch) / "grade.log"
-        graded = run_grading(
-            command,
-            results=results,
-            cwd=paths.ROOT,
-            env=os.environ,
-            log_path=log,
-            timeout_s=timeout_s,
-        )
+        graded = run_grading(command, results=results, log_path=log, timeout_s=timeout_s)
         said = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
     if graded.returncode is not None and graded.returncode != 0:
         raise RuntimeError(f"grade exited with status {graded.returncode}: {' '.join(said)}")
