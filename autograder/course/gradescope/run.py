@@ -9,7 +9,8 @@ Gradescope unpacks ``autograder.zip`` (written by ``python -m autograder release
    (:func:`autograder.course.gradescope.submission.find_submission`): at its top, in a
    folder (``exercises/`` of a student repository), or inside an uploaded zip;
 2. grades each exercise with the command-line grader in its own subprocess
-   (``python -m autograder grade --device cpu --only EXERCISE``), with one seed for the whole
+   (``python -m autograder grade --device cpu --only EXERCISE``, run and its results file
+   checked by :mod:`autograder.course.grading_run`), with one seed for the whole
    run, a time budget per exercise that keeps the run inside Gradescope's limit, and, when
    ``run_autograder`` runs as root and ``setup.sh`` created it, as the unprivileged user
    :data:`GRADING_USER`, so submission code cannot write to ``/autograder`` at all;
@@ -19,7 +20,8 @@ Gradescope unpacks ``autograder.zip`` (written by ``python -m autograder release
    always: a crash of anything becomes a failed test that says why, score 0.
 
 Standard library and the grader's standard-library modules only (:mod:`autograder.spec.registry`,
-:mod:`autograder.results.gradescope`, :mod:`autograder.grading.supervisor`), so the run
+:mod:`autograder.results.gradescope`, :mod:`autograder.grading.supervisor`,
+:mod:`autograder.course.grading_run`), so the run
 reports a broken environment even where ``setup.sh`` failed to install the grader's
 dependencies. ``python -m autograder.course.gradescope results IN OUT`` converts one results
 file by hand, as ``python -m autograder gradescope-results IN OUT`` does.

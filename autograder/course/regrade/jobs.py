@@ -1,13 +1,15 @@
 """``regrade``'s gradings: one ``grade`` process per student, started, finished or stopped.
 
 Grading is a black box: one ``python -m autograder grade ... --quiet`` process per student,
-in its own process group, so students run in parallel and cannot disturb each other. It
-writes to ``DIR/<student>/.regrade-tmp/``; only a grading that finished with a valid results
-file is moved into place: ``sweep.png``, ``submission/`` (copies of the exercise modules,
-which ``collect --similarity`` compares), then ``results.json`` (``os.replace``) and
-last the sidecar ``.regrade.json``. A crash or Ctrl-C therefore loses only the gradings in
-flight. A student who could not be graded gets ``DIR/<student>/regrade.log`` (the grader's
-output, if any, and the reason), so ``collect`` lists them; earlier results are kept.
+in its own process group (:mod:`autograder.course.grading_run`: the command, the start, and
+the one check of the results file it leaves), so students run in parallel and cannot disturb
+each other. It writes to ``DIR/<student>/.regrade-tmp/``; only a grading that finished with
+a valid results file is moved into place: ``sweep.png``, ``submission/`` (copies of the
+exercise modules, which ``collect --similarity`` compares), then ``results.json``
+(``os.replace``) and last the sidecar ``.regrade.json``. A crash or Ctrl-C therefore loses
+only the gradings in flight. A student who could not be graded gets
+``DIR/<student>/regrade.log`` (the grader's output, if any, and the reason), so ``collect``
+lists them; earlier results are kept.
 """
 
 from __future__ import annotations
