@@ -20,7 +20,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -108,23 +108,36 @@ def start_grading(
     out_dir: Path,
     command_for: Callable[..., list[str]],
 ) -> Grading:
-    """Copy the student's modules into a fresh temporary folder and start ``grade`` there."""
+    """Copy the student's modules into a fresh temporary folder and start ``grade`` there.
+
+    Interrupted before the grading is started (Ctrl-C while copying or forking), the folder
+    is removed: only a grading in flight, which ``regrade`` stops and clears, leaves one."""
     student_dir = out_dir / student.id
     temp = student_dir / TEMP_NAME
     shutil.rmtree(temp, ignore_errors=True)
-    # All four modules (grade scans all four), read without following links: a module or an
-    # exercises/ that links to a TA-side file is not copied (grade records why it refused it).
-    student_files.copy_modules(
-        student.path,
-        "exercises" if student.kind == "repo" else "",
-        MODULE_FILES.values(),
-        temp / SUBMISSION_FOLDER,
-        limit=student_files.MAX_MODULE_BYTES,
-    )
-    log = (temp / "grade.log").open("wb")
-    process = grading_run.start_grading(
-        command_for(student, results=temp / RESULTS_NAME), cwd=temp, env=_child_env(), log=log
-    )
+    try:
+        # All four modules (grade scans all four), read without following links: a module or
+        # an exercises/ that links to a TA-side file is not copied (grade records why).
+        student_files.copy_modules(
+            student.path,
+            "exercises" if student.kind == "repo" else "",
+            MODULE_FILES.values(),
+            temp / SUBMISSION_FOLDER,
+            limit=student_files.MAX_MODULE_BYTES,
+        )
+        with contextlib.ExitStack() as on_failure:
+            log = (temp / "grade.log").open("wb")
+            on_failure.callback(log.close)
+            process = grading_run.start_grading(
+                command_for(student, results=temp / RESULTS_NAME),
+                cwd=temp,
+                env=_child_env(),
+                log=log,
+            )
+            on_failure.pop_all()  # started: the log stays open for the grading
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
     return Grading(student, key, process, time.monotonic(), temp, log)
 
 
@@ -137,10 +150,26 @@ def _last_line(path: Path) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block has run (then raise as usual)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def finish_grading(job: Grading, out_dir: Path, *, key: bytes | None = None) -> Outcome:
     """Move a finished grading into place, or say why it failed; with the course ``key``,
     the results are signed for this student and the modules copied (the grading has ended:
-    no process of the submission is left to read the key)."""
+    no process of the submission is left to read the key). All or nothing: a Ctrl-C waits
+    until the student's folder holds the new grading whole (results, then its sidecar)."""
+    with _signals_held():
+        return _finish(job, out_dir, key=key)
+
+
+def _finish(job: Grading, out_dir: Path, *, key: bytes | None) -> Outcome:
     job.log.close()
     seconds = time.monotonic() - job.started
     student_dir = out_dir / job.student.id
