@@ -89,6 +89,10 @@ def test_fixtures_load_as_written_and_normalised(tmp_path: Path) -> None:
         load_results(path=bad)
     with pytest.raises(ResultsFileError, match="not a results file"):
         normalise_results({"tests": []})
+    for token in ("NaN", "Infinity", "-Infinity"):  # grade never writes them: strict JSON
+        bad.write_text(f'{{"score": {token}, "max_score": 2, "tests": []}}')
+        with pytest.raises(ResultsFileError, match=f"corrupt JSON: {token} is not JSON"):
+            load_results_as_written(path=bad)
 
 
 def test_check_id_and_pending_kind() -> None:

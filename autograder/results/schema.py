@@ -6,10 +6,8 @@ file must not crash ``report``, ``collect`` or ``merge``. So it is validated her
 :func:`normalise_results` returns a *view* in which every optional field the readers use is
 present with the type declared below (missing or ill-typed: its empty default, ``""``,
 ``[]``, an empty sub-object, or ``None`` for a number or flag not given). Readers index the
-view directly. Its totals (``score``, ``max_score``, the ``output`` summary and each
-exercise's under ``extra_data.exercises``) are derived from its results by
-:func:`autograder.results.rescore.rescore`, never taken from the file, so no reader has to
-reconcile them. It is a new object: the document as written is never changed, because
+view directly; its totals are derived from its results (:mod:`~autograder.results.rescore`),
+never read from the file. It is a new object: the document as written is never changed, because
 ``merge`` copies parts of it verbatim and must add no keys. Standard library only.
 """
 
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 from autograder.results.rescore import rescore
+from autograder.results.strict_json import strict_loads
 from autograder.spec.registry import EXTRA_CREDIT
 
 __all__ = [
@@ -117,10 +116,9 @@ class Environment(TypedDict):
 
 
 class ExerciseData(TypedDict):
-    """Per exercise: its totals (derived from its results: :func:`~autograder.results.rescore.
-    rescore`) and what grading it cost."""
+    """Per exercise: its totals (derived: :mod:`~autograder.results.rescore`) and its cost."""
 
-    score: float | None  # None only in an entry not yet derived
+    score: float | None
     max_score: float | None
     extra_credit: bool | None
     wall_seconds: float | None
@@ -270,41 +268,29 @@ def results_problems(results: object) -> list[str]:
                 problems.append(f"{where}.status is not one of {', '.join(STATUSES)}")
             if len(problems) >= 3:
                 break
-    extra = results.get("extra_data", {})
-    if not isinstance(extra, dict):
+    if not isinstance(results.get("extra_data", {}), dict):
         problems.append("'extra_data' is not an object")
     return problems
 
 
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse_results(raw: bytes) -> dict[str, Any]:
-    """A results document from the bytes of a file, as written: strict JSON (``NaN`` and
-    ``Infinity`` are not JSON, and ``grade`` never writes them) with SPEC's fixed core.
-
-    Raises :class:`ResultsFileError` with a short reason (corrupt JSON, not a results file).
-    """
+    """A results document from a file's bytes, as written: strict JSON with SPEC's fixed core.
+    Raises :class:`ResultsFileError` with a short reason (corrupt JSON, not a results file)."""
     try:
-        results = json.loads(raw, parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError) as error:  # JSONDecodeError is a ValueError
+        results = strict_loads(raw)
+    except ValueError as error:  # not UTF-8, not JSON, NaN or Infinity
         raise ResultsFileError(f"corrupt JSON: {error}") from error
     except RecursionError as error:
         raise ResultsFileError("corrupt JSON: nested too deeply") from error
-    problems = results_problems(results)
-    if problems:
+    if problems := results_problems(results):
         raise ResultsFileError("not a results file: " + "; ".join(problems[:3]))
     return results
 
 
 def load_results_as_written(*, path: Path) -> dict[str, Any]:
-    """Read and validate one results file, returned exactly as written (for ``merge``,
-    which copies parts of it verbatim).
-
-    Raises :class:`ResultsFileError` with a short reason (unreadable, corrupt JSON, not a
-    results file) that the CLIs print next to the path.
-    """
+    """Read and validate one results file, returned exactly as written (``merge`` copies
+    parts of it verbatim). Raises :class:`ResultsFileError` with a short reason (unreadable,
+    corrupt JSON, not a results file) that the CLIs print next to the path."""
     try:
         raw = Path(path).read_bytes()
     except OSError as error:
@@ -494,12 +480,9 @@ def _extra_data(value: object) -> ExtraData:
 
 def normalise_results(document: Mapping[str, Any]) -> ResultsDocument:
     """The normalised view of a document that passes :func:`results_problems`: a new object,
-    its totals derived from its results (idempotent). Renderers take this view as it is.
-
-    Raises :class:`ResultsFileError` for a document that is not a results file.
-    """
-    problems = results_problems(document)
-    if problems:
+    its totals derived from its results (idempotent), the one renderers take as it is.
+    Raises :class:`ResultsFileError` for a document that is not a results file."""
+    if problems := results_problems(document):
         raise ResultsFileError("not a results file: " + "; ".join(problems[:3]))
     view: ResultsDocument = {
         "score": float(document["score"]),
