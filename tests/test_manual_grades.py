@@ -19,8 +19,11 @@ from autograder.course.collect.manual_grades import (
     template_csv,
     template_rows,
 )
+from autograder.results.build import assemble, test_entry
+from autograder.results.schema import normalise_results
 from autograder.spec.registry import CHECKS_BY_ID
 
+test_entry.__test__ = False  # a function of the grader, not a test
 ANSWER = CHECKS_BY_ID["easy.answer"]  # manual, 3 points
 EXPLANATION = CHECKS_BY_ID["hard.explanation"]  # manual, 4 points
 
@@ -169,6 +172,7 @@ def results_with(*tests: dict) -> dict:
 def pending(check, status: str = "pending") -> dict:
     return {
         "id": check.id,
+        "exercise": check.exercise,
         "score": 0.0,
         "max_score": float(check.points),
         "status": status,
@@ -183,7 +187,8 @@ def graded(score: float, check=ANSWER, student="alice", comment="", row=2) -> Ma
 
 def test_full_marks_pass_and_fewer_points_fail_with_the_score_and_comment() -> None:
     results = results_with(pending(ANSWER), pending(EXPLANATION))
-    results["tests"].append({"id": "medium.x", "score": 1.25, "max_score": 2.0, "status": "x"})
+    other = {"id": "medium.x", "exercise": "medium", "score": 1.25, "max_score": 2.0}
+    results["tests"].append(other | {"status": "failed"})
     sheet = ManualSheet(path=Path("ta.csv"))
     apply_grades(
         results, [graded(3.0), graded(1.5, EXPLANATION, comment="explain the slope")], sheet
@@ -219,6 +224,33 @@ def test_the_score_is_rounded_to_four_decimals() -> None:
     results = results_with(pending(ANSWER))
     apply_grades(results, [graded(1.234567)], ManualSheet(path=Path("ta.csv")))
     assert results["score"] == 1.2346
+
+
+def test_a_ta_score_updates_every_total_the_document_states_together() -> None:
+    """score, the output summary and extra_data.exercises are derived again as one: no
+    figure is left as the grading wrote it (collect applies TA scores to the typed view)."""
+    tests = [
+        test_entry(CHECKS_BY_ID["easy.vector_matches_reference"], {"status": "passed"}, 10**4),
+        test_entry(ANSWER, {"status": "pending", "output": "waiting"}, 10**4),
+        test_entry(EXPLANATION, {"status": "pending", "output": "waiting"}, 10**4),
+    ]
+    written = assemble(tests, execution_time=1.0, extra_data={"exercises": {"easy": {"runs": 1}}})
+    results = normalise_results(written)
+    assert results["output"].splitlines()[:2] == [
+        "Score 4 / 11",
+        "easy: 4 / 7, 1 passed, 0 failed, 1 pending",
+    ]
+    apply_grades(results, [graded(2.0)], ManualSheet(path=Path("ta.csv")))
+    assert (results["score"], results["max_score"]) == (6.0, 11.0)
+    assert results["output"].splitlines() == [
+        "Score 6 / 11",
+        "easy: 6 / 7, 1 passed, 1 failed, 0 pending",
+        "hard: 0 / 4, 0 passed, 0 failed, 1 pending",
+    ]
+    easy = results["extra_data"]["exercises"]["easy"]
+    assert (easy["score"], easy["max_score"], easy["runs"]) == (6.0, 7.0, 1)
+    assert results["extra_data"]["exercises"]["hard"]["score"] == 0.0
+    assert normalise_results(results) == results  # nothing stale left to derive
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ import yaml
 from autograder import cli
 from autograder.reports.markdown import render_markdown
 from autograder.results.merge import MISSING, NO_GPU_RUN, MergeError, merge
+from autograder.results.schema import normalise_results
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID, EXTRA_CREDIT
 
 
@@ -285,7 +286,7 @@ def test_plot_paths_are_rewritten_and_a_forged_path_is_not_copied(tmp_path: Path
     out = tmp_path / "out"
     merged = merge(inputs=[cpu_path, gpu_path], out_dir=out)
     assert (out / merged["extra_data"]["artifacts"]["sweep_plot"]).is_file()
-    report = render_markdown(merged, results_dir=out)
+    report = render_markdown(normalise_results(merged), results_dir=out)
     assert f"![sweep plot]({merged['extra_data']['artifacts']['sweep_plot']})" in report
 
     secret = tmp_path / "secret.png"

@@ -9,6 +9,7 @@ and ``gpu_pending`` (CPU run, GPU checks pending, its plot file missing).
 from __future__ import annotations
 
 import base64
+import json
 import re
 import shutil
 import struct
@@ -22,7 +23,7 @@ from autograder.reports.html import render_html
 from autograder.reports.markdown import render_markdown
 from autograder.reports.text import md_fence, md_inline
 from autograder.reports.view import MAX_OUTPUT_CHARS
-from autograder.results.schema import load_results
+from autograder.results.schema import load_results, normalise_results
 
 
 def main(argv: list[str]) -> int:
@@ -258,7 +259,8 @@ def test_environment_and_manual_queue() -> None:
 
 
 def test_partial_results_render(tmp_path: Path) -> None:
-    """The grader reuses render_markdown for --summary: missing or odd keys must not crash."""
+    """The grader reuses render_markdown for --summary: missing or odd keys must not crash
+    once the schema's reader made the typed document of them."""
     minimal = {"score": 0, "max_score": 0, "tests": []}
     odd = {
         "score": 5,
@@ -268,8 +270,8 @@ def test_partial_results_render(tmp_path: Path) -> None:
     }
     for results in (minimal, odd):
         for render in (render_markdown, render_html):
-            assert "Grading report" in render(results, results_dir=tmp_path)
-    assert "No written answers" in render_markdown(odd)
+            assert "Grading report" in render(normalise_results(results), results_dir=tmp_path)
+    assert "No written answers" in render_markdown(normalise_results(odd))
 
 
 def test_page_is_self_contained() -> None:
@@ -355,3 +357,21 @@ def test_page_renders_in_headless_chromium(chromium: str, tmp_path: Path) -> Non
     pixels = matplotlib.image.imread(screenshot)
     colours = {tuple(p) for p in pixels[::7, ::7, :3].reshape(-1, 3).round(2).tolist()}
     assert pixels.std() > 0.05 and len(colours) > 50, "screenshot is (nearly) one flat colour"
+
+
+def test_a_file_with_stale_or_forged_totals_shows_the_totals_of_its_results(
+    tmp_path: Path,
+) -> None:
+    """The reader derives every total from the results: a file's own score, summary line
+    and per-exercise figures (edited by hand, or left stale) are never shown."""
+    written = json.loads((FIXTURES / "full_marks" / "results.json").read_text())
+    honest = render_markdown(load_results(path=FIXTURES / "full_marks" / "results.json"))
+    written["score"] = 7777.5
+    written["output"] = "Score 7777.5 / 100"
+    for info in written["extra_data"]["exercises"].values():
+        info.update(score=4321.25, max_score=1.0)
+    (tmp_path / "results.json").write_text(json.dumps(written))
+    forged = load_results(path=tmp_path / "results.json")
+    assert forged["output"].splitlines()[0] != "Score 7777.5 / 100"
+    assert render_markdown(forged) == honest
+    assert "7777" not in honest and "4321" not in honest

@@ -6,13 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.results.build import (
-    assemble,
-    below_pass_mark,
-    exercise_totals,
-    registry_order,
-    test_entry,
-)
+from autograder.results.build import assemble, below_pass_mark, registry_order, test_entry
+from autograder.results.rescore import exercise_totals
 from autograder.results.schema import SCHEMA
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID, EXTRA_CREDIT
 

@@ -58,7 +58,11 @@ def test_missing_and_ill_typed_optional_values_get_their_empty_defaults() -> Non
     assert extra["sandbox"] == {"kind": "", "reason": ""}
     assert extra["environment"]["python"] == "" and extra["environment"]["torch"] == ""
     easy = extra["exercises"]["easy"]
-    assert easy["score"] is None and easy["runs"] is None and easy["incidents"] == ["boom"]
+    assert easy["runs"] is None and easy["incidents"] == ["boom"]
+    # totals are derived from the results, never the file's ("3", 5 / 10)
+    assert (easy["score"], easy["max_score"], easy["extra_credit"]) == (0.0, 3.0, False)
+    assert (view["score"], view["max_score"]) == (0.0, 3.0)
+    assert view["output"] == "Score 0 / 3\neasy: 0 / 3, 0 passed, 0 failed, 1 pending"
     assert extra["manual"] == [] and extra["artifacts"] == {"other": "x.png"}
     assert extra["seed"] is None and extra["submission"] == "" and extra["timings"] == {}
     assert extra["integrity"]["tamper"] == ["old text", {"path": "a.py", "change": ""}, "5"]
@@ -85,6 +89,10 @@ def test_fixtures_load_as_written_and_normalised(tmp_path: Path) -> None:
         load_results(path=bad)
     with pytest.raises(ResultsFileError, match="not a results file"):
         normalise_results({"tests": []})
+    for token in ("NaN", "Infinity", "-Infinity"):  # grade never writes them: strict JSON
+        bad.write_text(f'{{"score": {token}, "max_score": 2, "tests": []}}')
+        with pytest.raises(ResultsFileError, match=f"corrupt JSON: {token} is not JSON"):
+            load_results_as_written(path=bad)
 
 
 def test_check_id_and_pending_kind() -> None:

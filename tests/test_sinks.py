@@ -9,7 +9,6 @@ form feed in an exception message, a URL in a string constant.
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import re
@@ -24,6 +23,7 @@ from autograder.course.gradescope.submission import find_submission
 from autograder.reports.markdown import render_markdown
 from autograder.reports.terminal import terminal_checks
 from autograder.results.gradescope import gradescope_results
+from autograder.results.schema import normalise_results
 from autograder.results.sinks import (
     csv_cell,
     markdown_block,
@@ -237,7 +237,7 @@ def test_a_printed_message_cannot_forge_the_step_summary() -> None:
             "why": "<b>trust me</b> www.evil.example",
         }
     ]
-    markdown = render_markdown(copy.deepcopy(results))
+    markdown = render_markdown(normalise_results(results))
     html = _render(markdown)
     assert "<img" not in html and "evil.example" in html
     assert '<a href="https://evil.example' not in html and "<b>" not in html

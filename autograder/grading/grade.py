@@ -26,6 +26,7 @@ from autograder.grading.judge_runner import GradedExercise, run_exercise
 from autograder.reports.markdown import render_markdown
 from autograder.results import build as results
 from autograder.results.last_resort import write_last_resort
+from autograder.results.rescore import exercise_totals
 from autograder.results.schema import DEFAULT_RESULTS_PATH
 from autograder.results.write import writable, write_outputs
 from autograder.spec import paths
@@ -246,7 +247,7 @@ def grade(
                 "output_tail": graded.output_tail[-output_limit:],
             }
             mine = [t for t in tests if t["exercise"] == exercise]
-            done = results.exercise_totals(mine)[exercise]
+            done = exercise_totals(mine)[exercise]
             seconds = graded.wall_seconds
             say(f"  {exercise}: {done['score']:g}/{done['max_score']:g} in {seconds:.1f} s")
 

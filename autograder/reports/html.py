@@ -6,14 +6,12 @@ email, or archive it. The body is ``templates/report.html.j2`` (autoescaped), th
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from autograder.reports import render
 from autograder.reports.text import display_text
 from autograder.reports.view import build_report
-from autograder.results.schema import normalise_results
+from autograder.results.schema import ResultsDocument
 
 __all__ = ["png_data_uri", "render_html"]
 
@@ -24,19 +22,20 @@ def png_data_uri(png: bytes) -> str:
 
 
 def render_html(
-    results: Mapping[str, Any],
+    results: ResultsDocument,
     *,
     results_dir: Path | None = None,
     student: str | None = None,
     unverified: str = "",
 ) -> str:
-    """The report as one self-contained HTML page, from a results document (normalised here).
+    """The report as one self-contained HTML page, from the typed results document
+    (:func:`autograder.results.schema.load_results` or ``normalise_results``).
 
     ``results_dir`` (the results file's folder) lets the sweep plot be found and embedded;
     ``student`` overrides the name in the title (default: the submission folder's name);
     ``unverified`` (``collect``: why the document is not the course's own) is a banner.
     """
-    report = build_report(normalise_results(results), results_dir=results_dir, student=student)
+    report = build_report(results, results_dir=results_dir, student=student)
     report.provenance = display_text(unverified)
     plot_uri = png_data_uri(report.plot.png) if report.plot.png is not None else ""
     body = render.render_lines("report.html.j2", report=report, plot_uri=plot_uri)

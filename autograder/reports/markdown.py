@@ -4,25 +4,23 @@ summary (``grade --summary`` and ``merge --summary`` write it too), from
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from autograder.reports import render
 from autograder.reports.view import build_report
-from autograder.results.schema import normalise_results
+from autograder.results.schema import ResultsDocument
 
 __all__ = ["render_markdown"]
 
 
 def render_markdown(
-    results: Mapping[str, Any], *, results_dir: Path | None = None, student: str | None = None
+    results: ResultsDocument, *, results_dir: Path | None = None, student: str | None = None
 ) -> str:
-    """The report as Markdown, from a results document (normalised here: partial documents
-    from ``--only`` runs and older files render too).
+    """The report as Markdown, from the typed results document (the schema's reader makes
+    one of any results file: partial documents from ``--only`` runs and older files too).
 
     ``results_dir`` (the results file's folder) lets the sweep plot be found; ``student``
     overrides the name in the title (default: the submission folder's name).
     """
-    report = build_report(normalise_results(results), results_dir=results_dir, student=student)
+    report = build_report(results, results_dir=results_dir, student=student)
     return render.render_lines("report.md.j2", report=report)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from autograder.reports.text import format_points
-from autograder.results.build import exercise_totals
+from autograder.results.rescore import exercise_totals
 from autograder.results.sinks import terminal_text
 from autograder.spec.registry import EXERCISES, EXTRA_CREDIT
 

@@ -1,9 +1,9 @@
 """One student's report as plain data: what both the Markdown and the HTML templates show.
 
-Built once from a normalised results document (:func:`autograder.results.schema.
-normalise_results`), with every string already made display text
-(:func:`~autograder.reports.text.display_text`) and long texts already cut, so the two
-formats cannot drift apart: a template only lays the view out and escapes it for its format.
+Built once from the typed results document (:func:`autograder.results.schema.
+normalise_results`, its totals derived from its results), with every string already made
+display text (:func:`~autograder.reports.text.display_text`) and long texts already cut, so
+the two formats cannot drift apart: a template only lays the view out and escapes it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from autograder.reports.integrity import finding_line, tamper_line
 from autograder.reports.text import cut_text, display_text, format_points, percent
-from autograder.results.build import exercise_totals
+from autograder.results.rescore import exercise_totals
 from autograder.results.schema import (
     MAX_PLOT_BYTES,
     STATUSES,
@@ -23,7 +23,7 @@ from autograder.results.schema import (
     ResultsDocument,
     pending_kind,
 )
-from autograder.spec.registry import EXERCISES, EXTRA_CREDIT
+from autograder.spec.registry import EXERCISES
 
 __all__ = [
     "MAX_ANSWER_CHARS",
@@ -205,30 +205,25 @@ def _checks(results: ResultsDocument) -> list[Result]:
 
 
 def _exercises(results: ResultsDocument) -> list[Exercise]:
-    """Per-exercise totals summed from the results (the fixed core), in the lesson's order."""
-    declared = results["extra_data"]["exercises"]
-    totals = exercise_totals(results["tests"])
-    names = [n for n in EXERCISES if n in declared or n in totals]
-    names += sorted(set(totals) - set(names))
+    """A row per exercise with results, in the lesson's order: its totals as the document
+    derives them (:func:`~autograder.results.rescore.rescore`), its counts, its incidents."""
+    declared = results["extra_data"]["exercises"]  # listing every exercise with results
+    counts = exercise_totals(results["tests"])
+    names = [n for n in EXERCISES if n in declared]
+    names += sorted(set(counts) - set(names))
     exercises = []
     for name in names:
-        info = declared.get(name)
-        row = Exercise(name=display_text(name), extra_credit=name in EXTRA_CREDIT)
-        if name in totals:
-            total = totals[name]
-            row.score, row.max_score = total["score"], total["max_score"]
-            row.counts = {status: total[status] for status in STATUSES}
-            row.extra_credit = row.extra_credit or any(
-                t["extra_credit"] for t in results["tests"] if t["exercise"] == name
+        info, total = declared[name], counts.get(name)
+        exercises.append(
+            Exercise(
+                name=display_text(name),
+                score=info["score"] or 0.0,
+                max_score=info["max_score"] or 0.0,
+                extra_credit=bool(info["extra_credit"]),
+                counts={s: total[s] if total else 0 for s in STATUSES},
+                incidents=[display_text(i) for i in info["incidents"]],
             )
-        elif info is not None:  # declared but no results listed
-            row.score = info["score"] or 0.0
-            row.max_score = info["max_score"] or 0.0
-        if info is not None:
-            if info["extra_credit"] is not None:
-                row.extra_credit = info["extra_credit"]
-            row.incidents = [display_text(i) for i in info["incidents"]]
-        exercises.append(row)
+        )
     return exercises
 
 

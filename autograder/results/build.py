@@ -6,9 +6,9 @@ JUnit XML) is :mod:`autograder.results.write`; showing it is :mod:`autograder.re
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, TypedDict
+from typing import Any
 
+from autograder.results.rescore import rescore
 from autograder.results.schema import SCHEMA
 from autograder.spec.registry import CHECKS, EXTRA_CREDIT, Check
 
@@ -45,58 +45,20 @@ def test_entry(check: Check, result: dict[str, Any], output_limit: int) -> dict[
     return entry
 
 
-class ExerciseTotal(TypedDict):
-    """Points and result counts of one exercise, summed from its results."""
-
-    score: float
-    max_score: float
-    passed: int
-    failed: int
-    pending: int
-
-
-def exercise_totals(tests: Iterable[Mapping[str, Any]]) -> dict[str, ExerciseTotal]:
-    """Per exercise, in first-seen order: the one sum behind the summary line, the terminal
-    table, the report's score table and the gradebook (the fixed core, not ``extra_data``)."""
-    totals: dict[str, ExerciseTotal] = {}
-    for test in tests:
-        row = totals.setdefault(
-            test["exercise"],
-            {"score": 0.0, "max_score": 0.0, "passed": 0, "failed": 0, "pending": 0},
-        )
-        row["score"] += test["score"]
-        row["max_score"] += test["max_score"]
-        row[test["status"]] += 1
-    return totals
-
-
 def assemble(
     tests: list[dict[str, Any]], *, execution_time: float, extra_data: dict[str, Any]
 ) -> dict[str, Any]:
-    """The whole results document; extra credit adds to score, not to max_score."""
-    totals = exercise_totals(tests)
-    score = sum(t["score"] for t in tests)
-    max_score = sum(t["max_score"] for t in tests if not t.get("extra_credit"))
-    lines = [f"Score {score:g} / {max_score:g}"]
-    for exercise, row in totals.items():
-        extra = " extra credit" if exercise in EXTRA_CREDIT else ""
-        lines.append(
-            f"{exercise}: {row['score']:g} / {row['max_score']:g}{extra}, "
-            f"{row['passed']:g} passed, {row['failed']:g} failed, {row['pending']:g} pending"
-        )
-    extra_data = {"schema": SCHEMA, **extra_data}
-    for exercise, row in totals.items():
-        extra_data.setdefault("exercises", {}).setdefault(exercise, {}).update(
-            score=row["score"], max_score=row["max_score"], extra_credit=exercise in EXTRA_CREDIT
-        )
-    return {
-        "score": round(score, 4),
-        "max_score": round(max_score, 4),
+    """The whole results document, its totals derived from ``tests``
+    (:func:`~autograder.results.rescore.rescore`)."""
+    document = {
+        "score": 0.0,
+        "max_score": 0.0,
         "execution_time": round(execution_time, 3),
-        "output": "\n".join(lines),
+        "output": "",
         "tests": tests,
-        "extra_data": extra_data,
+        "extra_data": {"schema": SCHEMA, **extra_data},
     }
+    return rescore(document)
 
 
 def below_pass_mark(results: dict[str, Any], fail_under: float | None) -> bool:

@@ -1,23 +1,93 @@
-"""Scores recomputed from the verdicts and the registry, never read from a document.
+"""Every figure a results document derives from its results, computed in one place.
 
-A results document says what each check's ``score`` was, but a student who wrote the file
-could say anything (150 / 100). ``collect`` therefore keeps only each check's *status* and
-gives it the registry's points (:mod:`autograder.spec.registry`): a passed check its points,
-anything else 0, a written answer the TA's score (``collect --manual``), clamped to its points.
-Statuses a check cannot have are refused (counted as failed, with the reason): a GPU check
-passed without a CUDA run, a written answer passed without a TA score. Unknown checks and a
-check listed twice count nothing. Standard library and the registry only.
+A document states its totals three times over: ``score``/``max_score``, the ``output``
+summary ("Score 6.5 / 10" and a line per exercise) and ``extra_data.exercises`` (each
+exercise's score, max and extra-credit flag). None of them is ever set by hand:
+:func:`rescore` derives all three from ``tests`` wherever a result's points change
+(``grade`` building the document, ``merge`` choosing results, a TA's scores in ``collect``)
+and whenever a document is read (:func:`autograder.results.schema.normalise_results`), so
+no reader sees a stale or forged total. Extra credit adds to ``score``, not to ``max_score``.
+
+What each result scored is decided before: by the judge's verdict (``grade``), the input
+chosen (``merge``), or, in ``collect``, by :func:`score_from_registry`, which trusts only a
+check's *status* and gives it the registry's points (:mod:`autograder.spec.registry`): a
+passed check its points, anything else 0, a written answer the TA's score (``collect
+--manual``), clamped to its points. Statuses a check cannot have are refused (counted as
+failed, with the reason): a GPU check passed without a CUDA run, a written answer passed
+without a TA score. Unknown checks and a check listed twice count nothing. Standard library
+and the registry only.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from autograder.results.schema import ResultsDocument
 from autograder.spec.registry import CHECKS_BY_ID, EXTRA_CREDIT
 
-__all__ = ["rescore"]
+if TYPE_CHECKING:
+    from autograder.results.schema import ResultsDocument
+
+__all__ = ["ExerciseTotal", "exercise_totals", "rescore", "score_from_registry"]
+
+Document = TypeVar("Document", bound=dict[str, Any])
+
+
+class ExerciseTotal(TypedDict):
+    """Points and result counts of one exercise, summed from its results."""
+
+    score: float
+    max_score: float
+    passed: int
+    failed: int
+    pending: int
+
+
+def exercise_totals(tests: Iterable[Mapping[str, Any]]) -> dict[str, ExerciseTotal]:
+    """Per exercise, in first-seen order: the one sum behind the summary line, the terminal
+    table, the report's score table and the gradebook."""
+    totals: dict[str, ExerciseTotal] = {}
+    for test in tests:
+        row = totals.setdefault(
+            test["exercise"],
+            {"score": 0.0, "max_score": 0.0, "passed": 0, "failed": 0, "pending": 0},
+        )
+        row["score"] += test["score"]
+        row["max_score"] += test["max_score"]
+        row[test["status"]] += 1
+    return totals
+
+
+def rescore(document: Document) -> Document:
+    """Set ``score``, ``max_score``, the ``output`` summary and ``extra_data.exercises``'
+    totals of ``document`` from its ``tests`` (in place; returned for chaining).
+
+    An exercise listed under ``extra_data.exercises`` without a result totals 0 / 0. Every
+    other key keeps its place, so a document that was already derived is unchanged, byte for
+    byte once written.
+    """
+    tests = document["tests"]
+    totals = exercise_totals(tests)
+    score = sum(t["score"] for t in tests)
+    max_score = sum(t["max_score"] for t in tests if not t.get("extra_credit"))
+    lines = [f"Score {score:g} / {max_score:g}"]
+    for exercise, row in totals.items():
+        extra = " extra credit" if exercise in EXTRA_CREDIT else ""
+        lines.append(
+            f"{exercise}: {row['score']:g} / {row['max_score']:g}{extra}, "
+            f"{row['passed']:g} passed, {row['failed']:g} failed, {row['pending']:g} pending"
+        )
+    document["score"] = round(score, 4)
+    document["max_score"] = round(max_score, 4)
+    document["output"] = "\n".join(lines)
+    exercises = document.setdefault("extra_data", {}).setdefault("exercises", {})
+    for exercise in [*totals, *(name for name in exercises if name not in totals)]:
+        row = totals.get(exercise, {"score": 0.0, "max_score": 0.0})
+        exercises.setdefault(exercise, {}).update(
+            score=row["score"], max_score=row["max_score"], extra_credit=exercise in EXTRA_CREDIT
+        )
+    return document
 
 
 def _ran_on_cuda(test: dict[str, Any], extra: dict[str, Any]) -> bool:
@@ -27,9 +97,9 @@ def _ran_on_cuda(test: dict[str, Any], extra: dict[str, Any]) -> bool:
     return extra["device"]["used"] == "cuda"
 
 
-def rescore(results: ResultsDocument) -> tuple[ResultsDocument, list[str]]:
-    """(a copy of the normalised ``results`` with every score from the registry, the
-    statuses and entries refused, one line each)."""
+def score_from_registry(results: ResultsDocument) -> tuple[ResultsDocument, list[str]]:
+    """(a copy of the normalised ``results`` with every result's points from the registry and
+    its totals derived again, the statuses and entries refused, one line each)."""
     rescored = copy.deepcopy(results)
     extra = rescored["extra_data"]
     problems: list[str] = []
@@ -61,9 +131,8 @@ def rescore(results: ResultsDocument) -> tuple[ResultsDocument, list[str]]:
             test["score"] = min(max(float(test["ta_grade"]["score"]), 0.0), points)
         else:
             test["score"] = points if test["status"] == "passed" else 0.0
-    counted = [t for t in rescored["tests"] if t["max_score"] or t["score"]]
-    rescored["score"] = round(sum(t["score"] for t in counted), 4)
-    rescored["max_score"] = round(sum(t["max_score"] for t in counted if not t["extra_credit"]), 4)
-    for info in extra["exercises"].values():  # the document's own totals are not shown
-        info["score"] = info["max_score"] = None
-    return rescored, problems
+    # read again: the registry may have moved a result to another exercise, which the
+    # normalised view then lists (schema imports this module, hence the late import)
+    from autograder.results.schema import normalise_results
+
+    return normalise_results(rescored), problems

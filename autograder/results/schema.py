@@ -6,7 +6,8 @@ file must not crash ``report``, ``collect`` or ``merge``. So it is validated her
 :func:`normalise_results` returns a *view* in which every optional field the readers use is
 present with the type declared below (missing or ill-typed: its empty default, ``""``,
 ``[]``, an empty sub-object, or ``None`` for a number or flag not given). Readers index the
-view directly. It is a new object: the document as written is never changed, because
+view directly; its totals are derived from its results (:mod:`~autograder.results.rescore`),
+never read from the file. It is a new object: the document as written is never changed, because
 ``merge`` copies parts of it verbatim and must add no keys. Standard library only.
 """
 
@@ -18,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
+from autograder.results.rescore import rescore
+from autograder.results.strict_json import strict_loads
 from autograder.spec.registry import EXTRA_CREDIT
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "load_results",
     "load_results_as_written",
     "normalise_results",
+    "parse_results",
     "pending_kind",
     "results_problems",
 ]
@@ -112,11 +116,11 @@ class Environment(TypedDict):
 
 
 class ExerciseData(TypedDict):
-    """Per exercise: the totals ``assemble`` writes and what grading it cost."""
+    """Per exercise: its totals (derived: :mod:`~autograder.results.rescore`) and its cost."""
 
     score: float | None
     max_score: float | None
-    extra_credit: bool | None  # None: not said (the view falls back to the registry)
+    extra_credit: bool | None
     wall_seconds: float | None
     runs: int | None  # judge processes started
     worker_starts: dict[str, int]
@@ -264,33 +268,34 @@ def results_problems(results: object) -> list[str]:
                 problems.append(f"{where}.status is not one of {', '.join(STATUSES)}")
             if len(problems) >= 3:
                 break
-    extra = results.get("extra_data", {})
-    if not isinstance(extra, dict):
+    if not isinstance(results.get("extra_data", {}), dict):
         problems.append("'extra_data' is not an object")
     return problems
 
 
-def load_results_as_written(*, path: Path) -> dict[str, Any]:
-    """Read and validate one results file, returned exactly as written (for ``merge``,
-    which copies parts of it verbatim).
+def parse_results(raw: bytes) -> dict[str, Any]:
+    """A results document from a file's bytes, as written: strict JSON with SPEC's fixed core.
+    Raises :class:`ResultsFileError` with a short reason (corrupt JSON, not a results file)."""
+    try:
+        results = strict_loads(raw)
+    except ValueError as error:  # not UTF-8, not JSON, NaN or Infinity
+        raise ResultsFileError(f"corrupt JSON: {error}") from error
+    except RecursionError as error:
+        raise ResultsFileError("corrupt JSON: nested too deeply") from error
+    if problems := results_problems(results):
+        raise ResultsFileError("not a results file: " + "; ".join(problems[:3]))
+    return results
 
-    Raises :class:`ResultsFileError` with a short reason (unreadable, corrupt JSON, not a
-    results file) that the CLIs print next to the path.
-    """
+
+def load_results_as_written(*, path: Path) -> dict[str, Any]:
+    """Read and validate one results file, returned exactly as written (``merge`` copies
+    parts of it verbatim). Raises :class:`ResultsFileError` with a short reason (unreadable,
+    corrupt JSON, not a results file) that the CLIs print next to the path."""
     try:
         raw = Path(path).read_bytes()
     except OSError as error:
         raise ResultsFileError(f"unreadable: {error.strerror or error}") from error
-    try:
-        results = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ResultsFileError(f"corrupt JSON: {error}") from error
-    except RecursionError as error:
-        raise ResultsFileError("corrupt JSON: nested too deeply") from error
-    problems = results_problems(results)
-    if problems:
-        raise ResultsFileError("not a results file: " + "; ".join(problems[:3]))
-    return results
+    return parse_results(raw)
 
 
 def load_results(*, path: Path) -> ResultsDocument:
@@ -474,15 +479,12 @@ def _extra_data(value: object) -> ExtraData:
 
 
 def normalise_results(document: Mapping[str, Any]) -> ResultsDocument:
-    """The normalised view of a document that passes :func:`results_problems` (a new object;
-    idempotent, so renderers may normalise a document that was already normalised).
-
-    Raises :class:`ResultsFileError` for a document that is not a results file.
-    """
-    problems = results_problems(document)
-    if problems:
+    """The normalised view of a document that passes :func:`results_problems`: a new object,
+    its totals derived from its results (idempotent), the one renderers take as it is.
+    Raises :class:`ResultsFileError` for a document that is not a results file."""
+    if problems := results_problems(document):
         raise ResultsFileError("not a results file: " + "; ".join(problems[:3]))
-    return {
+    view: ResultsDocument = {
         "score": float(document["score"]),
         "max_score": float(document["max_score"]),
         "execution_time": _number(document.get("execution_time")),
@@ -490,3 +492,7 @@ def normalise_results(document: Mapping[str, Any]) -> ResultsDocument:
         "tests": [_result(test) for test in document["tests"]],
         "extra_data": _extra_data(document.get("extra_data")),
     }
+    exercises = view["extra_data"]["exercises"]
+    for test in view["tests"]:  # every exercise with results is listed, with its totals
+        exercises.setdefault(test["exercise"], _exercise({}))
+    return rescore(view)

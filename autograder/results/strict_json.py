@@ -7,16 +7,28 @@ tokens), and a lone surrogate (``"\\ud800"``, or a file name that is not UTF-8, 
 Python decodes to ``"\\udcff"``) is not UTF-8. :func:`strict_copy` returns a copy where
 each such number is the string ``"nan"``, ``"inf"`` or ``"-inf"`` and each such
 character its ``\\uXXXX`` escape as text, with a note per replaced number, so the writer
-can use ``allow_nan=False`` and never fail on what a submission sends.
+can use ``allow_nan=False`` and never fail on what a submission sends. Reading is as strict:
+:func:`strict_loads` refuses the bare ``NaN`` and ``Infinity`` tokens a writer never writes.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 MAX_DEPTH = 64  # deeper values are replaced by a marker (the grader's own nest a few levels)
 MAX_NOTES = 20
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def strict_loads(raw: bytes | str) -> Any:
+    """JSON as :func:`json.loads` reads it, less ``NaN``, ``Infinity`` and ``-Infinity``
+    (ValueError, like any other text that is not JSON or not UTF-8)."""
+    return json.loads(raw, parse_constant=_refuse_constant)
 
 
 def clean_text(text: str) -> str:

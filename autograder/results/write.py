@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from autograder.results.build import exercise_totals
-from autograder.results.schema import check_id
+from autograder.results.rescore import exercise_totals
+from autograder.results.schema import check_id, normalise_results
 from autograder.results.sinks import xml_text
 from autograder.results.strict_json import strict_copy
 from autograder.spec.registry import ASSIGNMENT, EXERCISES
@@ -25,8 +25,9 @@ from autograder.spec.registry import ASSIGNMENT, EXERCISES
 __all__ = ["SummaryRenderer", "junit_xml", "write_json", "write_outputs"]
 
 SummaryRenderer = Callable[..., str]
-"""``render(document, *, results_dir=...) -> Markdown``, e.g.
-:func:`autograder.reports.markdown.render_markdown`."""
+"""``render(typed_document, *, results_dir=...) -> Markdown``, e.g.
+:func:`autograder.reports.markdown.render_markdown`; it is given the schema's typed view
+(:func:`~autograder.results.schema.normalise_results`) of the document written."""
 
 
 def writable(results: Mapping[str, Any]) -> dict[str, Any]:
@@ -120,5 +121,6 @@ def write_outputs(
             raise ValueError("a summary path needs a summary renderer")
         Path(summary_path).parent.mkdir(parents=True, exist_ok=True)
         Path(summary_path).write_text(
-            render_summary(document, results_dir=results_path.parent), encoding="utf-8"
+            render_summary(normalise_results(document), results_dir=results_path.parent),
+            encoding="utf-8",
         )

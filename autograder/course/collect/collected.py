@@ -23,8 +23,8 @@ from autograder.reports.html import png_data_uri
 from autograder.reports.integrity import finding_line, tamper_line
 from autograder.reports.text import display_text, format_points
 from autograder.results import schema
-from autograder.results.build import exercise_totals
 from autograder.results.provenance import KEY_FILE_VARIABLE, KEY_VARIABLE
+from autograder.results.rescore import exercise_totals
 from autograder.results.schema import ResultsDocument, pending_kind
 from autograder.spec.registry import (
     ASSIGNMENT,

@@ -59,7 +59,7 @@ from autograder.reports import class_summary
 from autograder.reports.histogram import score_histogram
 from autograder.reports.html import render_html
 from autograder.results import provenance
-from autograder.results.rescore import rescore
+from autograder.results.rescore import score_from_registry
 from autograder.results.schema import (
     DEFAULT_RESULTS_PATH,
     RESULTS_NAME,
@@ -238,7 +238,7 @@ def collect(
             if summary.manual is not None:
                 grades = summary.manual.for_student(student_id)
                 manual_grades.apply_grades(results, grades, summary.manual)
-            results, refused = rescore(results)
+            results, refused = score_from_registry(results)
             record = student_record(student_id, path, results)
             record.verified, record.provenance, record.refused = (
                 check.verified,

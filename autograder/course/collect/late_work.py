@@ -15,7 +15,7 @@ from pathlib import Path
 from autograder.course.collect.collected import StudentRecord
 from autograder.course.collect.deadlines import Attempt, Deadlines, Decision, decide
 from autograder.results import provenance
-from autograder.results.rescore import rescore
+from autograder.results.rescore import score_from_registry
 from autograder.results.schema import ResultsFileError, load_results_as_written, normalise_results
 from autograder.spec.paths import SUBMISSION_FOLDER
 
@@ -55,7 +55,7 @@ def attempt_of(
     )
     for test in results["tests"]:
         test["ta_grade"] = None  # states are compared on their automatic scores
-    results, _ = rescore(results)
+    results, _ = score_from_registry(results)
     fetched_at, commit = _fetch(written, check.verified or count_unverified)
     return Attempt(path, fetched_at, commit, float(results["score"]), float(results["max_score"]))
 

@@ -29,6 +29,7 @@ from typing import Any
 from autograder.course.collect.spreadsheet import csv_text, safe_cell
 from autograder.reports.text import display_text
 from autograder.results import schema
+from autograder.results.rescore import rescore
 from autograder.spec.registry import CHECKS_BY_ID
 
 __all__ = [
@@ -207,7 +208,9 @@ def apply_grades(
 
     An applied check gets the TA's points, status ``passed`` (full marks) or ``failed``, an
     output naming the TA's score and comment, and ``ta_grade``; its ``extra_data.manual``
-    entry gets ``ta_score`` and ``ta_comment``; the top-level score is summed again.
+    entry gets ``ta_score`` and ``ta_comment``. When any grade applied, every figure derived
+    from the results (score, max_score, the ``output`` summary, ``extra_data.exercises``) is
+    derived again by :func:`~autograder.results.rescore.rescore`.
     """
     tests = {schema.check_id(t): t for t in results["tests"]}
     extra = results.get("extra_data") if isinstance(results.get("extra_data"), dict) else {}
@@ -251,7 +254,7 @@ def apply_grades(
         sheet.applied.append(grade)
         changed = True
     if changed:
-        results["score"] = round(sum(float(t["score"]) for t in results["tests"]), 4)
+        rescore(results)
 
 
 def template_rows(student: str, results: dict[str, Any]) -> list[dict[str, str]]:

@@ -9,7 +9,8 @@ Gradescope unpacks ``autograder.zip`` (written by ``python -m autograder release
    (:func:`autograder.course.gradescope.submission.find_submission`): at its top, in a
    folder (``exercises/`` of a student repository), or inside an uploaded zip;
 2. grades each exercise with the command-line grader in its own subprocess
-   (``python -m autograder grade --device cpu --only EXERCISE``), with one seed for the whole
+   (``python -m autograder grade --device cpu --only EXERCISE``, run and its results file
+   checked by :mod:`autograder.course.grading_run`), with one seed for the whole
    run, a time budget per exercise that keeps the run inside Gradescope's limit, and, when
    ``run_autograder`` runs as root and ``setup.sh`` created it, as the unprivileged user
    :data:`GRADING_USER`, so submission code cannot write to ``/autograder`` at all;
@@ -19,7 +20,8 @@ Gradescope unpacks ``autograder.zip`` (written by ``python -m autograder release
    always: a crash of anything becomes a failed test that says why, score 0.
 
 Standard library and the grader's standard-library modules only (:mod:`autograder.spec.registry`,
-:mod:`autograder.results.gradescope`, :mod:`autograder.grading.supervisor`), so the run
+:mod:`autograder.results.gradescope`, :mod:`autograder.grading.supervisor`,
+:mod:`autograder.course.grading_run`), so the run
 reports a broken environment even where ``setup.sh`` failed to install the grader's
 dependencies. ``python -m autograder.course.gradescope results IN OUT`` converts one results
 file by hand, as ``python -m autograder gradescope-results IN OUT`` does. The command line's
@@ -31,13 +33,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import pwd
 import resource
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.course.gradescope.submission import find_submission
+from autograder.course.grading_run import GradeOptions, grade_command, run_grading
 from autograder.grading import supervisor
 from autograder.results.gradescope import (
     convert_results_file,
@@ -187,53 +188,34 @@ def _grade_exercise(
     if timeout_s < 20:
         return None, "the run's time limit was used up by the exercises before it"
     results = work / "out" / f"{exercise}.json"
-    command = [str(python), "-m", "autograder", "grade", "--submission", str(submission)]
-    command += ["--only", exercise, "--device", "cpu", "--results", str(results)]
-    command += ["--seed", str(seed), "--settings", str(settings), "--quiet"]
-    if sandbox:
-        command += ["--sandbox", sandbox]
+    options = GradeOptions(only=[exercise], sandbox=sandbox or None, settings=settings, seed=seed)
+    command = grade_command(submission=submission, results=results, options=options, python=python)
     environment = {
         **os.environ,
         "HOME": str(work / "home"),
         "MPLCONFIGDIR": str(work / "home"),
         "TMPDIR": str(work / "tmp"),
     }
-    demote: dict[str, Any] = {}
-    if user is not None:
-        demote = {"user": user[1], "group": user[2], "extra_groups": []}
     log = work / "log" / f"{exercise}.txt"
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            command,
-            cwd=paths.ROOT,
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, stopped as a whole
-            preexec_fn=_prefer_oom_kill,
-            **demote,
-        )
-        try:
-            returncode = process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(OSError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            _kill_leftovers(user)
-            _print_log(exercise, log)
-            return None, f"grading did not finish within the run's time limit ({timeout_s:.0f} s)"
-    _kill_leftovers(user)  # before its results are read: nothing of the submission rewrites them
+    graded = run_grading(
+        command,
+        results=results,
+        env=environment,
+        log_path=log,
+        timeout_s=timeout_s,
+        user=user[1:] if user is not None else None,
+        preexec_fn=_prefer_oom_kill,
+        # before its results are read: nothing of the submission rewrites them
+        after_exit=lambda: _kill_leftovers(user),
+    )
     _print_log(exercise, log)
-    if returncode != 0:
-        return None, f"the grader stopped with exit status {returncode}"
-    try:
-        document = json.loads(results.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        return None, f"the grader's results could not be read ({type(error).__name__})"
-    if not isinstance(document, dict) or not isinstance(document.get("tests"), list):
-        return None, "the grader's results are not a results document"
-    return document, None
+    if graded.returncode is None:
+        return None, f"grading did not finish within the run's time limit ({timeout_s:.0f} s)"
+    if graded.returncode != 0:
+        return None, f"the grader stopped with exit status {graded.returncode}"
+    if graded.document is None:
+        return None, graded.reason
+    return graded.document, None
 
 
 def _print_log(exercise: str, log: Path) -> None:

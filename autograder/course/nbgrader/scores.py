@@ -38,6 +38,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
+from autograder.course.grading_run import GradeOptions, grade_command, run_grading
 from autograder.course.nbgrader.notebooks import (
     ASSIGNMENT,
     COURSE_ID,
@@ -322,19 +324,17 @@ def _grade(
     for exercise, text in plan.modules.items():
         if text:
             (submission / f"{EXERCISES[exercise]}.py").write_text(text, encoding="utf-8")
-    command = [sys.executable, "-m", "autograder", "grade", "--submission", str(submission)]
-    command += ["--only", *plan.modules, "--device", "cpu", "--results", str(results), "--quiet"]
-    command += ["--settings", str(settings)] if settings is not None else []
-    command += ["--sandbox", sandbox] if sandbox is not None else []
-    if results.exists():
-        results.unlink()
-    completed = subprocess.run(
-        command, cwd=paths.ROOT, capture_output=True, text=True, timeout=timeout_s, check=False
-    )
-    if completed.returncode != 0 or not results.is_file():
-        tail = (completed.stderr or completed.stdout).strip().splitlines()[-3:]
-        raise RuntimeError(f"grade exited with status {completed.returncode}: {' '.join(tail)}")
-    document = json.loads(results.read_text(encoding="utf-8"))
+    options = GradeOptions(only=list(plan.modules), sandbox=sandbox, settings=settings)
+    command = grade_command(submission=submission, results=results, options=options)
+    with tempfile.TemporaryDirectory(prefix="nbgrader-grade-") as scratch:
+        log = Path(scratch) / "grade.log"
+        graded = run_grading(command, results=results, log_path=log, timeout_s=timeout_s)
+        said = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
+    if graded.returncode is not None and graded.returncode != 0:
+        raise RuntimeError(f"grade exited with status {graded.returncode}: {' '.join(said)}")
+    if graded.document is None:
+        raise RuntimeError(graded.reason)
+    document = graded.document
     if key is not None:
         digest = provenance.submission_sha256(submission)
         document = provenance.sign(

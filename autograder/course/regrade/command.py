@@ -269,12 +269,12 @@ def regrade(
                         keep_log(job, out_dir / job.student.id, reason)
                         record(Outcome(job.student.id, "failed", reason, timeout_s), len(running))
                     continue
-                running.remove(job)
-                try:
+                try:  # still in `running` until finished: a Ctrl-C now clears its folder
                     outcome = finish_grading(job, out_dir, key=course_key)
                 except OSError as error:
                     outcome = Outcome(job.student.id, "failed", f"cannot write results: {error}")
                     note_failure(out_dir / job.student.id, outcome.reason, append=True)
+                running.remove(job)
                 record(outcome, len(running))
     except KeyboardInterrupt as stop:
         summary.interrupted_by = getattr(stop, "signal_number", signal.SIGINT)

@@ -1,30 +1,31 @@
 """``regrade``'s gradings: one ``grade`` process per student, started, finished or stopped.
 
 Grading is a black box: one ``python -m autograder grade ... --quiet`` process per student,
-in its own process group, so students run in parallel and cannot disturb each other. It
-writes to ``DIR/<student>/.regrade-tmp/``; only a grading that finished with a valid results
-file is moved into place: ``sweep.png``, ``submission/`` (copies of the exercise modules,
-which ``collect --similarity`` compares), then ``results.json`` (``os.replace``) and
-last the sidecar ``.regrade.json``. A crash or Ctrl-C therefore loses only the gradings in
-flight. A student who could not be graded gets ``DIR/<student>/regrade.log`` (the grader's
-output, if any, and the reason), so ``collect`` lists them; earlier results are kept.
+in its own process group (:mod:`autograder.course.grading_run`: the command, the start, and
+the one check of the results file it leaves), so students run in parallel and cannot disturb
+each other. It writes to ``DIR/<student>/.regrade-tmp/``; only a grading that finished with
+a valid results file is moved into place: ``sweep.png``, ``submission/`` (copies of the
+exercise modules, which ``collect --similarity`` compares), then ``results.json``
+(``os.replace``) and last the sidecar ``.regrade.json``. A crash or Ctrl-C therefore loses
+only the gradings in flight. A student who could not be graded gets
+``DIR/<student>/regrade.log`` (the grader's output, if any, and the reason), so ``collect``
+lists them; earlier results are kept.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from autograder.course import grading_run
 from autograder.course.regrade.fetch import read_fetch_record
 from autograder.course.regrade.state import write_state
 from autograder.course.regrade.students import MODULE_FILES, Outcome, Student
@@ -75,23 +76,20 @@ def grade_command(
     settings: Path | None,
     seed: int | None,
 ) -> list[str]:
-    """The ``python -m autograder grade`` command line of one student."""
-    flag = "--repo" if student.kind == "repo" else "--submission"
-    command = [sys.executable, "-m", "autograder", "grade", flag, str(student.path)]
-    command += ["--results", str(results), "--device", device, "--quiet"]
-    if only:
-        command += ["--only", *only]
-    if gpu_only:
-        command += ["--gpu-only"]
-    if sandbox is not None:
-        command += ["--sandbox", sandbox]
-    if manifest is not None and student.kind == "repo":
-        command += ["--manifest", str(manifest)]
-    if settings is not None:
-        command += ["--settings", str(settings)]
-    if seed is not None:
-        command += ["--seed", str(seed)]
-    return command
+    """The ``python -m autograder grade`` command line of one student
+    (:func:`autograder.course.grading_run.grade_command`)."""
+    options = grading_run.GradeOptions(
+        device=device,
+        only=only,
+        gpu_only=gpu_only,
+        sandbox=sandbox,
+        manifest=manifest,
+        settings=settings,
+        seed=seed,
+    )
+    return grading_run.grade_command(
+        submission=student.path, results=results, options=options, repo=student.kind == "repo"
+    )
 
 
 def _child_env() -> dict[str, str]:
@@ -108,29 +106,36 @@ def start_grading(
     out_dir: Path,
     command_for: Callable[..., list[str]],
 ) -> Grading:
-    """Copy the student's modules into a fresh temporary folder and start ``grade`` there."""
+    """Copy the student's modules into a fresh temporary folder and start ``grade`` there.
+
+    Interrupted before the grading is started (Ctrl-C while copying or forking), the folder
+    is removed: only a grading in flight, which ``regrade`` stops and clears, leaves one."""
     student_dir = out_dir / student.id
     temp = student_dir / TEMP_NAME
     shutil.rmtree(temp, ignore_errors=True)
-    # All four modules (grade scans all four), read without following links: a module or an
-    # exercises/ that links to a TA-side file is not copied (grade records why it refused it).
-    student_files.copy_modules(
-        student.path,
-        "exercises" if student.kind == "repo" else "",
-        MODULE_FILES.values(),
-        temp / paths.SUBMISSION_FOLDER,
-        limit=student_files.MAX_MODULE_BYTES,
-    )
-    log = (temp / "grade.log").open("wb")
-    process = subprocess.Popen(
-        command_for(student, results=temp / RESULTS_NAME),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=temp,
-        env=_child_env(),
-        start_new_session=True,  # its own process group: killed as one, no terminal Ctrl-C
-    )
+    try:
+        # All four modules (grade scans all four), read without following links: a module or
+        # an exercises/ that links to a TA-side file is not copied (grade records why).
+        student_files.copy_modules(
+            student.path,
+            "exercises" if student.kind == "repo" else "",
+            MODULE_FILES.values(),
+            temp / paths.SUBMISSION_FOLDER,
+            limit=student_files.MAX_MODULE_BYTES,
+        )
+        with contextlib.ExitStack() as on_failure:
+            log = (temp / "grade.log").open("wb")
+            on_failure.callback(log.close)
+            process = grading_run.start_grading(
+                command_for(student, results=temp / RESULTS_NAME),
+                cwd=temp,
+                env=_child_env(),
+                log=log,
+            )
+            on_failure.pop_all()  # started: the log stays open for the grading
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
     return Grading(student, key, process, time.monotonic(), temp, log)
 
 
@@ -143,10 +148,26 @@ def _last_line(path: Path) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block has run (then raise as usual)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def finish_grading(job: Grading, out_dir: Path, *, key: bytes | None = None) -> Outcome:
     """Move a finished grading into place, or say why it failed; with the course ``key``,
     the results are signed for this student and the modules copied (the grading has ended:
-    no process of the submission is left to read the key)."""
+    no process of the submission is left to read the key). All or nothing: a Ctrl-C waits
+    until the student's folder holds the new grading whole (results, then its sidecar)."""
+    with _signals_held():
+        return _finish(job, out_dir, key=key)
+
+
+def _finish(job: Grading, out_dir: Path, *, key: bytes | None) -> Outcome:
     job.log.close()
     seconds = time.monotonic() - job.started
     student_dir = out_dir / job.student.id
@@ -155,25 +176,17 @@ def finish_grading(job: Grading, out_dir: Path, *, key: bytes | None = None) -> 
     reason = ""
     if code != 0:
         said = _last_line(job.temp / "grade.log")
-        if code < 0:
-            reason = f"the grader was killed by {signal.Signals(-code).name}"
-        elif code == 2:
-            reason = "grade exited with status 2 (a usage error)"
-        else:
-            reason = f"the grader exited with status {code}"
-        reason += f": {said}" if said else ""
+        reason = grading_run.exit_reason(code) + (f": {said}" if said else "")
     else:
         try:
-            document = json.loads(results.read_text(encoding="utf-8"))
-            if not isinstance(document, dict) or "tests" not in document:
-                reason = "the grader wrote no valid results file"
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            reason = f"the grader wrote no valid results file ({type(error).__name__})"
+            document = grading_run.read_results(results)
+        except grading_run.ResultsFileError as error:
+            reason = str(error)
     if reason:
         keep_log(job, student_dir, reason)
         return Outcome(job.student.id, "failed", reason, seconds)
     fetched = read_fetch_record(job.student.path)  # when and which commit, for deadlines
-    if fetched is not None and isinstance(document.get("extra_data", {}), dict):
+    if fetched is not None:  # read_results: extra_data, when there, is an object
         document.setdefault("extra_data", {})["fetch"] = fetched  # inside the signature
         write_json(document, results)
     if key is not None:
@@ -206,8 +219,8 @@ def finish_grading(job: Grading, out_dir: Path, *, key: bytes | None = None) -> 
 def signed_results(student_dir: Path, *, key: bytes) -> bool:
     """Whether the student's results there verify with ``key`` (else they are regraded)."""
     try:
-        document = json.loads((student_dir / RESULTS_NAME).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        document = grading_run.read_results(student_dir / RESULTS_NAME)
+    except grading_run.ResultsFileError:
         return False
     submission = provenance.submission_sha256(student_dir / paths.SUBMISSION_FOLDER)
     check = provenance.verify(document, key=key, student=student_dir.name, submission=submission)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from autograder.course import grading_run
 from autograder.course.regrade.students import MODULE_FILES, Outcome, Student, source_folder
 from autograder.course.release import manifest as release_manifest
 from autograder.course.release.student_repo import MANIFEST_VARIABLE
@@ -97,14 +98,14 @@ def grader_digest(settings: Path | None) -> str:
 
 
 def _read_state(student_dir: Path) -> dict[str, Any] | None:
+    """The sidecar of the student's last grading, None unless it and the results file it
+    describes are usable (checked as a fresh grading's: :func:`grading_run.read_results`)."""
     try:
         state = json.loads((student_dir / STATE_NAME).read_text(encoding="utf-8"))
-        results = json.loads((student_dir / RESULTS_NAME).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        grading_run.read_results(student_dir / RESULTS_NAME)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, grading_run.ResultsFileError):
         return None
-    if not isinstance(state, dict) or not isinstance(results, dict) or "tests" not in results:
-        return None
-    return state
+    return state if isinstance(state, dict) else None
 
 
 def up_to_date(

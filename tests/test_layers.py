@@ -1,0 +1,129 @@
+"""The package's layers (docs/architecture.md, "Layers"): every import points down or stays
+in its own subpackage; grading and reports, side by side, never import each other."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# rank: a module may import modules of a lower rank, or of its own unit (same subpackage)
+LAYERS = (
+    (
+        "commands",
+        5,
+        ("autograder.__main__", "autograder.cli", "autograder.arguments", "autograder.commands"),
+    ),
+    ("course", 4, ("autograder.course",)),
+    ("grading", 3, ("autograder.grading",)),
+    ("reports", 3, ("autograder.reports",)),
+    ("results", 2, ("autograder.results",)),
+    ("spec", 1, ("autograder.spec", "autograder")),
+    ("reference", 0, ("reference",)),
+)
+
+
+def unit_of(module: str) -> tuple[str, int] | None:
+    """The layer a module belongs to (the longest matching prefix); None outside the grader."""
+    best = None
+    for name, rank, prefixes in LAYERS:
+        for prefix in prefixes:
+            inside = module == prefix or module.startswith(prefix + ".")
+            if inside and (best is None or len(prefix) > best[2]):
+                best = (name, rank, len(prefix))
+    return None if best is None else best[:2]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every absolute and relative import in a file, lazy ones included."""
+    found = []
+    package = module_name(path).rsplit(".", 0 if path.name == "__init__.py" else 1)[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            # ``from autograder import cli`` imports the module autograder.cli
+            found += [(node.lineno, f"{target}.{alias.name}".strip(".")) for alias in node.names]
+    return found
+
+
+def violations(files: list[Path]) -> list[str]:
+    found = []
+    for path in files:
+        name = module_name(path)
+        own = unit_of(name)
+        if own is None:
+            continue
+        entry_point = path.name == "__main__.py"  # ``python -m``: may start any command
+        for line, target in imports(path):
+            other = unit_of(target)
+            if other is None or other[0] == own[0] or other[1] < own[1] or entry_point:
+                continue
+            found.append(
+                f"{path.relative_to(ROOT)}:{line} ({own[0]}) imports {target} ({other[0]})"
+            )
+    return found
+
+
+GRADER_FILES = sorted((ROOT / "autograder").rglob("*.py")) + sorted(
+    (ROOT / "reference").rglob("*.py")
+)
+
+
+def test_every_import_points_down_the_layers():
+    assert violations(GRADER_FILES) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "why"),
+    [
+        ("autograder/results/x.py", "from autograder.reports.markdown import render", "up"),
+        ("autograder/grading/x.py", "import autograder.reports.view", "across"),
+        ("autograder/reports/x.py", "from autograder.grading import grade", "across"),
+        ("autograder/spec/x.py", "from autograder.results import schema", "up"),
+        ("reference/x.py", "from autograder.spec import paths", "up"),
+        ("autograder/course/x.py", "from autograder import cli", "up"),
+        ("autograder/results/x.py", "from ..reports import markdown", "up, relative"),
+    ],
+)
+def test_an_import_up_or_across_is_found(tmp_path, monkeypatch, source, line, why):
+    path = tmp_path / source
+    path.parent.mkdir(parents=True)
+    path.write_text(f"def lazy():\n    {line}\n")
+    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    assert len(violations([path])) == 1, why
+
+
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("autograder/course/x.py", "from autograder.grading import grade"),
+        ("autograder/reports/x.py", "from autograder.results import schema"),
+        ("autograder/grading/checks/x.py", "from autograder.grading import protocol"),
+        ("autograder/course/gradescope/__main__.py", "from autograder import cli"),
+        ("autograder/results/x.py", "from reference.cli_support import UsageError"),
+        ("autograder/cli.py", "from autograder.course.regrade import command"),
+    ],
+)
+def test_an_import_down_or_within_is_allowed(tmp_path, monkeypatch, source, line):
+    path = tmp_path / source
+    path.parent.mkdir(parents=True)
+    path.write_text(f"{line}\n")
+    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    assert violations([path]) == []
