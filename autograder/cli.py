@@ -31,7 +31,7 @@ GRADESCOPE_PROG = "python -m autograder.course.gradescope"
 # command -> (module exporting run(args), one-line description)
 COMMANDS: dict[str, tuple[str, str]] = {
     "grade": (
-        "autograder.grading.command",
+        "autograder.commands.grade",
         "grade a submission folder and write results JSON, JUnit XML and a summary",
     ),
     "stubs": (
@@ -46,7 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "autograder.course.collect.command",
         "gradebook CSV and class summary from many students' results",
     ),
-    "merge": ("autograder.results.merge", "merge CPU and GPU results files into one"),
+    "merge": ("autograder.commands.merge", "merge CPU and GPU results files into one"),
     "sign": (
         "autograder.results.provenance",
         "sign results files as the course's own grading (needs the course key)",

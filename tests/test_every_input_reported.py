@@ -15,6 +15,7 @@ import pytest
 
 from autograder.grading import static_scan
 from autograder.grading.grade import grade
+from autograder.reports.markdown import render_markdown
 from autograder.spec.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,6 +207,7 @@ def test_a_failure_to_build_the_report_still_leaves_a_results_file(tmp_path, mon
         results_path=out / "results.json",
         junit_path=out / "junit.xml",
         summary_path=out / "summary.md",
+        render_summary=render_markdown,
         settings=load_settings(FAST_SETTINGS),
         seed=3,
     )

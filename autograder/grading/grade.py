@@ -23,7 +23,6 @@ from typing import Any
 from autograder.grading import sandbox as sandboxes
 from autograder.grading import static_scan, student_files, supervisor
 from autograder.grading.judge_runner import GradedExercise, run_exercise
-from autograder.reports.markdown import render_markdown
 from autograder.results import build as results
 from autograder.results.last_resort import write_last_resort
 from autograder.results.rescore import exercise_totals
@@ -112,6 +111,7 @@ def grade(
     results_path: Path = DEFAULT_RESULTS_PATH,
     junit_path: Path | None = None,
     summary_path: Path | None = None,
+    render_summary: Callable[[dict[str, Any]], str] | None = None,
     seed: int | None = None,
     settings: Settings | None = None,
     tamper_check: dict[str, Any] | None = None,
@@ -127,7 +127,12 @@ def grade(
     ``tamper_check`` is a student repository's comparison with the release manifest
     (``tamper`` and the manifest's state, from ``course.release.repo_submission``); it joins
     the static scan's findings in ``extra_data.integrity``.
+
+    ``render_summary`` renders the Markdown summary written to ``summary_path`` (the command
+    passes :func:`autograder.reports.markdown.render_markdown`: grading imports no report).
     """
+    if summary_path is not None and render_summary is None:
+        raise ValueError("a summary_path needs its render_summary")
     started = time.monotonic()
     submission = Path(submission)
     if not submission.is_dir():
@@ -280,8 +285,12 @@ def grade(
             extra_data=extra,
         )
         document = writable(document)  # what the files hold is what the terminal shows
-        write_reports(
-            document, results_path=results_path, junit_path=junit_path, summary_path=summary_path
+        write_outputs(
+            document,
+            results_path=Path(results_path),
+            junit_path=junit_path,
+            summary_path=summary_path,
+            render_summary=render_summary,
         )
     except Exception as error:  # a grader bug: the verdicts still reach a results file
         document = write_last_resort(
@@ -327,24 +336,6 @@ def bounded_tamper(tamper_check: dict[str, Any]) -> dict[str, Any]:
     kept = ordered[:MAX_TAMPER_LISTED]
     rest = len(ordered) - len(kept)
     return tamper_check | {"tamper": [*kept, {"path": f"({rest} more)", "change": "more"}]}
-
-
-def write_reports(
-    document: dict[str, Any],
-    *,
-    results_path: Path,
-    junit_path: Path | None,
-    summary_path: Path | None,
-) -> None:
-    """Results JSON always; JUnit XML and the Markdown summary when asked for (the files
-    ``merge`` writes too, by the same :func:`autograder.results.write.write_outputs`)."""
-    write_outputs(
-        document,
-        results_path=Path(results_path),
-        junit_path=junit_path,
-        summary_path=summary_path,
-        render_summary=render_markdown,
-    )
 
 
 def _version() -> str:

@@ -26,12 +26,11 @@ file and the paths rewritten.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,12 +47,10 @@ from autograder.results.schema import (
     normalise_results,
     results_problems,
 )
-from autograder.results.sinks import terminal_text
 from autograder.results.write import write_outputs
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID
-from reference.cli_support import UsageError
 
-__all__ = ["MergeError", "merge", "run", "write_merged"]
+__all__ = ["MergeError", "merge", "signed_if_verified", "write_merged"]
 
 RAN = ("passed", "failed")
 
@@ -388,18 +385,15 @@ def merge(
 
 
 def write_merged(
-    document: dict[str, Any], *, out: Path, junit: Path | None, summary: Path | None
+    document: dict[str, Any],
+    *,
+    out: Path,
+    junit: Path | None,
+    summary: Path | None,
+    render_summary: Callable[[dict[str, Any]], str] | None = None,
 ) -> None:
-    """Results JSON, and JUnit XML / Markdown when asked for, written as ``grade`` writes.
-
-    The summary's renderer (Jinja2) is imported only when a summary is asked for: the
-    report job that merges installs no torch, and its install step adds Jinja2 for this.
-    """
-    render_summary = None
-    if summary is not None:
-        from autograder.reports.markdown import render_markdown
-
-        render_summary = render_markdown
+    """Results JSON, and JUnit XML / Markdown when asked for, written as ``grade`` writes
+    (``render_summary`` renders the Markdown: the command passes the reports' renderer)."""
     write_outputs(
         document,
         results_path=out,
@@ -409,7 +403,7 @@ def write_merged(
     )
 
 
-def _signed_if_verified(document: dict[str, Any], inputs: Sequence[Path]) -> dict[str, Any]:
+def signed_if_verified(document: dict[str, Any], inputs: Sequence[Path]) -> dict[str, Any]:
     """With a course key configured, the merged file is signed when every input verifies for
     the same student and submission (the course's own gradings, merged); otherwise it is
     left unsigned, so ``collect`` marks it unverified."""
@@ -427,23 +421,3 @@ def _signed_if_verified(document: dict[str, Any], inputs: Sequence[Path]) -> dic
         return document
     student, submission = origin
     return provenance.sign(document, key=key, student=student, submission=submission, by="merge")
-
-
-def run(args: argparse.Namespace) -> int:
-    """0 merged; 1 only with --fail-under and a lower score; 2 unusable input (one line)."""
-    from autograder.reports.terminal import terminal_table  # what the command prints
-
-    try:
-        document = merge(inputs=args.inputs, out_dir=args.out.parent)
-        document = _signed_if_verified(document, args.inputs)
-        write_merged(document, out=args.out, junit=args.junit, summary=args.summary)
-    except MergeError as error:
-        raise UsageError(str(error)) from None
-    except OSError as error:
-        raise UsageError(f"cannot write: {error.strerror or error}") from None
-    print(terminal_table(document))
-    gpu = "with" if document["extra_data"]["merge"]["gpu_results"] else "WITHOUT"
-    print(f"merged {len(args.inputs)} file(s) {gpu} GPU results: {args.out}")
-    for note in document["extra_data"]["merge"]["notes"]:
-        print(terminal_text(f"note: {note}"))
-    return 1 if results_lib.below_pass_mark(document, args.fail_under) else 0

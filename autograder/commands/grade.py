@@ -1,4 +1,5 @@
-"""The ``grade`` command: its arguments, one grading run, the terminal summary."""
+"""The ``grade`` command: one grading run (a folder or a student repository), its summary
+rendered as Markdown and printed for the terminal."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from reference.cli_support import UsageError
 def run(args: argparse.Namespace) -> int:
     """0 once grading has finished; 1 only with --fail-under and a lower score; 2 usage."""
     from autograder.grading.grade import grade, print_progress
+    from autograder.reports.markdown import render_markdown
     from autograder.reports.terminal import report_command, terminal_checks, terminal_table
     from autograder.results.build import below_pass_mark
     from autograder.spec.settings import load_settings
@@ -29,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
             results_path=args.results,
             junit_path=args.junit,
             summary_path=args.summary,
+            render_summary=render_markdown,
             seed=args.seed,
             settings=settings,
             tamper_check=tamper_check,
