@@ -15,7 +15,6 @@ import pytest
 
 from autograder.grading import static_scan
 from autograder.grading.grade import grade
-from autograder.reports.markdown import render_markdown
 from autograder.spec.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,12 +192,10 @@ def test_findings_are_capped_per_kind_and_real_ones_come_first():
 
 def test_a_failure_to_build_the_report_still_leaves_a_results_file(tmp_path, monkeypatch):
     """The last-resort writer: the verdicts and the grader's error reach the files."""
-    import autograder.grading.grade as grading
 
     def broken(*args, **kwargs):
         raise RuntimeError("template exploded")
 
-    monkeypatch.setattr(grading, "render_markdown", broken)
     out = tmp_path / "out"
     document = grade(
         submission=ROOT / "solutions",
@@ -207,7 +204,7 @@ def test_a_failure_to_build_the_report_still_leaves_a_results_file(tmp_path, mon
         results_path=out / "results.json",
         junit_path=out / "junit.xml",
         summary_path=out / "summary.md",
-        render_summary=render_markdown,
+        render_summary=broken,
         settings=load_settings(FAST_SETTINGS),
         seed=3,
     )
