@@ -27,7 +27,7 @@ from autograder.grading.checks.scan_shape import HINTS
 from autograder.grading.checks.support import CheckFailed, SubmissionError, describe
 from autograder.grading.checks.traceable import TRACEABLE_HINT, WHAT_IS_TRACED
 from autograder.grading.judge_trace import TraceInputs
-from autograder.grading.protocol import ArrayValue, FnArg, OpArg
+from autograder.grading.protocol import ArrayValue, FnArg, ForeignInt, OpArg
 
 
 @pytest.fixture
@@ -630,13 +630,23 @@ def test_one_wrong_formula_value_fails_at_its_length(context, name, n) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "shown"), [("6", "'6'"), (None, "None")], ids=["a string", "None"]
+    ("value", "shown"),
+    [("6", "'6'"), (None, "None"), (6.0, "6.0"), (ForeignInt(6), "int(6)")],
+    ids=["a string", "None", "a float", "a numpy int"],
 )
 def test_a_formula_must_return_an_int(context, value, shown) -> None:
     sub = model(scan_depth=lambda n: value if n == 64 else medium.hillis_steele_depth(n))
     assert str(failure(medium.test_scan_depth_formula, sub)) == (
         f"scan_depth(64): expected 6, got {shown}; your scan measured 6"
     )
+
+
+def test_an_int_subclass_at_zero_fails_without_the_float_hint(context) -> None:
+    """lying_objects' scan_depth: an int subclass equal to everything. Its 0 at n=0 once took
+    the float-rounding branch, whose math.log2(0) crashed the judge's check."""
+    sub = model(scan_depth=lambda n: ForeignInt(0))
+    error = failure(medium.test_scan_depth_formula, sub)
+    assert (str(error), error.hint) == ("scan_depth(0): expected 0, got int(0)", None)
 
 
 @pytest.mark.parametrize("name", ["scan_depth", "scan_work"])
