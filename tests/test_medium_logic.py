@@ -585,7 +585,19 @@ def test_a_scan_that_crashes_when_traced_fails_both_checks_alike(context) -> Non
 # ---------------------------------------------------------------- the formulas
 
 
-def test_the_formulas_are_asked_at_every_length_and_below_zero(context) -> None:
+@pytest.fixture
+def measured(context) -> dict:
+    """The model scan's depth and work, as _measure shares them between the checks (the
+    traced runs themselves are tested above; here only the message shows them)."""
+    figures = {
+        n: (medium.hillis_steele_depth(n), medium.hillis_steele_work(n))
+        for n in medium.TRACED_LENGTHS
+    }
+    context.shared["measured"] = figures
+    return figures
+
+
+def test_the_formulas_are_asked_at_every_length_and_below_zero(context, measured) -> None:
     sub = model()
     medium.test_scan_depth_formula(sub)
     medium.test_scan_work_formula(sub)
@@ -615,13 +627,12 @@ def test_formula_lengths() -> None:
 
 @pytest.mark.parametrize("name", ["scan_depth", "scan_work"])
 @pytest.mark.parametrize("n", [0, 64, 2**20 + 1, 2**60 + 1], ids=["0", "64", "2**20+1", "2**60+1"])
-def test_one_wrong_formula_value_fails_at_its_length(context, name, n) -> None:
+def test_one_wrong_formula_value_fails_at_its_length(context, measured, name, n) -> None:
     truth = medium.hillis_steele_depth if name == "scan_depth" else medium.hillis_steele_work
     sub = model(**{name: lambda m: truth(m) + 7 * (m == n)})
     check = (
         medium.test_scan_depth_formula if name == "scan_depth" else medium.test_scan_work_formula
     )
-    medium.test_depth_measured(sub)  # measured first, so the message can show it
     error = failure(check, sub)
     measured = (medium.hillis_steele_depth(n), medium.hillis_steele_work(n))
     seen = f"; your scan measured {measured[name == 'scan_work']}" if n == 64 else ""
@@ -634,14 +645,14 @@ def test_one_wrong_formula_value_fails_at_its_length(context, name, n) -> None:
     [("6", "'6'"), (None, "None"), (6.0, "6.0"), (ForeignInt(6), "int(6)")],
     ids=["a string", "None", "a float", "a numpy int"],
 )
-def test_a_formula_must_return_an_int(context, value, shown) -> None:
+def test_a_formula_must_return_an_int(context, measured, value, shown) -> None:
     sub = model(scan_depth=lambda n: value if n == 64 else medium.hillis_steele_depth(n))
     assert str(failure(medium.test_scan_depth_formula, sub)) == (
         f"scan_depth(64): expected 6, got {shown}; your scan measured 6"
     )
 
 
-def test_an_int_subclass_at_zero_fails_without_the_float_hint(context) -> None:
+def test_an_int_subclass_at_zero_fails_without_the_float_hint(context, measured) -> None:
     """lying_objects' scan_depth: an int subclass equal to everything. Its 0 at n=0 once took
     the float-rounding branch, whose math.log2(0) crashed the judge's check."""
     sub = model(scan_depth=lambda n: ForeignInt(0))
@@ -650,7 +661,7 @@ def test_an_int_subclass_at_zero_fails_without_the_float_hint(context) -> None:
 
 
 @pytest.mark.parametrize("name", ["scan_depth", "scan_work"])
-def test_float_log2_rounds_are_named(context, name) -> None:
+def test_float_log2_rounds_are_named(context, measured, name) -> None:
     def with_float_rounds(n: int) -> int:
         count = math.ceil(math.log2(n)) if n > 1 else 0
         return count if name == "scan_depth" else sum(n - 2**k for k in range(count))
@@ -670,7 +681,7 @@ def test_float_log2_rounds_are_named(context, name) -> None:
 
 
 @pytest.mark.parametrize("name", ["scan_depth", "scan_work"])
-def test_a_formula_that_accepts_minus_one_fails(context, name) -> None:
+def test_a_formula_that_accepts_minus_one_fails(context, measured, name) -> None:
     truth = medium.hillis_steele_depth if name == "scan_depth" else medium.hillis_steele_work
     sub = model(**{name: lambda n: truth(max(n, 0))})
     check = (
