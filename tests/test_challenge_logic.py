@@ -56,14 +56,16 @@ def combine(left: tuple, right: tuple) -> tuple:
     return left[0] * right[0], right[0] * left[1] + right[1]
 
 
-def scan_pairs(a: list, x: list, count: Callable[[int], int] = rounds) -> list:
+def scan_pairs(
+    a: list, x: list, count: Callable[[int], int] = rounds, step_with: Callable | None = None
+) -> list:
     """Hillis-Steele over (a, x) pairs, ``count(n)`` rounds; the x of each."""
     if len(a) != len(x):
         raise SubmissionError("ValueError: lengths differ", raised=("ValueError", "Exception"))
     values, step = list(zip(a, x, strict=True)), 1
     for _ in range(count(len(values))):
         values = [
-            values[j] if j < step else combine(values[j - step], values[j])
+            values[j] if j < step else (step_with or combine)(values[j - step], values[j])
             for j in range(len(values))
         ]
         step *= 2
@@ -430,6 +432,18 @@ def test_a_combine_of_depth_zero_counts_as_one_level(context) -> None:
     )
 
 
+def test_a_combine_of_depth_zero_bounds_the_scan_in_single_levels(context) -> None:
+    # three levels a round (the model's two, and + 0.0): within 2 ceil(log2 n) + 2 levels of
+    # a combine 2 deep, not of one counted as 1 deep
+    def three_levels(a, x):
+        return scan_pairs(a, x, step_with=lambda p, q: (p[0] * q[0], q[0] * p[1] + q[1] + 0.0))
+
+    challenge.test_depth_logarithmic(model(linear_recurrence=three_levels))
+    sub = model(combine=lambda left, right: right, linear_recurrence=three_levels)
+    error = failure(challenge.test_depth_logarithmic, sub)
+    assert "2 ceil(log2 n) + 2 levels of combine (1 deep each): n=3: 6, " in str(error)
+
+
 @pytest.mark.parametrize(
     ("reply", "message", "hint"),
     [
@@ -440,6 +454,11 @@ def test_a_combine_of_depth_zero_counts_as_one_level(context) -> None:
         ),
         (
             lambda a, x: scan_pairs(a, x)[:-1],
+            "on 3 traced inputs linear_recurrence returned [Traced(",
+            None,
+        ),
+        (
+            lambda a, x: [*scan_pairs(a, x), x[0]],
             "on 3 traced inputs linear_recurrence returned [Traced(",
             None,
         ),
@@ -456,7 +475,7 @@ def test_a_combine_of_depth_zero_counts_as_one_level(context) -> None:
             TRACEABLE_HINT,
         ),
     ],
-    ids=["tuple", "shorter", "tensor", "a plain number"],
+    ids=["tuple", "shorter", "longer", "tensor", "a plain number"],
 )
 def test_a_traced_run_must_return_the_tapes_values(context, reply, message, hint) -> None:
     error = failure(challenge.test_depth_logarithmic, model(linear_recurrence=reply))
