@@ -528,11 +528,22 @@ def test_in_the_sandbox_the_plot_is_saved_under_tmp(context, inspected) -> None:
         (good_render(svg=b""), "the figure plot_sweep returned could not be rendered"),
         (good_render(svg="<svg/>"), "the figure plot_sweep returned could not be rendered"),
         (good_render(saved_bytes=0), "plot_sweep did not save the figure to the path it was given"),
+        (good_render(saved_bytes=-1), "plot_sweep did not save the figure to the path"),
         (good_render(saved_bytes=None), "plot_sweep did not save the figure to the path"),
         (good_render(saved_bytes=True), "plot_sweep did not save the figure to the path"),
         (good_render(saved_bytes=10.0), "plot_sweep did not save the figure to the path"),
     ],
-    ids=["None", "no svg", "empty", "text", "nothing saved", "None saved", "True", "a float"],
+    ids=[
+        "None",
+        "no svg",
+        "empty",
+        "text",
+        "nothing saved",
+        "negative",
+        "None saved",
+        "True",
+        "a float",
+    ],
 )
 def test_a_plot_that_is_not_a_saved_figure_fails(context, inspected, rendered, message) -> None:
     assert str(failure(hard.test_plot_content, plotting(rendered))).startswith(message)
