@@ -660,9 +660,10 @@ def test_an_int_subclass_at_zero_fails_without_the_float_hint(context, measured)
     assert (str(error), error.hint) == ("scan_depth(0): expected 0, got int(0)", None)
 
 
-@pytest.mark.parametrize(("n", "got"), [(1, 1), (2, 0), (3, 1)])
+@pytest.mark.parametrize(("n", "got"), [(1, 1), (2, 0), (3, 1), (64, 5)])
 def test_a_wrong_depth_at_small_n_is_not_a_float_rounding(context, measured, n, got) -> None:
-    """Below 2 elements there are no rounds, whatever float log2 says: a plain message."""
+    """Below 2 elements there are no rounds, whatever float log2 says; and a count below the
+    float count is not the float count: a plain message."""
     sub = model(scan_depth=lambda m: got if m == n else medium.hillis_steele_depth(m))
     error = failure(medium.test_scan_depth_formula, sub)
     seen = f"; your scan measured {measured[n][0]}" if n in measured else ""
