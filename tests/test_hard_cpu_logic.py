@@ -114,7 +114,8 @@ def test_the_rnn_reference_is_the_recurrence_in_closed_form() -> None:
         (1000.0, 1000.0 - 0.101, 1e-4, False),
         (-1000.0, -1000.0 + 0.099, 1e-4, True),
         (-1000.0, -1000.0 - 0.101, 1e-4, False),
-        (2.0, 2.0 + 2e-4, 1e-4, True),  # exactly at the bound
+        (4.0, 5.0, 0.25, True),  # exactly at the bound (binary fractions: no rounding)
+        (0.5, 0.25, 0.25, True),  # exactly at the floor of 1
         (0.0, float("nan"), 1e-4, False),
     ],
 )
