@@ -507,6 +507,12 @@ def test_fewer_applications_than_hillis_steele_are_named(context) -> None:
             None,
         ),
         (
+            lambda xs, op: [*hillis_steele(xs, op), xs[0]],
+            "on 2 traced inputs the scan returned [Traced({a}, depth=0), Traced({ab}, depth=1), "
+            "Traced({a}, depth=0)]",
+            None,
+        ),
+        (
             lambda xs, op: ArrayValue("ndarray", "int64", (len(xs),), "cpu", None),
             "on 2 traced inputs the function returned <numpy.ndarray of shape (2,), dtype int64, "
             f"on cpu>, not a list of traced values\n{WHAT_IS_TRACED}",
@@ -519,7 +525,7 @@ def test_fewer_applications_than_hillis_steele_are_named(context) -> None:
             TRACEABLE_HINT,
         ),
     ],
-    ids=["tuple", "shorter", "array", "a plain number"],
+    ids=["tuple", "shorter", "longer", "array", "a plain number"],
 )
 def test_a_traced_run_must_return_the_tapes_values(context, reply, message, hint) -> None:
     sub = model(hillis_steele_scan=reply)
@@ -660,7 +666,7 @@ def test_an_int_subclass_at_zero_fails_without_the_float_hint(context, measured)
     assert (str(error), error.hint) == ("scan_depth(0): expected 0, got int(0)", None)
 
 
-@pytest.mark.parametrize(("n", "got"), [(1, 1), (2, 0), (3, 1), (64, 5)])
+@pytest.mark.parametrize(("n", "got"), [(1, 1), (1, -1), (2, 0), (3, 1), (64, 5)])
 def test_a_wrong_depth_at_small_n_is_not_a_float_rounding(context, measured, n, got) -> None:
     """Below 2 elements there are no rounds, whatever float log2 says; and a count below the
     float count is not the float count: a plain message."""
