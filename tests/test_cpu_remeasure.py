@@ -63,8 +63,9 @@ def test_two_disturbed_serial_measurements_do_not_fail_the_model_solution(contex
 
 def test_a_slope_within_its_bounds_is_measured_once(context, monkeypatch):
     stopwatch = Stopwatch([TOL.rnn_slope_min], [1.0])
-    shapes(monkeypatch, stopwatch)
+    data = shapes(monkeypatch, stopwatch)
     assert stopwatch.serial == 1 and stopwatch.reductions == 2
+    assert data["rnn_lengths"] == [256, 512, 1024, 2048, 4096]  # the CPU check's lengths
 
 
 def test_a_slope_beyond_its_bounds_three_times_fails_with_the_nearest_to_one(context, monkeypatch):
@@ -105,6 +106,9 @@ def test_time_fn_late_wake_ups_are_drawn_again(context):
     sleeper = Sleeper([0.30, 0.25, 0.01, 0.02])
     hard.test_time_fn_accurate_cpu(sleeper)
     assert sleeper.calls == 4
+    report = context.records["?"]["timing"]
+    assert len(report) == 2  # the two kept sleeps, each 20 to 50 ms long
+    assert all(0.02 <= entry["known_seconds"] <= 0.05 for entry in report)
 
 
 def test_time_fn_that_does_not_wait_fails_after_three_sleeps(context):
