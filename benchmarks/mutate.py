@@ -53,7 +53,7 @@ TARGETS = {
     # the CUDA checks' judge-side decisions (the CPU checks are graded end to end only)
     "hard_cuda": Target(
         "autograder/grading/checks/test_hard.py",
-        "tests/test_cuda_logic.py tests/test_cpu_remeasure.py",
+        "tests/test_cuda_logic.py tests/test_cpu_remeasure.py tests/test_hard_cpu_logic.py",
         only=(
             "test_time_fn_accurate_cpu",  # its re-measured sleeps
             "test_curve_shapes_cpu",
