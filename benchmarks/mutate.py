@@ -53,7 +53,7 @@ TARGETS = {
     # the CUDA checks' judge-side decisions (the CPU checks are graded end to end only)
     "hard_cuda": Target(
         "autograder/grading/checks/test_hard.py",
-        "tests/test_cuda_logic.py tests/test_cpu_remeasure.py",
+        "tests/test_cuda_logic.py tests/test_cpu_remeasure.py tests/test_hard_cpu_logic.py",
         only=(
             "test_time_fn_accurate_cpu",  # its re-measured sleeps
             "test_curve_shapes_cpu",
@@ -106,6 +106,37 @@ TARGETS = {
     ),
     # the easy exercise's verdicts on injected replies and timings (no worker, no clock)
     "easy": Target("autograder/grading/checks/test_easy.py", "tests/test_easy_logic.py"),
+    # the medium and challenge checks on a fake worker whose traced runs use the judge's tape
+    "medium": Target("autograder/grading/checks/test_medium.py", "tests/test_medium_logic.py"),
+    "challenge": Target(
+        "autograder/grading/checks/test_challenge.py", "tests/test_challenge_logic.py"
+    ),
+    # the hard exercise's other decisions: values, the CPU sweep, the plot (hard_cuda: the rest)
+    "hard_cpu": Target(
+        "autograder/grading/checks/test_hard.py",
+        "tests/test_hard_cpu_logic.py",
+        only=(
+            "rnn_reference",
+            "_rng",
+            "_scalar",
+            "_close",
+            "_expect_close",
+            "_check_functions",
+            "test_attention_correct_cpu",
+            "test_rnn_correct_cpu",
+            "_verify_mean",
+            "_verify_rnn",
+            "_contender",
+            "make_calls",  # nested in _contender
+            "_keep_sweep_plot",
+            "_sandboxed",
+            "test_sweep_rows_cpu",
+            "_synthetic_rows",
+            "test_plot_content",
+            "test_explanation",
+            "test_correct_cuda",
+        ),
+    ),
 }
 
 

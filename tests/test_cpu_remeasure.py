@@ -63,8 +63,9 @@ def test_two_disturbed_serial_measurements_do_not_fail_the_model_solution(contex
 
 def test_a_slope_within_its_bounds_is_measured_once(context, monkeypatch):
     stopwatch = Stopwatch([TOL.rnn_slope_min], [1.0])
-    shapes(monkeypatch, stopwatch)
+    data = shapes(monkeypatch, stopwatch)
     assert stopwatch.serial == 1 and stopwatch.reductions == 2
+    assert data["rnn_lengths"] == [256, 512, 1024, 2048, 4096]  # the CPU check's lengths
 
 
 def test_a_slope_beyond_its_bounds_three_times_fails_with_the_nearest_to_one(context, monkeypatch):
@@ -91,24 +92,45 @@ def test_a_loop_reduction_fails_after_three_measurements(context, monkeypatch):
 class Sleeper:
     """``time_fn``'s replies on sleeps of known length: each a relative error in turn."""
 
-    def __init__(self, errors: list[float]) -> None:
-        self.errors, self.calls = list(errors), 0
+    def __init__(self, errors: list[float], calls_run: int = 5) -> None:
+        self.errors, self.calls, self.calls_run, self.seconds = list(errors), 0, calls_run, []
 
     def call_timed(self, function: str, work: Any, **kwargs: Any) -> tuple[float, float]:
         seconds = dict(work.spec)["seconds"]
+        self.seconds.append(seconds)
         error = self.errors[self.calls]  # a fourth call for one sleep raises IndexError
         self.calls += 1
-        return seconds * (1 + error), 5 * seconds
+        return seconds * (1 + error), self.calls_run * seconds
 
 
 def test_time_fn_late_wake_ups_are_drawn_again(context):
     sleeper = Sleeper([0.30, 0.25, 0.01, 0.02])
     hard.test_time_fn_accurate_cpu(sleeper)
     assert sleeper.calls == 4
+    report = context.records["?"]["timing"]
+    assert len(report) == 2  # the two kept sleeps, each 20 to 50 ms long
+    assert all(0.02 <= entry["known_seconds"] <= 0.05 for entry in report)
 
 
 def test_time_fn_that_does_not_wait_fails_after_three_sleeps(context):
     sleeper = Sleeper([-0.99, -0.98, -0.97])
-    with pytest.raises(support.CheckFailed, match=r"97% off, allowed 20%"):
+    with pytest.raises(support.CheckFailed) as failed:
         hard.test_time_fn_accurate_cpu(sleeper)
     assert sleeper.calls == 3
+    known = sleeper.seconds[-1]  # 20 to 50 ms: 0.1% of it shows in the message's figures
+    assert str(failed.value) == (
+        f"time_fn on a sleep of known duration {known * 1e3:.2f} ms returned "
+        f"{known * 0.03 * 1e3:.3f} ms (97% off, allowed 20%)"
+    )
+
+
+def test_time_fn_that_runs_fn_once_fails_after_three_sleeps(context):
+    sleeper = Sleeper([0.0, 0.0, 0.0], calls_run=1)
+    with pytest.raises(support.CheckFailed) as failed:
+        hard.test_time_fn_accurate_cpu(sleeper)
+    assert sleeper.calls == 3
+    known = sleeper.seconds[-1]
+    assert str(failed.value) == (
+        f"time_fn(fn, repeats=5) took {known * 1e3:.1f} ms in all, less than 5 calls of "
+        f"{known * 1e3:.2f} ms: it did not run fn 5 times"
+    )

@@ -352,6 +352,14 @@ def test_every_other_worker_is_paused_while_one_is_timed(context, events) -> Non
         ("release", "cpu"),
     ]
     assert ("signal", 202, stop) not in events[last_two - 2 : last_two]
+    first = samples[-3]  # one's: the other way round (workers are not paused by their order)
+    assert events[first - 2 : first + 3] == [
+        ("lease", "cpu"),
+        ("signal", 202, stop),
+        ("timed", "one", "f", 50, "cpu"),
+        ("signal", 202, cont),
+        ("release", "cpu"),
+    ]
 
 
 def test_paused_workers_are_resumed_when_a_sample_fails(context, events) -> None:
@@ -548,6 +556,7 @@ def test_a_slope_of_nan_times_is_nan() -> None:
 def test_a_samples_window_on_the_cpu_is_min_sample_s_and_on_cuda_covers_the_round_trip():
     assert timing.sample_window("cpu", 1.0, 0.002) == 0.002
     assert timing.sample_window("cpu", 0.0) == 0.005
+    assert timing.sample_window("".join(["c", "p", "u"]), 1.0, 0.002) == 0.002  # built at run time
     assert timing.sample_window("cuda", 1e-3, 0.005) == pytest.approx(0.02)
     assert timing.sample_window("cuda", 1e-4, 0.005) == 0.005
     assert timing.sample_window("cuda", 2.5e-4, 0.005) == pytest.approx(0.005)

@@ -291,7 +291,7 @@ def _expect_formula(sub, name: str, truth, with_rounds):
         if type(got) is not int or got != expected:
             seen = f"; your scan measured {measured[n][index]}" if n in measured else ""
             message = f"{name}({n}): expected {expected}, got {describe(got)}{seen}"
-            if got == with_rounds(n, _float_rounds(n)):
+            if type(got) is int and got == with_rounds(n, _float_rounds(n)):
                 raise CheckFailed(
                     f"{message}\nthat is math.ceil(math.log2(n)) rounds: math.log2({n}) "
                     f"rounds to {math.log2(n)!r} in floating point",

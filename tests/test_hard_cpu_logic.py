@@ -1,0 +1,608 @@
+"""The hard exercise's other decisions (``checks/test_hard.py``) on a fake worker: the torch
+ports' values on the CPU and on CUDA, the timed outputs' checks, the CPU sweep against the
+judge's timing, the plot's wrapper and the written answer.
+
+Each check runs as the judge runs it, with only the worker's replies and the judge's
+stopwatch replaced (tests/test_cuda_logic.py covers the CUDA timing decisions the same way).
+No worker starts and nothing is timed (``make mutate``'s ``hard_cpu`` target).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from judge_context import judge_context
+
+from autograder.grading.checks import support
+from autograder.grading.checks import test_hard as hard
+from autograder.grading.checks.support import CheckFailed, SubmissionError, describe
+from autograder.grading.checks.timing import Contender, Medians
+from autograder.grading.protocol import ArrayValue, TensorArg
+from autograder.grading.sandbox import Sandbox
+from autograder.spec.settings import load_settings
+
+TOL = load_settings().tolerances_for("cpu")
+PNG = b"\x89PNG\r\n\x1a\n" + b"rest of the image"
+
+
+@pytest.fixture
+def context(tmp_path: Path) -> Iterator[support.GradingContext]:
+    with judge_context(tmp_path, exercise="hard", device="cpu") as ctx:
+        yield ctx
+
+
+def tensor(value: float, *, device: str = "cpu", shape: tuple = ()) -> ArrayValue:
+    return ArrayValue("tensor", "float32", shape, device, np.asarray(value, dtype=np.float64))
+
+
+def mean_of(arg: TensorArg) -> float:
+    return float(arg.values.astype(np.float64).mean())
+
+
+class FakeSub:
+    """The submission's worker: each reply computed by the test, never a real process."""
+
+    def __init__(self, **replies: Callable[..., Any]) -> None:
+        self.replies, self.calls, self.plots = replies, [], []
+
+    def call(self, function: str, *args: Any) -> Any:
+        self.calls.append((function, args))
+        return self.replies[function](*args)
+
+    def call_timed(self, function: str, *args: Any) -> tuple[Any, float]:
+        self.calls.append((function, args))
+        return self.replies[function](*args)
+
+    def plot(self, function: str, rows: list, path: str, *, keep: bool) -> dict:
+        self.plots.append((function, rows, path, keep))
+        return self.replies["plot"](rows, path, keep)
+
+
+def ports(
+    attention: Callable[[TensorArg], Any] | None = None,
+    rnn: Callable[[TensorArg], Any] | None = None,
+) -> FakeSub:
+    """attention_style_torch / rnn_style_torch: the model's values unless a reply is given."""
+
+    def model_attention(arg: TensorArg) -> ArrayValue:
+        return tensor(mean_of(arg), device=arg.device)
+
+    def model_rnn(arg: TensorArg) -> ArrayValue:
+        return tensor(hard.rnn_reference(arg.values), device=arg.device)
+
+    return FakeSub(
+        attention_style_torch=attention or model_attention, rnn_style_torch=rnn or model_rnn
+    )
+
+
+def failure(check: Callable[[Any], None], sub: Any) -> CheckFailed:
+    with pytest.raises(CheckFailed) as failed:
+        check(sub)
+    return failed.value
+
+
+def draws(check_id: str) -> np.random.Generator:
+    """The check's numpy generator, seeded from the run's seed (7) as the check seeds it."""
+    return np.random.default_rng(random.Random(f"7:{check_id}").getrandbits(62))
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def test_the_rnn_reference_is_the_recurrence_in_closed_form() -> None:
+    assert hard.rnn_reference(np.array([1.0, 2.0, 3.0])) == pytest.approx(0.81 + 1.8 + 3.0)
+    assert hard.rnn_reference(np.array([4.0])) == 4.0
+    assert hard.rnn_reference(np.array([], dtype=np.float32)) == 0.0
+    values = np.random.default_rng(1).standard_normal(300).astype(np.float32)
+    h = 0.0
+    for v in values.astype(np.float64):
+        h = 0.9 * h + v
+    assert hard.rnn_reference(values) == pytest.approx(h, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("expected", "got", "rel", "close"),
+    [
+        (0.5, 0.5 + 0.99e-4, 1e-4, True),
+        (0.5, 0.5 - 1.01e-4, 1e-4, False),  # below 1 in size: an absolute 1e-4
+        (1000.0, 1000.0 + 0.099, 1e-4, True),
+        (1000.0, 1000.0 - 0.101, 1e-4, False),
+        (-1000.0, -1000.0 + 0.099, 1e-4, True),
+        (-1000.0, -1000.0 - 0.101, 1e-4, False),
+        (4.0, 5.0, 0.25, True),  # exactly at the bound (binary fractions: no rounding)
+        (0.5, 0.25, 0.25, True),  # exactly at the floor of 1
+        (0.0, float("nan"), 1e-4, False),
+    ],
+)
+def test_values_are_close_within_rel_times_at_least_one(expected, got, rel, close) -> None:
+    assert hard._close(expected, got, rel) is close
+
+
+def test_expect_close_names_both_values_and_the_input() -> None:
+    hard._expect_close(1.0, 1.0 + 0.5e-5, what="f", rel=1e-5, given="g")
+    with pytest.raises(CheckFailed) as failed:
+        hard._expect_close(1.0, 1.5, what="f (n=3)", rel=1e-4, given="three numbers")
+    assert str(failed.value) == "f (n=3): expected 1.0, got 1.5 (input: three numbers)"
+
+
+@pytest.mark.parametrize(
+    ("got", "device", "message"),
+    [
+        (None, "cpu", "f should return a torch.Tensor, got None"),
+        (0.5, "cpu", "f should return a torch.Tensor, got 0.5"),
+        (
+            ArrayValue("ndarray", "float32", (), "cpu", np.asarray(0.5)),
+            "cpu",
+            "f should return a torch.Tensor, got <numpy.ndarray of shape (), dtype float32, "
+            "on cpu>",
+        ),
+        (tensor(0.5, shape=(1,)), "cpu", "f should return a 0-dim tensor, got shape (1,)"),
+        (tensor(0.5, device="cuda:0"), "cpu", "f returned a tensor on cuda:0, expected cpu"),
+        (tensor(0.5, device="cpu"), "cuda", "f returned a tensor on cpu, expected cuda"),
+        (tensor(0.5, device="meta"), "cuda", "f returned a tensor on meta, expected cuda"),
+    ],
+)
+def test_a_scalar_is_a_0_dim_tensor_on_the_device(got, device, message) -> None:
+    with pytest.raises(CheckFailed) as failed:
+        hard._scalar(got, what="f", device=device)
+    assert str(failed.value) == message
+
+
+def test_a_scalar_on_any_cuda_index_is_read_as_a_float() -> None:
+    assert hard._scalar(tensor(0.25, device="cuda:1"), what="f", device="cuda") == 0.25
+    assert hard._scalar(tensor(0.25), what="f", device="cpu") == 0.25
+    assert type(hard._scalar(tensor(0.25), what="f", device="cpu")) is float
+
+
+# ---------------------------------------------------------------- the ports' values on the CPU
+
+
+ATTENTION_CPU = [(1, "float32", 1e-5), (64, "float32", 1e-5), (65536, "float32", 1e-4)]
+ATTENTION_CPU.append((1000, "float64", 1e-10))
+
+
+def test_the_model_passes_both_cpu_value_checks_on_the_runs_draws(context) -> None:
+    sub = ports()
+    hard.test_attention_correct_cpu(sub)
+    hard.test_rnn_correct_cpu(sub)
+    rng = draws("hard.attention_correct_cpu")
+    expected = [rng.standard_normal(n).astype(dtype) for n, dtype, _ in ATTENTION_CPU]
+    rng = draws("hard.rnn_correct_cpu")
+    expected += [rng.standard_normal(n).astype(np.float32) for n in (1, 2, 5, 300)]
+    sent = [args[0] for _, args in sub.calls]
+    assert [fn for fn, _ in sub.calls] == ["attention_style_torch"] * 4 + ["rnn_style_torch"] * 4
+    assert all(type(arg) is TensorArg and arg.device == "cpu" for arg in sent)
+    assert [arg.values.dtype for arg in sent] == [e.dtype for e in expected]
+    assert all(np.array_equal(arg.values, e) for arg, e in zip(sent, expected, strict=True))
+
+
+def off_at(n: int, by: float, truth: Callable[[TensorArg], float]) -> Callable:
+    """A port right at every length but ``n``, where it is ``by`` x max(1, |value|) off."""
+
+    def reply(arg: TensorArg) -> ArrayValue:
+        value = truth(arg)
+        if len(arg.values) == n:
+            value += by * max(1.0, abs(value))
+        return tensor(value, device=arg.device)
+
+    return reply
+
+
+@pytest.mark.parametrize(("n", "dtype", "rel"), ATTENTION_CPU)
+@pytest.mark.parametrize("share", [0.9, 1.1])
+def test_attention_on_the_cpu_at_each_lengths_tolerance(context, n, dtype, rel, share) -> None:
+    sub = ports(attention=off_at(n, share * rel, mean_of))
+    if share < 1:
+        hard.test_attention_correct_cpu(sub)
+        return
+    error = failure(hard.test_attention_correct_cpu, sub)
+    arg = sub.calls[-1][1][0]
+    got = off_at(n, share * rel, mean_of)(arg)
+    assert str(error) == (
+        f"attention_style_torch (n={n}): expected {mean_of(arg)!r}, "
+        f"got {float(got.values)!r} (input: {n} standard normal values, dtype {dtype})"
+    )
+
+
+def rnn_of(arg: TensorArg) -> float:
+    return hard.rnn_reference(arg.values)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 300], ids=["first", "2", "middle", "last"])
+@pytest.mark.parametrize("share", [0.9, 1.1])
+def test_the_rnn_on_the_cpu_at_each_lengths_tolerance(context, n, share) -> None:
+    sub = ports(rnn=off_at(n, share * 1e-4, rnn_of))
+    if share < 1:
+        hard.test_rnn_correct_cpu(sub)
+        return
+    error = failure(hard.test_rnn_correct_cpu, sub)
+    arg = sub.calls[-1][1][0]
+    got = off_at(n, share * 1e-4, rnn_of)(arg)
+    assert str(error) == (
+        f"rnn_style_torch (n={n}): expected {rnn_of(arg)!r}, got {float(got.values)!r} "
+        f"(input: {describe(arg.values.tolist())})"
+    )
+
+
+def test_a_port_that_returns_no_tensor_fails_its_check(context) -> None:
+    sub = ports(attention=lambda arg: mean_of(arg))
+    assert str(failure(hard.test_attention_correct_cpu, sub)).startswith(
+        "attention_style_torch should return a torch.Tensor, got "
+    )
+    sub = ports(rnn=lambda arg: tensor(rnn_of(arg), shape=(1,)))
+    assert str(failure(hard.test_rnn_correct_cpu, sub)) == (
+        "rnn_style_torch should return a 0-dim tensor, got shape (1,)"
+    )
+
+
+# ---------------------------------------------------------------- the ports' values on CUDA
+
+
+def test_the_model_passes_the_cuda_value_check(context) -> None:
+    sub = ports()
+    hard.test_correct_cuda(sub)
+    rng = draws("hard.correct_cuda")
+    lengths = [(fn, len(args[0].values)) for fn, args in sub.calls]
+    assert lengths == [
+        *[("attention_style_torch", n) for n in (1, 64, 1000, 65536)],
+        *[("rnn_style_torch", n) for n in (1, 5, 300)],
+    ]
+    expected = [rng.standard_normal(n).astype(np.float32) for n in (1, 64, 1000, 65536, 1, 5, 300)]
+    sent = [args[0] for _, args in sub.calls]
+    assert all(arg.device == "cuda" and arg.values.dtype == np.float32 for arg in sent)
+    assert all(np.array_equal(arg.values, e) for arg, e in zip(sent, expected, strict=True))
+
+
+@pytest.mark.parametrize("n", [1, 64, 1000, 65536], ids=["first", "64", "1000", "last"])
+@pytest.mark.parametrize("share", [0.9, 1.1])
+def test_attention_on_cuda_is_compared_to_1e_4(context, n, share) -> None:
+    sub = ports(attention=off_at(n, share * 1e-4, mean_of))
+    if share < 1:
+        hard.test_correct_cuda(sub)
+        return
+    error = failure(hard.test_correct_cuda, sub)
+    arg = sub.calls[-1][1][0]
+    got = off_at(n, share * 1e-4, mean_of)(arg)
+    assert str(error) == (
+        f"attention_style_torch (n={n}): expected {mean_of(arg)!r}, got {float(got.values)!r} "
+        f"(input: {n} standard normal float32 values on cuda)"
+    )
+
+
+@pytest.mark.parametrize("n", [1, 5, 300], ids=["first", "middle", "last"])
+@pytest.mark.parametrize("share", [0.9, 1.1])
+def test_the_rnn_on_cuda_is_compared_to_1e_4(context, n, share) -> None:
+    sub = ports(rnn=off_at(n, share * 1e-4, rnn_of))
+    if share < 1:
+        hard.test_correct_cuda(sub)
+        return
+    error = failure(hard.test_correct_cuda, sub)
+    arg = sub.calls[-1][1][0]
+    got = off_at(n, share * 1e-4, rnn_of)(arg)
+    assert str(error) == (
+        f"rnn_style_torch (n={n}): expected {rnn_of(arg)!r}, got {float(got.values)!r} "
+        f"(input: {describe(arg.values.tolist())})"
+    )
+
+
+def test_a_cuda_port_must_return_a_tensor_on_cuda(context) -> None:
+    sub = ports(rnn=lambda arg: tensor(rnn_of(arg), device="cpu"))
+    assert str(failure(hard.test_correct_cuda, sub)) == (
+        "rnn_style_torch returned a tensor on cpu, expected cuda"
+    )
+    sub = ports(attention=lambda arg: tensor(mean_of(arg), device="cpu"))
+    assert str(failure(hard.test_correct_cuda, sub)) == (
+        "attention_style_torch returned a tensor on cpu, expected cuda"
+    )
+
+
+# ---------------------------------------------------------------- timed outputs
+
+
+@pytest.mark.parametrize("verify", [hard._verify_mean, hard._verify_rnn], ids=["mean", "rnn"])
+def test_a_timed_output_is_checked_to_1e_3(verify) -> None:
+    values = np.random.default_rng(3).standard_normal(50).astype(np.float32)
+    truth = mean_of(TensorArg(values)) if verify is hard._verify_mean else rnn_of(TensorArg(values))
+    args = [TensorArg(values)]
+    bound = 1e-3 * max(1.0, abs(truth))
+    assert verify(args, tensor(truth)) is None
+    assert verify(args, tensor(truth + 0.99 * bound)) is None
+    assert verify(args, tensor(truth - 0.99 * bound)) is None
+    assert verify(args, tensor(truth + 1.01 * bound)) == (
+        f"expected {truth!r}, got {truth + 1.01 * bound!r}"
+    )
+    assert verify(args, tensor(truth - 1.01 * bound)) == (
+        f"expected {truth!r}, got {truth - 1.01 * bound!r}"
+    )
+    shaped = tensor(truth, shape=(1,))
+    assert verify(args, shaped) == f"got {describe(shaped)}"
+    assert verify(args, truth) == f"got {truth!r}"
+    assert verify(args, None) == "got None"
+
+
+def test_a_contender_times_one_function_on_fresh_windows(context) -> None:
+    worker = object()
+    rng = np.random.default_rng(5)
+    for function, verify in (
+        ("attention_style_torch", hard._verify_mean),
+        ("rnn_style_torch", hard._verify_rnn),
+    ):
+        contender = hard._contender(worker, function, 100, "cpu", rng)
+        assert type(contender) is Contender
+        assert contender.worker is worker and contender.function == function
+        assert contender.verify is verify and contender.payload_bytes == 400
+        calls = contender.make_calls(3)
+        assert len(calls) == 3
+        for call in calls:
+            assert len(call) == 1 and type(call[0]) is TensorArg and call[0].device == "cpu"
+            assert call[0].values.dtype == np.float32 and call[0].values.shape == (100,)
+        assert not np.array_equal(calls[0][0].values, calls[1][0].values)
+    on_cuda = hard._contender(worker, "rnn_style_torch", 7, "cuda", rng)
+    assert on_cuda.payload_bytes == 28
+    assert [call[0].device for call in on_cuda.make_calls(2)] == ["cuda", "cuda"]
+
+
+# ---------------------------------------------------------------- the CPU sweep
+
+
+CPU_LENGTHS = (256, 1024, 4096)
+
+
+def observed(name: str) -> Medians:
+    """The judge's timing: rnn 3 us per element, the reduction 8 us; the wall 1.5x the CPU."""
+    curve, n = name.split(":")
+    cpu = 3e-6 * int(n) if curve == "rnn_seconds" else 8e-6
+    return Medians(cpu, 1.5 * cpu)
+
+
+def run_cpu_sweep(context, monkeypatch, rows, elapsed: float | None = None) -> FakeSub:
+    seen = {}
+
+    def interleaved_timings(contenders: dict, *, device: str, repeats: int) -> dict:
+        assert (device, repeats) == ("cpu", 3)
+        seen.update(contenders)
+        return {name: observed(name) for name in contenders}
+
+    monkeypatch.setattr(hard, "interleaved_timings", interleaved_timings)
+    total = sum(v for r in rows for k, v in r.items() if k != "n" and type(v) is float)
+    sub = FakeSub(
+        sweep=lambda lengths, device: (rows, total + 0.01 if elapsed is None else elapsed)
+    )
+    context.shared["contenders"] = seen
+    hard.test_sweep_rows_cpu(sub)
+    return sub
+
+
+def cpu_rows(scale: float = 1.0, **changes: dict) -> list[dict]:
+    rows = [
+        {
+            "n": n,
+            "rnn_seconds": observed(f"rnn_seconds:{n}").cpu * scale,
+            "attention_seconds": observed(f"attention_seconds:{n}").cpu * scale,
+        }
+        for n in CPU_LENGTHS
+    ]
+    for index, row in changes.get("rows", {}).items():
+        rows[index] = rows[index] | row
+    return rows
+
+
+@pytest.mark.parametrize("scale", [1.0, TOL.reported_ratio_min, TOL.reported_ratio_max * 1.5])
+def test_the_cpu_sweep_passes_between_its_bounds(context, monkeypatch, scale) -> None:
+    """At least 0.25x the CPU time, at most 8x the wall time (12x the CPU time here)."""
+    rows = cpu_rows(scale)
+    sub = run_cpu_sweep(context, monkeypatch, rows)
+    assert sub.calls == [("sweep", ([256, 1024, 4096], "cpu"))]
+    assert context.shared["cpu_rows"] == rows
+    contenders = context.shared["contenders"]
+    assert sorted(contenders) == sorted(
+        f"{key}:{n}" for n in CPU_LENGTHS for key in ("rnn_seconds", "attention_seconds")
+    )
+    assert {name: (c.function, c.payload_bytes) for name, c in contenders.items()} == {
+        f"{key}:{n}": (function, 4 * n)
+        for n in CPU_LENGTHS
+        for key, function in (
+            ("rnn_seconds", "rnn_style_torch"),
+            ("attention_seconds", "attention_style_torch"),
+        )
+    }
+    timing = context.records["?"]["timing"]
+    assert timing["rows"] == rows and len(timing["comparison"]) == 6
+
+
+@pytest.mark.parametrize(
+    ("row", "key", "scale"),
+    [
+        (0, "rnn_seconds", TOL.reported_ratio_min * 0.99),  # 0.2475x the CPU time
+        (1, "attention_seconds", TOL.reported_ratio_min * 0.99),
+        (2, "rnn_seconds", TOL.reported_ratio_max * 1.5 * 1.01),  # 8.08x the wall time
+    ],
+    ids=["first row too short", "middle row too short", "last row too long"],
+)
+def test_a_cpu_sweep_row_past_its_bound_fails(context, monkeypatch, row, key, scale) -> None:
+    n = CPU_LENGTHS[row]
+    seen = observed(f"{key}:{n}")
+    claimed = seen.cpu * scale
+    rows = cpu_rows(rows={row: {key: claimed}})
+    with pytest.raises(CheckFailed) as failed:
+        run_cpu_sweep(context, monkeypatch, rows)
+    name = "rnn_style_torch" if key == "rnn_seconds" else "attention_style_torch"
+    assert str(failed.value) == (
+        f"sweep reports {key}={claimed:.3g} s at n={n}; the grader timed {name} on "
+        f"tensors of {n} elements at {seen.cpu:.3g} s of CPU, {seen.wall:.3g} s of wall clock "
+        f"({claimed / seen.cpu:.2f}x and {claimed / seen.wall:.2f}x; allowed at least 0.25x the "
+        "CPU time and at most 8.0x the wall time)"
+    )
+    assert "cpu_rows" not in context.shared
+
+
+def test_a_cpu_sweep_claiming_more_than_its_call_took_fails(context, monkeypatch) -> None:
+    rows = cpu_rows()
+    total = sum(row["rnn_seconds"] + row["attention_seconds"] for row in rows)
+    run_cpu_sweep(context, monkeypatch, rows, elapsed=total)  # exactly the call: allowed
+    with pytest.raises(CheckFailed) as failed:
+        run_cpu_sweep(context, monkeypatch, rows, elapsed=total * 0.99)
+    assert str(failed.value) == (
+        f"sweep reports {total * 1e3:.2f} ms of calls (one of each) but the whole call took "
+        f"{total * 0.99 * 1e3:.2f} ms: report what you measured"
+    )
+
+
+@pytest.mark.parametrize("row", [0, 1, 2], ids=["first", "middle", "last"])
+def test_a_cpu_sweep_row_with_the_wrong_n_fails(context, monkeypatch, row) -> None:
+    rows = cpu_rows(rows={row: {"n": CPU_LENGTHS[row] + 1}})
+    with pytest.raises(CheckFailed) as failed:
+        run_cpu_sweep(context, monkeypatch, rows)
+    assert str(failed.value) == (
+        f"row {row}: expected n={CPU_LENGTHS[row]}, got {CPU_LENGTHS[row] + 1}"
+    )
+
+
+# ---------------------------------------------------------------- the plot
+
+
+def test_synthetic_rows_wiggle_around_two_curves() -> None:
+    rows = hard._synthetic_rows(np.random.default_rng(4))
+    assert [row["n"] for row in rows] == [2**k for k in range(6, 17)] == list(hard.EXPECTED_LENGTHS)
+    rnn = [row["rnn_seconds"] / (3e-6 * row["n"]) for row in rows]
+    attention = [(row["attention_seconds"] - 2e-11 * row["n"]) / 8e-6 for row in rows]
+    assert all(0.8 <= v <= 1.25 for v in rnn + attention)
+    assert len(set(rnn)) == len(rnn) and len(set(attention)) == len(attention)
+    rng = np.random.default_rng(4)
+    expected = []
+    for n in hard.EXPECTED_LENGTHS:
+        rnn_share = rng.uniform(0.8, 1.25)
+        expected.append((3e-6 * n * rnn_share, 8e-6 * rng.uniform(0.8, 1.25) + 2e-11 * n))
+    assert [(row["rnn_seconds"], row["attention_seconds"]) for row in rows] == expected
+
+
+def plotting(rendered: dict, kept: dict | None = None) -> FakeSub:
+    return FakeSub(plot=lambda rows, path, keep: kept if keep else rendered)
+
+
+def good_render(**changes: Any) -> dict:
+    return {"returned": "Figure", "svg": b"<svg/>", "saved_bytes": 1000} | changes
+
+
+@pytest.fixture
+def inspected(monkeypatch) -> list:
+    seen = []
+    monkeypatch.setattr(
+        hard, "inspect_svg", lambda svg, rows, *, curves: seen.append((svg, rows, curves))
+    )
+    return seen
+
+
+def test_the_plot_is_read_from_the_svg_of_the_rows_passed_in(context, inspected) -> None:
+    sub = plotting(good_render())
+    hard.test_plot_content(sub)
+    rows = hard._synthetic_rows(draws("hard.plot_content"))
+    assert sub.plots == [("plot_sweep", rows, "plot-check.png", False)]
+    assert inspected == [(b"<svg/>", rows, ("rnn_seconds", "attention_seconds"))]
+    assert "artifact" not in context.records.get("?", {})  # no sweep measured: none kept
+    hard.test_plot_content(plotting(good_render(saved_bytes=1)))  # one byte saved is a file
+
+
+def test_in_the_sandbox_the_plot_is_saved_under_tmp(context, inspected) -> None:
+    context.sandbox = Sandbox(kind="bubblewrap", reason="test")
+    context.shared["cpu_rows"] = cpu_rows()
+    sub = plotting(good_render(), kept={"returned": "Figure", "saved": PNG})
+    hard.test_plot_content(sub)
+    assert [(path, keep) for _, _, path, keep in sub.plots] == [
+        ("/tmp/plot-check.png", False),
+        ("/tmp/sweep.png", True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rendered", "message"),
+    [
+        (
+            {"returned": "list", "svg": None},
+            "plot_sweep should return a matplotlib Figure, got <list object>",
+        ),
+        ({"returned": "Axes"}, "plot_sweep should return a matplotlib Figure, got <Axes object>"),
+        (good_render(svg=b""), "the figure plot_sweep returned could not be rendered"),
+        (good_render(svg="<svg/>"), "the figure plot_sweep returned could not be rendered"),
+        (good_render(saved_bytes=0), "plot_sweep did not save the figure to the path it was given"),
+        (good_render(saved_bytes=-1), "plot_sweep did not save the figure to the path"),
+        (good_render(saved_bytes=None), "plot_sweep did not save the figure to the path"),
+        (good_render(saved_bytes=True), "plot_sweep did not save the figure to the path"),
+        (good_render(saved_bytes=10.0), "plot_sweep did not save the figure to the path"),
+    ],
+    ids=[
+        "None",
+        "no svg",
+        "empty",
+        "text",
+        "nothing saved",
+        "negative",
+        "None saved",
+        "True",
+        "a float",
+    ],
+)
+def test_a_plot_that_is_not_a_saved_figure_fails(context, inspected, rendered, message) -> None:
+    assert str(failure(hard.test_plot_content, plotting(rendered))).startswith(message)
+
+
+def test_an_svg_that_does_not_show_the_rows_fails_before_the_file_is_checked(context, monkeypatch):
+    def refuse(svg, rows, *, curves):
+        raise CheckFailed("no curve for rnn_seconds")
+
+    monkeypatch.setattr(hard, "inspect_svg", refuse)
+    sub = plotting(good_render(saved_bytes=0))
+    assert str(failure(hard.test_plot_content, sub)) == "no curve for rnn_seconds"
+
+
+@pytest.mark.parametrize(
+    ("shared", "kept_rows"),
+    [({"cpu_rows": "cpu"}, "cpu"), ({"cuda_rows": "cuda", "cpu_rows": "cpu"}, "cuda")],
+    ids=["cpu", "cuda first"],
+)
+def test_the_students_plot_of_the_measured_sweep_is_kept(
+    context, inspected, shared, kept_rows
+) -> None:
+    context.shared.update({key: [{"n": value}] for key, value in shared.items()})
+    sub = plotting(good_render(), kept={"returned": "Figure", "saved": PNG})
+    hard.test_plot_content(sub)
+    assert sub.plots[1] == ("plot_sweep", [{"n": kept_rows}], "sweep.png", True)
+    assert (context.work_dir / "artifacts" / "sweep.png").read_bytes() == PNG
+    assert context.records["?"]["artifact"] == "sweep.png"
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        {"returned": "Figure", "saved": b"GIF89a"},
+        {"returned": "Figure", "saved": "\x89PNG\r\n\x1a\n"},
+        {"returned": "Figure"},
+    ],
+    ids=["not a PNG", "text", "nothing"],
+)
+def test_only_a_png_is_kept(context, inspected, kept) -> None:
+    context.shared["cpu_rows"] = [{"n": 1}]
+    hard.test_plot_content(plotting(good_render(), kept=kept))
+    assert not (context.work_dir / "artifacts" / "sweep.png").exists()
+    assert "artifact" not in context.records.get("?", {})
+
+
+@pytest.mark.parametrize("error", [CheckFailed("x"), SubmissionError("crashed")])
+def test_a_failing_plot_of_the_sweep_costs_nothing(context, error) -> None:
+    def plot(rows, path, keep):
+        raise error
+
+    hard._keep_sweep_plot(FakeSub(plot=plot), [{"n": 1}])
+    assert not (context.work_dir / "artifacts" / "sweep.png").exists()
+
+
+def test_the_explanation_is_the_written_answer(context, monkeypatch) -> None:
+    asked = []
+    monkeypatch.setattr(hard, "written_answer", asked.append)
+    hard.test_explanation(FakeSub())
+    assert asked == ["EXPLANATION"]
