@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "outputs" / "mutation"
-PYTEST = "python -m pytest -x -q -p no:cacheprovider -p no:randomly"
+PYTEST = "python -m benchmarks.bounded_pytest -x -q -p no:cacheprovider -p no:randomly"
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,12 @@ TARGETS = {
     "results_build": Target(
         "autograder/results/build.py",
         "tests/test_results_build.py tests/test_merge.py -m 'not slow'",
+    ),
+    # the totals every results file states (score, summary line, per-exercise figures), derived
+    # wherever points change: building, merging, TA scores, reading
+    "rescore": Target(
+        "autograder/results/rescore.py",
+        "tests/test_results_build.py tests/test_manual_grades.py tests/test_results_schema.py",
     ),
     "merge": Target(
         "autograder/results/merge.py", "tests/test_merge_rules.py tests/test_merge.py -m 'not slow'"

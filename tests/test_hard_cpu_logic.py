@@ -22,7 +22,7 @@ from autograder.grading.checks import support
 from autograder.grading.checks import test_hard as hard
 from autograder.grading.checks.support import CheckFailed, SubmissionError, describe
 from autograder.grading.checks.timing import Contender, Medians
-from autograder.grading.protocol import ArrayValue, TensorArg
+from autograder.grading.protocol import ArrayValue, TensorArg, TensorWindow
 from autograder.grading.sandbox import Sandbox
 from autograder.spec.settings import load_settings
 
@@ -339,9 +339,10 @@ def test_a_contender_times_one_function_on_fresh_windows(context) -> None:
         calls = contender.make_calls(3)
         assert len(calls) == 3
         for call in calls:
-            assert len(call) == 1 and type(call[0]) is TensorArg and call[0].device == "cpu"
+            assert len(call) == 1 and type(call[0]) is TensorWindow and call[0].device == "cpu"
             assert call[0].values.dtype == np.float32 and call[0].values.shape == (100,)
         assert not np.array_equal(calls[0][0].values, calls[1][0].values)
+        assert len({id(call[0].pool) for call in calls}) == 1  # one pool crosses once
     on_cuda = hard._contender(worker, "rnn_style_torch", 7, "cuda", rng)
     assert on_cuda.payload_bytes == 28
     assert [call[0].device for call in on_cuda.make_calls(2)] == ["cuda", "cuda"]

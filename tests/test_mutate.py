@@ -54,3 +54,22 @@ def test_forgetting_survivors_leaves_every_other_result(tmp_path: Path) -> None:
     with sqlite3.connect(session) as db:
         left = sorted(db.execute("SELECT job_id, test_outcome FROM work_results"))
     assert left == [("a", "KILLED"), ("c", None)]
+
+
+def test_a_mutants_tests_run_under_an_address_space_bound() -> None:
+    """A mutant that allocates without end fails its tests, not the machine."""
+    import subprocess
+    import sys
+
+    from benchmarks.mutate import PYTEST
+
+    assert PYTEST.split()[:3] == ["python", "-m", "benchmarks.bounded_pytest"]
+    probe = (
+        "import resource; from benchmarks.bounded_pytest import bound; bound(2**30); "
+        "print(resource.getrlimit(resource.RLIMIT_AS)[0]); bytearray(2 * 2**30)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert run.stdout.split()[0] == str(2**30)
+    assert run.returncode != 0 and "MemoryError" in run.stderr
