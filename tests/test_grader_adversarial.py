@@ -110,6 +110,12 @@ EXPECTED = {
     "hidden_work_joined_threads": (["hard"], {"hard.curve_shapes_cpu"}),
     "hidden_work_child_process": (["hard"], {"hard.curve_shapes_cpu", "hard.sweep_rows_cpu"}),
     "hidden_work_numpy_in_thread": (["easy"], {"easy.numpy_vectorised_over_d"}),
+    # a sample's K windows share one pool: work over the pool once must not answer all K
+    # (red team of the $window staging, 2026-12-05): a plain Python prefix sum over the pool
+    # while staging, and the pool kept shared (Tensor.clone patched) and summed once inside
+    # the timed calls after K was inflated in the unguarded warm-ups
+    "pool_python_prefix": (["hard"], {"hard.curve_shapes_cpu", "hard.sweep_rows_cpu"}),
+    "window_views_sized_in_warmup": (["hard"], {"hard.curve_shapes_cpu", "hard.sweep_rows_cpu"}),
     # numbers: NaN, infinities, huge integers, wrong types and signs in every numeric field
     "nonfinite_numbers": (
         ["easy", "medium", "hard"],

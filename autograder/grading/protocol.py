@@ -349,10 +349,9 @@ class TensorArg:
 @dataclass(frozen=True)
 class TensorWindow:
     """``pool[offset:offset + n]`` as a tensor with its own storage on ``device`` (judge to
-    worker). A timed sample's K fresh inputs are windows of one random pool
+    worker). A timed sample's K fresh inputs are disjoint windows of one random pool
     (:func:`~autograder.grading.checks.timing.windows`); sent as the pool once and K
-    offsets, staging 64 inputs at n=65,536 moves 256 KiB instead of 16 MiB, and 1,500 at
-    n=64 one buffer instead of 1,500."""
+    offsets, staging 1,500 inputs at n=64 sends one buffer instead of 1,500."""
 
     pool: Any  # 1-D numpy.ndarray
     offset: int

@@ -77,17 +77,16 @@ def sample_window(device: str, ping_seconds: float, min_sample_s: float = 0.005)
 
 
 def windows(rng: Any, n: int, count: int, dtype: Any, device: str = "cpu") -> list[TensorWindow]:
-    """``count`` distinct length-``n`` windows of one fresh random pool, at random offsets.
+    """``count`` disjoint length-``n`` windows of one fresh random pool.
 
-    Cheap fresh inputs: drawing one pool per batch costs far less than ``count`` draws,
-    no two calls get the same input (offsets are drawn without replacement), and the
-    worker is sent the pool once (each window still reaches the function as a tensor of its
-    own).
+    One draw per batch, sent to the worker once (each window still reaches the function as
+    a tensor of its own). The windows do not overlap: when they did (``n + 4K`` values for K
+    windows), work done once over the pool answered every call, so a Python prefix sum over
+    it while staging, or inside the timed calls, passed for a library reduction (red team,
+    2026-12-05: tests/submissions/pool_python_prefix, window_views_sized_in_warmup).
     """
-    spread = max(count * 4, 64)
-    pool = rng.standard_normal(n + spread).astype(dtype)
-    offsets = rng.choice(spread, size=count, replace=False)
-    return [TensorWindow(pool, int(offset), n, device) for offset in offsets]
+    pool = rng.standard_normal(count * n, dtype=dtype)
+    return [TensorWindow(pool, index * n, n, device) for index in range(count)]
 
 
 def _reference_outside(calls: list[list[Any]], device: str) -> Baseline:
