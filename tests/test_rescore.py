@@ -243,6 +243,7 @@ GPU = "hard.correct_cuda"  # 3 points, tagged gpu
         (None, "cpu", False),
         ("cuda", "cpu", True),  # a merged file records each result's own device
         ("cpu", "cuda", False),
+        (None, "mps", False),  # an edited file's other device is not CUDA ("mps" > "cuda")
     ],
 )
 def test_a_gpu_check_passes_only_on_a_cuda_run(device, used: str, counted: bool) -> None:
