@@ -45,10 +45,11 @@ TARGETS = {
         "tests/test_results_build.py tests/test_merge.py -m 'not slow'",
     ),
     # the totals every results file states (score, summary line, per-exercise figures), derived
-    # wherever points change: building, merging, TA scores, reading
+    # wherever points change: building, merging, TA scores, reading; collect's registry points
     "rescore": Target(
         "autograder/results/rescore.py",
-        "tests/test_results_build.py tests/test_manual_grades.py tests/test_results_schema.py",
+        "tests/test_rescore.py tests/test_results_build.py tests/test_manual_grades.py"
+        " tests/test_results_schema.py",
     ),
     "merge": Target(
         "autograder/results/merge.py", "tests/test_merge_rules.py tests/test_merge.py -m 'not slow'"
