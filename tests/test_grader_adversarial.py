@@ -106,7 +106,7 @@ EXPECTED = {
     "hidden_work_in_ping": (["hard"], {"hard.curve_shapes_cpu", "hard.sweep_rows_cpu"}),
     "hidden_work_in_stage": (["hard"], {"hard.curve_shapes_cpu", "hard.sweep_rows_cpu"}),
     "hidden_work_in_fetch": (["hard"], {"hard.curve_shapes_cpu", "hard.sweep_rows_cpu"}),
-    "hidden_work_background_thread": (["hard"], {"hard.curve_shapes_cpu", "hard.sweep_rows_cpu"}),
+    "hidden_work_background_thread": (["hard"], {"hard.curve_shapes_cpu"}),
     "hidden_work_joined_threads": (["hard"], {"hard.curve_shapes_cpu"}),
     "hidden_work_child_process": (["hard"], {"hard.curve_shapes_cpu", "hard.sweep_rows_cpu"}),
     "hidden_work_numpy_in_thread": (["easy"], {"easy.numpy_vectorised_over_d"}),
@@ -148,6 +148,12 @@ EXPECTED = {
     ),
 }
 
+# case -> checks a submission's own race decides: its thread computes an answer before the
+# timed call (hidden: the check fails) or loses the race and the call computes it in the
+# window (nothing hidden: the check's figures are honest and it may pass). Either status is
+# right; the case's must-fail checks are the ones that catch the hidden work every run.
+RACY = {"hidden_work_background_thread": {"hard.sweep_rows_cpu"}}
+
 # forgers built on the stubs: they implement nothing, so every check must fail
 FORGERS = {"forge_verdicts": ["medium"]}
 
@@ -164,16 +170,18 @@ def test_case_loses_exactly_its_points(case, tmp_path):
         for check in CHECKS
         if check.exercise in exercises
     }
+    racy = RACY.get(case, set())
     wrong = {
         check_id: (want, got.get(check_id))
         for check_id, want in expected.items()
-        if got.get(check_id) != want
+        if got.get(check_id) != want and not (check_id in racy and got.get(check_id) == "failed")
     }
     details = {t["id"]: t["output"][:300] for t in results["tests"] if t["id"] in wrong}
     assert not wrong, f"(expected, got) per check: {wrong}\n{details}"
     if case in MESSAGES:
         _expect_message(case, results)
-    lost = sum(c.points for c in CHECKS if c.id in must_fail and not c.manual)
+    lost_race = {check_id for check_id in racy if got.get(check_id) == "failed"}
+    lost = sum(c.points for c in CHECKS if c.id in must_fail | lost_race and not c.manual)
     earned = sum(t["score"] for t in results["tests"])
     possible = sum(
         c.points for c in CHECKS if c.exercise in exercises and baseline_status(c) == "passed"

@@ -563,6 +563,18 @@ def test_the_base_of_the_bound_is_the_reference_doing_the_same_untimed_part(
     context, events
 ) -> None:
     calls = [[1], [2], [3]]
-    base = timing._reference_outside(calls, "cpu")
+    student = FakeWorker(events, "student", pid=101)
+    reference = context.workers["reference"]
+    others = {id(student): student, id(reference): reference}
+    base = timing._reference_outside(calls, "cuda", others)
     assert base == Baseline(cpu_seconds=0.01, wall_seconds=0.02)
-    assert events == [("baseline", 3, "cpu")]
+    stop, cont = int(timing.signal.SIGSTOP), int(timing.signal.SIGCONT)
+    # measured alone, as a sample is: on CUDA its wall time is the base, which the student's
+    # own threads would stretch were the student's worker running meanwhile
+    assert events == [
+        ("lease", "cuda"),
+        ("signal", 101, stop),
+        ("baseline", 3, "cuda"),
+        ("signal", 101, cont),
+        ("release", "cuda"),
+    ]

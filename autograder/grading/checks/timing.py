@@ -31,7 +31,8 @@ from __future__ import annotations
 import math
 import signal
 import statistics
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,15 +90,38 @@ def windows(rng: Any, n: int, count: int, dtype: Any, device: str = "cpu") -> li
     return [TensorWindow(pool, index * n, n, device) for index in range(count)]
 
 
-def _reference_outside(calls: list[list[Any]], device: str) -> Baseline:
+def _reference_outside(
+    calls: list[list[Any]], device: str, others: Mapping[int, WorkerProxy]
+) -> Baseline:
     """What the part of a sample outside ``run`` costs the reference worker on the same
     inputs: staging them, a ping and fetching one output per call of the timed functions'
     own kind (``last_element``: a 0-dim tensor, a row of d floats). Staging alone left out
     the fetch, so the bound was tight where many small outputs come back: an honest
     reduction on 608 inputs at n=64 measured 20.6 ms against 4.5 ms of staging
-    (2026-12-04)."""
-    timed = support.reference_worker().timed("last_element", calls, device=device)
+    (2026-12-04). Measured as a sample is, alone (:func:`_alone`): on CUDA the base is wall
+    time, which a submission's own threads would otherwise stretch to loosen its bound."""
+    reference = support.reference_worker()
+    with _alone(reference, others, device) as table:
+        timed = reference.timed("last_element", calls, device=device, table=table)
     return Baseline(timed.outside_cpu_seconds, timed.outside_wall_seconds)
+
+
+@contextmanager
+def _alone(
+    worker: WorkerProxy, others: Mapping[int, WorkerProxy], device: str
+) -> Iterator[supervisor.ProcessTable]:
+    """``device``'s lease, machine-wide, and every other worker paused: the conditions of a
+    timed sample. One scan of /proc serves the pause and the timed worker's starting tree."""
+    paused = [w for key, w in others.items() if w is not worker and w.pid]
+    with device_lease(device):
+        table = supervisor.process_table()
+        stopped: list[int] = []
+        try:
+            for other in paused:
+                stopped += supervisor.signal_tree(other.pid, signal.SIGSTOP, table)
+            yield table
+        finally:  # the same processes: a stopped one cannot start another
+            supervisor.signal_pids(stopped, signal.SIGCONT)
 
 
 @dataclass(frozen=True)
@@ -196,22 +220,11 @@ def _sample(
         reference = contender.worker is support.context().workers.get("reference")
         guarded = not warm and not reference
         if guarded and (attempt > 0 or name not in cache):
-            cache[name] = _reference_outside(calls, device)
+            cache[name] = _reference_outside(calls, device, others)
         baseline = cache[name] if guarded else Baseline(math.inf, math.inf)
         base = baseline.cpu_seconds if device == "cpu" else baseline.wall_seconds
-        paused = [w for key, w in others.items() if key != id(contender.worker) and w.pid]
-        with device_lease(device):  # the timed window: alone on this device, machine-wide
-            # one scan of /proc: the trees to pause and the timed worker's starting tree
-            table = supervisor.process_table()
-            stopped: list[int] = []
-            try:
-                for worker in paused:
-                    stopped += supervisor.signal_tree(worker.pid, signal.SIGSTOP, table)
-                timed = contender.worker.timed(
-                    contender.function, calls, device=device, table=table
-                )
-            finally:  # the same processes: a stopped one cannot start another
-                supervisor.signal_pids(stopped, signal.SIGCONT)
+        with _alone(contender.worker, others, device) as table:  # the timed window
+            timed = contender.worker.timed(contender.function, calls, device=device, table=table)
         outside = timed.outside_cpu_seconds if device == "cpu" else timed.outside_wall_seconds
         if outside <= STAGE_SLACK * base + STAGE_GRACE_S:
             break

@@ -1,6 +1,7 @@
 # Work hidden in a background thread started at import: it watches the worker's staged
 # inputs and computes the Python-loop reduction of each as soon as it appears, so the
-# timed run finds the answers ready. Loses hard.curve_shapes_cpu and hard.sweep_rows_cpu.
+# timed run finds the answers ready. Loses hard.curve_shapes_cpu every run, and
+# hard.sweep_rows_cpu in the runs where its thread wins the race to the staged inputs.
 import sys as _sys
 
 _WORKER = _sys.modules.get("autograder.grading.worker")
