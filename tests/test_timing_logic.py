@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from judge_context import judge_context
 
-from autograder.grading import supervisor
+from autograder.grading import judge_timed, supervisor
 from autograder.grading.checks import support, timing
 from autograder.grading.checks.support import CheckFailed
 from autograder.grading.judge_timed import Baseline, Timed
@@ -135,7 +135,7 @@ def events(context, monkeypatch) -> Events:
     monkeypatch.setattr(supervisor, "signal_tree", signal_tree)
     monkeypatch.setattr(supervisor, "signal_pids", signal_pids)
     monkeypatch.setattr(supervisor, "process_table", lambda: supervisor.ProcessTable({}, {}))
-    monkeypatch.setattr(timing, "device_lease", Lease)
+    monkeypatch.setattr(judge_timed, "device_lease", Lease)
     reference = FakeReference(recorded)
     context.workers["reference"] = reference
     monkeypatch.setattr(support, "reference_worker", lambda: reference)
@@ -343,22 +343,18 @@ def test_every_other_worker_is_paused_while_one_is_timed(context, events) -> Non
     stop, cont = int(timing.signal.SIGSTOP), int(timing.signal.SIGCONT)
     samples = [i for i, event in enumerate(events) if event[0] == "timed"]
     last_two = samples[-2]  # two's timed sample in the round
-    window = events[last_two - 2 : last_two + 3]
+    window = events[last_two - 1 : last_two + 2]
     assert window == [
-        ("lease", "cpu"),
         ("signal", 101, stop),
         ("timed", "two", "f", 50, "cpu"),
         ("signal", 101, cont),
-        ("release", "cpu"),
     ]
     assert ("signal", 202, stop) not in events[last_two - 2 : last_two]
     first = samples[-3]  # one's: the other way round (workers are not paused by their order)
-    assert events[first - 2 : first + 3] == [
-        ("lease", "cpu"),
+    assert events[first - 1 : first + 2] == [
         ("signal", 202, stop),
         ("timed", "one", "f", 50, "cpu"),
         ("signal", 202, cont),
-        ("release", "cpu"),
     ]
 
 
@@ -372,7 +368,7 @@ def test_paused_workers_are_resumed_when_a_sample_fails(context, events) -> None
     broken = Broken(events, "broken")
     with pytest.raises(CheckFailed, match="the worker died"):
         timing.interleaved_timings({"x": contender(broken), "o": contender(other)}, repeats=1)
-    assert events[-2:] == [("signal", 7, int(timing.signal.SIGCONT)), ("release", "cpu")]
+    assert events[-1] == ("signal", 7, int(timing.signal.SIGCONT))
 
 
 def test_every_output_of_a_sample_is_checked(context, events) -> None:
@@ -571,10 +567,64 @@ def test_the_base_of_the_bound_is_the_reference_doing_the_same_untimed_part(
     stop, cont = int(timing.signal.SIGSTOP), int(timing.signal.SIGCONT)
     # measured alone, as a sample is: on CUDA its wall time is the base, which the student's
     # own threads would stretch were the student's worker running meanwhile
+    assert events == [("signal", 101, stop), ("baseline", 3, "cuda"), ("signal", 101, cont)]
+
+
+# ---------------------------------------------------------------- the lease: the run request only
+
+
+class RecordingProxy:
+    """A worker proxy recording the requests of one sample, with a clock that says when it is
+    read: what :func:`judge_timed.run_timed` asks, in order."""
+
+    def __init__(self, events: Events) -> None:
+        self.events = events
+
+    def window_clock(self, table: Any = None) -> Any:
+        events = self.events
+
+        class Clock:
+            readings = 0
+
+            def read(self) -> int:
+                events.append(("clock",))
+                Clock.readings += 1
+                return Clock.readings * 1000
+
+            def finish(self) -> None:
+                events.append(("finish",))
+
+        return Clock()
+
+    def stage_inputs(self, calls: list[list[Any]], *, device: str, function: str) -> tuple:
+        self.events.append(("stage", len(calls)))
+        return 1, 0.0
+
+    def request(self, header: dict[str, Any], **kwargs: Any) -> tuple:
+        self.events.append((header["op"],))
+        value = [2, 3] if header["op"] == "fetch" else 2
+        return {"value": value}, []
+
+    def value(self, reply: dict[str, Any], buffers: list[bytes], *, name: str) -> Any:
+        return reply["value"]
+
+
+def test_the_lease_holds_only_the_run_request_and_its_two_readings(context, events) -> None:
+    """Other gradings on the machine stage, fetch and check while this one does: the lease is
+    the timed window, the run request between its two CPU readings, and nothing else."""
+    timed = judge_timed.run_timed(RecordingProxy(events), "f", [[2], [3]], device="cpu")
     assert events == [
-        ("lease", "cuda"),
-        ("signal", 101, stop),
-        ("baseline", 3, "cuda"),
-        ("signal", 101, cont),
-        ("release", "cuda"),
+        ("clock",),  # before the inputs are sent
+        ("stage", 2),
+        ("ping",),
+        ("lease", "cpu"),
+        ("clock",),
+        ("run",),
+        ("clock",),
+        ("release", "cpu"),
+        ("fetch",),
+        ("clock",),  # after the outputs are back
+        ("finish",),
     ]
+    assert timed.cpu_seconds == 1000 / 1e9 and timed.outside_cpu_seconds == 2000 / 1e9
+    assert timed.outputs == [2, 3]

@@ -15,9 +15,11 @@ measures without the lease, says so in the exercise's incidents, and takes no le
 rest of its run. The seconds spent waiting are reported to ``on_wait`` (the judge moves its
 time limits by them: waiting for another grading must not cost a student a timeout).
 
-Taken in: ``checks/timing.py`` ``_sample`` (the judge's timed window: the one place its
-measurements start and end), around the student's own timed calls in ``checks/test_easy.py``
-and ``checks/test_hard.py``, and for a CUDA run in ``judge.py`` ``main``.
+Taken in: ``judge_timed.py`` ``run_timed`` around the ``run`` request and its two CPU
+readings (the judge's timed window: the one place its measurements start and end; staging
+and fetching a sample run in parallel with other gradings), around the student's own timed
+calls in ``checks/test_easy.py`` and ``checks/test_hard.py``, and for a CUDA run in
+``judge.py`` ``main``.
 
 Where: settings ``[lease]`` (``dir``, ``wait_max_s``); the environment variable
 ``AUTOGRADER_LEASE_DIR`` overrides ``dir``; ``off`` turns leasing off (docs/gpu-runner.md).

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from autograder.grading.cpu_window import WindowError
+from autograder.grading.device_lease import device_lease
 from autograder.grading.verdicts import CheckFailed, SubmissionError
 
 if TYPE_CHECKING:
@@ -91,16 +92,20 @@ def run_timed(
         # a ping first: the worker has finished everything after staging (freeing the
         # buffers...) and waits for the next request, so the CPU reading below is clean
         proxy.request({"op": "ping"}, what="answering a ping")
-        cpu_before = clock.read()
-        started = time.perf_counter()
+        # the timed window alone on its device, machine-wide: other gradings stage, fetch and
+        # check meanwhile (on the CPU those parts are CPU time, which their work does not
+        # enter; on CUDA the judge holds the GPU's lease for its whole run)
+        with device_lease(device):
+            cpu_before = clock.read()
+            started = time.perf_counter()
+            reply, reply_buffers = proxy.request(
+                {"op": "run", "slot": slot, "function": function, "device": device},
+                what=f"timing {function}",
+            )
+            ended = time.perf_counter()
+            cpu_after = clock.read()
         outside_wall += started
-        reply, reply_buffers = proxy.request(
-            {"op": "run", "slot": slot, "function": function, "device": device},
-            what=f"timing {function}",
-        )
-        ended = time.perf_counter()
         run_seconds = ended - started
-        cpu_after = clock.read()
         count = proxy.value(reply, reply_buffers, name=function)
         reply, reply_buffers = proxy.request(
             {"op": "fetch", "slot": slot}, what=f"returning {function}'s outputs"

@@ -39,7 +39,6 @@ from typing import Any
 from autograder.grading import supervisor
 from autograder.grading.checks import support
 from autograder.grading.checks.support import CheckFailed
-from autograder.grading.device_lease import device_lease
 from autograder.grading.judge_proxy import Timed, WorkerProxy
 from autograder.grading.judge_timed import Baseline
 from autograder.grading.protocol import TensorWindow
@@ -101,27 +100,27 @@ def _reference_outside(
     (2026-12-04). Measured as a sample is, alone (:func:`_alone`): on CUDA the base is wall
     time, which a submission's own threads would otherwise stretch to loosen its bound."""
     reference = support.reference_worker()
-    with _alone(reference, others, device) as table:
+    with _alone(reference, others) as table:
         timed = reference.timed("last_element", calls, device=device, table=table)
     return Baseline(timed.outside_cpu_seconds, timed.outside_wall_seconds)
 
 
 @contextmanager
 def _alone(
-    worker: WorkerProxy, others: Mapping[int, WorkerProxy], device: str
+    worker: WorkerProxy, others: Mapping[int, WorkerProxy]
 ) -> Iterator[supervisor.ProcessTable]:
-    """``device``'s lease, machine-wide, and every other worker paused: the conditions of a
-    timed sample. One scan of /proc serves the pause and the timed worker's starting tree."""
+    """Every other worker of this grading paused: the conditions of a timed sample (whose
+    ``run`` request takes ``device``'s machine-wide lease, :func:`run_timed`). One scan of
+    /proc serves the pause and the timed worker's starting tree."""
     paused = [w for key, w in others.items() if w is not worker and w.pid]
-    with device_lease(device):
-        table = supervisor.process_table()
-        stopped: list[int] = []
-        try:
-            for other in paused:
-                stopped += supervisor.signal_tree(other.pid, signal.SIGSTOP, table)
-            yield table
-        finally:  # the same processes: a stopped one cannot start another
-            supervisor.signal_pids(stopped, signal.SIGCONT)
+    table = supervisor.process_table()
+    stopped: list[int] = []
+    try:
+        for other in paused:
+            stopped += supervisor.signal_tree(other.pid, signal.SIGSTOP, table)
+        yield table
+    finally:  # the same processes: a stopped one cannot start another
+        supervisor.signal_pids(stopped, signal.SIGCONT)
 
 
 @dataclass(frozen=True)
@@ -223,7 +222,7 @@ def _sample(
             cache[name] = _reference_outside(calls, device, others)
         baseline = cache[name] if guarded else Baseline(math.inf, math.inf)
         base = baseline.cpu_seconds if device == "cpu" else baseline.wall_seconds
-        with _alone(contender.worker, others, device) as table:  # the timed window
+        with _alone(contender.worker, others) as table:  # the timed window
             timed = contender.worker.timed(contender.function, calls, device=device, table=table)
         outside = timed.outside_cpu_seconds if device == "cpu" else timed.outside_wall_seconds
         if outside <= STAGE_SLACK * base + STAGE_GRACE_S:
