@@ -112,9 +112,10 @@ def _alone(
     worker: WorkerProxy, others: Mapping[int, WorkerProxy]
 ) -> Iterator[supervisor.ProcessTable]:
     """Every other worker of this grading paused: the conditions of a timed sample (whose
-    ``run`` request takes ``device``'s machine-wide lease, :func:`run_timed`). One scan of
-    /proc serves the pause and the timed worker's starting tree."""
-    paused = [w for key, w in others.items() if w is not worker and w.pid]
+    ``run`` request takes the device's machine-wide lease in
+    :func:`~autograder.grading.judge_timed.run_timed`). One scan of /proc serves the pause
+    and the timed worker's starting tree."""
+    paused = [other for other in others.values() if other is not worker and other.pid]
     table = supervisor.process_table()
     stopped: list[int] = []
     try:
