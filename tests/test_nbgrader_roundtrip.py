@@ -297,3 +297,22 @@ def test_round_trip_with_nbgrader(tmp_path: Path, solution_run) -> None:
     shown = "".join(o.get("text", "") for o in cell.outputs)
     assert "a warning from correct code" in shown and "written to file descriptor 2" in shown
     assert "passed: medium.serial_scan_correct" in shown
+
+
+def test_stderr_written_to_the_descriptor_is_shown_in_the_cell_and_bounded(capfd) -> None:
+    """File-descriptor writes reach the cell's stdout when the check ends (not later, through
+    a reader thread), cut at FD_OUTPUT_SHOWN bytes with a note of the rest."""
+    import os
+
+    from autograder.course.nbgrader import kernel_checks
+
+    with kernel_checks._stderr_to_stdout():
+        os.write(2, b"from C: a warning\n")
+        os.write(2, b"x" * (kernel_checks.FD_OUTPUT_SHOWN + 10))
+    captured = capfd.readouterr()
+    assert captured.err == ""
+    assert captured.out.startswith("from C: a warning\n")
+    assert captured.out.count("x") == kernel_checks.FD_OUTPUT_SHOWN - len("from C: a warning\n")
+    assert captured.out.endswith(
+        f"[... {10 + len('from C: a warning') + 1} more bytes of stderr not shown]\n"
+    )

@@ -240,6 +240,9 @@ def _reference_module() -> ModuleType:
     return module
 
 
+FD_OUTPUT_SHOWN = 64 * 1024  # bytes of file-descriptor-level stderr shown in the cell
+
+
 @contextlib.contextmanager
 def _stderr_to_stdout() -> Iterator[None]:
     """Everything written to stderr while the block runs goes to stdout instead.
@@ -247,23 +250,36 @@ def _stderr_to_stdout() -> Iterator[None]:
     nbgrader gives a grade cell zero points as soon as it shows any stderr output, so a
     warning or a progress line from correct code would cost points. Both Python-level
     writes (``sys.stderr``, ``warnings``) and file-descriptor-level ones (C extensions) move.
+    File-descriptor 2 writes into a temporary file, printed to ``sys.stdout`` when the block
+    ends: pointed at fd 1, they reached the cell through ipykernel's pipe-reading thread,
+    which on a busy machine delivered them after the cell had ended (a CI run at a load of
+    about 5 lost them from the cell).
     """
     sys.stdout.flush()
     sys.stderr.flush()
-    saved_fd = None
-    try:
-        saved_fd = os.dup(2)
-        os.dup2(1, 2)
-    except OSError:
+    with tempfile.TemporaryFile() as captured:
         saved_fd = None
-    try:
-        with contextlib.redirect_stderr(sys.stdout):
-            yield
-    finally:
-        sys.stdout.flush()
-        if saved_fd is not None:
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
+        try:
+            saved_fd = os.dup(2)
+            os.dup2(captured.fileno(), 2)
+        except OSError:
+            saved_fd = None
+        try:
+            with contextlib.redirect_stderr(sys.stdout):
+                yield
+        finally:
+            if saved_fd is not None:
+                os.dup2(saved_fd, 2)
+                os.close(saved_fd)
+            size = captured.seek(0, os.SEEK_END)
+            captured.seek(0)
+            text = captured.read(FD_OUTPUT_SHOWN).decode("utf-8", "replace")
+            if text:
+                sys.stdout.write(text)
+            if size > FD_OUTPUT_SHOWN:
+                hidden = size - FD_OUTPUT_SHOWN
+                sys.stdout.write(f"\n[... {hidden} more bytes of stderr not shown]\n")
+            sys.stdout.flush()
 
 
 @contextlib.contextmanager
