@@ -4,11 +4,15 @@ test_easy_logic.py, test_timing_logic.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from autograder.grading.checks import support
+from autograder.grading.checks.support import CheckFailed
 from autograder.grading.sandbox import Sandbox
 from autograder.spec.settings import load_settings
 
@@ -33,3 +37,10 @@ def judge_context(
         yield ctx
     finally:
         support.CONTEXT = previous
+
+
+def failure(check: Callable[[Any], None], sub: Any) -> CheckFailed:
+    """The verdict a check function gives ``sub`` when it must fail: its ``CheckFailed``."""
+    with pytest.raises(CheckFailed) as failed:
+        check(sub)
+    return failed.value

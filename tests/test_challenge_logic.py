@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from judge_context import judge_context
+from judge_context import failure, judge_context
 
 from autograder.grading.checks import support
 from autograder.grading.checks import test_challenge as challenge
 from autograder.grading.checks.scan_shape import rounds
-from autograder.grading.checks.support import CheckFailed, SubmissionError, describe
+from autograder.grading.checks.support import SubmissionError, describe
 from autograder.grading.checks.traceable import TRACEABLE_HINT, WHAT_IS_TRACED
 from autograder.grading.judge_trace import TraceInputs
 from autograder.grading.protocol import ArrayValue, ForeignFloat
@@ -82,12 +82,6 @@ def serial_pairs(a: list, x: list) -> list:
 
 def model(**changes: Callable) -> FakeSub:
     return FakeSub(**({"combine": combine, "linear_recurrence": scan_pairs} | changes))
-
-
-def failure(check: Callable[[Any], None], sub: Any) -> CheckFailed:
-    with pytest.raises(CheckFailed) as failed:
-        check(sub)
-    return failed.value
 
 
 # ---------------------------------------------------------------- bindings, helpers

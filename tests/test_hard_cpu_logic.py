@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from judge_context import judge_context
+from judge_context import failure, judge_context
 
 from autograder.grading.checks import support
 from autograder.grading.checks import test_hard as hard
@@ -78,12 +78,6 @@ def ports(
     return FakeSub(
         attention_style_torch=attention or model_attention, rnn_style_torch=rnn or model_rnn
     )
-
-
-def failure(check: Callable[[Any], None], sub: Any) -> CheckFailed:
-    with pytest.raises(CheckFailed) as failed:
-        check(sub)
-    return failed.value
 
 
 def draws(check_id: str) -> np.random.Generator:

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from judge_context import judge_context
+from judge_context import failure, judge_context
 
 from autograder.grading.checks import support
 from autograder.grading.checks import test_medium as medium
 from autograder.grading.checks.scan_mistakes import MISSING_ROUND_HINT, hillis_steele_rounds
 from autograder.grading.checks.scan_shape import HINTS
-from autograder.grading.checks.support import CheckFailed, SubmissionError, describe
+from autograder.grading.checks.support import SubmissionError, describe
 from autograder.grading.checks.traceable import TRACEABLE_HINT, WHAT_IS_TRACED
 from autograder.grading.judge_trace import TraceInputs
 from autograder.grading.protocol import ArrayValue, FnArg, ForeignInt, OpArg
@@ -94,12 +94,6 @@ def model(**changes: Callable) -> FakeSub:
 
 def rounds(xs: list) -> int:
     return medium.hillis_steele_depth(len(xs))
-
-
-def failure(check: Callable[[Any], None], sub: Any) -> CheckFailed:
-    with pytest.raises(CheckFailed) as failed:
-        check(sub)
-    return failed.value
 
 
 def wrong_at(position: Callable[[int], int], *, when: Callable[[int], bool] = lambda n: True):
