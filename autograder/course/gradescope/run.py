@@ -148,7 +148,7 @@ def run_autograder(
         notes = [f"Graded: {graded}." if graded else "Graded: no exercise module.", *found.notes]
         if missing and found.origins:
             notes.append(f"Not in your submission: {missing} (its checks fail).")
-        results = gradescope_results(
+        converted = gradescope_results(
             documents,
             exercises=exercises,
             failures=failures,
@@ -163,13 +163,13 @@ def run_autograder(
             },
         )
     except Exception as error:  # whatever failed, Gradescope gets a results file saying so
-        results = failure_results(f"{type(error).__name__}: {error}", exercises=exercises)
+        converted = failure_results(f"{type(error).__name__}: {error}", exercises=exercises)
     finally:
         _kill_leftovers(user)  # nothing the submission started outlives the run
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
-    write_json(results, final)
-    return results
+    write_json(converted, final)
+    return converted
 
 
 def _grade_exercise(
