@@ -21,12 +21,12 @@ from typing import Any, Literal, TypedDict
 
 from autograder.results.rescore import rescore
 from autograder.results.strict_json import strict_loads
+from autograder.spec.paths import OUTPUTS_FOLDER, RESULTS_NAME
 from autograder.spec.registry import EXTRA_CREDIT
 
 __all__ = [
     "DEFAULT_RESULTS_PATH",
     "MAX_PLOT_BYTES",
-    "RESULTS_NAME",
     "SCHEMA",
     "STATUSES",
     "ResultsDocument",
@@ -44,8 +44,7 @@ __all__ = [
 SCHEMA = "why-transformers-results/1"
 """``extra_data.schema`` of the files this grader writes."""
 
-RESULTS_NAME = "results.json"
-DEFAULT_RESULTS_PATH = Path("outputs", "grading", RESULTS_NAME)
+DEFAULT_RESULTS_PATH = Path(OUTPUTS_FOLDER, "grading", RESULTS_NAME)
 """Where ``grade`` writes (SPEC), and where ``collect`` looks inside a student's folder."""
 
 MAX_PLOT_BYTES = 10_000_000

@@ -58,7 +58,6 @@ from autograder.course.nbgrader.notebooks import (
 from autograder.course.regrade.command import key_reachable_because
 from autograder.grading import student_files, supervisor
 from autograder.results import provenance
-from autograder.results.schema import RESULTS_NAME
 from autograder.results.sinks import terminal_text
 from autograder.results.write import write_json
 from autograder.spec import paths
@@ -263,7 +262,7 @@ def regrade_course(
             continue
         with Gradebook(url, course_id=COURSE_ID) as gradebook:
             _record(gradebook, plan, results_document, assignment=assignment, report=report)
-        report.students[plan.student]["results"] = str(out / plan.student / RESULTS_NAME)
+        report.students[plan.student]["results"] = str(out / plan.student / paths.RESULTS_NAME)
         report.students[plan.student]["notes"] = plan.notes
     report.report_path = out / "discrepancies.json"
     document = {
@@ -317,7 +316,7 @@ def _grade(
     """The results document of one student's modules, graded by the grade command; signed
     with the course ``key`` when there is one, after the grading ended. The rebuilt modules
     stay in ``submission/`` beside it (for ``collect``: the signature and ``--similarity``)."""
-    results = out / plan.student / "results.json"
+    results = out / plan.student / paths.RESULTS_NAME
     submission = results.parent / paths.SUBMISSION_FOLDER
     shutil.rmtree(submission, ignore_errors=True)
     submission.mkdir(parents=True)
@@ -327,7 +326,7 @@ def _grade(
     options = GradeOptions(only=list(plan.modules), sandbox=sandbox, settings=settings)
     command = grade_command(submission=submission, results=results, options=options)
     with tempfile.TemporaryDirectory(prefix="nbgrader-grade-") as scratch:
-        log = Path(scratch) / "grade.log"
+        log = Path(scratch) / paths.GRADE_LOG
         graded = run_grading(command, results=results, log_path=log, timeout_s=timeout_s)
         said = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
     if graded.returncode is not None and graded.returncode != 0:
