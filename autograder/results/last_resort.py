@@ -2,7 +2,7 @@
 
 SPEC: whatever happens, ``grade`` leaves a valid results file. If assembling the document,
 rendering the summary or writing JUnit raises (a grader bug no submission should be able to
-cause), this writes the verdicts it has, strictly and plainly, with what went wrong, so the
+cause), this writes the results it has, strictly and plainly, with what went wrong, so the
 student still sees a score and the TA a reason. Standard library only, like the rest of
 :mod:`autograder.results`.
 """

@@ -69,7 +69,7 @@ class TAGrade(TypedDict):
 
 
 class Result(TypedDict):
-    """One entry of ``tests``: a check's verdict, points and output as written."""
+    """One result, an element of ``tests``: a check's verdict, points and output as written."""
 
     id: str  # the check id; recovered from ``name`` ("id: title") in files without one
     name: str
