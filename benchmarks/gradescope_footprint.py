@@ -23,7 +23,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from autograder.course.gradescope.release import write_gradescope
+from autograder.course.gradescope.release import RUN_SCRIPT, write_gradescope
 from autograder.course.gradescope.run import (
     RESULTS_FILE,
     ROOT_VARIABLE,
@@ -85,13 +85,13 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(folder) / "autograder"
         with zipfile.ZipFile(summary.zip_path) as archive:
             archive.extractall(root / "source")
-        (root / "source" / "run_autograder").chmod(0o755)
+        (root / "source" / RUN_SCRIPT).chmod(0o755)
         (root / "venv").symlink_to(ROOT / ".venv")
         shutil.copytree(args.submission, root / SUBMISSION_FILES)
         environment = {**os.environ, ROOT_VARIABLE: str(root), USER_VARIABLE: ""}
         print("run  wall s  peak RSS MiB  peak PSS MiB  processes  score")
         for run in range(1, args.runs + 1):
-            figures = measure([str(root / "source" / "run_autograder")], environment)
+            figures = measure([str(root / "source" / RUN_SCRIPT)], environment)
             score = (root / RESULTS_FILE).read_text(encoding="utf-8")
             score = score.split('"score": ', 1)[1].split(",", 1)[0]
             print(
