@@ -284,7 +284,7 @@ def _sign(parser: Parser) -> None:
         "grading jobs wrote. Each file is signed for the student named by its folder, and "
         "the submission/ copies beside it."
     )
-    parser.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results.json")
+    parser.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help=paths.RESULTS_NAME)
 
 
 def _fetch(parser: Parser) -> None:
