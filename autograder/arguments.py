@@ -118,8 +118,8 @@ def _grade(parser: Parser) -> None:
     parser.add_argument(
         "--submission",
         type=Path,
-        default=Path("exercises"),
-        help="folder holding the exercise modules (default: exercises)",
+        default=Path(paths.EXERCISES_FOLDER),
+        help=f"folder holding the exercise modules (default: {paths.EXERCISES_FOLDER})",
     )
     parser.add_argument(
         "--repo",
@@ -152,13 +152,13 @@ def _stubs(parser: Parser) -> None:
     parser.add_argument(
         "--solutions",
         type=Path,
-        default=paths.ROOT / "solutions",
+        default=paths.ROOT / paths.SOLUTIONS_FOLDER,
         help="folder of solution modules with solution markers (default: %(default)s)",
     )
     parser.add_argument(
         "--exercises",
         type=Path,
-        default=paths.ROOT / "exercises",
+        default=paths.ROOT / paths.EXERCISES_FOLDER,
         help="folder the stubs are written to (default: %(default)s)",
     )
 
@@ -184,7 +184,7 @@ def _collect(parser: Parser) -> None:
     parser.add_argument(
         "--out",
         type=Path,
-        default=Path("outputs", "class"),
+        default=Path(paths.OUTPUTS_FOLDER, "class"),
         metavar="OUTDIR",
         help="where to write gradebook.csv and class-summary.* (default: outputs/class)",
     )
@@ -284,7 +284,7 @@ def _sign(parser: Parser) -> None:
         "grading jobs wrote. Each file is signed for the student named by its folder, and "
         "the submission/ copies beside it."
     )
-    parser.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results.json")
+    parser.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help=paths.RESULTS_NAME)
 
 
 def _fetch(parser: Parser) -> None:

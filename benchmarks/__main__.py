@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.grading import sandbox
+from autograder.spec import paths
 from autograder.spec.registry import EXERCISES
 from benchmarks import grader_compare, old_grader, protocol_costs, sandbox_startup, validity
 from benchmarks.grading_time import GradeRun
@@ -51,7 +52,7 @@ from benchmarks.report import (
 from benchmarks.submissions import ROOT, SOLUTIONS_DIR
 
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
-DEFAULT_JSON = ROOT / "outputs" / "benchmarks" / "benchmarks.json"
+DEFAULT_JSON = ROOT / paths.OUTPUTS_FOLDER / "benchmarks" / "benchmarks.json"
 
 
 def parser() -> argparse.ArgumentParser:

@@ -23,9 +23,12 @@ import time
 from pathlib import Path
 
 from autograder.course.collect.command import collect
+from autograder.spec import paths
 from autograder.spec.registry import CHECKS, EXTRA_CREDIT
 
-FIXTURE_PLOT = Path(__file__).resolve().parents[1] / "tests/fixtures/results/full_marks/sweep.png"
+FIXTURE_PLOT = (
+    Path(__file__).resolve().parents[1] / "tests/fixtures/results/full_marks" / paths.SWEEP_PLOT
+)
 
 
 def synthetic_results(*, rng: random.Random, index: int) -> dict:
@@ -87,7 +90,7 @@ def synthetic_results(*, rng: random.Random, index: int) -> dict:
                 for c in CHECKS
                 if c.manual
             ],
-            "artifacts": {"sweep_plot": "sweep.png"},
+            "artifacts": {"sweep_plot": paths.SWEEP_PLOT},
         },
     }
 
@@ -100,9 +103,9 @@ def make_class(*, folder: Path, students: int, seed: int = 0) -> Path:
         student_dir = class_dir / f"student{index:04d}"
         student_dir.mkdir(parents=True)
         results = synthetic_results(rng=rng, index=index)
-        (student_dir / "results.json").write_text(json.dumps(results), encoding="utf-8")
+        (student_dir / paths.RESULTS_NAME).write_text(json.dumps(results), encoding="utf-8")
         if FIXTURE_PLOT.is_file():
-            shutil.copyfile(FIXTURE_PLOT, student_dir / "sweep.png")
+            shutil.copyfile(FIXTURE_PLOT, student_dir / paths.SWEEP_PLOT)
     return class_dir
 
 

@@ -23,10 +23,11 @@ import time
 from pathlib import Path
 
 from autograder.course.collect.command import collect
+from autograder.spec import paths
 from benchmarks.submissions import ROOT, SOLUTIONS_DIR
 from benchmarks.variants import disguised_student, other_style_student
 
-RESULTS = ROOT / "tests" / "fixtures" / "results" / "stub" / "results.json"
+RESULTS = ROOT / "tests" / "fixtures" / "results" / "stub" / paths.RESULTS_NAME
 
 
 def make_class(folder: Path, *, students: int) -> tuple[Path, dict[str, str]]:
@@ -39,8 +40,8 @@ def make_class(folder: Path, *, students: int) -> tuple[Path, dict[str, str]]:
         student = f"s{index:03d}"
         base_of[student] = base
         (klass / student).mkdir(parents=True)
-        shutil.copyfile(RESULTS, klass / student / "results.json")
-        disguised_student(bases[base], klass / student / "submission", seed=index)
+        shutil.copyfile(RESULTS, klass / student / paths.RESULTS_NAME)
+        disguised_student(bases[base], klass / student / paths.SUBMISSION_FOLDER, seed=index)
     return klass, base_of
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.grading import sandbox
+from autograder.spec import paths
 from benchmarks.grading_time import GradeRun, Spread, grade_once
 from benchmarks.old_grader import OldGrader
 
@@ -72,7 +73,7 @@ def compare(
         seed = first_seed + index
         for name, path in submissions.items():
             for contender in rotated(names, index):
-                out = work_dir / f"compare-{name}-{contender}-{index}" / "results.json"
+                out = work_dir / f"compare-{name}-{contender}-{index}" / paths.RESULTS_NAME
                 how = (
                     {"cwd": old.tree, "env": old.env}
                     if contender == OLD

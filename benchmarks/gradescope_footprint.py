@@ -23,9 +23,15 @@ import time
 import zipfile
 from pathlib import Path
 
-from autograder.course.gradescope.release import write_gradescope
-from autograder.course.gradescope.run import ROOT_VARIABLE, USER_VARIABLE
+from autograder.course.gradescope.release import RUN_SCRIPT, write_gradescope
+from autograder.course.gradescope.run import (
+    RESULTS_FILE,
+    ROOT_VARIABLE,
+    SUBMISSION_FILES,
+    USER_VARIABLE,
+)
 from autograder.grading import supervisor
+from autograder.spec import paths
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,7 +77,7 @@ def measure(command: list[str], environment: dict[str, str]) -> dict[str, float]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gradescope_footprint")
-    parser.add_argument("--submission", type=Path, default=ROOT / "solutions")
+    parser.add_argument("--submission", type=Path, default=ROOT / paths.SOLUTIONS_FOLDER)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="gradescope-footprint-") as folder:
@@ -79,14 +85,14 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(folder) / "autograder"
         with zipfile.ZipFile(summary.zip_path) as archive:
             archive.extractall(root / "source")
-        (root / "source" / "run_autograder").chmod(0o755)
+        (root / "source" / RUN_SCRIPT).chmod(0o755)
         (root / "venv").symlink_to(ROOT / ".venv")
-        shutil.copytree(args.submission, root / "submission")
+        shutil.copytree(args.submission, root / SUBMISSION_FILES)
         environment = {**os.environ, ROOT_VARIABLE: str(root), USER_VARIABLE: ""}
         print("run  wall s  peak RSS MiB  peak PSS MiB  processes  score")
         for run in range(1, args.runs + 1):
-            figures = measure([str(root / "source" / "run_autograder")], environment)
-            score = (root / "results" / "results.json").read_text(encoding="utf-8")
+            figures = measure([str(root / "source" / RUN_SCRIPT)], environment)
+            score = (root / RESULTS_FILE).read_text(encoding="utf-8")
             score = score.split('"score": ', 1)[1].split(",", 1)[0]
             print(
                 f"{run:>3}  {figures['wall_seconds']:>6}  {figures['peak_rss_mib']:>12}  "

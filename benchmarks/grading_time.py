@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.spec import paths
 from benchmarks.submissions import ROOT
 
 
@@ -128,7 +129,7 @@ def time_grading(
     """``runs`` gradings of one submission, each with its own seed (inputs differ per run)."""
     graded = []
     for index in range(runs):
-        out = work_dir / f"{label or submission.name}-{index}" / "results.json"
+        out = work_dir / f"{label or submission.name}-{index}" / paths.RESULTS_NAME
         graded.append(
             grade_once(
                 submission,

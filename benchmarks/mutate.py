@@ -26,8 +26,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.spec import paths
+
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "outputs" / "mutation"
+OUT = ROOT / paths.OUTPUTS_FOLDER / "mutation"
 PYTEST = "python -m benchmarks.bounded_pytest -x -q -p no:cacheprovider -p no:randomly"
 
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from autograder.spec import paths
 from autograder.spec.registry import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES_DIR = ROOT / "tests" / "submissions"
-SOLUTIONS_DIR = ROOT / "solutions"
+SOLUTIONS_DIR = ROOT / paths.SOLUTIONS_FOLDER
 MODULES = frozenset(f"{module}.py" for module in EXERCISES.values())
 
 PROBES: dict[str, dict[str, str]] = {

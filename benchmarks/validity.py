@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.grading import supervisor
+from autograder.spec import paths
 from autograder.spec.registry import CHECKS, Check
 from benchmarks.grading_time import GradeRun, Spread, grade_once
 from benchmarks.submissions import SOLUTIONS_DIR, build_submission
@@ -293,7 +294,7 @@ def run_under_load(
                 honest.append(
                     grade_once(
                         SOLUTIONS_DIR,
-                        results_path=work_dir / f"loaded-{index}" / "results.json",
+                        results_path=work_dir / f"loaded-{index}" / paths.RESULTS_NAME,
                         seed=seed,
                         only=exercises,
                         settings=settings,
@@ -306,7 +307,7 @@ def run_under_load(
                     graded[case].append(
                         grade_once(
                             submission,
-                            results_path=work_dir / f"{case}-{index}" / "results.json",
+                            results_path=work_dir / f"{case}-{index}" / paths.RESULTS_NAME,
                             seed=seed,
                             only=CASES[case].exercises,
                             settings=settings,

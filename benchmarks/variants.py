@@ -17,10 +17,11 @@ import builtins
 import random
 from pathlib import Path
 
+from autograder.spec import paths
 from autograder.spec.registry import EXERCISES
 from benchmarks.submissions import CASES_DIR, ROOT, SOLUTIONS_DIR
 
-STUBS_DIR = ROOT / "exercises"
+STUBS_DIR = ROOT / paths.EXERCISES_FOLDER
 OTHER_STYLES = CASES_DIR / "other_styles"
 MODULES = tuple(f"{module}.py" for module in EXERCISES.values())
 

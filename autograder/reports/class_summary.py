@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from autograder.reports import render
+from autograder.reports.similarity_page import CSV_NAME, PAGE_NAME
 from autograder.reports.text import md_inline
 
 __all__ = [
@@ -186,10 +187,12 @@ class ClassSummary:
 
 def render_markdown(view: ClassSummary) -> str:
     """``class-summary.md``."""
-    return render.environment().get_template("class-summary.md.j2").render(view=view)
+    template = render.environment().get_template("class-summary.md.j2")
+    return template.render(view=view, similarity_page=PAGE_NAME, similarity_csv=CSV_NAME)
 
 
 def render_html(view: ClassSummary) -> str:
     """``class-summary.html``: a self-contained page, every value escaped, no script."""
-    body = render.environment().get_template("class-summary.html.j2").render(view=view)
+    template = render.environment().get_template("class-summary.html.j2")
+    body = template.render(view=view, similarity_page=PAGE_NAME, similarity_csv=CSV_NAME)
     return render.page(title=f"Class summary: {view.assignment}", body=body)

@@ -22,7 +22,7 @@ def png_data_uri(png: bytes) -> str:
 
 
 def render_html(
-    results: ResultsDocument,
+    document: ResultsDocument,
     *,
     results_dir: Path | None = None,
     student: str | None = None,
@@ -35,7 +35,7 @@ def render_html(
     ``student`` overrides the name in the title (default: the submission folder's name);
     ``unverified`` (``collect``: why the document is not the course's own) is a banner.
     """
-    report = build_report(results, results_dir=results_dir, student=student)
+    report = build_report(document, results_dir=results_dir, student=student)
     report.provenance = display_text(unverified)
     plot_uri = png_data_uri(report.plot.png) if report.plot.png is not None else ""
     body = render.render_lines("report.html.j2", report=report, plot_uri=plot_uri)

@@ -14,7 +14,7 @@ __all__ = ["render_markdown"]
 
 
 def render_markdown(
-    results: ResultsDocument, *, results_dir: Path | None = None, student: str | None = None
+    document: ResultsDocument, *, results_dir: Path | None = None, student: str | None = None
 ) -> str:
     """The report as Markdown, from the typed results document (the schema's reader makes
     one of any results file: partial documents from ``--only`` runs and older files too).
@@ -22,5 +22,5 @@ def render_markdown(
     ``results_dir`` (the results file's folder) lets the sweep plot be found; ``student``
     overrides the name in the title (default: the submission folder's name).
     """
-    report = build_report(results, results_dir=results_dir, student=student)
+    report = build_report(document, results_dir=results_dir, student=student)
     return render.render_lines("report.md.j2", report=report)

@@ -26,7 +26,7 @@ __all__ = ["run"]
 def run(args: argparse.Namespace) -> int:
     """Write or print the report: 0 on success, 2 for a missing or unusable file."""
     try:
-        results = load_results(path=args.results)
+        document = load_results(path=args.results)
     except ResultsFileError as error:
         raise UsageError(f"{args.results}: {error}") from None
     results_dir = args.results.resolve().parent
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     for out, renderer in ((args.html, render_html), (args.markdown, render_markdown)):
         if out is None:
             continue
-        text = renderer(results, results_dir=results_dir, student=args.student)
+        text = renderer(document, results_dir=results_dir, student=args.student)
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(text, encoding="utf-8")
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         written.append(out)
     if not written:
-        text = render_markdown(results, results_dir=results_dir, student=args.student)
+        text = render_markdown(document, results_dir=results_dir, student=args.student)
         sys.stdout.write(text)
     else:
         for out in written:

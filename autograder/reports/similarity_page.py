@@ -15,6 +15,8 @@ from autograder.reports import render
 from autograder.reports.text import display_text
 
 __all__ = [
+    "CSV_NAME",
+    "PAGE_NAME",
     "CodeSide",
     "ModelMatch",
     "SidePair",
@@ -23,6 +25,12 @@ __all__ = [
     "highlighted",
     "render_html",
 ]
+
+
+PAGE_NAME = "similarity.html"
+"""The page rendered here, written beside the class summary, which links to it."""
+CSV_NAME = "similarity.csv"
+"""Every compared pair (``collect --similarity``), named on this page and the class summary."""
 
 
 def highlighted(code: str, shared: list[tuple[int, int]]) -> Markup:
@@ -129,5 +137,7 @@ class SimilarityPage:
 
 def render_html(page: SimilarityPage) -> str:
     """``similarity.html``: a self-contained page, every value escaped, no script."""
-    body = render.environment().get_template("similarity.html.j2").render(page=page)
+    body = (
+        render.environment().get_template("similarity.html.j2").render(page=page, csv_name=CSV_NAME)
+    )
     return render.page(title="Code similarity", body=body)

@@ -40,9 +40,9 @@ def _wrap(line: str, width: int) -> list[str]:
     return [part.replace(_KEEP, " ") for part in wrapped] or [""]
 
 
-def extra_credit_text(tests: Any) -> str:
+def extra_credit_text(results: Any) -> str:
     """ "3 / 10 extra credit" over the extra-credit exercises' results, "" when none."""
-    totals = exercise_totals(tests)
+    totals = exercise_totals(results)
     rows = [row for name, row in totals.items() if name in EXTRA_CREDIT]
     if not rows:
         return ""
@@ -51,9 +51,9 @@ def extra_credit_text(tests: Any) -> str:
     return f"{earned} / {possible} extra credit"
 
 
-def terminal_table(results: Mapping[str, Any]) -> str:
+def terminal_table(document: Mapping[str, Any]) -> str:
     """The per-exercise table printed at the end of grading."""
-    totals = exercise_totals(results["tests"])
+    totals = exercise_totals(document["tests"])
     header = f"{'exercise':<11}{'score':>8}{'max':>7}{'passed':>8}{'failed':>8}{'pending':>9}"
     lines = [header, "-" * len(header)]
     for exercise in EXERCISES:
@@ -66,30 +66,30 @@ def terminal_table(results: Mapping[str, Any]) -> str:
             f"{row['failed']:>8g}{row['pending']:>9g}{mark}"
         )
     lines.append("-" * len(header))
-    extra = extra_credit_text(results["tests"])
-    if extra and not results["max_score"]:  # only extra credit graded: never "3 / 0"
+    extra = extra_credit_text(document["tests"])
+    if extra and not document["max_score"]:  # only extra credit graded: never "3 / 0"
         lines.append(f"{'total':<11}{extra} (only extra credit was graded)")
     else:
-        lines.append(f"{'total':<11}{results['score']:>8g}{results['max_score']:>7g}")
-    if extra and results["max_score"]:
+        lines.append(f"{'total':<11}{document['score']:>8g}{document['max_score']:>7g}")
+    if extra and document["max_score"]:
         lines.append(f"{'':<11}the total includes {extra} (not in the max)")
     return "\n".join(lines)
 
 
-def terminal_checks(results: Mapping[str, Any], *, width: int | None = None) -> str:
+def terminal_checks(document: Mapping[str, Any], *, width: int | None = None) -> str:
     """Every check that did not pass, with its whole message and hint, wrapped to the
     terminal's width (``COLUMNS`` honoured): what a student fixes first, never cut."""
     if width is None:
         width = shutil.get_terminal_size((100, 24)).columns
     width = max(MIN_WIDTH, width)
     blocks = []
-    for test in results["tests"]:
-        if test["status"] == "passed":
+    for result in document["tests"]:
+        if result["status"] == "passed":
             continue
-        mark = "FAIL" if test["status"] == "failed" else "wait"
-        points = f" ({format_points(test['max_score'])} points)" if test["max_score"] else ""
-        lines = [f"  {mark} {terminal_text(test['id'])}{points}"]
-        for line in terminal_text(test["output"]).splitlines() or [""]:
+        mark = "FAIL" if result["status"] == "failed" else "wait"
+        points = f" ({format_points(result['max_score'])} points)" if result["max_score"] else ""
+        lines = [f"  {mark} {terminal_text(result['id'])}{points}"]
+        for line in terminal_text(result["output"]).splitlines() or [""]:
             lines.extend(_wrap(line, width))
         blocks.append("\n".join(lines))
     return "\n".join(blocks)

@@ -53,8 +53,8 @@ PENDING_LABELS = (("gpu", "Needs a GPU"), ("manual", "Needs a TA"), ("other", "O
 
 @dataclass
 class Result:
-    """One result (an entry of the document's ``tests``: a check's verdict) as the report
-    shows it."""
+    """One result (an element of the document's ``tests``: a check's verdict, points and
+    output) as the report shows it."""
 
     id: str
     name: str
@@ -122,11 +122,12 @@ class Answer:
 
 @dataclass
 class PendingGroup:
-    """Pending checks by what they wait for; 'other' is shown only when it has checks."""
+    """Pending results by what their checks wait for; 'other' is shown only when it has
+    results."""
 
     kind: str  # gpu | manual | other
     label: str
-    checks: list[Result]
+    results: list[Result]
 
 
 @dataclass
@@ -137,7 +138,7 @@ class Report:
     submission: str
     score: float
     max_score: float
-    checks: list[Result]
+    results: list[Result]
     exercises: list[Exercise]
     manual: list[Answer]
     tamper: list[str]
@@ -151,17 +152,17 @@ class Report:
 
     @property
     def failed(self) -> list[Result]:
-        """Checks that lost points, less those a TA scored (shown with the answers)."""
-        return [c for c in self.checks if c.status == "failed" and not c.ta_grade]
+        """Results that lost points, less those a TA scored (shown with the answers)."""
+        return [r for r in self.results if r.status == "failed" and not r.ta_grade]
 
     def pending(self, kind: str) -> list[Result]:
-        """Pending checks by what they wait for: 'gpu', 'manual' or 'other'."""
-        return [c for c in self.checks if c.status == "pending" and pending_kind(c.tags) == kind]
+        """Pending results by what their checks wait for: 'gpu', 'manual' or 'other'."""
+        return [r for r in self.results if r.status == "pending" and pending_kind(r.tags) == kind]
 
     @property
     def pending_groups(self) -> list[PendingGroup]:
         groups = [PendingGroup(kind, label, self.pending(kind)) for kind, label in PENDING_LABELS]
-        return [g for g in groups if g.checks or g.kind != "other"]
+        return [g for g in groups if g.results or g.kind != "other"]
 
     @property
     def pending_count(self) -> int:
@@ -185,30 +186,30 @@ class Report:
         return bool(self.tamper or self.findings)
 
 
-def _checks(results: ResultsDocument) -> list[Result]:
+def _results(document: ResultsDocument) -> list[Result]:
     return [
         Result(
-            id=display_text(test["id"]),
-            name=display_text(test["name"]),
-            exercise=display_text(test["exercise"]),
-            score=test["score"],
-            max_score=test["max_score"],
-            status=test["status"],
-            output=display_text(test["output"]),
-            tags=[display_text(tag) for tag in test["tags"]],
-            extra_credit=test["extra_credit"],
-            duration=test["duration"],
-            ta_grade=test["ta_grade"] is not None,
+            id=display_text(result["id"]),
+            name=display_text(result["name"]),
+            exercise=display_text(result["exercise"]),
+            score=result["score"],
+            max_score=result["max_score"],
+            status=result["status"],
+            output=display_text(result["output"]),
+            tags=[display_text(tag) for tag in result["tags"]],
+            extra_credit=result["extra_credit"],
+            duration=result["duration"],
+            ta_grade=result["ta_grade"] is not None,
         )
-        for test in results["tests"]
+        for result in document["tests"]
     ]
 
 
-def _exercises(results: ResultsDocument) -> list[Exercise]:
+def _exercises(document: ResultsDocument) -> list[Exercise]:
     """A row per exercise with results, in the lesson's order: its totals as the document
     derives them (:func:`~autograder.results.rescore.rescore`), its counts, its incidents."""
-    declared = results["extra_data"]["exercises"]  # listing every exercise with results
-    counts = exercise_totals(results["tests"])
+    declared = document["extra_data"]["exercises"]  # listing every exercise with results
+    counts = exercise_totals(document["tests"])
     names = [n for n in EXERCISES if n in declared]
     names += sorted(set(counts) - set(names))
     exercises = []
@@ -253,10 +254,10 @@ def _device_text(extra: ExtraData) -> str:
     return text
 
 
-def _environment(results: ResultsDocument) -> list[tuple[str, str]]:
-    extra = results["extra_data"]
+def _environment(document: ResultsDocument) -> list[tuple[str, str]]:
+    extra = document["extra_data"]
     env = extra["environment"]
-    time = results["execution_time"]
+    time = document["execution_time"]
     rows = [
         ("sandbox", sandbox_text(extra)),
         ("python", display_text(env["python"])),
@@ -333,26 +334,25 @@ def _title(extra: ExtraData, student: str | None) -> tuple[str, str]:
 
 
 def build_report(
-    results: ResultsDocument, *, results_dir: Path | None, student: str | None
+    document: ResultsDocument, *, results_dir: Path | None, student: str | None
 ) -> Report:
     """The view of one normalised results document; ``results_dir`` (the results file's
     folder) lets the sweep plot be found, ``student`` overrides the name in the title."""
-    extra = results["extra_data"]
-    checks = _checks(results)
+    extra = document["extra_data"]
     title, submission = _title(extra, student)
     return Report(
         title=title,
         submission=submission,
-        score=results["score"],
-        max_score=results["max_score"],
-        checks=checks,
-        exercises=_exercises(results),
+        score=document["score"],
+        max_score=document["max_score"],
+        results=_results(document),
+        exercises=_exercises(document),
         manual=[_answer(written) for written in extra["manual"]],
         tamper=[tamper_line(entry) for entry in extra["integrity"]["tamper"]],
         findings=[finding_line(finding) for finding in extra["integrity"]["findings"]],
         sandbox=sandbox_text(extra),
         sandbox_confined=extra["sandbox"]["kind"] == "bubblewrap",
-        environment=_environment(results),
+        environment=_environment(document),
         plot=_plot(extra, results_dir),
-        output=display_text(results["output"]),
+        output=display_text(document["output"]),
     )

@@ -13,22 +13,23 @@ from autograder.results.schema import SCHEMA
 from autograder.spec.registry import CHECKS, EXTRA_CREDIT, Check
 
 
-def test_entry(check: Check, result: dict[str, Any], output_limit: int) -> dict[str, Any]:
-    """One ``tests`` entry: the verdict, the student-facing message and the hint."""
-    status = result.get("status", "failed")
+def test_entry(check: Check, verdict: dict[str, Any], output_limit: int) -> dict[str, Any]:
+    """One result (an element of ``tests``) from ``check`` and the judge's ``verdict``: its
+    status, the student-facing message and the hint."""
+    status = verdict.get("status", "failed")
     if status not in ("passed", "failed", "pending"):
         status = "failed"
-    message = str(result.get("output", "")).strip()
+    message = str(verdict.get("output", "")).strip()
     if status == "failed":
-        given = result.get("hint")  # the judge's hint for the mistake it measured
+        given = verdict.get("hint")  # the judge's hint for the mistake it measured
         hint = given if isinstance(given, str) and given.strip() else check.hint
         message = f"{message}\nHint: {hint}" if message else f"Hint: {hint}"
-    printed = result.get("printed")
+    printed = verdict.get("printed")
     if printed:
         message += f"\nYour code printed (last lines):\n{printed}"
     if len(message) > output_limit:
         message = message[:output_limit] + f"\n[... cut at {output_limit} characters]"
-    entry = {
+    result = {
         "id": check.id,
         "name": f"{check.id}: {check.title}",
         "exercise": check.exercise,
@@ -40,42 +41,43 @@ def test_entry(check: Check, result: dict[str, Any], output_limit: int) -> dict[
         "visibility": check.visibility,
         "extra_credit": check.exercise in EXTRA_CREDIT,
     }
-    if "duration" in result:
-        entry["duration"] = round(float(result["duration"]), 4)
-    return entry
+    if "duration" in verdict:
+        result["duration"] = round(float(verdict["duration"]), 4)
+    return result
 
 
 def assemble(
-    tests: list[dict[str, Any]], *, execution_time: float, extra_data: dict[str, Any]
+    results: list[dict[str, Any]], *, execution_time: float, extra_data: dict[str, Any]
 ) -> dict[str, Any]:
-    """The whole results document, its totals derived from ``tests``
+    """The whole results document, ``results`` as its ``tests``, its totals derived from them
     (:func:`~autograder.results.rescore.rescore`)."""
     document = {
         "score": 0.0,
         "max_score": 0.0,
         "execution_time": round(execution_time, 3),
         "output": "",
-        "tests": tests,
+        "tests": results,
         "extra_data": {"schema": SCHEMA, **extra_data},
     }
     return rescore(document)
 
 
-def below_pass_mark(results: dict[str, Any], fail_under: float | None) -> bool:
-    """True when ``--fail-under PCT`` is given and the score is below PCT % of max_score.
+def below_pass_mark(document: dict[str, Any], fail_under: float | None) -> bool:
+    """True when ``--fail-under PCT`` is given and the document's score is below PCT % of its
+    max_score.
 
     Prints the one-line reason, shared by ``grade`` and ``merge``.
     """
-    if fail_under is None or not results["max_score"]:
+    if fail_under is None or not document["max_score"]:
         return False
-    percent = 100.0 * results["score"] / results["max_score"]
+    percent = 100.0 * document["score"] / document["max_score"]
     if percent < fail_under:
         print(f"score {percent:.1f}% is below --fail-under {fail_under:g}%")
         return True
     return False
 
 
-def registry_order(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def registry_order(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Results in the registry's order (unknown checks last), so every file reads alike."""
     order = {check.id: index for index, check in enumerate(CHECKS)}
-    return sorted(tests, key=lambda t: order.get(t.get("id", ""), len(order)))
+    return sorted(results, key=lambda result: order.get(result.get("id", ""), len(order)))

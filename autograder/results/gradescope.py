@@ -1,6 +1,7 @@
 """A results document in Gradescope's vocabulary: ``results.json`` of Gradescope's autograders.
 
-Only the automatic CPU checks become Gradescope tests (``passed`` or ``failed``: Gradescope
+Only the automatic CPU checks become Gradescope tests (the elements of Gradescope's own
+``tests``, made from our results: ``passed`` or ``failed``: Gradescope
 has no pending; points, name, number and visibility from the registry, never from the
 file); the GPU checks and the written answers are listed in the top-level ``output`` with
 where they are graded. A run that could not grade at all becomes one failed test that says
@@ -33,7 +34,7 @@ __all__ = [
     "run",
 ]
 
-OUTPUT_LIMIT = 4000  # characters of a test's output shown on Gradescope
+OUTPUT_LIMIT = 4000  # characters of a Gradescope test's output shown on Gradescope
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
@@ -47,22 +48,23 @@ def gradescope_results(
 ) -> dict[str, Any]:
     """Gradescope's ``results.json`` from the grader's results documents.
 
-    One test per automatic CPU check of ``exercises`` (default: those the documents hold),
-    in registry order: ``passed`` with the registry's points, or ``failed`` with 0. Only a
-    test's ``id``, ``status`` and ``output`` are read from a document; a check the
-    documents lack fails with the reason in ``failures`` (per exercise) or "no verdict".
+    One Gradescope test per automatic CPU check of ``exercises`` (default: those the
+    documents hold), in registry order: ``passed`` with the registry's points, or ``failed``
+    with 0. Only a result's ``id``, ``status`` and ``output`` are read from a document; a
+    check the documents lack fails with the reason in ``failures`` (per exercise) or "no
+    verdict".
     GPU checks and written answers are not tests there: the top-level ``output`` says
     what they are worth and where they are graded.
     """
     failures = dict(failures or {})
-    verdicts: dict[str, Mapping[str, Any]] = {}
+    results: dict[str, Mapping[str, Any]] = {}  # check id -> its first result
     for document in documents:
-        tests = document.get("tests") if isinstance(document, Mapping) else None
-        for test in tests if isinstance(tests, list) else []:
-            if isinstance(test, Mapping) and test.get("id") in CHECKS_BY_ID:
-                verdicts.setdefault(str(test["id"]), test)
+        written = document.get("tests") if isinstance(document, Mapping) else None
+        for result in written if isinstance(written, list) else []:
+            if isinstance(result, Mapping) and result.get("id") in CHECKS_BY_ID:
+                results.setdefault(str(result["id"]), result)
     if exercises is None:
-        exercises = [e for e in EXERCISES if any(CHECKS_BY_ID[i].exercise == e for i in verdicts)]
+        exercises = [e for e in EXERCISES if any(CHECKS_BY_ID[i].exercise == e for i in results)]
         exercises = exercises or list(EXERCISES)
     tests = []
     for exercise in EXERCISES:
@@ -71,11 +73,11 @@ def gradescope_results(
         for number, check in enumerate(checks_for(exercise), start=1):
             if check.gpu or check.manual:
                 continue
-            verdict = verdicts.get(check.id)
-            if verdict is None:
+            result = results.get(check.id)
+            if result is None:
                 reason = failures.get(exercise, "the grader gave no verdict for this check")
-                verdict = {"status": "failed", "output": f"Not graded: {reason}"}
-            tests.append(_test(check, verdict, number=f"{_exercise_number(exercise)}.{number}"))
+                result = {"status": "failed", "output": f"Not graded: {reason}"}
+            tests.append(_test(check, result, number=f"{_exercise_number(exercise)}.{number}"))
     score = sum(test["score"] for test in tests)
     return {
         "score": round(score, 4),
@@ -122,11 +124,12 @@ def failure_results(reason: str, *, exercises: Sequence[str] | None = None) -> d
     }
 
 
-def _test(check: Check, verdict: Mapping[str, Any], *, number: str) -> dict[str, Any]:
-    passed = verdict.get("status") == "passed"
-    message = verdict.get("output")
+def _test(check: Check, result: Mapping[str, Any], *, number: str) -> dict[str, Any]:
+    """The Gradescope test of ``check`` from its ``result``: points from the registry."""
+    passed = result.get("status") == "passed"
+    message = result.get("output")
     message = message if isinstance(message, str) else ""
-    if verdict.get("status") == "pending":
+    if result.get("status") == "pending":
         message = f"Could not be decided on Gradescope: {message}"
     if len(message) > OUTPUT_LIMIT:
         message = message[:OUTPUT_LIMIT] + f"\n[... cut at {OUTPUT_LIMIT} characters]"
@@ -158,6 +161,8 @@ def _summary(
     notes: Sequence[str],
     failures: Mapping[str, str],
 ) -> str:
+    """The top-level ``output`` over the Gradescope ``tests``: points per exercise, then
+    what is graded elsewhere."""
     by_exercise: dict[str, list[dict[str, Any]]] = {}
     for test in tests:
         by_exercise.setdefault(test["tags"][0], []).append(test)

@@ -2,7 +2,7 @@
 
 SPEC: whatever happens, ``grade`` leaves a valid results file. If assembling the document,
 rendering the summary or writing JUnit raises (a grader bug no submission should be able to
-cause), this writes the verdicts it has, strictly and plainly, with what went wrong, so the
+cause), this writes the results it has, strictly and plainly, with what went wrong, so the
 student still sees a score and the TA a reason. Standard library only, like the rest of
 :mod:`autograder.results`.
 """
@@ -21,24 +21,25 @@ from autograder.results.write import write_json
 
 __all__ = ["last_resort_document", "write_last_resort"]
 
-TEST_KEYS = ("id", "name", "exercise", "score", "max_score", "status", "output", "tags")
+RESULT_KEYS = ("id", "name", "exercise", "score", "max_score", "status", "output", "tags")
+"""What a result of the last-resort document keeps."""
 
 
 def last_resort_document(
-    error: BaseException, tests: list[Any], *, execution_time: float
+    error: BaseException, results: list[Any], *, execution_time: float
 ) -> dict[str, Any]:
-    """A minimal SPEC document from the verdicts built so far, naming the failure."""
+    """A minimal SPEC document from the results built so far, naming the failure."""
     reason = clean_text(f"{type(error).__name__}: {str(error)[:300]}")
     kept = []
-    for test in tests:
-        with contextlib.suppress(Exception):  # a malformed entry is left out, not fatal
-            entry = {key: test[key] for key in TEST_KEYS if key in test}
-            entry["score"] = float(entry["score"])
-            entry["max_score"] = float(entry["max_score"])
-            entry["output"] = clean_text(str(entry.get("output", "")))[:4000]
-            kept.append(entry)
-    score = sum(t["score"] for t in kept)
-    max_score = sum(t["max_score"] for t in kept if not test_is_extra(t))
+    for result in results:
+        with contextlib.suppress(Exception):  # a malformed result is left out, not fatal
+            plain = {key: result[key] for key in RESULT_KEYS if key in result}
+            plain["score"] = float(plain["score"])
+            plain["max_score"] = float(plain["max_score"])
+            plain["output"] = clean_text(str(plain.get("output", "")))[:4000]
+            kept.append(plain)
+    score = sum(result["score"] for result in kept)
+    max_score = sum(result["max_score"] for result in kept if not _is_extra_credit(result))
     return {
         "score": round(score, 4),
         "max_score": round(max_score, 4),
@@ -52,15 +53,15 @@ def last_resort_document(
     }
 
 
-def test_is_extra(test: dict[str, Any]) -> bool:
+def _is_extra_credit(result: dict[str, Any]) -> bool:
     from autograder.spec.registry import EXTRA_CREDIT
 
-    return test.get("exercise") in EXTRA_CREDIT
+    return result.get("exercise") in EXTRA_CREDIT
 
 
 def write_last_resort(
     error: BaseException,
-    tests: list[Any],
+    results: list[Any],
     *,
     execution_time: float,
     results_path: Path,
@@ -68,19 +69,19 @@ def write_last_resort(
     summary_path: Path | None = None,
 ) -> dict[str, Any]:
     """Write the last-resort document (and a plain JUnit file and summary when asked for)."""
-    document = last_resort_document(error, tests, execution_time=execution_time)
+    document = last_resort_document(error, results, execution_time=execution_time)
     write_json(document, Path(results_path))
     if junit_path:
         suites = ET.Element("testsuites", name="grading", time=str(document["execution_time"]))
         suite = ET.SubElement(
             suites, "testsuite", name="grading", tests=str(len(document["tests"]))
         )
-        for test in document["tests"]:
-            name = xml_text(str(test.get("id", test.get("name"))))
+        for result in document["tests"]:
+            name = xml_text(str(result.get("id", result.get("name"))))
             case = ET.SubElement(suite, "testcase", name=name)
-            if test.get("status") == "failed":
-                ET.SubElement(case, "failure", message="failed").text = xml_text(test["output"])
-            elif test.get("status") == "pending":
+            if result.get("status") == "failed":
+                ET.SubElement(case, "failure", message="failed").text = xml_text(result["output"])
+            elif result.get("status") == "pending":
                 ET.SubElement(case, "skipped", message="pending")
         Path(junit_path).parent.mkdir(parents=True, exist_ok=True)
         Path(junit_path).write_text(

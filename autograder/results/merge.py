@@ -73,27 +73,27 @@ class MergeError(ValueError):
 class _Run:
     """One input results file and what merging needs to know about it.
 
-    Decisions read the normalised view (``view``, ``extra``); what the merged file copies
-    (its results, run records, manual answers, integrity lists) comes from ``results`` and
-    ``raw_extra`` as written, so merging adds no keys an input did not have.
+    Decisions read the normalised document (``normalised``, ``extra``); what the merged file
+    copies (its results, run records, manual answers, integrity lists) comes from
+    ``document`` and ``raw_extra`` as written, so merging adds no keys an input did not have.
     """
 
     index: int
     label: str  # the path as given, or "input N" for an in-memory document
-    results: dict[str, Any]
+    document: dict[str, Any]
     folder: Path | None  # the results file's folder: artifact paths are relative to it
-    view: ResultsDocument = field(init=False)
+    normalised: ResultsDocument = field(init=False)
 
     def __post_init__(self) -> None:
-        self.view = normalise_results(self.results)
+        self.normalised = normalise_results(self.document)
 
     @property
     def extra(self) -> ExtraData:
-        return self.view["extra_data"]
+        return self.normalised["extra_data"]
 
     @property
     def raw_extra(self) -> dict[str, Any]:
-        extra = self.results.get("extra_data")
+        extra = self.document.get("extra_data")
         return extra if isinstance(extra, dict) else {}
 
     @property
@@ -112,41 +112,41 @@ def _load(inputs: Sequence[Path | str | Mapping[str, Any]]) -> list[_Run]:
             problems = results_problems(document)
             if problems:
                 raise MergeError(f"input {index}: not a results file: {'; '.join(problems[:3])}")
-            run = _Run(index=index, label=f"input {index}", results=document, folder=None)
+            run = _Run(index=index, label=f"input {index}", document=document, folder=None)
         else:
             path = Path(item)
             try:
                 document = load_results_as_written(path=path)
             except ResultsFileError as error:
                 raise MergeError(f"{path}: {error}") from error
-            run = _Run(index=index, label=str(path), results=document, folder=path.parent)
+            run = _Run(index=index, label=str(path), document=document, folder=path.parent)
         seen: set[str] = set()
-        for test in run.results["tests"]:
-            test_id = check_id(test)
-            if test_id in seen:
-                raise MergeError(f"{run.label}: check {test_id!r} appears twice")
-            seen.add(test_id)
+        for result in run.document["tests"]:
+            result_id = check_id(result)
+            if result_id in seen:
+                raise MergeError(f"{run.label}: check {result_id!r} appears twice")
+            seen.add(result_id)
         runs.append(run)
     return runs
 
 
-def _test_device(test: Mapping[str, Any], run: _Run) -> str:
-    """A merged file records each check's device; a plain results file has one device."""
-    return test["device"] if test.get("device") in ("cpu", "cuda") else run.device
+def _result_device(result: Mapping[str, Any], run: _Run) -> str:
+    """A merged file records each result's device; a plain results file has one device."""
+    return result["device"] if result.get("device") in ("cpu", "cuda") else run.device
 
 
-def _is_gpu_check(test_id: str, test: Mapping[str, Any]) -> bool:
-    check = CHECKS_BY_ID.get(test_id)
-    return check.gpu if check else "gpu" in (test.get("tags") or [])
+def _is_gpu_check(result_id: str, result: Mapping[str, Any]) -> bool:
+    check = CHECKS_BY_ID.get(result_id)
+    return check.gpu if check else "gpu" in (result.get("tags") or [])
 
 
 def _choose(candidates: list[tuple[_Run, dict[str, Any]]], gpu: bool) -> tuple[_Run, dict]:
     """The rules of the module docstring: ran > pending, then matching device, then order."""
 
     def rank(candidate: tuple[_Run, dict[str, Any]]) -> tuple[bool, bool, int]:
-        run, test = candidate
-        device_matches = (_test_device(test, run) == "cuda") == gpu
-        return (test.get("status") in RAN, device_matches, -run.index)
+        run, result = candidate
+        device_matches = (_result_device(result, run) == "cuda") == gpu
+        return (result.get("status") in RAN, device_matches, -run.index)
 
     return max(candidates, key=rank)
 
@@ -264,10 +264,10 @@ def _run_record(run: _Run, artifacts: dict[str, str]) -> dict[str, Any]:
         "seed": extra.get("seed"),
         "graded_at": extra.get("graded_at"),
         "grader_version": extra.get("grader_version"),
-        "execution_time": run.results.get("execution_time"),
-        "score": run.results.get("score"),
-        "max_score": run.results.get("max_score"),
-        "tests": len(run.results["tests"]),
+        "execution_time": run.document.get("execution_time"),
+        "score": run.document.get("score"),
+        "max_score": run.document.get("max_score"),
+        "tests": len(run.document["tests"]),
         "environment": extra.get("environment"),
         "exercises": extra.get("exercises"),
         "artifacts": artifacts,
@@ -290,27 +290,27 @@ def merge(
     notes: list[str] = []
     by_id: dict[str, list[tuple[_Run, dict[str, Any]]]] = {}
     for run in runs:
-        for test in run.results["tests"]:
-            by_id.setdefault(check_id(test), []).append((run, test))
-    devices_used = {_test_device(test, run) for run in runs for test in run.results["tests"]}
+        for result in run.document["tests"]:
+            by_id.setdefault(check_id(result), []).append((run, result))
+    devices_used = {_result_device(result, run) for run in runs for result in run.document["tests"]}
     has_cuda_run = "cuda" in devices_used
 
-    tests: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
     chosen_from: dict[str, int] = {}
-    for test_id, candidates in by_id.items():
-        gpu = _is_gpu_check(test_id, candidates[0][1])
-        run, test = _choose(candidates, gpu)
-        entry = dict(test, id=test_id, device=_test_device(test, run))
-        if gpu and entry.get("status") == "pending" and not has_cuda_run:
-            entry.update(output=NO_GPU_RUN, score=0.0)
-        tests.append(entry)
-        chosen_from[test_id] = run.index
+    for result_id, candidates in by_id.items():
+        gpu = _is_gpu_check(result_id, candidates[0][1])
+        run, chosen = _choose(candidates, gpu)
+        result = dict(chosen, id=result_id, device=_result_device(chosen, run))
+        if gpu and result.get("status") == "pending" and not has_cuda_run:
+            result.update(output=NO_GPU_RUN, score=0.0)
+        results.append(result)
+        chosen_from[result_id] = run.index
 
-    graded_exercises = {test["exercise"] for test in tests}
+    graded_exercises = {result["exercise"] for result in results}
     for check in CHECKS:
         if check.exercise in graded_exercises and check.id not in by_id:
-            entry = results_lib.test_entry(check, {"status": "failed", "output": MISSING}, 10**6)
-            tests.append(entry | {"device": None})
+            missing = results_lib.test_entry(check, {"status": "failed", "output": MISSING}, 10**6)
+            results.append(missing | {"device": None})
             notes.append(f"{check.id}: missing from every input")
 
     versions = {run.raw_extra.get("grader_version") for run in runs}
@@ -320,16 +320,18 @@ def merge(
     primary = next((run for run in runs if run.device == "cpu"), runs[0])
     top_artifacts, run_artifacts = _copy_artifacts(runs, out_dir, notes)
     selected = {
-        test["id"]: runs[chosen_from[test["id"]]] for test in tests if test["id"] in chosen_from
+        result["id"]: runs[chosen_from[result["id"]]]
+        for result in results
+        if result["id"] in chosen_from
     }
 
     timings: dict[str, Any] = {}
     manual: list[dict[str, Any]] = []
-    for test_id, run in selected.items():
-        if test_id in run.extra["timings"]:
-            timings[test_id] = run.extra["timings"][test_id]
+    for result_id, run in selected.items():
+        if result_id in run.extra["timings"]:
+            timings[result_id] = run.extra["timings"][result_id]
         for item in run.raw_extra.get("manual") or []:  # copied as written
-            if isinstance(item, Mapping) and item.get("check") == test_id:
+            if isinstance(item, Mapping) and item.get("check") == result_id:
                 manual.append(dict(item))
                 break
 
@@ -365,7 +367,7 @@ def merge(
         "merge": {
             "inputs": [run.label for run in runs],
             "gpu_results": has_cuda_run,
-            "sources": {test_id: chosen_from[test_id] for test_id in sorted(chosen_from)},
+            "sources": {result_id: chosen_from[result_id] for result_id in sorted(chosen_from)},
             "notes": notes,
         },
     }
@@ -374,13 +376,13 @@ def merge(
         extra["fetch"] = fetches[0]
     elif any(fetch is not None for fetch in fetches):
         notes.append("the inputs were not graded from one fetch: no fetch record kept")
-    execution_time = sum(run.view["execution_time"] or 0.0 for run in runs)
-    for entry in tests:
-        text = str(entry.get("output", ""))
+    execution_time = sum(run.normalised["execution_time"] or 0.0 for run in runs)
+    for result in results:
+        text = str(result.get("output", ""))
         if len(text) > output_limit:
-            entry["output"] = text[:output_limit] + f"\n[... cut at {output_limit} characters]"
+            result["output"] = text[:output_limit] + f"\n[... cut at {output_limit} characters]"
     return results_lib.assemble(
-        results_lib.registry_order(tests), execution_time=execution_time, extra_data=extra
+        results_lib.registry_order(results), execution_time=execution_time, extra_data=extra
     )
 
 

@@ -8,7 +8,7 @@ unverified: a gradebook column, a banner, left out of ``total`` unless the TA as
 
 The signature is HMAC-SHA256 over the canonical document (:func:`canonical_bytes`: sorted
 keys, no whitespace, ASCII) with ``extra_data.provenance`` in it, less its ``signature``.
-That entry names the student and the sha256 of the submission graded
+That record names the student and the sha256 of the submission graded
 (:func:`submission_sha256`), so a signed file copied to another student, or kept from an
 earlier submission, does not verify there.
 
@@ -173,23 +173,23 @@ def verify(
     """Whether ``document`` was signed with ``key`` for ``student`` (and, when the submission
     graded is at hand, for its ``submission`` hash)."""
     extra = document.get("extra_data")
-    entry = extra.get("provenance") if isinstance(extra, Mapping) else None
-    if not isinstance(entry, Mapping) or not isinstance(entry.get("signature"), str):
+    record = extra.get("provenance") if isinstance(extra, Mapping) else None
+    if not isinstance(record, Mapping) or not isinstance(record.get("signature"), str):
         return Verification(False, "not signed by the course's grading")
     if key is None:
         return Verification(False, "no course key configured here: cannot be checked")
-    if entry.get("scheme") != SCHEME:
-        return Verification(False, f"unknown signature scheme {str(entry.get('scheme'))[:40]!r}")
+    if record.get("scheme") != SCHEME:
+        return Verification(False, f"unknown signature scheme {str(record.get('scheme'))[:40]!r}")
     # bytes, not str: compare_digest raises TypeError on a non-ASCII str, and one forged
     # file must not stop a whole collect, merge or regrade
-    claimed = entry["signature"].encode("utf-8", "surrogatepass")
+    claimed = record["signature"].encode("utf-8", "surrogatepass")
     if not hmac.compare_digest(_signature(key, document).encode(), claimed):
         return Verification(False, "the signature does not match (edited, or another key)")
-    if entry.get("student") != student:
+    if record.get("student") != student:
         return Verification(
-            False, f"signed for another student ({str(entry.get('student'))[:60]!r})"
+            False, f"signed for another student ({str(record.get('student'))[:60]!r})"
         )
-    if submission is not None and entry.get("submission_sha256") != submission:
+    if submission is not None and record.get("submission_sha256") != submission:
         return Verification(False, "signed for another submission than the one beside it")
     return Verification(True)
 
@@ -199,10 +199,10 @@ def common_origin(documents: Iterable[Mapping[str, Any]], *, key: bytes) -> tupl
     student and submission, else None: what ``merge`` needs to sign its result."""
     origins = set()
     for document in documents:
-        entry = (document.get("extra_data") or {}).get("provenance")
-        if not isinstance(entry, Mapping):
+        record = (document.get("extra_data") or {}).get("provenance")
+        if not isinstance(record, Mapping):
             return None
-        student, submission = str(entry.get("student")), str(entry.get("submission_sha256"))
+        student, submission = str(record.get("student")), str(record.get("submission_sha256"))
         if not verify(document, key=key, student=student, submission=submission).verified:
             return None
         origins.add((student, submission))

@@ -44,18 +44,18 @@ class ExerciseTotal(TypedDict):
     pending: int
 
 
-def exercise_totals(tests: Iterable[Mapping[str, Any]]) -> dict[str, ExerciseTotal]:
-    """Per exercise, in first-seen order: the one sum behind the summary line, the terminal
-    table, the report's score table and the gradebook."""
+def exercise_totals(results: Iterable[Mapping[str, Any]]) -> dict[str, ExerciseTotal]:
+    """Per exercise of ``results``, in first-seen order: the one sum behind the summary line,
+    the terminal table, the report's score table and the gradebook."""
     totals: dict[str, ExerciseTotal] = {}
-    for test in tests:
+    for result in results:
         row = totals.setdefault(
-            test["exercise"],
+            result["exercise"],
             {"score": 0.0, "max_score": 0.0, "passed": 0, "failed": 0, "pending": 0},
         )
-        row["score"] += test["score"]
-        row["max_score"] += test["max_score"]
-        row[test["status"]] += 1
+        row["score"] += result["score"]
+        row["max_score"] += result["max_score"]
+        row[result["status"]] += 1
     return totals
 
 
@@ -67,10 +67,10 @@ def rescore(document: Document) -> Document:
     other key keeps its place, so a document that was already derived is unchanged, byte for
     byte once written.
     """
-    tests = document["tests"]
-    totals = exercise_totals(tests)
-    score = sum(t["score"] for t in tests)
-    max_score = sum(t["max_score"] for t in tests if not t.get("extra_credit"))
+    results = document["tests"]
+    totals = exercise_totals(results)
+    score = sum(result["score"] for result in results)
+    max_score = sum(result["max_score"] for result in results if not result.get("extra_credit"))
     lines = [f"Score {score:g} / {max_score:g}"]
     for exercise, row in totals.items():
         extra = " extra credit" if exercise in EXTRA_CREDIT else ""
@@ -90,47 +90,48 @@ def rescore(document: Document) -> Document:
     return document
 
 
-def _ran_on_cuda(test: dict[str, Any], extra: dict[str, Any]) -> bool:
-    """Whether the run that produced ``test`` used CUDA (a merged file records it per test)."""
-    if test.get("device") is not None:
-        return test["device"] == "cuda"
+def _ran_on_cuda(result: dict[str, Any], extra: dict[str, Any]) -> bool:
+    """Whether the run that produced ``result`` used CUDA (a merged file records it per
+    result)."""
+    if result.get("device") is not None:
+        return result["device"] == "cuda"
     return extra["device"]["used"] == "cuda"
 
 
-def score_from_registry(results: ResultsDocument) -> tuple[ResultsDocument, list[str]]:
-    """(a copy of the normalised ``results`` with every result's points from the registry and
-    its totals derived again, the statuses and entries refused, one line each)."""
-    rescored = copy.deepcopy(results)
+def score_from_registry(document: ResultsDocument) -> tuple[ResultsDocument, list[str]]:
+    """(a copy of the normalised ``document`` with every result's points from the registry
+    and its totals derived again, the statuses and results refused, one line each)."""
+    rescored = copy.deepcopy(document)
     extra = rescored["extra_data"]
     problems: list[str] = []
     seen: set[str] = set()
-    for test in rescored["tests"]:
-        check = CHECKS_BY_ID.get(test["id"])
-        if check is None or test["id"] in seen:
+    for result in rescored["tests"]:
+        check = CHECKS_BY_ID.get(result["id"])
+        if check is None or result["id"] in seen:
             why = "unknown check" if check is None else "listed twice"
-            problems.append(f"{test['id'][:80]}: {why}, not counted")
-            test.update(score=0.0, max_score=0.0, extra_credit=False)
+            problems.append(f"{result['id'][:80]}: {why}, not counted")
+            result.update(score=0.0, max_score=0.0, extra_credit=False)
             continue
-        seen.add(test["id"])
+        seen.add(result["id"])
         points = float(check.points)
-        test.update(exercise=check.exercise, max_score=points)
-        test["extra_credit"] = check.exercise in EXTRA_CREDIT
+        result.update(exercise=check.exercise, max_score=points)
+        result["extra_credit"] = check.exercise in EXTRA_CREDIT
         refused = ""
-        if test["status"] == "passed" and check.gpu and not _ran_on_cuda(test, extra):
+        if result["status"] == "passed" and check.gpu and not _ran_on_cuda(result, extra):
             refused = "passed without a CUDA run"
-        elif check.manual and test["status"] == "passed" and test["ta_grade"] is None:
+        elif check.manual and result["status"] == "passed" and result["ta_grade"] is None:
             refused = "passed without a TA score"
         if refused:
             problems.append(f"{check.id}: {refused} (impossible), counted as failed")
-            test["status"] = "failed"
-            test["score"] = 0.0
-            test["output"] = (
-                f"Not counted: {refused}, which this check cannot be.\n{test['output']}"
+            result["status"] = "failed"
+            result["score"] = 0.0
+            result["output"] = (
+                f"Not counted: {refused}, which this check cannot be.\n{result['output']}"
             )
-        elif check.manual and test["ta_grade"] is not None:
-            test["score"] = min(max(float(test["ta_grade"]["score"]), 0.0), points)
+        elif check.manual and result["ta_grade"] is not None:
+            result["score"] = min(max(float(result["ta_grade"]["score"]), 0.0), points)
         else:
-            test["score"] = points if test["status"] == "passed" else 0.0
+            result["score"] = points if result["status"] == "passed" else 0.0
     # read again: the registry may have moved a result to another exercise, which the
     # normalised view then lists (schema imports this module, hence the late import)
     from autograder.results.schema import normalise_results

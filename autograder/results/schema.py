@@ -21,12 +21,12 @@ from typing import Any, Literal, TypedDict
 
 from autograder.results.rescore import rescore
 from autograder.results.strict_json import strict_loads
+from autograder.spec.paths import OUTPUTS_FOLDER, RESULTS_NAME
 from autograder.spec.registry import EXTRA_CREDIT
 
 __all__ = [
     "DEFAULT_RESULTS_PATH",
     "MAX_PLOT_BYTES",
-    "RESULTS_NAME",
     "SCHEMA",
     "STATUSES",
     "ResultsDocument",
@@ -44,8 +44,7 @@ __all__ = [
 SCHEMA = "why-transformers-results/1"
 """``extra_data.schema`` of the files this grader writes."""
 
-RESULTS_NAME = "results.json"
-DEFAULT_RESULTS_PATH = Path("outputs", "grading", RESULTS_NAME)
+DEFAULT_RESULTS_PATH = Path(OUTPUTS_FOLDER, "grading", RESULTS_NAME)
 """Where ``grade`` writes (SPEC), and where ``collect`` looks inside a student's folder."""
 
 MAX_PLOT_BYTES = 10_000_000
@@ -70,7 +69,7 @@ class TAGrade(TypedDict):
 
 
 class Result(TypedDict):
-    """One entry of ``tests``: a check's verdict, points and output as written."""
+    """One result, an element of ``tests``: a check's verdict, points and output as written."""
 
     id: str  # the check id; recovered from ``name`` ("id: title") in files without one
     name: str
@@ -234,41 +233,41 @@ def pending_kind(tags: Iterable[str]) -> Literal["manual", "gpu", "other"]:
     return "gpu" if "gpu" in tags else "other"
 
 
-def results_problems(results: object) -> list[str]:
-    """What makes ``results`` not a results file (empty list: usable).
+def results_problems(document: object) -> list[str]:
+    """What makes ``document`` not a results document (empty list: usable).
 
     Only the fixed core that the reports compute with is required; everything under
     ``extra_data`` is optional, so old and partial files still render.
     """
-    if not isinstance(results, dict):
-        return [f"top level is a JSON {type(results).__name__}, not an object"]
+    if not isinstance(document, dict):
+        return [f"top level is a JSON {type(document).__name__}, not an object"]
     problems = []
     for key in ("score", "max_score"):
-        if key not in results:
+        if key not in document:
             problems.append(f"{key!r} missing")
-        elif not is_number(results[key]):
+        elif not is_number(document[key]):
             problems.append(f"{key!r} is not a number")
-    tests = results.get("tests")
-    if tests is None:
+    results = document.get("tests")
+    if results is None:
         problems.append("'tests' missing")
-    elif not isinstance(tests, list):
+    elif not isinstance(results, list):
         problems.append("'tests' is not a list")
     else:
-        for index, test in enumerate(tests):
+        for index, result in enumerate(results):
             where = f"tests[{index}]"
-            if not isinstance(test, dict):
+            if not isinstance(result, dict):
                 problems.append(f"{where} is not an object")
                 continue
             for key in ("score", "max_score"):
-                if not is_number(test.get(key)):
+                if not is_number(result.get(key)):
                     problems.append(f"{where}.{key} is not a number")
-            if not isinstance(test.get("exercise"), str):
+            if not isinstance(result.get("exercise"), str):
                 problems.append(f"{where}.exercise missing")
-            if test.get("status") not in STATUSES:
+            if result.get("status") not in STATUSES:
                 problems.append(f"{where}.status is not one of {', '.join(STATUSES)}")
             if len(problems) >= 3:
                 break
-    if not isinstance(results.get("extra_data", {}), dict):
+    if not isinstance(document.get("extra_data", {}), dict):
         problems.append("'extra_data' is not an object")
     return problems
 
@@ -277,14 +276,14 @@ def parse_results(raw: bytes) -> dict[str, Any]:
     """A results document from a file's bytes, as written: strict JSON with SPEC's fixed core.
     Raises :class:`ResultsFileError` with a short reason (corrupt JSON, not a results file)."""
     try:
-        results = strict_loads(raw)
+        document = strict_loads(raw)
     except ValueError as error:  # not UTF-8, not JSON, NaN or Infinity
         raise ResultsFileError(f"corrupt JSON: {error}") from error
     except RecursionError as error:
         raise ResultsFileError("corrupt JSON: nested too deeply") from error
-    if problems := results_problems(results):
+    if problems := results_problems(document):
         raise ResultsFileError("not a results file: " + "; ".join(problems[:3]))
-    return results
+    return document
 
 
 def load_results_as_written(*, path: Path) -> dict[str, Any]:
@@ -332,26 +331,27 @@ def _texts(value: object) -> list[str]:
     return [item for item in _items(value) if isinstance(item, str)]
 
 
-def _result(test: Mapping[str, Any]) -> Result:
-    ident = check_id(test)
-    exercise = _text(test.get("exercise")) or ident.split(".", 1)[0]
-    ta = test.get("ta_grade")
-    extra_credit = test.get("extra_credit")
+def _result(result: Mapping[str, Any]) -> Result:
+    """One result as the typed view has it."""
+    ident = check_id(result)
+    exercise = _text(result.get("exercise")) or ident.split(".", 1)[0]
+    ta = result.get("ta_grade")
+    extra_credit = result.get("extra_credit")
     return {
         "id": ident,
-        "name": _text(test.get("name")) or ident,
+        "name": _text(result.get("name")) or ident,
         "exercise": exercise,
-        "score": float(test["score"]),
-        "max_score": float(test["max_score"]),
-        "status": test["status"],
-        "output": _text(test.get("output")),
-        "tags": _texts(test.get("tags")),
-        "visibility": _text(test.get("visibility")),
+        "score": float(result["score"]),
+        "max_score": float(result["max_score"]),
+        "status": result["status"],
+        "output": _text(result.get("output")),
+        "tags": _texts(result.get("tags")),
+        "visibility": _text(result.get("visibility")),
         "extra_credit": (
             extra_credit if isinstance(extra_credit, bool) else exercise in EXTRA_CREDIT
         ),
-        "duration": _number(test.get("duration")),
-        "device": test.get("device") if test.get("device") in ("cpu", "cuda") else None,
+        "duration": _number(result.get("duration")),
+        "device": result.get("device") if result.get("device") in ("cpu", "cuda") else None,
         "ta_grade": (
             {"score": _number(ta.get("score")) or 0.0, "comment": _text(ta.get("comment"))}
             if isinstance(ta, Mapping)
@@ -484,15 +484,15 @@ def normalise_results(document: Mapping[str, Any]) -> ResultsDocument:
     Raises :class:`ResultsFileError` for a document that is not a results file."""
     if problems := results_problems(document):
         raise ResultsFileError("not a results file: " + "; ".join(problems[:3]))
-    view: ResultsDocument = {
+    normalised: ResultsDocument = {
         "score": float(document["score"]),
         "max_score": float(document["max_score"]),
         "execution_time": _number(document.get("execution_time")),
         "output": _text(document.get("output")),
-        "tests": [_result(test) for test in document["tests"]],
+        "tests": [_result(result) for result in document["tests"]],
         "extra_data": _extra_data(document.get("extra_data")),
     }
-    exercises = view["extra_data"]["exercises"]
-    for test in view["tests"]:  # every exercise with results is listed, with its totals
-        exercises.setdefault(test["exercise"], _exercise({}))
-    return rescore(view)
+    exercises = normalised["extra_data"]["exercises"]
+    for result in normalised["tests"]:  # every exercise with results is listed, with its totals
+        exercises.setdefault(result["exercise"], _exercise({}))
+    return rescore(normalised)

@@ -30,68 +30,68 @@ SummaryRenderer = Callable[..., str]
 (:func:`~autograder.results.schema.normalise_results`) of the document written."""
 
 
-def writable(results: Mapping[str, Any]) -> dict[str, Any]:
+def writable(document: Mapping[str, Any]) -> dict[str, Any]:
     """A copy that is strict JSON in UTF-8 (:mod:`~autograder.results.strict_json`); each
     non-finite number written as a string is noted in ``extra_data.json_notes``."""
-    cleaned, notes = strict_copy(results)
+    cleaned, notes = strict_copy(document)
     if notes and isinstance(cleaned.get("extra_data"), dict):
         cleaned["extra_data"]["json_notes"] = notes
     return cleaned
 
 
-def write_json(results: Mapping[str, Any], path: Path) -> None:
+def write_json(document: Mapping[str, Any], path: Path) -> None:
     """Write atomically, so a crash never leaves half a results file (and a reader, such as
     Gradescope, never reads one); the temporary name is this process's own. Strict JSON:
     NaN and infinities become strings with a note, never bare tokens."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(writable(results), indent=2, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(writable(document), indent=2, ensure_ascii=False, allow_nan=False)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text + "\n", "utf-8")
     temporary.replace(path)
 
 
-def junit_xml(results: Mapping[str, Any]) -> str:
+def junit_xml(document: Mapping[str, Any]) -> str:
     """JUnit XML in the dialect GitHub's reporters read: ``testsuites`` > a ``testsuite`` per
     exercise > a ``testcase`` per check (classname, time; ``failure`` or ``skipped`` with a
     message; pending checks are skipped, never passes). Points are suite-level properties
     (the exercise's ``score``/``max_score`` and ``points.CHECK`` as ``score/max``), where the
     JUnit schema has them. Every string goes through :func:`~autograder.results.sinks.xml_text`
     (a NUL or form feed in an exception message must not make the file not well-formed)."""
-    suites = ET.Element("testsuites", name=ASSIGNMENT, time=str(results["execution_time"]))
+    suites = ET.Element("testsuites", name=ASSIGNMENT, time=str(document["execution_time"]))
     by_exercise: dict[str, list[Mapping[str, Any]]] = {}
-    for test in results["tests"]:
-        by_exercise.setdefault(test["exercise"], []).append(test)
-    totals = exercise_totals(results["tests"])
-    for exercise, tests in by_exercise.items():
+    for result in document["tests"]:
+        by_exercise.setdefault(result["exercise"], []).append(result)
+    totals = exercise_totals(document["tests"])
+    for exercise, results in by_exercise.items():
         suite = ET.SubElement(
             suites,
             "testsuite",
             name=xml_text(exercise),
-            tests=str(len(tests)),
-            failures=str(sum(t["status"] == "failed" for t in tests)),
-            skipped=str(sum(t["status"] == "pending" for t in tests)),
-            time=str(round(sum(t.get("duration", 0.0) for t in tests), 3)),
+            tests=str(len(results)),
+            failures=str(sum(result["status"] == "failed" for result in results)),
+            skipped=str(sum(result["status"] == "pending" for result in results)),
+            time=str(round(sum(result.get("duration", 0.0) for result in results), 3)),
         )
         properties = ET.SubElement(suite, "properties")
         for key in ("score", "max_score"):
             ET.SubElement(properties, "property", name=key, value=str(totals[exercise][key]))
-        for test in tests:
-            points = f"{test['score']}/{test['max_score']}"
-            name = xml_text(f"points.{check_id(test)}")
+        for result in results:
+            points = f"{result['score']}/{result['max_score']}"
+            name = xml_text(f"points.{check_id(result)}")
             ET.SubElement(properties, "property", name=name, value=points)
-        for test in tests:
+        for result in results:
             case = ET.SubElement(
                 suite,
                 "testcase",
                 classname=xml_text(f"{exercise}.{EXERCISES.get(exercise, exercise)}"),
-                name=xml_text(test.get("id", test["name"])),
-                time=str(test.get("duration", 0.0)),
+                name=xml_text(result.get("id", result["name"])),
+                time=str(result.get("duration", 0.0)),
             )
-            first_line = xml_text((test["output"].splitlines() or [""])[0][:200])
-            if test["status"] == "failed":
+            first_line = xml_text((result["output"].splitlines() or [""])[0][:200])
+            if result["status"] == "failed":
                 failure = ET.SubElement(case, "failure", message=first_line)
-                failure.text = xml_text(test["output"])
-            elif test["status"] == "pending":
+                failure.text = xml_text(result["output"])
+            elif result["status"] == "pending":
                 ET.SubElement(case, "skipped", message=f"pending: {first_line}")
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

@@ -21,3 +21,26 @@ ARTIFACTS_FOLDER = "artifacts"
 SUBMISSION_FOLDER = "submission"
 """Beside a student's results file (``regrade``): the copy of the exercise modules graded,
 which ``sign``, ``collect`` and ``nbgrader-regrade`` read."""
+EXERCISES_FOLDER = "exercises"
+"""A checkout's and a student repository's exercise modules (the stubs a student fills in);
+``grade --submission`` defaults to it."""
+SOLUTIONS_FOLDER = "solutions"
+"""A checkout's reference solutions (never released): ``release`` builds the stubs from
+them, ``collect --similarity`` compares with them."""
+OUTPUTS_FOLDER = "outputs"
+"""Where the command-line tools write by default, relative to the working folder."""
+RESULTS_NAME = "results.json"
+"""A results document's file name: ``grade``'s default, each ``DIR/<student>/`` of ``regrade``
+and ``nbgrader-regrade``, what ``collect`` looks for."""
+REGRADE_LOG = "regrade.log"
+"""``regrade``'s log beside a student's results: the grader's output and, for a student who
+could not be graded, the reason as its last line (``collect`` reads it)."""
+GRADE_LOG = "grade.log"
+"""A course tool's log of one grading's output, in its scratch folder."""
+PYPROJECT = "pyproject.toml"
+"""The checkout's project file: released to students, read for Gradescope's pins."""
+README = "README.md"
+"""The README ``release`` writes into a student repository and into Gradescope's zip."""
+REGRADE_FAILURE_MARK = "regrade: could not be graded: "
+"""How the last line of a ``regrade.log`` starts when the student could not be graded; the
+reason follows it."""

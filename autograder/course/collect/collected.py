@@ -200,19 +200,19 @@ class CollectSummary:
 # --------------------------------------------------------------------------- reading
 
 
-def student_record(student_id: str, path: Path, results: ResultsDocument) -> StudentRecord:
-    """The small per-student summary the class views are built from (``results`` as
+def student_record(student_id: str, path: Path, document: ResultsDocument) -> StudentRecord:
+    """The small per-student summary the class views are built from (``document`` as
     :func:`~autograder.results.schema.load_results` returns it: every field present)."""
-    extra = results["extra_data"]
+    extra = document["extra_data"]
     record = StudentRecord(
         student_id=student_id,
         results_path=path,
-        score=float(results["score"]),
-        max_score=float(results["max_score"]),
+        score=float(document["score"]),
+        max_score=float(document["max_score"]),
         graded_at=display_text(extra["graded_at"]),
         exercise_scores={
             exercise: total["score"]
-            for exercise, total in exercise_totals(results["tests"]).items()
+            for exercise, total in exercise_totals(document["tests"]).items()
         },
         statuses={},
         check_names={},
@@ -221,25 +221,25 @@ def student_record(student_id: str, path: Path, results: ResultsDocument) -> Stu
         tamper=[],
         findings=[],
     )
-    for test in results["tests"]:
-        check = schema.check_id(test)
-        record.statuses[check] = test["status"]
-        record.check_points[check] = (float(test["score"]), float(test["max_score"]))
-        known = CHECKS_BY_ID.get(check)
-        if known and known.manual and test["status"] == "failed" and test["ta_grade"] is None:
-            record.unanswered.append(check)  # failed before any TA: nothing was written
-        record.check_names[check] = display_text(test["name"])
-        if test["ta_grade"] is not None:
-            comment = display_text(test["ta_grade"]["comment"])
+    for result in document["tests"]:
+        check_id = schema.check_id(result)
+        record.statuses[check_id] = result["status"]
+        record.check_points[check_id] = (float(result["score"]), float(result["max_score"]))
+        check = CHECKS_BY_ID.get(check_id)
+        if check and check.manual and result["status"] == "failed" and result["ta_grade"] is None:
+            record.unanswered.append(check_id)  # failed before any TA: nothing was written
+        record.check_names[check_id] = display_text(result["name"])
+        if result["ta_grade"] is not None:
+            comment = display_text(result["ta_grade"]["comment"])
             record.ta_grades.append(
-                (check, float(test["score"]), float(test["max_score"]), comment)
+                (check_id, float(result["score"]), float(result["max_score"]), comment)
             )
-        if test["status"] == "pending":
-            kind = pending_kind(test["tags"])
+        if result["status"] == "pending":
+            kind = pending_kind(result["tags"])
             if kind == "manual":
-                record.pending_manual.append(check)
+                record.pending_manual.append(check_id)
             elif kind == "gpu":
-                record.pending_gpu.append(check)
+                record.pending_gpu.append(check_id)
     integrity = extra["integrity"]
     record.tamper = [tamper_line(entry) for entry in integrity["tamper"]]
     record.findings = [

@@ -223,9 +223,9 @@ def collect(
             continue
         try:
             written = load_results_as_written(path=path)
-            results = normalise_results(written)
+            document = normalise_results(written)
             beside = path.parent / SUBMISSION_FOLDER
-            check = provenance.verify(
+            verification = provenance.verify(
                 written,
                 key=key,
                 student=student_id,
@@ -233,16 +233,16 @@ def collect(
                 # document signed for a submission does not verify (an older grading replayed)
                 submission=provenance.submission_sha256(beside),
             )
-            for test in results["tests"]:  # only collect --manual gives a written answer points
-                test["ta_grade"] = None
+            for result in document["tests"]:  # only collect --manual gives a written answer points
+                result["ta_grade"] = None
             if summary.manual is not None:
                 grades = summary.manual.for_student(student_id)
-                manual_grades.apply_grades(results, grades, summary.manual)
-            results, refused = score_from_registry(results)
-            record = student_record(student_id, path, results)
+                manual_grades.apply_grades(document, grades, summary.manual)
+            document, refused = score_from_registry(document)
+            record = student_record(student_id, path, document)
             record.verified, record.provenance, record.refused = (
-                check.verified,
-                check.reason,
+                verification.verified,
+                verification.reason,
                 refused,
             )
             if deadlines is not None:
@@ -251,11 +251,11 @@ def collect(
             summary.skipped.append(Skipped(path, str(error)))
             unreadable[student_id] = str(error)
             continue
-        template.extend(manual_grades.template_rows(student_id, results))
+        template.extend(manual_grades.template_rows(student_id, document))
         if pages:
             page = out_dir / PAGES_FOLDER / f"{student_id}.html"
             html_text = render_html(
-                results, results_dir=path.parent, student=student_id, unverified=record.provenance
+                document, results_dir=path.parent, student=student_id, unverified=record.provenance
             )
             page.write_text(html_text, encoding="utf-8")
             record.page = page

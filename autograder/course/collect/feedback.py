@@ -19,12 +19,12 @@ from autograder.reports import render
 from autograder.reports.text import display_text, format_points
 from autograder.spec.registry import ASSIGNMENT, CHECKS_BY_ID, HIDDEN
 
-__all__ = ["FeedbackCheck", "FeedbackPage", "feedback_page", "write_feedback"]
+__all__ = ["FeedbackPage", "FeedbackResult", "feedback_page", "write_feedback"]
 
 
 @dataclass(frozen=True)
-class FeedbackCheck:
-    """One check as the student reads it: the verdict in words and the points."""
+class FeedbackResult:
+    """One result as the student reads it: the check, its verdict in words and the points."""
 
     check_id: str
     title: str
@@ -44,7 +44,7 @@ class FeedbackPage:
     reason: str  # why there is no score (a roster student without a usable result)
     late: str  # the late policy as applied ("" when on time or no policy)
     unverified: str  # why the result is not counted, when it is not
-    checks: list[FeedbackCheck]
+    results: list[FeedbackResult]
     pending: int
 
 
@@ -59,15 +59,15 @@ def _verdict(status: str, score: float, top: float, pending_manual: bool) -> str
 def feedback_page(record: StudentRecord, *, counted: bool) -> FeedbackPage:
     """The page of a collected student; ``counted``: their result counts in the gradebook."""
     comments = {check: comment for check, _, _, comment in record.ta_grades}
-    checks = []
+    results = []
     for check_id, status in record.statuses.items():
         score, top = record.check_points.get(check_id, (0.0, 0.0))
-        known = CHECKS_BY_ID.get(check_id)
-        hidden = known is not None and known.visibility == HIDDEN  # its points, not its name
-        checks.append(
-            FeedbackCheck(
+        check = CHECKS_BY_ID.get(check_id)
+        hidden = check is not None and check.visibility == HIDDEN  # its points, not its name
+        results.append(
+            FeedbackResult(
                 check_id="hidden check" if hidden else display_text(check_id),
-                title=display_text(known.title) if known and not hidden else "",
+                title=display_text(check.title) if check and not hidden else "",
                 verdict=_verdict(status, score, top, check_id in record.pending_manual),
                 points=f"{format_points(score)} / {format_points(top)}",
                 comment=comments.get(check_id, ""),
@@ -81,7 +81,7 @@ def feedback_page(record: StudentRecord, *, counted: bool) -> FeedbackPage:
         reason="",
         late=display_text(record.late_note),
         unverified="" if counted else display_text(record.provenance or "not verified"),
-        checks=checks,
+        results=results,
         pending=record.pending,
     )
 
@@ -95,7 +95,7 @@ def _missing_page(missing: MissingStudent, max_score: float) -> FeedbackPage:
         reason=display_text(missing.reason),
         late="",
         unverified="",
-        checks=[],
+        results=[],
         pending=0,
     )
 

@@ -43,21 +43,21 @@ def attempt_of(
     file cannot be read (collect reports it when it is the one used)."""
     try:
         written = load_results_as_written(path=path)
-        results = normalise_results(written)
+        document = normalise_results(written)
     except ResultsFileError:
         return None
     beside = path.parent / SUBMISSION_FOLDER
-    check = provenance.verify(
+    verification = provenance.verify(
         written,
         key=key,
         student=student,
         submission=provenance.submission_sha256(beside) if beside.is_dir() else None,
     )
-    for test in results["tests"]:
-        test["ta_grade"] = None  # states are compared on their automatic scores
-    results, _ = score_from_registry(results)
-    fetched_at, commit = _fetch(written, check.verified or count_unverified)
-    return Attempt(path, fetched_at, commit, float(results["score"]), float(results["max_score"]))
+    for result in document["tests"]:
+        result["ta_grade"] = None  # states are compared on their automatic scores
+    document, _ = score_from_registry(document)
+    fetched_at, commit = _fetch(written, verification.verified or count_unverified)
+    return Attempt(path, fetched_at, commit, float(document["score"]), float(document["max_score"]))
 
 
 def choose_state(

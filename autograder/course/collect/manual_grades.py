@@ -202,25 +202,25 @@ def _parse_row(row: list[str], header: list[str], line: int, sheet: ManualSheet)
 
 
 def apply_grades(
-    results: dict[str, Any], grades: Iterable[ManualGrade], sheet: ManualSheet
+    document: dict[str, Any], grades: Iterable[ManualGrade], sheet: ManualSheet
 ) -> None:
     """Apply one student's valid grades to their results document (in memory, for ``collect``).
 
-    An applied check gets the TA's points, status ``passed`` (full marks) or ``failed``, an
-    output naming the TA's score and comment, and ``ta_grade``; its ``extra_data.manual``
-    entry gets ``ta_score`` and ``ta_comment``. When any grade applied, every figure derived
-    from the results (score, max_score, the ``output`` summary, ``extra_data.exercises``) is
-    derived again by :func:`~autograder.results.rescore.rescore`.
+    An applied check's result gets the TA's points, status ``passed`` (full marks) or
+    ``failed``, an output naming the TA's score and comment, and ``ta_grade``; its written
+    answer (in ``extra_data.manual``) gets ``ta_score`` and ``ta_comment``. When any grade
+    applied, every figure derived from the results (score, max_score, the ``output`` summary,
+    ``extra_data.exercises``) is derived again by :func:`~autograder.results.rescore.rescore`.
     """
-    tests = {schema.check_id(t): t for t in results["tests"]}
-    extra = results.get("extra_data") if isinstance(results.get("extra_data"), dict) else {}
+    results = {schema.check_id(result): result for result in document["tests"]}
+    extra = document.get("extra_data") if isinstance(document.get("extra_data"), dict) else {}
     manual = extra.get("manual") if isinstance(extra.get("manual"), list) else []
     changed = False
     for grade in grades:
-        test = tests.get(grade.check)
+        result = results.get(grade.check)
         known = CHECKS_BY_ID.get(grade.check)
-        tags = test.get("tags") if test and isinstance(test.get("tags"), list) else []
-        if test is None and known is None:
+        tags = result.get("tags") if result and isinstance(result.get("tags"), list) else []
+        if result is None and known is None:
             sheet.problems.append(grade.problem(f"unknown check {grade.check!r}"))
             continue
         if not ((known and known.manual) or "manual" in tags):
@@ -228,55 +228,57 @@ def apply_grades(
                 grade.problem(f"not a manual check (a TA scores only {MANUAL_CHECKS})")
             )
             continue
-        if test is None:
+        if result is None:
             why = f"{grade.student}'s results have no {grade.check} (graded with --only?)"
             sheet.problems.append(grade.problem(why))
             continue
-        if test.get("status") != "pending":
-            first = (str(test.get("output") or "").splitlines() or [""])[0][:80]
-            why = f"{grade.student}'s {grade.check} is not pending ({test.get('status')}: {first})"
+        if result.get("status") != "pending":
+            first = (str(result.get("output") or "").splitlines() or [""])[0][:80]
+            why = (
+                f"{grade.student}'s {grade.check} is not pending ({result.get('status')}: {first})"
+            )
             sheet.problems.append(grade.problem(why))
             continue
-        maximum = float(test["max_score"])
+        maximum = float(result["max_score"])
         if not 0 <= grade.score <= maximum:
             why = f"score {grade.score:g} is outside 0..{maximum:g} for {grade.check}"
             sheet.problems.append(grade.problem(why))
             continue
-        test["score"] = grade.score
-        test["status"] = "passed" if grade.score == maximum else "failed"
-        test["output"] = f"Graded by a TA: {grade.score:g} / {maximum:g}." + (
+        result["score"] = grade.score
+        result["status"] = "passed" if grade.score == maximum else "failed"
+        result["output"] = f"Graded by a TA: {grade.score:g} / {maximum:g}." + (
             f"\nTA comment: {grade.comment}" if grade.comment else ""
         )
-        test["ta_grade"] = {"score": grade.score, "comment": grade.comment}
-        for entry in manual:
-            if isinstance(entry, dict) and entry.get("check") == grade.check:
-                entry.update(ta_score=grade.score, ta_comment=grade.comment, status="graded")
+        result["ta_grade"] = {"score": grade.score, "comment": grade.comment}
+        for answer in manual:
+            if isinstance(answer, dict) and answer.get("check") == grade.check:
+                answer.update(ta_score=grade.score, ta_comment=grade.comment, status="graded")
         sheet.applied.append(grade)
         changed = True
     if changed:
-        rescore(results)
+        rescore(document)
 
 
-def template_rows(student: str, results: dict[str, Any]) -> list[dict[str, str]]:
+def template_rows(student: str, document: dict[str, Any]) -> list[dict[str, str]]:
     """The template's rows for one student: each manual check still pending."""
-    extra = results.get("extra_data") if isinstance(results.get("extra_data"), dict) else {}
+    extra = document.get("extra_data") if isinstance(document.get("extra_data"), dict) else {}
     manual = extra.get("manual") if isinstance(extra.get("manual"), list) else []
     answers = {e.get("check"): e for e in manual if isinstance(e, dict)}
     rows = []
-    for test in results["tests"]:
-        tags = test.get("tags") if isinstance(test.get("tags"), list) else []
-        if test.get("status") != "pending" or "manual" not in tags:
+    for result in document["tests"]:
+        tags = result.get("tags") if isinstance(result.get("tags"), list) else []
+        if result.get("status") != "pending" or "manual" not in tags:
             continue
-        check_id = schema.check_id(test)
-        entry = answers.get(check_id, {})
+        check_id = schema.check_id(result)
+        answer = answers.get(check_id, {})
         known = CHECKS_BY_ID.get(check_id)
-        rubric = list(known.rubric) if known else list(entry.get("rubric") or [])
+        rubric = list(known.rubric) if known else list(answer.get("rubric") or [])
         rows.append(
             {
                 "student": student,
                 "check": check_id,
-                "max_score": f"{float(test['max_score']):g}",
-                "answer": str(entry.get("answer") or ""),
+                "max_score": f"{float(result['max_score']):g}",
+                "answer": str(answer.get("answer") or ""),
                 "score": "",
                 "comment": "",
                 "rubric": " | ".join(str(point) for point in rubric),

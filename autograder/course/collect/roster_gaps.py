@@ -11,17 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograder.course.collect.collected import CollectSummary, MissingStudent
+from autograder.spec import paths
 
 __all__ = ["apply_roster"]
 
-REGRADE_LOG = "regrade.log"  # regrade's note for a student who could not be graded
-FAILURE_MARK = "regrade: could not be graded: "
 LOG_TAIL_BYTES = 4096  # the reason is regrade's last line; the rest is the grader's output
 
 
 def _regrade_failure(folder: Path) -> str | None:
     """The reason regrade wrote for a student it could not grade (its last such line)."""
-    log = folder / REGRADE_LOG
+    log = folder / paths.REGRADE_LOG
     if log.is_symlink() or not log.is_file():
         return None
     try:
@@ -31,7 +30,9 @@ def _regrade_failure(folder: Path) -> str | None:
     except OSError:
         return None
     reasons = [
-        line[len(FAILURE_MARK) :] for line in tail.splitlines() if line.startswith(FAILURE_MARK)
+        line[len(paths.REGRADE_FAILURE_MARK) :]
+        for line in tail.splitlines()
+        if line.startswith(paths.REGRADE_FAILURE_MARK)
     ]
     return reasons[-1][:300] if reasons else None
 

@@ -342,7 +342,7 @@ def write_outputs(
         [safe_cell(p.student_a), safe_cell(p.student_b), p.exercise, f"{p.similarity:.4f}"]
         for p in report.pairs
     ]
-    written["similarity_csv"] = out_dir / "similarity.csv"
+    written["similarity_csv"] = out_dir / similarity_page.CSV_NAME
     written["similarity_csv"].write_text(csv_text(rows), encoding="utf-8", newline="")
     if report.reference_dir is not None:
         order = {name: index for index, name in enumerate(EXERCISES)}
@@ -351,7 +351,7 @@ def write_outputs(
         rows += [[safe_cell(s), e, f"{v:.4f}"] for (s, e), v in items]
         written["similarity_reference_csv"] = out_dir / "similarity-reference.csv"
         written["similarity_reference_csv"].write_text(csv_text(rows), encoding="utf-8", newline="")
-    written["similarity_html"] = out_dir / "similarity.html"
+    written["similarity_html"] = out_dir / similarity_page.PAGE_NAME
     written["similarity_html"].write_text(
         similarity_page.render_html(page_view(report, hrefs)), encoding="utf-8"
     )

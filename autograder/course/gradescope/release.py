@@ -35,6 +35,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from autograder.course.gradescope.run import GRADING_USER
+from autograder.spec import paths
 from autograder.spec.registry import EXERCISES, EXTRA_CREDIT, checks_for
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
 
 GRADESCOPE = "gradescope"
 ZIP_NAME = "autograder.zip"
+SETUP_SCRIPT = "setup.sh"  # at the zip's root (SPEC), executable
+RUN_SCRIPT = "run_autograder"  # at the zip's root (SPEC), executable
 SOURCE_FOLDERS = ("autograder", "reference")
 NOT_COPIED = ("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints")
 NOTEBOOK_ONLY = frozenset({"nbgrader", "ipykernel"})  # not imported by the grade command
@@ -80,14 +83,14 @@ def write_gradescope(*, out: Path, source_root: Path) -> GradescopeSummary:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    torch_pin, requirements, warnings = pinned_requirements(Path(source_root) / "pyproject.toml")
+    torch_pin, requirements, warnings = pinned_requirements(Path(source_root) / paths.PYPROJECT)
     generated = {
-        "setup.sh": _template("gradescope-setup.sh")
+        SETUP_SCRIPT: _template("gradescope-setup.sh")
         .replace("@TORCH_VERSION@", torch_pin)
         .replace("@GRADING_USER@", GRADING_USER),
-        "run_autograder": _template("gradescope-run_autograder"),
+        RUN_SCRIPT: _template("gradescope-run_autograder"),
         "requirements-gradescope.txt": _requirements_text(requirements),
-        "README.md": _template("gradescope-README.md"),
+        paths.README: _template("gradescope-README.md"),
     }
     members: dict[str, bytes] = {name: text.encode("utf-8") for name, text in generated.items()}
     for name in SOURCE_FOLDERS:
@@ -95,7 +98,7 @@ def write_gradescope(*, out: Path, source_root: Path) -> GradescopeSummary:
             relative = path.relative_to(source_root)
             if path.is_file() and not _ignored(relative):
                 members[relative.as_posix()] = path.read_bytes()
-    members["pyproject.toml"] = (Path(source_root) / "pyproject.toml").read_bytes()
+    members[paths.PYPROJECT] = (Path(source_root) / paths.PYPROJECT).read_bytes()
     zip_path = folder / ZIP_NAME
     zip_path.write_bytes(_zip_bytes(members))
     questions = folder / "manual-questions.md"
@@ -244,7 +247,7 @@ def _zip_bytes(members: dict[str, bytes]) -> bytes:
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # Unix: Gradescope's unzip reads the mode bits
-            mode = EXECUTABLE if name in ("setup.sh", "run_autograder") else REGULAR
+            mode = EXECUTABLE if name in (SETUP_SCRIPT, RUN_SCRIPT) else REGULAR
             info.external_attr = mode << 16
             archive.writestr(info, members[name])
     return buffer.getvalue()

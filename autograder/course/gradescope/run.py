@@ -70,6 +70,10 @@ __all__ = [
 ROOT_VARIABLE = "AUTOGRADER_ROOT"
 """Environment variable: the ``/autograder`` folder (tests point it at a temporary copy)."""
 DEFAULT_ROOT = Path("/autograder")
+RESULTS_FILE = Path("results", paths.RESULTS_NAME)
+"""Where Gradescope reads the results, in the ``/autograder`` folder (SPEC)."""
+SUBMISSION_FILES = "submission"
+"""Where Gradescope puts the student's files, in the ``/autograder`` folder."""
 USER_VARIABLE = "AUTOGRADER_GRADING_USER"
 """Environment variable: the user grading runs as (empty: the user running run_autograder)."""
 GRADING_USER = "wt-grader"
@@ -101,7 +105,7 @@ def run_autograder(
     Returns what it wrote. Never raises: whatever fails becomes a failed test saying why.
     """
     root = Path(root)
-    final = root / "results" / "results.json"
+    final = root / RESULTS_FILE
     final.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         final.unlink()  # anything there before grading is not ours
@@ -118,7 +122,7 @@ def run_autograder(
             raise RuntimeError(f"{python} is missing: setup.sh did not finish (see its log)")
         supervisor.become_subreaper()  # orphans of the gradings come here: none outlives us
         work = Path(tempfile.mkdtemp(prefix="gradescope-"))
-        found = find_submission(root / "submission", work=work / "submission")
+        found = find_submission(root / SUBMISSION_FILES, work=work / SUBMISSION_FILES)
         user = _grading_user()
         _prepare_work(work, user)
         seed = secrets.randbits(31)
@@ -148,7 +152,7 @@ def run_autograder(
         notes = [f"Graded: {graded}." if graded else "Graded: no exercise module.", *found.notes]
         if missing and found.origins:
             notes.append(f"Not in your submission: {missing} (its checks fail).")
-        results = gradescope_results(
+        converted = gradescope_results(
             documents,
             exercises=exercises,
             failures=failures,
@@ -163,13 +167,13 @@ def run_autograder(
             },
         )
     except Exception as error:  # whatever failed, Gradescope gets a results file saying so
-        results = failure_results(f"{type(error).__name__}: {error}", exercises=exercises)
+        converted = failure_results(f"{type(error).__name__}: {error}", exercises=exercises)
     finally:
         _kill_leftovers(user)  # nothing the submission started outlives the run
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
-    write_json(results, final)
-    return results
+    write_json(converted, final)
+    return converted
 
 
 def _grade_exercise(
@@ -292,5 +296,5 @@ def main(args: argparse.Namespace) -> int:
         sandbox=args.sandbox,
         budget_s=args.budget,
     )
-    print(f"score {document['score']:g}: {root / 'results' / 'results.json'}")
+    print(f"score {document['score']:g}: {root / RESULTS_FILE}")
     return 0

@@ -58,7 +58,6 @@ from autograder.course.nbgrader.notebooks import (
 from autograder.course.regrade.command import key_reachable_because
 from autograder.grading import student_files, supervisor
 from autograder.results import provenance
-from autograder.results.schema import RESULTS_NAME
 from autograder.results.sinks import terminal_text
 from autograder.results.write import write_json
 from autograder.spec import paths
@@ -252,7 +251,7 @@ def regrade_course(
             if not plan.notebooks:
                 raise ValueError("no exercise notebook in the gradebook for this submission")
             _build_modules(plan, source_dir)
-            results = _grade(
+            results_document = _grade(
                 plan, out=out, settings=settings, sandbox=sandbox, timeout_s=timeout_s, key=key
             )
         except (OSError, ValueError, RuntimeError, subprocess.SubprocessError) as error:
@@ -262,8 +261,8 @@ def regrade_course(
                 _zero_kernel_scores(gradebook, plan, reason, assignment=assignment, report=report)
             continue
         with Gradebook(url, course_id=COURSE_ID) as gradebook:
-            _record(gradebook, plan, results, assignment=assignment, report=report)
-        report.students[plan.student]["results"] = str(out / plan.student / RESULTS_NAME)
+            _record(gradebook, plan, results_document, assignment=assignment, report=report)
+        report.students[plan.student]["results"] = str(out / plan.student / paths.RESULTS_NAME)
         report.students[plan.student]["notes"] = plan.notes
     report.report_path = out / "discrepancies.json"
     document = {
@@ -317,7 +316,7 @@ def _grade(
     """The results document of one student's modules, graded by the grade command; signed
     with the course ``key`` when there is one, after the grading ended. The rebuilt modules
     stay in ``submission/`` beside it (for ``collect``: the signature and ``--similarity``)."""
-    results = out / plan.student / "results.json"
+    results = out / plan.student / paths.RESULTS_NAME
     submission = results.parent / paths.SUBMISSION_FOLDER
     shutil.rmtree(submission, ignore_errors=True)
     submission.mkdir(parents=True)
@@ -327,7 +326,7 @@ def _grade(
     options = GradeOptions(only=list(plan.modules), sandbox=sandbox, settings=settings)
     command = grade_command(submission=submission, results=results, options=options)
     with tempfile.TemporaryDirectory(prefix="nbgrader-grade-") as scratch:
-        log = Path(scratch) / "grade.log"
+        log = Path(scratch) / paths.GRADE_LOG
         graded = run_grading(command, results=results, log_path=log, timeout_s=timeout_s)
         said = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
     if graded.returncode is not None and graded.returncode != 0:
@@ -347,13 +346,14 @@ def _grade(
 def _record(
     gradebook: Any,
     plan: _Submission,
-    results: dict[str, Any],
+    document: dict[str, Any],
     *,
     assignment: str,
     report: RegradeReport,
 ) -> None:
-    """Write the grader's scores into the gradebook; note every cell that changed."""
-    verdicts = {test.get("id"): test for test in results.get("tests", [])}
+    """Write the grader's scores (from the results ``document``) into the gradebook; note
+    every cell that changed."""
+    results = {result.get("id"): result for result in document.get("tests", [])}
     totals = {"kernel": 0.0, "judge": 0.0, "max": 0.0}
     for name in plan.notebooks:
         notebook = gradebook.find_submission_notebook(name, assignment, plan.student)
@@ -361,15 +361,15 @@ def _record(
             check = CHECK_BY_GRADE_ID.get(grade.name)
             if grade.cell_type != "code" or check is None or check.manual or check.gpu:
                 continue  # written answers are the TAs'; unknown cells are the instructor's
-            verdict = verdicts.get(check.id, {"status": "failed", "output": "no verdict"})
-            status = str(verdict.get("status", "failed"))
+            result = results.get(check.id, {"status": "failed", "output": "no verdict"})
+            status = str(result.get("status", "failed"))
             judge = float(check.points) if status == "passed" else 0.0
             kernel = grade.auto_score
             totals["kernel"] += kernel or 0.0
             totals["judge"] += judge
             totals["max"] += float(check.points)
             if kernel is None or abs(kernel - judge) > 1e-9:
-                first = (str(verdict.get("output", "")).strip().splitlines() or [""])[0]
+                first = (str(result.get("output", "")).strip().splitlines() or [""])[0]
                 report.discrepancies.append(
                     Discrepancy(
                         student=plan.student,

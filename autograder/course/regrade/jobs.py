@@ -31,7 +31,6 @@ from autograder.course.regrade.state import write_state
 from autograder.course.regrade.students import MODULE_FILES, Outcome, Student
 from autograder.grading import student_files, supervisor
 from autograder.results import provenance
-from autograder.results.schema import RESULTS_NAME
 from autograder.results.write import write_json
 from autograder.spec import paths
 
@@ -48,7 +47,6 @@ __all__ = [
 ]
 
 TEMP_NAME = ".regrade-tmp"
-LOG_NAME = "regrade.log"
 STOP_GRACE_S = 3.0  # after SIGINT, a grading gets this long to stop its own children
 
 
@@ -118,16 +116,16 @@ def start_grading(
         # an exercises/ that links to a TA-side file is not copied (grade records why).
         student_files.copy_modules(
             student.path,
-            "exercises" if student.kind == "repo" else "",
+            paths.EXERCISES_FOLDER if student.kind == "repo" else "",
             MODULE_FILES.values(),
             temp / paths.SUBMISSION_FOLDER,
             limit=student_files.MAX_MODULE_BYTES,
         )
         with contextlib.ExitStack() as on_failure:
-            log = (temp / "grade.log").open("wb")
+            log = (temp / paths.GRADE_LOG).open("wb")
             on_failure.callback(log.close)
             process = grading_run.start_grading(
-                command_for(student, results=temp / RESULTS_NAME),
+                command_for(student, results=temp / paths.RESULTS_NAME),
                 cwd=temp,
                 env=_child_env(),
                 log=log,
@@ -172,10 +170,10 @@ def _finish(job: Grading, out_dir: Path, *, key: bytes | None) -> Outcome:
     seconds = time.monotonic() - job.started
     student_dir = out_dir / job.student.id
     code = job.process.returncode
-    results = job.temp / RESULTS_NAME
+    results = job.temp / paths.RESULTS_NAME
     reason = ""
     if code != 0:
-        said = _last_line(job.temp / "grade.log")
+        said = _last_line(job.temp / paths.GRADE_LOG)
         reason = grading_run.exit_reason(code) + (f": {said}" if said else "")
     else:
         try:
@@ -208,37 +206,40 @@ def _finish(job: Grading, out_dir: Path, *, key: bytes | None) -> Outcome:
     with contextlib.suppress(FileNotFoundError):
         os.replace(student_dir / paths.SUBMISSION_FOLDER, old)
     os.replace(job.temp / paths.SUBMISSION_FOLDER, student_dir / paths.SUBMISSION_FOLDER)
-    os.replace(results, student_dir / RESULTS_NAME)
+    os.replace(results, student_dir / paths.RESULTS_NAME)
     write_state(job.key, seconds=seconds, temp=job.temp, student_dir=student_dir)
     shutil.rmtree(job.temp, ignore_errors=True)
     with contextlib.suppress(FileNotFoundError):
-        (student_dir / LOG_NAME).unlink()
+        (student_dir / paths.REGRADE_LOG).unlink()
     return Outcome(job.student.id, "graded", "", seconds)
 
 
 def signed_results(student_dir: Path, *, key: bytes) -> bool:
     """Whether the student's results there verify with ``key`` (else they are regraded)."""
     try:
-        document = grading_run.read_results(student_dir / RESULTS_NAME)
+        document = grading_run.read_results(student_dir / paths.RESULTS_NAME)
     except grading_run.ResultsFileError:
         return False
     submission = provenance.submission_sha256(student_dir / paths.SUBMISSION_FOLDER)
-    check = provenance.verify(document, key=key, student=student_dir.name, submission=submission)
-    return check.verified
+    return provenance.verify(
+        document, key=key, student=student_dir.name, submission=submission
+    ).verified
 
 
 def note_failure(student_dir: Path, reason: str, *, append: bool = False) -> None:
     """The reason in DIR/<student>/regrade.log, so ``collect`` lists the student too."""
     with contextlib.suppress(OSError):
         student_dir.mkdir(parents=True, exist_ok=True)
-        with (student_dir / LOG_NAME).open("a" if append else "w", encoding="utf-8") as log:
-            log.write(f"\nregrade: could not be graded: {reason}\n")
+        with (student_dir / paths.REGRADE_LOG).open(
+            "a" if append else "w", encoding="utf-8"
+        ) as log:
+            log.write(f"\n{paths.REGRADE_FAILURE_MARK}{reason}\n")
 
 
 def keep_log(job: Grading, student_dir: Path, reason: str) -> None:
     """The grader's output as DIR/<student>/regrade.log, the reason at its end."""
     with contextlib.suppress(OSError):
-        os.replace(job.temp / "grade.log", student_dir / LOG_NAME)
+        os.replace(job.temp / paths.GRADE_LOG, student_dir / paths.REGRADE_LOG)
     shutil.rmtree(job.temp, ignore_errors=True)
     note_failure(student_dir, reason, append=True)
 

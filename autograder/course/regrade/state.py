@@ -23,7 +23,6 @@ from autograder.course import grading_run
 from autograder.course.regrade.students import MODULE_FILES, Outcome, Student, source_folder
 from autograder.course.release import manifest as release_manifest
 from autograder.course.release.student_repo import MANIFEST_VARIABLE
-from autograder.results.schema import RESULTS_NAME
 from autograder.spec import paths
 
 __all__ = [
@@ -102,7 +101,7 @@ def _read_state(student_dir: Path) -> dict[str, Any] | None:
     describes are usable (checked as a fresh grading's: :func:`grading_run.read_results`)."""
     try:
         state = json.loads((student_dir / STATE_NAME).read_text(encoding="utf-8"))
-        grading_run.read_results(student_dir / RESULTS_NAME)
+        grading_run.read_results(student_dir / paths.RESULTS_NAME)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, grading_run.ResultsFileError):
         return None
     return state if isinstance(state, dict) else None

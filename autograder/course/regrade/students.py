@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.spec import paths
 from autograder.spec.registry import EXERCISES
 from reference.cli_support import UsageError
 
@@ -56,7 +57,7 @@ _LINKED_FOLDER = "the student's folder is a symbolic link: only real folders are
 
 def student_kind(folder: Path) -> str | None:
     """'repo', 'submission', or None for a folder that is neither (a class folder)."""
-    if (folder / "exercises").is_dir():
+    if (folder / paths.EXERCISES_FOLDER).is_dir():
         return "repo"
     if any((folder / name).is_file() for name in MODULE_FILES.values()):
         return "submission"
@@ -65,7 +66,7 @@ def student_kind(folder: Path) -> str | None:
 
 def source_folder(student: Student) -> Path:
     """The folder holding the student's exercise modules."""
-    return student.path / "exercises" if student.kind == "repo" else student.path
+    return student.path / paths.EXERCISES_FOLDER if student.kind == "repo" else student.path
 
 
 def find_students(sources: Sequence[Path]) -> list[Student]:

@@ -62,7 +62,7 @@ STUDENT = "student"
 NBGRADER = "nbgrader"
 COPIED_FOLDERS = ("autograder", "reference")  # packages the student repository installs
 COPIED_FILES = (
-    "pyproject.toml",
+    paths.PYPROJECT,
     "Makefile",
     "tools/find-python",  # the Makefile finds a Python >= 3.11 with it
     "tools/torch_source.py",  # and picks the torch build with it
@@ -105,20 +105,20 @@ def release(
     """
     out = Path(out).resolve()
     source_root = Path(source_root).resolve()
-    solutions_dir = source_root / "solutions"
+    solutions_dir = source_root / paths.SOLUTIONS_FOLDER
     if not solutions_dir.is_dir():
         raise ValueError(f"no solutions/ folder in {source_root}: release from the instructor repo")
     for target in (out / STUDENT, out / NBGRADER, out / GRADESCOPE):
         if source_root.is_relative_to(target):
             raise ValueError(f"--out {out} would overwrite the instructor repository {source_root}")
-    for folder in (*COPIED_FOLDERS, "solutions", "exercises"):
+    for folder in (*COPIED_FOLDERS, paths.SOLUTIONS_FOLDER, paths.EXERCISES_FOLDER):
         if out.is_relative_to(source_root / folder):
             raise ValueError(f"--out {out} lies inside {folder}/, which the release reads")
 
     warnings = write_student_repo(student_dir=out / STUDENT, source_root=source_root)
     student_dir = out / STUDENT
-    exercises = tuple(sorted((student_dir / "exercises").glob("*.py")))
-    generated = [*exercises, student_dir / "README.md"]
+    exercises = tuple(sorted((student_dir / paths.EXERCISES_FOLDER).glob("*.py")))
+    generated = [*exercises, student_dir / paths.README]
 
     nbgrader_dir = None
     sources: tuple[Path, ...] = ()
@@ -182,10 +182,10 @@ def write_student_repo(*, student_dir: Path, source_root: Path) -> list[str]:
         _copy_file(source_root / name, student_dir / name)
     warnings.extend(_copy_workflows(source_root=source_root, student_dir=student_dir))
 
-    solutions_dir = source_root / "solutions"
-    generate_stubs(solutions_dir=solutions_dir, exercises_dir=student_dir / "exercises")
+    solutions_dir = source_root / paths.SOLUTIONS_FOLDER
+    generate_stubs(solutions_dir=solutions_dir, exercises_dir=student_dir / paths.EXERCISES_FOLDER)
     stale = generate_stubs(
-        solutions_dir=solutions_dir, exercises_dir=source_root / "exercises", check=True
+        solutions_dir=solutions_dir, exercises_dir=source_root / paths.EXERCISES_FOLDER, check=True
     )
     if stale:
         names = ", ".join(path.name for path in stale)
@@ -195,7 +195,7 @@ def write_student_repo(*, student_dir: Path, source_root: Path) -> list[str]:
         )
     template = resources.files("autograder").joinpath("templates", "student-gitignore")
     (student_dir / ".gitignore").write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
-    (student_dir / "README.md").write_text(student_readme(), encoding="utf-8")
+    (student_dir / paths.README).write_text(student_readme(), encoding="utf-8")
 
     document = release_manifest.build_manifest(repo=student_dir, grader_version=_version())
     (student_dir / release_manifest.MANIFEST_NAME).write_text(

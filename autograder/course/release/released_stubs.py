@@ -30,8 +30,8 @@ RELEASED_STUBS_FOLDER = "released-stubs"
 def released_stubs(
     *,
     out: Path,
-    solutions: Path = paths.ROOT / "solutions",
-    exercises: Path = paths.ROOT / "exercises",
+    solutions: Path = paths.ROOT / paths.SOLUTIONS_FOLDER,
+    exercises: Path = paths.ROOT / paths.EXERCISES_FOLDER,
 ) -> tuple[Path | None, list[str]]:
     """(the folder of released stubs, warnings): generated from ``solutions`` into ``out``
     when it can be, else ``exercises`` as it is; None when there is neither."""

@@ -55,7 +55,7 @@ def repo_submission(repo: Path, *, manifest_path: Path | None = None) -> tuple[P
             elif release_manifest.file_digest(in_repo) != release_manifest.file_digest(trusted):
                 changes.append({"path": own, "change": "modified"})
         findings["tamper"] = sorted(changes, key=lambda c: (c["path"], c["change"]))
-    return repo / "exercises", findings
+    return repo / paths.EXERCISES_FOLDER, findings
 
 
 def _trusted_manifest(repo: Path, manifest_path: Path | None) -> Path | None:
