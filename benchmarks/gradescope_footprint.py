@@ -25,7 +25,7 @@ from pathlib import Path
 
 from autograder.course.gradescope.release import write_gradescope
 from autograder.course.gradescope.run import ROOT_VARIABLE, USER_VARIABLE
-from autograder.grading import supervisor
+from autograder.grading.processes import supervisor
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -115,7 +115,7 @@ def test_an_import_up_or_across_is_found(tmp_path, monkeypatch, source, line, wh
     [
         ("autograder/course/x.py", "from autograder.grading import grade"),
         ("autograder/reports/x.py", "from autograder.results import schema"),
-        ("autograder/grading/checks/x.py", "from autograder.grading import protocol"),
+        ("autograder/grading/judge/checks/x.py", "from autograder.grading import protocol"),
         ("autograder/course/gradescope/__main__.py", "from autograder import cli"),
         ("autograder/results/x.py", "from reference.cli_support import UsageError"),
         ("autograder/cli.py", "from autograder.course.regrade import command"),
