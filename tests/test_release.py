@@ -326,7 +326,7 @@ def test_the_instructors_manifest_wins_over_the_repositorys(
     released: ReleaseSummary, student_copy: Path
 ) -> None:
     """A student who edits a check and the manifest's checksum for it is still reported."""
-    checks_file = student_copy / "autograder" / "grading" / "checks" / "test_medium.py"
+    checks_file = student_copy / "autograder" / "grading" / "judge" / "checks" / "test_medium.py"
     checks_file.write_text("# every check passes\n", encoding="utf-8")
     manifest_path = student_copy / MANIFEST_NAME
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -368,7 +368,7 @@ def test_grade_repo_on_an_untouched_release_reports_nothing(
 def test_grade_repo_lists_exactly_the_tampered_files(student_copy: Path, tmp_path: Path) -> None:
     with (student_copy / WORKFLOW).open("a", encoding="utf-8") as workflow:
         workflow.write("# grade: skipped\n")
-    checks_file = student_copy / "autograder" / "grading" / "checks" / "test_medium.py"
+    checks_file = student_copy / "autograder" / "grading" / "judge" / "checks" / "test_medium.py"
     checks_file.write_text(checks_file.read_text(encoding="utf-8") + "\n# harmless?\n")
     (student_copy / "exercises" / "conftest.py").write_text("import pytest\n", encoding="utf-8")
     # Working on the exercises is not tampering.
