@@ -61,12 +61,7 @@ def prepare_job(job_dir: Path, module_source: Path | None, module_name: str) -> 
         )
     copy_regular_files(WORKER_FOLDER, package / WORKER_PACKAGE[-1])
     # the lesson's own tools (reference/tracer.py...), which students may import
-    shutil.copytree(
-        paths.ROOT / "reference",
-        job_dir / "code" / "reference",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        dirs_exist_ok=True,
-    )
+    copy_regular_files(paths.ROOT / "reference", job_dir / "code" / "reference")
     (job_dir / "module").mkdir(exist_ok=True)
     if module_source is not None:
         shutil.copyfile(module_source, job_dir / "module" / f"{module_name}.py")
