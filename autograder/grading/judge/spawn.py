@@ -15,11 +15,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.grading import sandbox, worker
+import autograder.grading.worker as worker_package
+from autograder.grading import sandbox
 from autograder.grading.processes import supervisor
 from autograder.spec import paths
 
-WORKER_FOLDER = Path(worker.__file__).resolve().parent
+WORKER_FOLDER = Path(worker_package.__file__).resolve().parent
 """Everything a worker process runs of the grader: copied whole into each job folder."""
 WORKER_PACKAGE = ("autograder", "grading", "worker")  # where it sits under the job's code/
 
