@@ -30,7 +30,7 @@ from autograder.course.gradescope.run import (
     SUBMISSION_FILES,
     USER_VARIABLE,
 )
-from autograder.grading import supervisor
+from autograder.grading.processes import supervisor
 from autograder.spec import paths
 
 ROOT = Path(__file__).resolve().parents[1]

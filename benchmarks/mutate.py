@@ -41,7 +41,7 @@ class Target:
 
 
 TARGETS = {
-    "compare": Target("autograder/grading/checks/compare.py", "tests/test_compare.py"),
+    "compare": Target("autograder/grading/judge/checks/compare.py", "tests/test_compare.py"),
     "results_build": Target(
         "autograder/results/build.py",
         "tests/test_results_build.py tests/test_merge.py -m 'not slow'",
@@ -61,7 +61,7 @@ TARGETS = {
     ),
     # the CUDA checks' judge-side decisions (the CPU checks are graded end to end only)
     "hard_cuda": Target(
-        "autograder/grading/checks/test_hard.py",
+        "autograder/grading/judge/checks/test_hard.py",
         "tests/test_cuda_logic.py tests/test_cpu_remeasure.py tests/test_hard_cpu_logic.py",
         only=(
             "test_time_fn_accurate_cpu",  # its re-measured sleeps
@@ -82,7 +82,7 @@ TARGETS = {
     # the judge's side of the wire: what decides whether a worker's frame or value is accepted
     # (test_protocol.py's round trips through a real worker import torch: 3x slower a mutant)
     "protocol": Target(
-        "autograder/grading/protocol.py",
+        "autograder/grading/worker/protocol.py",
         "tests/test_protocol_validation.py tests/test_numeric_gate.py",
         only=(
             "read",  # FrameReader.read: sizes and the header's JSON
@@ -95,12 +95,12 @@ TARGETS = {
         ),
     ),
     "numbers": Target(
-        "autograder/grading/checks/numbers.py",
+        "autograder/grading/judge/checks/numbers.py",
         "tests/test_numbers.py tests/test_numeric_gate.py",
     ),
     # the stopwatch's decisions, with the workers and the clock replaced by given figures
     "timing": Target(
-        "autograder/grading/checks/timing.py",
+        "autograder/grading/judge/checks/timing.py",
         "tests/test_timing_logic.py",
         only=(
             "sample_window",
@@ -114,15 +114,17 @@ TARGETS = {
         ),
     ),
     # the easy exercise's verdicts on injected replies and timings (no worker, no clock)
-    "easy": Target("autograder/grading/checks/test_easy.py", "tests/test_easy_logic.py"),
+    "easy": Target("autograder/grading/judge/checks/test_easy.py", "tests/test_easy_logic.py"),
     # the medium and challenge checks on a fake worker whose traced runs use the judge's tape
-    "medium": Target("autograder/grading/checks/test_medium.py", "tests/test_medium_logic.py"),
+    "medium": Target(
+        "autograder/grading/judge/checks/test_medium.py", "tests/test_medium_logic.py"
+    ),
     "challenge": Target(
-        "autograder/grading/checks/test_challenge.py", "tests/test_challenge_logic.py"
+        "autograder/grading/judge/checks/test_challenge.py", "tests/test_challenge_logic.py"
     ),
     # the hard exercise's other decisions: values, the CPU sweep, the plot (hard_cuda: the rest)
     "hard_cpu": Target(
-        "autograder/grading/checks/test_hard.py",
+        "autograder/grading/judge/checks/test_hard.py",
         "tests/test_hard_cpu_logic.py",
         only=(
             "rnn_reference",

@@ -13,7 +13,7 @@ where it starts and without a sandbox, measured in the same run:
   :class:`reference.tracer.Tape` (timed alone), and the rest (handles, resolving the result);
   beside the same scan called untraced through the worker and in this process;
 * **timed window**: the share of a timed window the round trip takes, with the window the
-  harness sizes (``sample_window`` in autograder/grading/checks/timing.py: on the CPU
+  harness sizes (``sample_window`` in autograder/grading/judge/checks/timing.py: on the CPU
   ``min_sample_s``; on CUDA also at least the round trip over ``OVERHEAD_SHARE``), and in real timed
   batches of the easy reference's ``rnn_style_vector_numpy`` sized the same way.
 """
@@ -40,11 +40,15 @@ from typing import Any
 import numpy as np
 
 from autograder.grading import sandbox
-from autograder.grading.checks.timing import OVERHEAD_SHARE, interleaved_medians, sample_window
-from autograder.grading.judge_proxy import WorkerProxy
-from autograder.grading.judge_spawn import WorkerSpec
-from autograder.grading.judge_trace import TraceInputs, replay_operation
-from autograder.grading.protocol import FnArg, OpArg
+from autograder.grading.judge.checks.timing import (
+    OVERHEAD_SHARE,
+    interleaved_medians,
+    sample_window,
+)
+from autograder.grading.judge.proxy import WorkerProxy
+from autograder.grading.judge.spawn import WorkerSpec
+from autograder.grading.judge.trace import TraceInputs, replay_operation
+from autograder.grading.worker.protocol import FnArg, OpArg
 from benchmarks.submissions import SOLUTIONS_DIR
 from reference.tracer import Tape, max_depth
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.grading import supervisor
+from autograder.grading.processes import supervisor
 from autograder.spec import paths
 from autograder.spec.registry import CHECKS, Check
 from benchmarks.grading_time import GradeRun, Spread, grade_once

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from autograder.grading.checks import support
-from autograder.grading.checks.support import CheckFailed
+from autograder.grading.judge.checks import support
+from autograder.grading.judge.checks.support import CheckFailed
 from autograder.grading.sandbox import Sandbox
 from autograder.spec.settings import load_settings
 

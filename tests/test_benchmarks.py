@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.checks import timing
-from autograder.grading.judge_proxy import WorkerProxy
-from autograder.grading.judge_spawn import WorkerSpec
-from autograder.grading.judge_trace import TraceInputs
-from autograder.grading.protocol import OpArg
+from autograder.grading.judge.checks import timing
+from autograder.grading.judge.proxy import WorkerProxy
+from autograder.grading.judge.spawn import WorkerSpec
+from autograder.grading.judge.trace import TraceInputs
 from autograder.grading.sandbox import Sandbox
+from autograder.grading.worker.protocol import OpArg
 from autograder.spec.registry import CHECKS
 from autograder.spec.settings import load_settings
 from benchmarks import (

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from judge_context import failure, judge_context
 
-from autograder.grading.checks import support
-from autograder.grading.checks import test_challenge as challenge
-from autograder.grading.checks.scan_shape import rounds
-from autograder.grading.checks.support import SubmissionError, describe
-from autograder.grading.checks.traceable import TRACEABLE_HINT, WHAT_IS_TRACED
-from autograder.grading.judge_trace import TraceInputs
-from autograder.grading.protocol import ArrayValue, ForeignFloat
+from autograder.grading.judge.checks import support
+from autograder.grading.judge.checks import test_challenge as challenge
+from autograder.grading.judge.checks.scan_shape import rounds
+from autograder.grading.judge.checks.support import SubmissionError, describe
+from autograder.grading.judge.checks.traceable import TRACEABLE_HINT, WHAT_IS_TRACED
+from autograder.grading.judge.trace import TraceInputs
+from autograder.grading.worker.protocol import ArrayValue, ForeignFloat
 
 
 @pytest.fixture

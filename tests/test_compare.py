@@ -1,4 +1,4 @@
-"""The judge's value comparisons (autograder/grading/checks/compare.py), unit by unit.
+"""The judge's value comparisons (autograder/grading/judge/checks/compare.py), unit by unit.
 
 The adversarial gradings show each check failing a wrong submission end to end; these pin
 each rule of the comparison itself, fast enough to run once per mutant (``make mutate``).
@@ -10,8 +10,8 @@ import math
 
 import pytest
 
-from autograder.grading.checks.compare import expect_list, same_value, smallest_failing
-from autograder.grading.checks.support import CheckFailed
+from autograder.grading.judge.checks.compare import expect_list, same_value, smallest_failing
+from autograder.grading.judge.checks.support import CheckFailed
 
 
 class AlwaysEqualList(list):

@@ -173,7 +173,7 @@ def test_every_corpus_folder_is_asserted():
 def test_notebook_feedback_gives_the_measured_mistakes_hint():
     """The nbgrader kernel runs the same checks: its hint is the measured mistake's too."""
     from autograder.course.nbgrader.kernel_checks import NotebookCheckFailed, run_check
-    from autograder.grading.checks.scan_mistakes import MISSING_ROUND_HINT
+    from autograder.grading.judge.checks.scan_mistakes import MISSING_ROUND_HINT
     from benchmarks.submissions import CASES_DIR, SOLUTIONS_DIR
 
     module = types.ModuleType("medium_parallel_scan")

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from judge_context import judge_context
 
-from autograder.grading.checks import support
-from autograder.grading.checks import test_hard as hard
+from autograder.grading.judge.checks import support
+from autograder.grading.judge.checks import test_hard as hard
 from autograder.spec.settings import load_settings
 
 TOL = load_settings().tolerances_for("cpu")

@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from autograder.grading import cpu_window
-from autograder.grading.cpu_window import TreeClock, WindowError
+from autograder.grading.judge import cpu_window
+from autograder.grading.judge.cpu_window import TreeClock, WindowError
 
 # a stand-in worker: reads one command per line, does it, answers "ok"
 WORKER = textwrap.dedent(
@@ -81,7 +81,7 @@ def test_a_scan_taken_before_the_worker_started_is_not_its_starting_tree(worker)
     """A timed sample scans /proc once, then asks for the worker's clock; a worker restarted
     in between (after a crash) is missing from that scan. Its tree is scanned afresh, so an
     honest sample is not failed for a process that 'started' during it..."""
-    from autograder.grading import supervisor
+    from autograder.grading.processes import supervisor
 
     stale = supervisor.ProcessTable({}, {})
     clock = TreeClock(worker.pid, frozenset({worker.pid}), table=stale)
@@ -110,7 +110,7 @@ def test_a_child_process_reaped_inside_the_window_fails_the_sample(worker):
 
 def test_a_process_that_leaves_the_tree_fails_the_sample_and_is_killed(worker):
     # this test process plays the judge: make it a subreaper, as the judge is
-    from autograder.grading import supervisor
+    from autograder.grading.processes import supervisor
 
     assert supervisor.become_subreaper()  # Linux >= 3.4, which grading itself needs
     try:

@@ -3,7 +3,7 @@ would give them, through the checks' own code.
 
 CI has no GPU, so tests/test_gpu.py skips there and the 14 points of the CUDA checks would
 be decided by code no CI run executes. Here each CUDA check of
-``autograder/grading/checks/test_hard.py`` runs as the judge runs it, with only the
+``autograder/grading/judge/checks/test_hard.py`` runs as the judge runs it, with only the
 measurements replaced: the worker's replies (a fake ``sub``), the reference worker's kernel
 (the known-duration calibration) and the judge's stopwatch (``interleaved_timings`` /
 ``interleaved_medians``). The figures are those recorded on an H200 in
@@ -19,9 +19,9 @@ from typing import Any, NamedTuple
 import pytest
 from judge_context import judge_context
 
-from autograder.grading.checks import support
-from autograder.grading.checks import test_hard as hard
-from autograder.grading.checks.timing import Medians
+from autograder.grading.judge.checks import support
+from autograder.grading.judge.checks import test_hard as hard
+from autograder.grading.judge.checks.timing import Medians
 from autograder.spec.settings import load_settings
 
 TOL = load_settings().tolerances_for("cuda")

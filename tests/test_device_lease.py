@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import device_lease
-from autograder.grading.device_lease import LeaseConfig
-from autograder.grading.device_lease import device_lease as lease
+from autograder.grading.processes import device_lease
+from autograder.grading.processes.device_lease import LeaseConfig
+from autograder.grading.processes.device_lease import device_lease as lease
 from autograder.spec.registry import CHECKS_BY_ID
 from autograder.spec.settings import load_settings
 
@@ -30,7 +30,7 @@ FAST_SETTINGS = ROOT / "tests" / "fixtures" / "fast-grading.toml"
 CONTENDER = """
 import json, sys, time
 from pathlib import Path
-from autograder.grading import device_lease
+from autograder.grading.processes import device_lease
 directory, go, out = sys.argv[1:4]
 device_lease.configure(device_lease.LeaseConfig(directory=directory, wait_max_s=60))
 while not Path(go).exists():
@@ -196,7 +196,7 @@ def test_a_cuda_judge_waits_for_the_gpu_lease_before_starting_its_workers(tmp_pa
     """On CUDA the judge holds the GPU's lease for its whole run, whichever checks it grades
     (here a CPU-only one; the machine's CUDA is pretended: only the lease's name needs it)."""
     from autograder.grading import sandbox as sandboxes
-    from autograder.grading.judge_runner import run_exercise
+    from autograder.grading.exercise import run_exercise
 
     lease_dir = tmp_path / "leases"
     lease_dir.mkdir()

@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 from judge_context import judge_context
 
-from autograder.grading.checks import support
-from autograder.grading.checks import test_easy as easy
-from autograder.grading.checks.support import CheckFailed
-from autograder.grading.checks.timing import Contender, Medians
-from autograder.grading.protocol import ArrayValue, ForeignInt, ListArg
+from autograder.grading.judge.checks import support
+from autograder.grading.judge.checks import test_easy as easy
+from autograder.grading.judge.checks.support import CheckFailed
+from autograder.grading.judge.checks.timing import Contender, Medians
+from autograder.grading.worker.protocol import ArrayValue, ForeignInt, ListArg
 from autograder.spec.settings import load_settings
 
 TOL = load_settings().tolerances_for("cpu")

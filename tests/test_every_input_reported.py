@@ -252,8 +252,8 @@ class _Report:
 
 
 def test_a_check_that_crashes_in_the_judge_is_blamed_on_the_grader():
-    from autograder.grading.judge import VerdictPlugin
-    from autograder.grading.verdicts import CheckFailed, SubmissionError
+    from autograder.grading.judge.main import VerdictPlugin
+    from autograder.grading.judge.verdicts import CheckFailed, SubmissionError
 
     crashed = VerdictPlugin._failed_phase(_Report(KeyError("rows")))
     assert crashed["status"] == "failed"

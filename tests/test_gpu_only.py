@@ -17,7 +17,7 @@ import pytest
 from autograder.course.regrade.jobs import grade_command
 from autograder.course.regrade.students import Student
 from autograder.grading import grade as grade_module
-from autograder.grading.judge_runner import GradedExercise
+from autograder.grading.exercise import GradedExercise
 from autograder.results.merge import merge
 from autograder.spec.registry import CHECKS
 

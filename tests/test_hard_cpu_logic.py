@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 from judge_context import failure, judge_context
 
-from autograder.grading.checks import support
-from autograder.grading.checks import test_hard as hard
-from autograder.grading.checks.support import CheckFailed, SubmissionError, describe
-from autograder.grading.checks.timing import Contender, Medians
-from autograder.grading.protocol import ArrayValue, TensorArg, TensorWindow
+from autograder.grading.judge.checks import support
+from autograder.grading.judge.checks import test_hard as hard
+from autograder.grading.judge.checks.support import CheckFailed, SubmissionError, describe
+from autograder.grading.judge.checks.timing import Contender, Medians
 from autograder.grading.sandbox import Sandbox
+from autograder.grading.worker.protocol import ArrayValue, TensorArg, TensorWindow
 from autograder.spec.settings import load_settings
 
 TOL = load_settings().tolerances_for("cpu")

@@ -1,5 +1,7 @@
 """The package's layers (docs/architecture.md, "Layers"): every import points down or stays
-in its own subpackage; grading and reports, side by side, never import each other."""
+in its own subpackage; grading and reports, side by side, never import each other. Inside
+grading, one folder per process: the worker imports neither the judge nor the host side, the
+judge never the host side."""
 
 from __future__ import annotations
 
@@ -25,11 +27,22 @@ LAYERS = (
     ("reference", 0, ("reference",)),
 )
 
+# inside grading (docs/architecture.md, "Processes"): the host side (grading's own modules)
+# starts judges; a judge starts workers in the sandbox; the folders at the bottom import none
+# of the others (the worker's also nothing outside itself: tests/test_worker_folder.py)
+PROCESSES = (
+    ("host", 3, ("autograder.grading",)),
+    ("judge", 2, ("autograder.grading.judge",)),
+    ("sandbox", 1, ("autograder.grading.sandbox",)),
+    ("processes", 1, ("autograder.grading.processes",)),
+    ("worker", 1, ("autograder.grading.worker",)),
+)
 
-def unit_of(module: str) -> tuple[str, int] | None:
-    """The layer a module belongs to (the longest matching prefix); None outside the grader."""
+
+def unit_of(module: str, layers: tuple = LAYERS) -> tuple[str, int] | None:
+    """The layer a module belongs to (the longest matching prefix); None outside them."""
     best = None
-    for name, rank, prefixes in LAYERS:
+    for name, rank, prefixes in layers:
         for prefix in prefixes:
             inside = module == prefix or module.startswith(prefix + ".")
             if inside and (best is None or len(prefix) > best[2]):
@@ -63,16 +76,16 @@ def imports(path: Path) -> list[tuple[int, str]]:
     return found
 
 
-def violations(files: list[Path]) -> list[str]:
+def violations(files: list[Path], layers: tuple = LAYERS) -> list[str]:
     found = []
     for path in files:
         name = module_name(path)
-        own = unit_of(name)
+        own = unit_of(name, layers)
         if own is None:
             continue
         entry_point = path.name == "__main__.py"  # ``python -m``: may start any command
         for line, target in imports(path):
-            other = unit_of(target)
+            other = unit_of(target, layers)
             if other is None or other[0] == own[0] or other[1] < own[1] or entry_point:
                 continue
             found.append(
@@ -88,6 +101,10 @@ GRADER_FILES = sorted((ROOT / "autograder").rglob("*.py")) + sorted(
 
 def test_every_import_points_down_the_layers():
     assert violations(GRADER_FILES) == []
+
+
+def test_each_process_folder_imports_only_down():
+    assert violations(GRADER_FILES, PROCESSES) == []
 
 
 @pytest.mark.parametrize(
@@ -115,7 +132,7 @@ def test_an_import_up_or_across_is_found(tmp_path, monkeypatch, source, line, wh
     [
         ("autograder/course/x.py", "from autograder.grading import grade"),
         ("autograder/reports/x.py", "from autograder.results import schema"),
-        ("autograder/grading/checks/x.py", "from autograder.grading import protocol"),
+        ("autograder/grading/judge/checks/x.py", "from autograder.grading.worker import protocol"),
         ("autograder/course/gradescope/__main__.py", "from autograder import cli"),
         ("autograder/results/x.py", "from reference.cli_support import UsageError"),
         ("autograder/cli.py", "from autograder.course.regrade import command"),
@@ -127,3 +144,56 @@ def test_an_import_down_or_within_is_allowed(tmp_path, monkeypatch, source, line
     path.write_text(f"{line}\n")
     monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
     assert violations([path]) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "why"),
+    [
+        ("autograder/grading/worker/x.py", "from autograder.grading.judge import proxy", "judge"),
+        ("autograder/grading/worker/x.py", "from autograder.grading import grade", "host"),
+        ("autograder/grading/worker/x.py", "import autograder.grading.exercise", "host"),
+        ("autograder/grading/worker/x.py", "from ..sandbox import bwrap", "across, relative"),
+        ("autograder/grading/judge/x.py", "from autograder.grading.exercise import run", "host"),
+        (
+            "autograder/grading/judge/checks/x.py",
+            "from autograder.grading import static_scan",
+            "host",
+        ),
+        ("autograder/grading/judge/checks/x.py", "from ...grade import grade", "host, relative"),
+        (
+            "autograder/grading/sandbox/x.py",
+            "from autograder.grading.processes import supervisor",
+            "across",
+        ),
+        (
+            "autograder/grading/processes/x.py",
+            "from autograder.grading.worker import protocol",
+            "across",
+        ),
+    ],
+)
+def test_an_import_up_or_across_the_processes_is_found(tmp_path, monkeypatch, source, line, why):
+    path = tmp_path / source
+    path.parent.mkdir(parents=True)
+    path.write_text(f"def lazy():\n    {line}\n")
+    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    assert len(violations([path], PROCESSES)) == 1, why
+
+
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("autograder/grading/judge/checks/x.py", "from autograder.grading.worker import protocol"),
+        ("autograder/grading/judge/x.py", "from autograder.grading.processes import supervisor"),
+        ("autograder/grading/judge/x.py", "from autograder.grading.sandbox import Sandbox"),
+        ("autograder/grading/worker/x.py", "from autograder.grading.worker import protocol"),
+        ("autograder/grading/grade.py", "from autograder.grading.judge import spawn"),
+        ("autograder/grading/sandbox/x.py", "from . import bwrap"),
+    ],
+)
+def test_an_import_down_or_within_the_processes_is_allowed(tmp_path, monkeypatch, source, line):
+    path = tmp_path / source
+    path.parent.mkdir(parents=True)
+    path.write_text(f"{line}\n")
+    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    assert violations([path], PROCESSES) == []

@@ -20,14 +20,14 @@ from typing import Any
 import pytest
 from judge_context import failure, judge_context
 
-from autograder.grading.checks import support
-from autograder.grading.checks import test_medium as medium
-from autograder.grading.checks.scan_mistakes import MISSING_ROUND_HINT, hillis_steele_rounds
-from autograder.grading.checks.scan_shape import HINTS
-from autograder.grading.checks.support import SubmissionError, describe
-from autograder.grading.checks.traceable import TRACEABLE_HINT, WHAT_IS_TRACED
-from autograder.grading.judge_trace import TraceInputs
-from autograder.grading.protocol import ArrayValue, FnArg, ForeignInt, OpArg
+from autograder.grading.judge.checks import support
+from autograder.grading.judge.checks import test_medium as medium
+from autograder.grading.judge.checks.scan_mistakes import MISSING_ROUND_HINT, hillis_steele_rounds
+from autograder.grading.judge.checks.scan_shape import HINTS
+from autograder.grading.judge.checks.support import SubmissionError, describe
+from autograder.grading.judge.checks.traceable import TRACEABLE_HINT, WHAT_IS_TRACED
+from autograder.grading.judge.trace import TraceInputs
+from autograder.grading.worker.protocol import ArrayValue, FnArg, ForeignInt, OpArg
 
 
 @pytest.fixture

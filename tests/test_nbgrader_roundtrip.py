@@ -34,7 +34,7 @@ from autograder.course.nbgrader.notebooks import (
     nbgrader_environment,
 )
 from autograder.course.release.command import release
-from autograder.grading.checks import support
+from autograder.grading.judge.checks import support
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES, checks_for
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,9 +12,9 @@ import math
 import numpy as np
 import pytest
 
-from autograder.grading.checks import numbers
-from autograder.grading.checks.support import CheckFailed
-from autograder.grading.protocol import ForeignFloat, ForeignInt, Opaque
+from autograder.grading.judge.checks import numbers
+from autograder.grading.judge.checks.support import CheckFailed
+from autograder.grading.worker.protocol import ForeignFloat, ForeignInt, Opaque
 
 
 def refusal(function, value, **kwargs) -> str:

@@ -12,10 +12,10 @@ import time
 
 import pytest
 
-from autograder.grading import protocol
-from autograder.grading.checks import numbers
-from autograder.grading.checks.support import CheckFailed
-from autograder.grading.judge_trace import replay_operation
+from autograder.grading.judge.checks import numbers
+from autograder.grading.judge.checks.support import CheckFailed
+from autograder.grading.judge.trace import replay_operation
+from autograder.grading.worker import protocol
 from autograder.results.strict_json import strict_copy
 from autograder.results.write import write_json
 from reference.tracer import Tape

@@ -12,14 +12,15 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.grading import protocol, worker
-from autograder.grading.checks import support
-from autograder.grading.judge_proxy import WorkerProxy
-from autograder.grading.judge_spawn import WorkerSpec
-from autograder.grading.judge_trace import ForgedHandle, TraceInputs
-from autograder.grading.protocol import ArrayValue, ForeignFloat, Opaque, ProtocolError
+from autograder.grading.judge.checks import support
+from autograder.grading.judge.proxy import WorkerProxy
+from autograder.grading.judge.spawn import WorkerSpec
+from autograder.grading.judge.trace import ForgedHandle, TraceInputs
+from autograder.grading.judge.verdicts import CheckFailed, NotImplementedYet, SubmissionError
 from autograder.grading.sandbox import Sandbox
-from autograder.grading.verdicts import CheckFailed, NotImplementedYet, SubmissionError
+from autograder.grading.worker import main as worker
+from autograder.grading.worker import protocol
+from autograder.grading.worker.protocol import ArrayValue, ForeignFloat, Opaque, ProtocolError
 from reference.tracer import Tape, max_depth
 
 
@@ -272,11 +273,11 @@ def test_the_reference_fetches_outputs_of_the_timed_functions_kind(tmp_path):
     """The base of the bound on a sample's untimed part stages the same inputs and fetches
     one output per call of the timed functions' own kind: a 0-dim tensor for the hard
     exercise, a row of d floats (list or array) for the easy one."""
-    from autograder.grading.judge_proxy import REFERENCE_MODULE
-    from autograder.grading.protocol import ListArg, TensorArg
+    from autograder.grading.judge.proxy import REFERENCE_MODULE
+    from autograder.grading.worker.protocol import ListArg, TensorArg
 
     reference = WorkerProxy(
-        spec_for(REFERENCE_MODULE, "worker_reference", tmp_path),
+        spec_for(REFERENCE_MODULE, "reference_implementations", tmp_path),
         deadline=lambda: time.monotonic() + 60,
     )
     try:
@@ -331,7 +332,7 @@ def test_a_window_outside_its_pool_is_refused(offset, n):
 def test_the_reference_worker_imports_its_preloads_before_any_sample(tmp_path):
     """The reference worker imports what its exercise's data needs (torch for tensors) as it
     starts: an import in its first staging was once the base of a bound (1.3 s, not 1 ms)."""
-    from autograder.grading.judge_proxy import REFERENCE_MODULE
+    from autograder.grading.judge.proxy import REFERENCE_MODULE
 
     probe = tmp_path / "probe.py"
     probe.write_text("import sys\n\ndef loaded(name):\n    return name in sys.modules\n")

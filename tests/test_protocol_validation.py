@@ -16,8 +16,8 @@ import os
 import numpy as np
 import pytest
 
-from autograder.grading import protocol
-from autograder.grading.protocol import (
+from autograder.grading.worker import protocol
+from autograder.grading.worker.protocol import (
     ArrayValue,
     ForeignFloat,
     ForeignInt,

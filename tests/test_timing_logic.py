@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 from judge_context import judge_context
 
-from autograder.grading import judge_timed, supervisor
-from autograder.grading.checks import support, timing
-from autograder.grading.checks.support import CheckFailed
-from autograder.grading.judge_timed import Baseline, Timed
+from autograder.grading.judge import timed as timed_module
+from autograder.grading.judge.checks import support, timing
+from autograder.grading.judge.checks.support import CheckFailed
+from autograder.grading.judge.timed import Baseline, Timed
+from autograder.grading.processes import supervisor
 
 
 @pytest.fixture
@@ -135,7 +136,7 @@ def events(context, monkeypatch) -> Events:
     monkeypatch.setattr(supervisor, "signal_tree", signal_tree)
     monkeypatch.setattr(supervisor, "signal_pids", signal_pids)
     monkeypatch.setattr(supervisor, "process_table", lambda: supervisor.ProcessTable({}, {}))
-    monkeypatch.setattr(judge_timed, "device_lease", Lease)
+    monkeypatch.setattr(timed_module, "device_lease", Lease)
     reference = FakeReference(recorded)
     context.workers["reference"] = reference
     monkeypatch.setattr(support, "reference_worker", lambda: reference)
@@ -575,7 +576,7 @@ def test_the_base_of_the_bound_is_the_reference_doing_the_same_untimed_part(
 
 class RecordingProxy:
     """A worker proxy recording the requests of one sample, with a clock that says when it is
-    read: what :func:`judge_timed.run_timed` asks, in order."""
+    read: what :func:`timed_module.run_timed` asks, in order."""
 
     def __init__(self, events: Events) -> None:
         self.events = events
@@ -612,7 +613,7 @@ class RecordingProxy:
 def test_the_lease_holds_only_the_run_request_and_its_two_readings(context, events) -> None:
     """Other gradings on the machine stage, fetch and check while this one does: the lease is
     the timed window, the run request between its two CPU readings, and nothing else."""
-    timed = judge_timed.run_timed(RecordingProxy(events), "f", [[2], [3]], device="cpu")
+    timed = timed_module.run_timed(RecordingProxy(events), "f", [[2], [3]], device="cpu")
     assert events == [
         ("clock",),  # before the inputs are sent
         ("stage", 2),

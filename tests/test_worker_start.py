@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from judge_context import judge_context
 
-from autograder.grading.checks import support
+from autograder.grading.judge.checks import support
 from autograder.spec.registry import EXERCISES
 
 GATED_MODULE = """\

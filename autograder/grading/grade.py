@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from autograder.grading import sandbox as sandboxes
-from autograder.grading import static_scan, student_files, supervisor
-from autograder.grading.judge_runner import GradedExercise, run_exercise
+from autograder.grading import static_scan, student_files
+from autograder.grading.exercise import GradedExercise, run_exercise
+from autograder.grading.processes import supervisor
 from autograder.results import build as results
 from autograder.results.last_resort import write_last_resort
 from autograder.results.rescore import exercise_totals

@@ -48,7 +48,7 @@ class Tolerances:
 
 @dataclass(frozen=True)
 class Lease:
-    """The machine-wide device lease (values: grading.toml; see grading/device_lease.py)."""
+    """The machine-wide device lease (values: grading.toml; grading/processes/device_lease.py)."""
 
     dir: str  # folder of the lock files; "off" for none ($AUTOGRADER_LEASE_DIR overrides)
     wait_max_s: float

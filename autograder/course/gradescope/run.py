@@ -20,7 +20,7 @@ Gradescope unpacks ``autograder.zip`` (written by ``python -m autograder release
    always: a crash of anything becomes a failed test that says why, score 0.
 
 Standard library and the grader's standard-library modules only (:mod:`autograder.spec.registry`,
-:mod:`autograder.results.gradescope`, :mod:`autograder.grading.supervisor`,
+:mod:`autograder.results.gradescope`, :mod:`autograder.grading.processes.supervisor`,
 :mod:`autograder.course.grading_run`), so the run
 reports a broken environment even where ``setup.sh`` failed to install the grader's
 dependencies. ``python -m autograder.course.gradescope results IN OUT`` converts one results
@@ -48,7 +48,7 @@ from typing import Any
 
 from autograder.course.gradescope.submission import find_submission
 from autograder.course.grading_run import GradeOptions, grade_command, run_grading
-from autograder.grading import supervisor
+from autograder.grading.processes import supervisor
 from autograder.results.gradescope import (
     convert_results_file,
     failure_results,

@@ -6,9 +6,9 @@ per automatic check, and each holds one line::
     run_check("medium.depth_measured")
 
 which runs the very test function the command-line judge runs (the one marked
-``@check("medium.depth_measured")`` in ``autograder/grading/checks/test_medium.py``) on the
+``@check("medium.depth_measured")`` in ``autograder/grading/judge/checks/test_medium.py``) on the
 functions the notebook defined, through an in-process worker
-(:class:`~autograder.grading.judge_proxy.InProcessWorker`): the same requests and the same
+(:class:`~autograder.grading.judge.proxy.InProcessWorker`): the same requests and the same
 data-only replies, answered in the kernel. These are feedback for the student, not scores of
 record: the kernel runs the student's cells, which can rewrite anything in it. The scores of
 record come from the judge regrading the notebook files (see docs/release.md).
@@ -52,9 +52,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from autograder.grading.checks import support
-from autograder.grading.judge import EXCEPTION_HINT
-from autograder.grading.judge_proxy import REFERENCE_MODULE, InProcessWorker
+from autograder.grading.judge.checks import support
+from autograder.grading.judge.main import EXCEPTION_HINT
+from autograder.grading.judge.proxy import REFERENCE_MODULE, InProcessWorker
 from autograder.grading.sandbox import Sandbox
 from autograder.spec import paths
 from autograder.spec.registry import CHECKS_BY_ID, Check
@@ -105,7 +105,7 @@ def session_seed() -> int:
 def find_check_function(check_id: str) -> Callable[[Any], None]:
     """The test function bound to ``check_id`` by ``@check`` in its exercise's check module."""
     check = _registry_check(check_id)
-    module = importlib.import_module(f"autograder.grading.checks.test_{check.exercise}")
+    module = importlib.import_module(f"autograder.grading.judge.checks.test_{check.exercise}")
     for value in vars(module).values():
         marks = getattr(value, "pytestmark", []) if inspect.isfunction(value) else []
         if any(mark.name == "check" and mark.args[:1] == (check_id,) for mark in marks):
@@ -234,7 +234,7 @@ def _context(exercise: str, seed: int) -> support.GradingContext:
 
 @functools.cache
 def _reference_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("worker_reference", REFERENCE_MODULE)
+    spec = importlib.util.spec_from_file_location("reference_implementations", REFERENCE_MODULE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

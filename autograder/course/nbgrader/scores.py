@@ -56,7 +56,8 @@ from autograder.course.nbgrader.notebooks import (
     grader_cell_id,
 )
 from autograder.course.regrade.command import key_reachable_because
-from autograder.grading import student_files, supervisor
+from autograder.grading import student_files
+from autograder.grading.processes import supervisor
 from autograder.results import provenance
 from autograder.results.sinks import terminal_text
 from autograder.results.write import write_json

@@ -67,8 +67,8 @@ from autograder.course.regrade.students import (
     student_kind,
 )
 from autograder.grading import sandbox as sandboxes
-from autograder.grading import supervisor
-from autograder.grading.sandbox_nobody import unconfined_user
+from autograder.grading.processes import supervisor
+from autograder.grading.sandbox.nobody import unconfined_user
 from autograder.results import provenance
 from autograder.results.sinks import terminal_text
 from autograder.spec.registry import EXERCISES
@@ -88,7 +88,7 @@ DEFAULT_TIMEOUT_S = 1200.0
 
 DEFAULT_JOBS = len(os.sched_getaffinity(0))
 """Gradings at once: one per core this process may use. Every timed window holds the
-machine's device lease (grading/device_lease.py), so gradings overlap only in untimed work
+machine's device lease (grading/processes/device_lease.py), so gradings overlap only in untimed work
 (before the lease, 2 jobs on 2 cores cost a false timing failure in 72: docs/benchmarks.md)."""
 
 POLL_S = 0.1

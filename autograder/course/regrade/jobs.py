@@ -29,7 +29,8 @@ from autograder.course import grading_run
 from autograder.course.regrade.fetch import read_fetch_record
 from autograder.course.regrade.state import write_state
 from autograder.course.regrade.students import MODULE_FILES, Outcome, Student
-from autograder.grading import student_files, supervisor
+from autograder.grading import student_files
+from autograder.grading.processes import supervisor
 from autograder.results import provenance
 from autograder.results.write import write_json
 from autograder.spec import paths

@@ -1,7 +1,7 @@
 # Takes over the worker's reply loop and breaks the protocol, one way per function: a reply
 # to another request (out of order), a reply sent twice, an unknown field, a header over
 # the size limit, an unknown tag in a traced reply. Everything else answers honestly.
-import autograder.grading.worker as _worker
+import autograder.grading.worker.main as _worker
 
 _honest_handle = _worker.handle
 _honest_write = _worker.protocol.write_frame

@@ -1,0 +1,509 @@
+"""The worker: the only process that imports and runs submission code.
+
+Started by the judge (:mod:`autograder.grading.judge.proxy`) as ``python -I`` inside the
+sandbox, with this folder (:mod:`autograder.grading.worker`) copied into its job folder. It
+moves the protocol to private descriptors, points fd 1 and 2 at the output log, imports one
+module (the submission's, or the judge's reference implementation), then answers requests:
+call a function, read an attribute, run a traced call, stage and run timed calls, render a
+figure. Every reply is data (:mod:`~autograder.grading.worker.protocol`).
+
+Everything here can be rewritten by the submission it runs; the judge assumes so.
+Nothing a worker says is a verdict: the judge compares its values with what it
+expects, replays its traced-operation log itself and times it with its own clock.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import io
+import math
+import operator
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from autograder.grading.worker import protocol
+
+REQUEST_DEADLINE = None  # the judge decides how long it waits; the worker just answers
+PNG_LIMIT = 8 * 2**20
+SVG_LIMIT = 8 * 2**20
+
+
+class TracerError(TypeError):
+    """A traced value used in a way that would hide work from the judge's measurement."""
+
+
+class Traced:
+    """A traced value in the worker: only a number that names it; the judge holds the value.
+
+    The same name as the lesson's ``reference.tracer.Traced`` (one concept, as submission code
+    sees it); a class of its own because nothing of ``reference/`` is in the worker."""
+
+    __slots__ = ("number",)
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    def __repr__(self) -> str:
+        return f"Traced(#{self.number})"
+
+    def _apply(self, opcode: str, left: Any, right: Any) -> Traced:
+        return _TRACE.apply(opcode, left, right)
+
+    def __add__(self, other):
+        return self._apply("+", self, other)
+
+    def __radd__(self, other):
+        return self._apply("+", other, self)
+
+    def __sub__(self, other):
+        return self._apply("-", self, other)
+
+    def __rsub__(self, other):
+        return self._apply("-", other, self)
+
+    def __mul__(self, other):
+        return self._apply("*", self, other)
+
+    def __rmul__(self, other):
+        return self._apply("*", other, self)
+
+    def __truediv__(self, other):
+        return self._apply("/", self, other)
+
+    def __rtruediv__(self, other):
+        return self._apply("/", other, self)
+
+    def __floordiv__(self, other):
+        return self._apply("//", self, other)
+
+    def __rfloordiv__(self, other):
+        return self._apply("//", other, self)
+
+    def __mod__(self, other):
+        return self._apply("%", self, other)
+
+    def __rmod__(self, other):
+        return self._apply("%", other, self)
+
+    def __pow__(self, other):
+        return self._apply("**", self, other)
+
+    def __rpow__(self, other):
+        return self._apply("**", other, self)
+
+    def __neg__(self):
+        return self._apply("neg", self, None)
+
+    def __abs__(self):
+        return self._apply("abs", self, None)
+
+    def _hidden(self, *_: Any) -> Any:
+        raise TracerError(
+            "a traced value was turned into a plain number (float(), int(), a comparison, an "
+            "if, or a numpy array / torch tensor built from it): traced values hide their "
+            "numbers, combine them with op or arithmetic only"
+        )
+
+    __float__ = __int__ = __index__ = __bool__ = _hidden
+    __lt__ = __le__ = __gt__ = __ge__ = _hidden
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+class _Trace:
+    """The log of one traced call: (opcode, left, right) per operation, in order."""
+
+    def __init__(self) -> None:
+        self.base = 0
+        self.log: list[list[Any]] = []
+        self.limit = 0
+
+    def start(self, base: int, limit: int) -> None:
+        self.base, self.log, self.limit = base, [], limit
+
+    def apply(self, opcode: str, left: Any, right: Any) -> Traced:
+        if len(self.log) >= self.limit:
+            raise TracerError(f"more than {self.limit} traced operations in one call")
+        self.log.append([opcode, _operand(left), _operand(right)])
+        return Traced(self.base + len(self.log) - 1)
+
+    def op(self, name: str) -> Any:
+        def traced_op(left: Any, right: Any) -> Traced:
+            return self.apply(name, left, right)
+
+        traced_op.__name__ = f"traced_{name}"
+        return traced_op
+
+
+def _operand(value: Any) -> Any:
+    if type(value) is Traced:
+        return value.number
+    if value is None or type(value) in (int, float):
+        return [value if type(value) is not float or math.isfinite(value) else repr(value)]
+    raise TracerError(
+        f"a traced operation got a {type(value).__name__}: only traced values and numbers "
+        "(numpy arrays and torch tensors cannot hold traced values)"
+    )
+
+
+_TRACE = _Trace()
+
+
+def matmul2(left: tuple, right: tuple) -> tuple:
+    """2x2 matrix product on nested tuples: associative, not commutative."""
+    (a, b), (c, d) = left
+    (e, f), (g, h) = right
+    return ((a * e + b * g, a * f + b * h), (c * e + d * g, c * f + d * h))
+
+
+FUNCTIONS = {"add": operator.add, "matmul2": matmul2}
+
+
+# ---- values: the worker's view ----
+
+
+def _decode_request_value(value: Any, buffers: list[bytes], device_cache: dict) -> Any:
+    """Judge data into objects submission code gets: lists, tensors, traced values, ops."""
+    kind = type(value)
+    if kind is list:
+        return [_decode_request_value(v, buffers, device_cache) for v in value]
+    if kind is not dict:
+        return value
+    ((tag, body),) = value.items()
+    if tag == "$tuple":
+        return tuple(_decode_request_value(v, buffers, device_cache) for v in body)
+    if tag == "$dict":
+        return {
+            _decode_request_value(k, buffers, device_cache): _decode_request_value(
+                v, buffers, device_cache
+            )
+            for k, v in body
+        }
+    if tag == "$float":
+        return float(body)
+    if tag == "$array":
+        import numpy as np
+
+        data = buffers[body["buffer"]]
+        return np.frombuffer(data, dtype=body["dtype"]).reshape(body["shape"]).copy()
+    if tag == "$list":
+        import numpy as np
+
+        data = buffers[body["buffer"]]
+        return np.frombuffer(data, dtype=body["dtype"]).reshape(body["shape"]).tolist()
+    if tag == "$tensor":
+        import numpy as np
+        import torch
+
+        data = buffers[body["buffer"]]
+        array = np.frombuffer(data, dtype=body["dtype"]).reshape(body["shape"]).copy()
+        return torch.from_numpy(array).to(body.get("device", "cpu"))
+    if tag == "$window":
+        import torch
+
+        key = (body["buffer"], body.get("device", "cpu"))
+        if key not in device_cache:  # the pool is built on the device once per request
+            pool = _decode_request_value({"$tensor": body}, buffers, device_cache)
+            device_cache[key] = pool
+        pool, offset, n = device_cache[key], body["offset"], body["n"]
+        if not (type(offset) is int and type(n) is int and pool.dim() == 1):
+            raise protocol.ProtocolError("a window needs an integer offset and length")
+        if not (n >= 0 and 0 <= offset <= pool.shape[0] - n):
+            raise protocol.ProtocolError(f"window {offset}+{n} is outside its pool")
+        return pool[offset : offset + n].clone()  # storage of its own, as a $tensor's
+    if tag == "$handle":
+        return Traced(body)
+    if tag == "$op":
+        return _TRACE.op(body)
+    if tag == "$fn":
+        return FUNCTIONS[body]
+    if tag == "$work":
+        return _work(body)
+    raise protocol.ProtocolError(f"unknown tag {tag}")
+
+
+class _Work:
+    """Known-duration work for ``time_fn``: counts its calls (a claim the judge only reports)."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec, self.calls = spec, 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+        if self.spec["kind"] == "sleep":
+            time.sleep(self.spec["seconds"])
+        elif self.spec["kind"] == "cuda_sleep":
+            import torch
+
+            torch.cuda._sleep(int(self.spec["cycles"]))
+
+
+def _work(spec: dict[str, Any]) -> _Work:
+    work = _Work(spec)
+    _STATE["works"].append(work)
+    return work
+
+
+def encode(value: Any, buffers: list[bytes], depth: int = 0) -> Any:
+    """Any object into protocol data, by exact type; anything else crosses as its type name."""
+    if depth > protocol.MAX_DEPTH - 2:
+        return {"$object": "<nested too deep>"}
+    kind = type(value)
+    if value is None or kind in (bool, int, str):
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    if kind is list:
+        return [encode(item, buffers, depth + 1) for item in value]
+    if kind is tuple:
+        return {"$tuple": [encode(item, buffers, depth + 1) for item in value]}
+    if kind is dict:
+        return {
+            "$dict": [
+                [encode(k, buffers, depth + 1), encode(v, buffers, depth + 1)]
+                for k, v in dict.items(value)
+            ]
+        }
+    if kind is bytes:
+        buffers.append(value)
+        return {"$bytes": len(buffers) - 1}
+    if kind is Traced:
+        return {"$handle": value.number}
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    if isinstance(value, float):
+        number = float.__float__(value)
+        return {
+            "$number": {"type": name, "float": number if math.isfinite(number) else repr(number)}
+        }
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"$number": {"type": name, "int": int.__index__(value)}}
+    module = kind.__module__
+    if module == "numpy" and kind.__name__ == "ndarray":
+        return {"$array": protocol.array_body(value, buffers)}
+    if module == "numpy" and hasattr(value, "dtype") and value.dtype.kind in "fiub":
+        item = value.item()
+        key = "float" if value.dtype.kind == "f" else "int"
+        item = float(item) if key == "float" else int(item)
+        if key == "float" and not math.isfinite(item):
+            item = repr(item)
+        return {"$number": {"type": name, key: item}}
+    if module == "torch" and kind.__name__ == "Tensor":
+        cpu = value.detach().to("cpu").contiguous()
+        body = protocol.array_body(cpu.numpy(), buffers)
+        return {"$tensor": {**body, "device": str(value.device)}}
+    return {"$object": name}
+
+
+# ---- requests ----
+
+_STATE: dict[str, Any] = {"module": None, "slots": {}, "works": [], "path": None}
+
+
+def _raised(error: BaseException) -> dict[str, Any]:
+    where = ""
+    path = _STATE["path"]
+    frames = traceback.extract_tb(error.__traceback__)
+    mine = [f for f in frames if path and f.filename == path]
+    if mine:
+        last = mine[-1]
+        where = f"{Path(last.filename).name}:{last.lineno} in {last.name}"
+    if isinstance(error, SyntaxError):
+        where = f"{Path(error.filename or '?').name}, line {error.lineno}"
+    try:
+        message = str(error)
+    except BaseException:
+        message = "<message could not be shown>"
+    code = None
+    if isinstance(error, SystemExit):
+        code = repr(error.code)[:100]
+    return {
+        "type": type(error).__name__,
+        "mro": [c.__name__ for c in type(error).__mro__ if c.__module__ == "builtins"],
+        "message": message[:2000],
+        "where": where,
+        "exit_code": code,
+    }
+
+
+def _function(name: str) -> Any:
+    module = _STATE["module"]
+    if not hasattr(module, name):
+        raise LookupError(name)
+    return getattr(module, name)
+
+
+def _sync(device: str | None) -> None:
+    if device and device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def handle(request: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+    """One request into one reply header and its buffers."""
+    out: list[bytes] = []
+    reply: dict[str, Any] = {"id": request.get("id")}
+    what = request.get("op")
+    try:
+        if what == "ping":
+            reply["value"] = None
+        elif what == "load":
+            reply["value"] = _load(request["path"], request["name"], request.get("preload", []))
+        elif what == "get":
+            reply["value"] = encode(_function(request["name"]), out)
+        elif what == "call":
+            reply.update(_call(request, buffers, out))
+        elif what == "stage":
+            gc.freeze()  # no collection over the module's objects while staging or timing
+            cache: dict = {}
+            calls = [_decode_request_value(args, buffers, cache) for args in request["calls"]]
+            _sync(request.get("device"))
+            _STATE["slots"][request["slot"]] = {"calls": calls, "outputs": []}
+            reply["value"] = len(calls)
+        elif what == "run":
+            slot = _STATE["slots"][request["slot"]]
+            fn = _function(request["function"])
+            outputs = slot["outputs"]
+            for args in slot["calls"]:
+                outputs.append(fn(*args))
+            _sync(request.get("device"))
+            reply["value"] = len(outputs)
+        elif what == "drop":
+            _STATE["slots"].pop(request["slot"], None)
+            reply["value"] = None
+        elif what == "fetch":
+            slot = _STATE["slots"].pop(request["slot"])
+            reply["value"] = encode(slot["outputs"], out)
+        elif what == "plot":
+            reply["value"] = encode(_plot(request, buffers), out)
+        else:
+            reply["error"] = f"unknown request {what!r}"
+    except LookupError as missing:
+        if what in ("call", "get", "run") and str(missing).strip("'") == request.get(
+            "function", request.get("name")
+        ):
+            reply["missing"] = str(missing).strip("'")
+        else:
+            reply["raised"] = _raised(missing)
+    except BaseException as error:  # the submission's exceptions, SystemExit included
+        reply["raised"] = _raised(error)
+    return reply, out
+
+
+def handle_for_module(
+    module: Any, request: dict[str, Any], buffers: list[bytes]
+) -> tuple[dict[str, Any], list[bytes]]:
+    """:func:`handle` for a module imported elsewhere (the nbgrader kernel answers in-process)."""
+    saved = _STATE["module"]
+    _STATE["module"] = module
+    try:
+        return handle(request, buffers)
+    finally:
+        _STATE["module"] = saved
+
+
+def _load(path: str, name: str, preload: list[str]) -> None:
+    for module_name in preload:  # the judge's choice, e.g. torch for the reference's tensors
+        importlib.import_module(module_name)
+    _STATE["path"] = path
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    _STATE["module"] = module
+    return None
+
+
+def _call(request: dict[str, Any], buffers: list[bytes], out: list[bytes]) -> dict[str, Any]:
+    fn = _function(request["function"])
+    if not callable(fn):
+        return {"not_callable": f"{type(fn).__module__}.{type(fn).__qualname__}"}
+    cache: dict = {}
+    trace = request.get("trace")
+    if trace:
+        _TRACE.start(trace["base"], trace["limit"])
+    args = _decode_request_value(request.get("args", []), buffers, cache)
+    kwargs = _decode_request_value(request.get("kwargs", {"$dict": []}), buffers, cache)
+    _STATE["works"] = []
+    try:
+        value = fn(*args, **kwargs)
+    finally:
+        log = _TRACE.log if trace else None
+        if trace:
+            _TRACE.start(0, 0)
+    result: dict[str, Any] = {"value": encode(value, out)}
+    if log is not None:
+        result["log"] = log
+    if _STATE["works"]:
+        result["work_calls"] = sum(work.calls for work in _STATE["works"])
+    return result
+
+
+def _plot(request: dict[str, Any], buffers: list[bytes]) -> dict[str, Any]:
+    """Call the plotting function, then render what it returned as SVG (text kept as text)."""
+    fn = _function(request["function"])
+    rows = _decode_request_value(request["rows"], buffers, {})
+    path = Path(request["path"])
+    figure = fn(rows, path)
+    rendered: dict[str, Any] = {
+        "returned": f"{type(figure).__module__}.{type(figure).__qualname__}"
+    }
+    from matplotlib.figure import Figure
+
+    if isinstance(figure, Figure):
+        import matplotlib
+
+        with matplotlib.rc_context(
+            {"svg.fonttype": "none", "svg.hashsalt": "judge", "path.simplify": False}
+        ):
+            svg = io.BytesIO()
+            figure.savefig(svg, format="svg")
+        data = svg.getvalue()
+        rendered["svg"] = data if len(data) <= SVG_LIMIT else b""
+    if path.is_file():
+        size = path.stat().st_size
+        rendered["saved_bytes"] = size
+        if request.get("keep") and size <= PNG_LIMIT:
+            rendered["saved"] = path.read_bytes()
+    return rendered
+
+
+def serve(read_fd: int, write_fd: int) -> None:
+    reader = protocol.FrameReader(read_fd)
+    while True:
+        try:
+            request, buffers = reader.read()
+        except protocol.PeerClosed:
+            return
+        reply, out = handle(request, buffers)
+        try:
+            protocol.write_frame(write_fd, reply, out)
+        except (TypeError, ValueError) as error:  # a value that would not encode
+            protocol.write_frame(
+                write_fd, {"id": request.get("id"), "error": f"reply not encodable: {error}"}
+            )
+
+
+def main() -> None:
+    """Protocol on private copies of stdin/stdout; fd 1 and 2 go to the output log (fd 2)."""
+    read_fd, write_fd = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    os.close(devnull)
+    sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), write_through=True)
+    serve(read_fd, write_fd)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
