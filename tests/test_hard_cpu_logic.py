@@ -10,13 +10,13 @@ No worker starts and nothing is timed (``make mutate``'s ``hard_cpu`` target).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from judge_context import failure, judge_context
+from judge_context import call_check, failure, judge_context
 
 from autograder.grading.checks import support
 from autograder.grading.checks import test_hard as hard
@@ -31,9 +31,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"rest of the image"
 
 
 @pytest.fixture
-def context(tmp_path: Path) -> Iterator[support.GradingContext]:
-    with judge_context(tmp_path, exercise="hard", device="cpu") as ctx:
-        yield ctx
+def context(tmp_path: Path) -> support.GradingContext:
+    return judge_context(tmp_path, exercise="hard", device="cpu")
 
 
 def tensor(value: float, *, device: str = "cpu", shape: tuple = ()) -> ArrayValue:
@@ -162,8 +161,8 @@ ATTENTION_CPU.append((1000, "float64", 1e-10))
 
 def test_the_model_passes_both_cpu_value_checks_on_the_runs_draws(context) -> None:
     sub = ports()
-    hard.test_attention_correct_cpu(sub)
-    hard.test_rnn_correct_cpu(sub)
+    call_check(hard.test_attention_correct_cpu, sub, context)
+    call_check(hard.test_rnn_correct_cpu, sub, context)
     rng = draws("hard.attention_correct_cpu")
     expected = [rng.standard_normal(n).astype(dtype) for n, dtype, _ in ATTENTION_CPU]
     rng = draws("hard.rnn_correct_cpu")
@@ -192,9 +191,9 @@ def off_at(n: int, by: float, truth: Callable[[TensorArg], float]) -> Callable:
 def test_attention_on_the_cpu_at_each_lengths_tolerance(context, n, dtype, rel, share) -> None:
     sub = ports(attention=off_at(n, share * rel, mean_of))
     if share < 1:
-        hard.test_attention_correct_cpu(sub)
+        call_check(hard.test_attention_correct_cpu, sub, context)
         return
-    error = failure(hard.test_attention_correct_cpu, sub)
+    error = failure(hard.test_attention_correct_cpu, sub, context)
     arg = sub.calls[-1][1][0]
     got = off_at(n, share * rel, mean_of)(arg)
     assert str(error) == (
@@ -212,9 +211,9 @@ def rnn_of(arg: TensorArg) -> float:
 def test_the_rnn_on_the_cpu_at_each_lengths_tolerance(context, n, share) -> None:
     sub = ports(rnn=off_at(n, share * 1e-4, rnn_of))
     if share < 1:
-        hard.test_rnn_correct_cpu(sub)
+        call_check(hard.test_rnn_correct_cpu, sub, context)
         return
-    error = failure(hard.test_rnn_correct_cpu, sub)
+    error = failure(hard.test_rnn_correct_cpu, sub, context)
     arg = sub.calls[-1][1][0]
     got = off_at(n, share * 1e-4, rnn_of)(arg)
     assert str(error) == (
@@ -225,11 +224,11 @@ def test_the_rnn_on_the_cpu_at_each_lengths_tolerance(context, n, share) -> None
 
 def test_a_port_that_returns_no_tensor_fails_its_check(context) -> None:
     sub = ports(attention=lambda arg: mean_of(arg))
-    assert str(failure(hard.test_attention_correct_cpu, sub)).startswith(
+    assert str(failure(hard.test_attention_correct_cpu, sub, context)).startswith(
         "attention_style_torch should return a torch.Tensor, got "
     )
     sub = ports(rnn=lambda arg: tensor(rnn_of(arg), shape=(1,)))
-    assert str(failure(hard.test_rnn_correct_cpu, sub)) == (
+    assert str(failure(hard.test_rnn_correct_cpu, sub, context)) == (
         "rnn_style_torch should return a 0-dim tensor, got shape (1,)"
     )
 
@@ -239,7 +238,7 @@ def test_a_port_that_returns_no_tensor_fails_its_check(context) -> None:
 
 def test_the_model_passes_the_cuda_value_check(context) -> None:
     sub = ports()
-    hard.test_correct_cuda(sub)
+    call_check(hard.test_correct_cuda, sub, context)
     rng = draws("hard.correct_cuda")
     lengths = [(fn, len(args[0].values)) for fn, args in sub.calls]
     assert lengths == [
@@ -257,9 +256,9 @@ def test_the_model_passes_the_cuda_value_check(context) -> None:
 def test_attention_on_cuda_is_compared_to_1e_4(context, n, share) -> None:
     sub = ports(attention=off_at(n, share * 1e-4, mean_of))
     if share < 1:
-        hard.test_correct_cuda(sub)
+        call_check(hard.test_correct_cuda, sub, context)
         return
-    error = failure(hard.test_correct_cuda, sub)
+    error = failure(hard.test_correct_cuda, sub, context)
     arg = sub.calls[-1][1][0]
     got = off_at(n, share * 1e-4, mean_of)(arg)
     assert str(error) == (
@@ -273,9 +272,9 @@ def test_attention_on_cuda_is_compared_to_1e_4(context, n, share) -> None:
 def test_the_rnn_on_cuda_is_compared_to_1e_4(context, n, share) -> None:
     sub = ports(rnn=off_at(n, share * 1e-4, rnn_of))
     if share < 1:
-        hard.test_correct_cuda(sub)
+        call_check(hard.test_correct_cuda, sub, context)
         return
-    error = failure(hard.test_correct_cuda, sub)
+    error = failure(hard.test_correct_cuda, sub, context)
     arg = sub.calls[-1][1][0]
     got = off_at(n, share * 1e-4, rnn_of)(arg)
     assert str(error) == (
@@ -286,11 +285,11 @@ def test_the_rnn_on_cuda_is_compared_to_1e_4(context, n, share) -> None:
 
 def test_a_cuda_port_must_return_a_tensor_on_cuda(context) -> None:
     sub = ports(rnn=lambda arg: tensor(rnn_of(arg), device="cpu"))
-    assert str(failure(hard.test_correct_cuda, sub)) == (
+    assert str(failure(hard.test_correct_cuda, sub, context)) == (
         "rnn_style_torch returned a tensor on cpu, expected cuda"
     )
     sub = ports(attention=lambda arg: tensor(mean_of(arg), device="cpu"))
-    assert str(failure(hard.test_correct_cuda, sub)) == (
+    assert str(failure(hard.test_correct_cuda, sub, context)) == (
         "attention_style_torch returned a tensor on cpu, expected cuda"
     )
 
@@ -358,7 +357,7 @@ def observed(name: str) -> Medians:
 def run_cpu_sweep(context, monkeypatch, rows, elapsed: float | None = None) -> FakeSub:
     seen = {}
 
-    def interleaved_timings(contenders: dict, *, device: str, repeats: int) -> dict:
+    def interleaved_timings(ctx, contenders: dict, *, device: str, repeats: int) -> dict:
         assert (device, repeats) == ("cpu", 3)
         seen.update(contenders)
         return {name: observed(name) for name in contenders}
@@ -369,7 +368,7 @@ def run_cpu_sweep(context, monkeypatch, rows, elapsed: float | None = None) -> F
         sweep=lambda lengths, device: (rows, total + 0.01 if elapsed is None else elapsed)
     )
     context.shared["contenders"] = seen
-    hard.test_sweep_rows_cpu(sub)
+    call_check(hard.test_sweep_rows_cpu, sub, context)
     return sub
 
 
@@ -495,19 +494,21 @@ def inspected(monkeypatch) -> list:
 
 def test_the_plot_is_read_from_the_svg_of_the_rows_passed_in(context, inspected) -> None:
     sub = plotting(good_render())
-    hard.test_plot_content(sub)
+    call_check(hard.test_plot_content, sub, context)
     rows = hard._synthetic_rows(draws("hard.plot_content"))
     assert sub.plots == [("plot_sweep", rows, "plot-check.png", False)]
     assert inspected == [(b"<svg/>", rows, ("rnn_seconds", "attention_seconds"))]
     assert "artifact" not in context.records.get("?", {})  # no sweep measured: none kept
-    hard.test_plot_content(plotting(good_render(saved_bytes=1)))  # one byte saved is a file
+    call_check(
+        hard.test_plot_content, plotting(good_render(saved_bytes=1)), context
+    )  # one byte saved is a file
 
 
 def test_in_the_sandbox_the_plot_is_saved_under_tmp(context, inspected) -> None:
     context.sandbox = Sandbox(kind="bubblewrap", reason="test")
     context.shared["cpu_rows"] = cpu_rows()
     sub = plotting(good_render(), kept={"returned": "Figure", "saved": PNG})
-    hard.test_plot_content(sub)
+    call_check(hard.test_plot_content, sub, context)
     assert [(path, keep) for _, _, path, keep in sub.plots] == [
         ("/tmp/plot-check.png", False),
         ("/tmp/sweep.png", True),
@@ -543,7 +544,7 @@ def test_in_the_sandbox_the_plot_is_saved_under_tmp(context, inspected) -> None:
     ],
 )
 def test_a_plot_that_is_not_a_saved_figure_fails(context, inspected, rendered, message) -> None:
-    assert str(failure(hard.test_plot_content, plotting(rendered))).startswith(message)
+    assert str(failure(hard.test_plot_content, plotting(rendered), context)).startswith(message)
 
 
 def test_an_svg_that_does_not_show_the_rows_fails_before_the_file_is_checked(context, monkeypatch):
@@ -552,7 +553,7 @@ def test_an_svg_that_does_not_show_the_rows_fails_before_the_file_is_checked(con
 
     monkeypatch.setattr(hard, "inspect_svg", refuse)
     sub = plotting(good_render(saved_bytes=0))
-    assert str(failure(hard.test_plot_content, sub)) == "no curve for rnn_seconds"
+    assert str(failure(hard.test_plot_content, sub, context)) == "no curve for rnn_seconds"
 
 
 @pytest.mark.parametrize(
@@ -565,7 +566,7 @@ def test_the_students_plot_of_the_measured_sweep_is_kept(
 ) -> None:
     context.shared.update({key: [{"n": value}] for key, value in shared.items()})
     sub = plotting(good_render(), kept={"returned": "Figure", "saved": PNG})
-    hard.test_plot_content(sub)
+    call_check(hard.test_plot_content, sub, context)
     assert sub.plots[1] == ("plot_sweep", [{"n": kept_rows}], "sweep.png", True)
     assert (context.work_dir / "artifacts" / "sweep.png").read_bytes() == PNG
     assert context.records["?"]["artifact"] == "sweep.png"
@@ -582,7 +583,7 @@ def test_the_students_plot_of_the_measured_sweep_is_kept(
 )
 def test_only_a_png_is_kept(context, inspected, kept) -> None:
     context.shared["cpu_rows"] = [{"n": 1}]
-    hard.test_plot_content(plotting(good_render(), kept=kept))
+    call_check(hard.test_plot_content, plotting(good_render(), kept=kept), context)
     assert not (context.work_dir / "artifacts" / "sweep.png").exists()
     assert "artifact" not in context.records.get("?", {})
 
@@ -599,5 +600,5 @@ def test_a_failing_plot_of_the_sweep_costs_nothing(context, error) -> None:
 def test_the_explanation_is_the_written_answer(context, monkeypatch) -> None:
     asked = []
     monkeypatch.setattr(hard, "written_answer", asked.append)
-    hard.test_explanation(FakeSub())
+    call_check(hard.test_explanation, FakeSub(), context)
     assert asked == ["EXPLANATION"]

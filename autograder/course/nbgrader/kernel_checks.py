@@ -142,8 +142,7 @@ def run_check(
     hint = check.hint
     try:
         with _stderr_to_stdout(), time_limit(limit_seconds):
-            given = {"sub": worker, "grading": context}
-            test_function(**_fixture_arguments(test_function, given, _fixtures(context, module)))
+            support.call_check(test_function, worker, context, _fixtures(context, module))
     except support.Pending as pending:
         verdict = f"cannot be decided in a notebook: {pending}"
     except support.NotImplementedYet as error:
@@ -176,27 +175,6 @@ def _fixtures(context: support.GradingContext, module: Any) -> dict[str, Any]:
     if held is None or held[0] is not module:
         held = _FIXTURE_VALUES[key] = (module, {})
     return held[1]
-
-
-def _fixture_arguments(
-    function: Callable[..., None], given: dict[str, Any], made: dict[str, Any]
-) -> dict[str, Any]:
-    """The arguments pytest would pass ``function``: ``given`` by name (the submission's
-    worker, the grading context), every other one a fixture of the check's module, made once
-    (with its own arguments alike) and kept in ``made``."""
-    check_module = sys.modules[function.__module__]
-
-    def value(name: str) -> Any:
-        if name in given:
-            return given[name]
-        if name not in made:
-            fixture = inspect.unwrap(getattr(check_module, name))
-            made[name] = fixture(
-                **{arg: value(arg) for arg in inspect.signature(fixture).parameters}
-            )
-        return made[name]
-
-    return {name: value(name) for name in inspect.signature(function).parameters}
 
 
 def _not_implemented(error: NotImplementedError) -> str:

@@ -13,7 +13,9 @@ module fixture holds, never a value left in the context.
 
 from __future__ import annotations
 
+import inspect
 import random
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +41,7 @@ __all__ = [
     "Pending",
     "SubmissionError",
     "as_float",
+    "call_check",
     "check",
     "describe",
     "expect_value_error",
@@ -115,6 +118,34 @@ class Measurement(Generic[T]):
         """The value if a check has already measured it without failure, else None (never
         measures)."""
         return self._outcome[0] if self._outcome is not None else None
+
+
+def call_check(
+    function: Callable[..., None],
+    sub: Any,
+    ctx: GradingContext,
+    made: dict[str, Any] | None = None,
+) -> None:
+    """Run a check function outside pytest (a notebook's grade cell, a logic test) with the
+    arguments pytest gives it in a judge: ``sub`` and ``ctx`` as its ``sub`` and ``grading``
+    fixtures, every other argument a fixture of its module, made with its own arguments
+    alike and kept in ``made`` (one dict for the checks of one submission: a measurement
+    made once serves them all, as the module scope does)."""
+    given = {"sub": sub, "grading": ctx}
+    made = {} if made is None else made
+    module = sys.modules[function.__module__]
+
+    def value(name: str) -> Any:
+        if name in given:
+            return given[name]
+        if name not in made:
+            fixture = inspect.unwrap(getattr(module, name))  # the function under @pytest.fixture
+            made[name] = fixture(
+                **{arg: value(arg) for arg in inspect.signature(fixture).parameters}
+            )
+        return made[name]
+
+    function(**{name: value(name) for name in inspect.signature(function).parameters})
 
 
 def _worker(
