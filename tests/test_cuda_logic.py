@@ -92,7 +92,7 @@ def test_known_duration_calibration_hits_its_targets(context, monkeypatch) -> No
     reference = FakeReference()
     monkeypatch.setattr(support, "reference_worker", lambda ctx: reference)
     for target in (0.004, 0.010):
-        cycles, known = hard._sleep_kernel(target)
+        cycles, known = hard._sleep_kernel(context, target)
         assert cycles == pytest.approx(CYCLES_PER_S * target, rel=1e-8)
         assert known == pytest.approx(cycles / CYCLES_PER_S, rel=1e-9)
     assert reference.calls == 2 * (3 + 5)  # three calibration runs, five of the kernel
@@ -102,7 +102,7 @@ def test_known_duration_calibration_takes_medians(context, monkeypatch) -> None:
     """One slow run in three (or two in five) moves neither the rate nor the duration."""
     reference = FakeReference(jitter=0.5)  # every other run 50% slow or fast
     monkeypatch.setattr(support, "reference_worker", lambda ctx: reference)
-    cycles, known = hard._sleep_kernel(0.004)
+    cycles, known = hard._sleep_kernel(context, 0.004)
     assert cycles == pytest.approx(CYCLES_PER_S * 0.004 / 0.5, rel=1e-6)  # runs 1-3: median 0.5
     assert known == pytest.approx(cycles / CYCLES_PER_S * 1.5, rel=1e-9)  # runs 4-8: median 1.5
 
@@ -173,15 +173,20 @@ def sweep_rows(rnn_ratio: float = 1.0, attention_ratio: float = 1.9, **changes) 
     return rows
 
 
-def run_sweep(context, monkeypatch, rows: list[dict], elapsed: float | None = None) -> list:
+def run_sweep(
+    context, monkeypatch, rows: list[dict], elapsed: float | None = None, made: dict | None = None
+) -> list | None:
+    """hard.sweep_rows_cuda on ``rows``: the rows it measured for the plot (``made`` holds the
+    module fixtures' values, the cuda_sweep measurement among them)."""
+    made = {} if made is None else made
     monkeypatch.setattr(
         hard, "_contender", lambda worker, function, n, device, rng: Timed(worker, function, n)
     )
     monkeypatch.setattr(hard, "interleaved_timings", grader_timing())
     total = sum(v for r in rows for k, v in r.items() if k != "n" and type(v) is float)
     sub = FakeSub(sweep=lambda lengths, device: (rows, elapsed or total * 1.3 + 0.01))
-    call_check(hard.test_sweep_rows_cuda, sub, context)
-    return context.shared["cuda_rows"]
+    call_check(hard.test_sweep_rows_cuda, sub, context, made)
+    return made["cuda_sweep"].measured()
 
 
 @pytest.mark.parametrize(("rnn_ratio", "attention_ratio"), [(1.0, 1.9), (0.79, 1.34), (1.07, 1.91)])
@@ -237,9 +242,10 @@ def made_up_timings() -> list[dict]:  # tests/submissions/made_up_timings
 def test_sweep_rows_cuda_fails_each_broken_sweep(
     context, monkeypatch, case, rows, elapsed, reason
 ) -> None:
+    made = {}
     with pytest.raises(support.CheckFailed, match=reason):
-        run_sweep(context, monkeypatch, rows, elapsed)
-    assert "cuda_rows" not in context.shared
+        run_sweep(context, monkeypatch, rows, elapsed, made)
+    assert made["cuda_sweep"].measured() is None
 
 
 # ---------------------------------------------------------------- curve shapes

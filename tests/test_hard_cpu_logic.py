@@ -354,7 +354,11 @@ def observed(name: str) -> Medians:
     return Medians(cpu, 1.5 * cpu)
 
 
-def run_cpu_sweep(context, monkeypatch, rows, elapsed: float | None = None) -> FakeSub:
+def run_cpu_sweep(
+    context, monkeypatch, rows, elapsed: float | None = None, made: dict | None = None
+) -> tuple[FakeSub, dict]:
+    """hard.sweep_rows_cpu on ``rows``: the submission and the contenders the judge timed
+    (``made`` holds the module fixtures' values, the cpu_sweep measurement among them)."""
     seen = {}
 
     def interleaved_timings(ctx, contenders: dict, *, device: str, repeats: int) -> dict:
@@ -367,9 +371,8 @@ def run_cpu_sweep(context, monkeypatch, rows, elapsed: float | None = None) -> F
     sub = FakeSub(
         sweep=lambda lengths, device: (rows, total + 0.01 if elapsed is None else elapsed)
     )
-    context.shared["contenders"] = seen
-    call_check(hard.test_sweep_rows_cpu, sub, context)
-    return sub
+    call_check(hard.test_sweep_rows_cpu, sub, context, made)
+    return sub, seen
 
 
 def cpu_rows(scale: float = 1.0, **changes: dict) -> list[dict]:
@@ -390,10 +393,10 @@ def cpu_rows(scale: float = 1.0, **changes: dict) -> list[dict]:
 def test_the_cpu_sweep_passes_between_its_bounds(context, monkeypatch, scale) -> None:
     """At least 0.25x the CPU time, at most 8x the wall time (12x the CPU time here)."""
     rows = cpu_rows(scale)
-    sub = run_cpu_sweep(context, monkeypatch, rows)
+    made = {}
+    sub, contenders = run_cpu_sweep(context, monkeypatch, rows, made=made)
     assert sub.calls == [("sweep", ([256, 1024, 4096], "cpu"))]
-    assert context.shared["cpu_rows"] == rows
-    contenders = context.shared["contenders"]
+    assert made["cpu_sweep"].measured() == rows  # for the plot check
     assert sorted(contenders) == sorted(
         f"{key}:{n}" for n in CPU_LENGTHS for key in ("rnn_seconds", "attention_seconds")
     )
@@ -423,8 +426,9 @@ def test_a_cpu_sweep_row_past_its_bound_fails(context, monkeypatch, row, key, sc
     seen = observed(f"{key}:{n}")
     claimed = seen.cpu * scale
     rows = cpu_rows(rows={row: {key: claimed}})
+    made = {}
     with pytest.raises(CheckFailed) as failed:
-        run_cpu_sweep(context, monkeypatch, rows)
+        run_cpu_sweep(context, monkeypatch, rows, made=made)
     name = "rnn_style_torch" if key == "rnn_seconds" else "attention_style_torch"
     assert str(failed.value) == (
         f"sweep reports {key}={claimed:.3g} s at n={n}; the grader timed {name} on "
@@ -432,7 +436,7 @@ def test_a_cpu_sweep_row_past_its_bound_fails(context, monkeypatch, row, key, sc
         f"({claimed / seen.cpu:.2f}x and {claimed / seen.wall:.2f}x; allowed at least 0.25x the "
         "CPU time and at most 8.0x the wall time)"
     )
-    assert "cpu_rows" not in context.shared
+    assert made["cpu_sweep"].measured() is None  # no plot of rows that failed
 
 
 def test_a_cpu_sweep_claiming_more_than_its_call_took_fails(context, monkeypatch) -> None:
@@ -492,6 +496,15 @@ def inspected(monkeypatch) -> list:
     return seen
 
 
+def sweep(rows: list[dict] | None) -> support.Measurement:
+    """A sweep measurement as hard.sweep_rows_cpu/_cuda leaves it: measured (``rows``), or
+    not measured in this run (None)."""
+    measurement = support.Measurement(lambda: rows)
+    if rows is not None:
+        measurement.result()
+    return measurement
+
+
 def test_the_plot_is_read_from_the_svg_of_the_rows_passed_in(context, inspected) -> None:
     sub = plotting(good_render())
     call_check(hard.test_plot_content, sub, context)
@@ -499,6 +512,7 @@ def test_the_plot_is_read_from_the_svg_of_the_rows_passed_in(context, inspected)
     assert sub.plots == [("plot_sweep", rows, "plot-check.png", False)]
     assert inspected == [(b"<svg/>", rows, ("rnn_seconds", "attention_seconds"))]
     assert "artifact" not in context.records.get("?", {})  # no sweep measured: none kept
+    assert sub.calls == []  # and the plot check does not measure one itself
     call_check(
         hard.test_plot_content, plotting(good_render(saved_bytes=1)), context
     )  # one byte saved is a file
@@ -506,9 +520,8 @@ def test_the_plot_is_read_from_the_svg_of_the_rows_passed_in(context, inspected)
 
 def test_in_the_sandbox_the_plot_is_saved_under_tmp(context, inspected) -> None:
     context.sandbox = Sandbox(kind="bubblewrap", reason="test")
-    context.shared["cpu_rows"] = cpu_rows()
     sub = plotting(good_render(), kept={"returned": "Figure", "saved": PNG})
-    call_check(hard.test_plot_content, sub, context)
+    call_check(hard.test_plot_content, sub, context, {"cpu_sweep": sweep(cpu_rows())})
     assert [(path, keep) for _, _, path, keep in sub.plots] == [
         ("/tmp/plot-check.png", False),
         ("/tmp/sweep.png", True),
@@ -557,16 +570,20 @@ def test_an_svg_that_does_not_show_the_rows_fails_before_the_file_is_checked(con
 
 
 @pytest.mark.parametrize(
-    ("shared", "kept_rows"),
-    [({"cpu_rows": "cpu"}, "cpu"), ({"cuda_rows": "cuda", "cpu_rows": "cpu"}, "cuda")],
-    ids=["cpu", "cuda first"],
+    ("measured", "kept_rows"),
+    [
+        ({"cpu_sweep": "cpu"}, "cpu"),
+        ({"cuda_sweep": "cuda", "cpu_sweep": "cpu"}, "cuda"),
+        ({"cuda_sweep": None, "cpu_sweep": "cpu"}, "cpu"),
+    ],
+    ids=["cpu", "cuda first", "cuda not measured"],
 )
 def test_the_students_plot_of_the_measured_sweep_is_kept(
-    context, inspected, shared, kept_rows
+    context, inspected, measured, kept_rows
 ) -> None:
-    context.shared.update({key: [{"n": value}] for key, value in shared.items()})
+    made = {name: sweep(None if rows is None else [{"n": rows}]) for name, rows in measured.items()}
     sub = plotting(good_render(), kept={"returned": "Figure", "saved": PNG})
-    call_check(hard.test_plot_content, sub, context)
+    call_check(hard.test_plot_content, sub, context, made)
     assert sub.plots[1] == ("plot_sweep", [{"n": kept_rows}], "sweep.png", True)
     assert (context.work_dir / "artifacts" / "sweep.png").read_bytes() == PNG
     assert context.records["?"]["artifact"] == "sweep.png"
@@ -582,8 +599,8 @@ def test_the_students_plot_of_the_measured_sweep_is_kept(
     ids=["not a PNG", "text", "nothing"],
 )
 def test_only_a_png_is_kept(context, inspected, kept) -> None:
-    context.shared["cpu_rows"] = [{"n": 1}]
-    call_check(hard.test_plot_content, plotting(good_render(), kept=kept), context)
+    sub = plotting(good_render(), kept=kept)
+    call_check(hard.test_plot_content, sub, context, {"cpu_sweep": sweep([{"n": 1}])})
     assert not (context.work_dir / "artifacts" / "sweep.png").exists()
     assert "artifact" not in context.records.get("?", {})
 
@@ -593,12 +610,12 @@ def test_a_failing_plot_of_the_sweep_costs_nothing(context, error) -> None:
     def plot(rows, path, keep):
         raise error
 
-    hard._keep_sweep_plot(FakeSub(plot=plot), [{"n": 1}])
+    hard._keep_sweep_plot(context, FakeSub(plot=plot), [{"n": 1}])
     assert not (context.work_dir / "artifacts" / "sweep.png").exists()
 
 
 def test_the_explanation_is_the_written_answer(context, monkeypatch) -> None:
     asked = []
-    monkeypatch.setattr(hard, "written_answer", asked.append)
+    monkeypatch.setattr(hard, "written_answer", lambda ctx, sub, name: asked.append((ctx, name)))
     call_check(hard.test_explanation, FakeSub(), context)
-    assert asked == ["EXPLANATION"]
+    assert asked == [(context, "EXPLANATION")]
