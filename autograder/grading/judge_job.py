@@ -104,9 +104,12 @@ def _decode(kind: Any, value: Any, where: str) -> Any:
         if not math.isfinite(number):
             raise JobError(f"{where}: expected a finite number, got {_kind(value)}")
         return number
-    if kind in (int, str, bool):
-        return _expect(value, kind, f"a {kind.__name__}", where)
+    if kind in _NAMES:
+        return _expect(value, kind, _NAMES[kind], where)
     raise TypeError(f"{where}: no JSON form for {kind!r}")  # a field type this module lacks
+
+
+_NAMES = {int: "an integer", str: "a string", bool: "a boolean"}
 
 
 def _expect(value: Any, kind: type, what: str, where: str) -> Any:
