@@ -227,9 +227,7 @@ def _contender(worker, function: str, n: int, device: str, rng) -> Contender:
     return Contender(worker, function, make_calls, verify, payload_bytes=4 * n)
 
 
-def _expect_sweep_consistent(
-    ctx: support.GradingContext, sub, device: str, lengths, check_id: str
-) -> list[dict]:
+def _expect_sweep_consistent(ctx, sub, device: str, lengths, check_id: str) -> list[dict]:
     """Each reported time must agree with the judge's timing of the same function and length.
 
     The judge times the whole ``sweep`` call (the rows cannot claim more time than it
@@ -290,7 +288,7 @@ def _expect_sweep_consistent(
 def _keep_sweep_plot(ctx: support.GradingContext, sub, rows: list[dict]) -> None:
     """The student's own plot of their own rows, for the report (no verdict)."""
     try:
-        path = f"/tmp/{paths.SWEEP_PLOT}" if _sandboxed(ctx) else paths.SWEEP_PLOT
+        path = f"/tmp/{paths.SWEEP_PLOT}" if ctx.sandbox.kind == "bubblewrap" else paths.SWEEP_PLOT
         rendered = sub.plot("plot_sweep", rows, path, keep=True)
     except (CheckFailed, support.SubmissionError):
         return
@@ -301,33 +299,26 @@ def _keep_sweep_plot(ctx: support.GradingContext, sub, rows: list[dict]) -> None
         support.record(ctx, "artifact", paths.SWEEP_PLOT)
 
 
-def _sandboxed(ctx: support.GradingContext) -> bool:
-    return ctx.sandbox.kind == "bubblewrap"
+SWEEP_LENGTHS = {"cpu": (256, 1024, 4096), "cuda": (64, 256, 1024, 4096, 8192)}  # CUDA: a subset
 
 
-CPU_SWEEP_LENGTHS = (256, 1024, 4096)
-CUDA_SWEEP_LENGTHS = (64, 256, 1024, 4096, 8192)  # the verdict needs the shape, not every length
+def _sweep(ctx, sub, device: str) -> support.Measurement[list[dict]]:
+    """The student's sweep on ``device``, checked against the judge's own timing: measured by
+    hard.sweep_rows_<device>; the plot check keeps the student's plot of it."""
+    lengths, check_id = SWEEP_LENGTHS[device], f"hard.sweep_rows_{device}"
+    return support.Measurement(
+        lambda: _expect_sweep_consistent(ctx, sub, device, lengths, check_id)
+    )
 
 
 @pytest.fixture(scope="module")
 def cpu_sweep(grading, sub) -> support.Measurement[list[dict]]:
-    """The student's sweep on the CPU, checked against the judge's own timing: measured by
-    hard.sweep_rows_cpu; the plot check keeps the student's plot of it."""
-    return support.Measurement(
-        lambda: _expect_sweep_consistent(
-            grading, sub, "cpu", CPU_SWEEP_LENGTHS, "hard.sweep_rows_cpu"
-        )
-    )
+    return _sweep(grading, sub, "cpu")
 
 
 @pytest.fixture(scope="module")
 def cuda_sweep(grading, sub) -> support.Measurement[list[dict]]:
-    """The same on CUDA, measured by hard.sweep_rows_cuda."""
-    return support.Measurement(
-        lambda: _expect_sweep_consistent(
-            grading, sub, "cuda", CUDA_SWEEP_LENGTHS, "hard.sweep_rows_cuda"
-        )
-    )
+    return _sweep(grading, sub, "cuda")
 
 
 @check("hard.sweep_rows_cpu")
@@ -335,9 +326,7 @@ def test_sweep_rows_cpu(cpu_sweep):
     cpu_sweep.result()
 
 
-def _expect_shapes(
-    ctx: support.GradingContext, sub, device: str, rnn_lengths, check_id: str
-) -> dict:
+def _expect_shapes(ctx, sub, device: str, rnn_lengths, check_id: str) -> dict:
     tol = ctx.tolerances(device)
     rng = _rng(ctx, check_id)
 
@@ -433,7 +422,7 @@ def _synthetic_rows(rng) -> list[dict]:
 @check("hard.plot_content")
 def test_plot_content(sub, grading, cpu_sweep, cuda_sweep):
     rows = _synthetic_rows(_rng(grading, "hard.plot_content"))
-    path = "/tmp/plot-check.png" if _sandboxed(grading) else "plot-check.png"
+    path = "/tmp/plot-check.png" if grading.sandbox.kind == "bubblewrap" else "plot-check.png"
     rendered = sub.plot("plot_sweep", rows, path, keep=False)
     if rendered.get("svg") is None:
         raise CheckFailed(
@@ -444,7 +433,6 @@ def test_plot_content(sub, grading, cpu_sweep, cuda_sweep):
     inspect_svg(rendered["svg"], rows, curves=ROW_KEYS[1:])
     if not (type(rendered.get("saved_bytes")) is int and rendered["saved_bytes"] > 0):
         raise CheckFailed("plot_sweep did not save the figure to the path it was given")
-    # the student's own plot of a sweep measured earlier in this run, for the report
     real_rows = cuda_sweep.measured() or cpu_sweep.measured()
     if real_rows:
         _keep_sweep_plot(grading, sub, real_rows)
