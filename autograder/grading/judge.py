@@ -165,7 +165,6 @@ class VerdictPlugin:
         except Exception as error:  # a check starts its worker again
             print(f"starting workers failed: {type(error).__name__}: {error}", file=sys.stderr)
 
-    @pytest.hookimpl(tryfirst=True)  # before the fixtures' setup: they may call workers
     def pytest_runtest_setup(self, item: Any) -> None:
         from autograder.spec.registry import CHECKS_BY_ID
 
