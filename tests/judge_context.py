@@ -1,29 +1,28 @@
 """A judge's grading context with no worker behind it, for tests that drive a check's own code
 with injected replies and measurements (test_cuda_logic.py, test_cpu_remeasure.py,
-test_easy_logic.py, test_timing_logic.py)."""
+test_easy_logic.py, test_timing_logic.py...). Checks take the context as an argument, as in a
+judge, so a test builds one and passes it: nothing global to set or restore."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from autograder.grading.judge.checks import support
-from autograder.grading.judge.checks.support import CheckFailed
+from autograder.grading.judge.checks.support import CheckFailed, call_check
 from autograder.grading.sandbox import Sandbox
 from autograder.spec.settings import load_settings
 
+__all__ = ["call_check", "failure", "judge_context"]
 
-@contextmanager
-def judge_context(
-    work_dir: Path, *, exercise: str, device: str
-) -> Iterator[support.GradingContext]:
-    """``support.CONTEXT`` for one test: the packaged settings, a fresh artifacts folder."""
-    (work_dir / "artifacts").mkdir()
-    ctx = support.GradingContext(
+
+def judge_context(work_dir: Path, *, exercise: str, device: str) -> support.GradingContext:
+    """A grading context for one test: the packaged settings, a fresh artifacts folder."""
+    (work_dir / "artifacts").mkdir(parents=True)
+    return support.GradingContext(
         exercise=exercise,
         module_source=None,
         work_dir=work_dir,
@@ -32,15 +31,16 @@ def judge_context(
         settings=load_settings(),
         sandbox=Sandbox(kind="none", reason="not used: no worker starts"),
     )
-    previous, support.CONTEXT = support.CONTEXT, ctx
-    try:
-        yield ctx
-    finally:
-        support.CONTEXT = previous
 
 
-def failure(check: Callable[[Any], None], sub: Any) -> CheckFailed:
-    """The verdict a check function gives ``sub`` when it must fail: its ``CheckFailed``."""
+def failure(
+    check: Callable[..., None],
+    sub: Any,
+    ctx: support.GradingContext,
+    made: dict[str, Any] | None = None,
+) -> CheckFailed:
+    """The verdict a check function gives ``sub`` when it must fail: its ``CheckFailed``
+    (the check called as a judge calls it, :func:`call_check`)."""
     with pytest.raises(CheckFailed) as failed:
-        check(sub)
+        call_check(check, sub, ctx, made)
     return failed.value

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from judge_context import failure, judge_context
+from judge_context import call_check, failure, judge_context
 
 from autograder.grading.judge.checks import support
 from autograder.grading.judge.checks import test_challenge as challenge
@@ -27,9 +27,8 @@ from autograder.grading.worker.protocol import ArrayValue, ForeignFloat
 
 
 @pytest.fixture
-def context(tmp_path: Path) -> Iterator[support.GradingContext]:
-    with judge_context(tmp_path, exercise="challenge", device="cpu") as ctx:
-        yield ctx
+def context(tmp_path: Path) -> support.GradingContext:
+    return judge_context(tmp_path, exercise="challenge", device="cpu")
 
 
 class FakeSub:
@@ -131,7 +130,7 @@ def combine_inputs() -> tuple[list, list]:
 
 def test_the_model_combine_passes_on_the_runs_draws(context) -> None:
     sub = model()
-    challenge.test_combine_correct(sub)
+    call_check(challenge.test_combine_correct, sub, context)
     pairs, triples = combine_inputs()
     asked = [args for _, args in sub.calls]
     assert asked[:20] == pairs
@@ -155,9 +154,9 @@ def test_combine_is_compared_to_1e_12_in_each_part(context, which, by, passes) -
 
     sub = model(combine=off)
     if passes:
-        challenge.test_combine_correct(sub)
+        call_check(challenge.test_combine_correct, sub, context)
         return
-    error = failure(challenge.test_combine_correct, sub)
+    error = failure(challenge.test_combine_correct, sub, context)
     left, right = combine_inputs()[0][0]
     assert str(error) == (
         f"combine({left}, {right}): expected {combine(left, right)}, got {off(left, right)} "
@@ -167,7 +166,7 @@ def test_combine_is_compared_to_1e_12_in_each_part(context, which, by, passes) -
 
 def test_a_combine_with_its_steps_swapped_fails_at_once(context) -> None:
     sub = model(combine=lambda left, right: combine(right, left))
-    error = failure(challenge.test_combine_correct, sub)
+    error = failure(challenge.test_combine_correct, sub, context)
     assert str(error).startswith("combine((")
     assert len(sub.calls) == 1
 
@@ -180,7 +179,7 @@ def test_a_combine_right_on_pairs_but_not_associative_fails(context) -> None:
         a, x = combine(left, right)
         return a, x + (0.1 if len(calls) > 20 else 0.0)
 
-    error = failure(challenge.test_combine_correct, model(combine=drifting))
+    error = failure(challenge.test_combine_correct, model(combine=drifting), context)
     p, q, r = combine_inputs()[1][0]
     calls.clear()
     calls.extend([1] * 20)
@@ -202,9 +201,9 @@ def test_associativity_is_judged_to_a_relative_1e_9(context, scale, passes) -> N
 
     sub = model(combine=grouped_left_off)
     if passes:
-        challenge.test_combine_correct(sub)
+        call_check(challenge.test_combine_correct, sub, context)
         return
-    assert str(failure(challenge.test_combine_correct, sub)).startswith(
+    assert str(failure(challenge.test_combine_correct, sub, context)).startswith(
         "combine is not associative on "
     )
 
@@ -226,7 +225,7 @@ def test_associativity_is_judged_to_a_relative_1e_9(context, scale, passes) -> N
     ids=["list", "three", "one", "an int", "a string", "nan a", "inf x"],
 )
 def test_combine_returns_a_pair_of_finite_floats(context, reply, message) -> None:
-    error = failure(challenge.test_combine_correct, model(combine=reply))
+    error = failure(challenge.test_combine_correct, model(combine=reply), context)
     left, right = combine_inputs()[0][0]
     a, x = combine(left, right)
     assert str(error) == message.format(a=a, x=x)
@@ -237,7 +236,7 @@ def test_numpy_floats_are_floats(context) -> None:
         a, x = combine(left, right)
         return ForeignFloat(a), ForeignFloat(x)  # numpy.float64, as the protocol decodes it
 
-    challenge.test_combine_correct(model(combine=numpy_like))
+    call_check(challenge.test_combine_correct, model(combine=numpy_like), context)
 
 
 # ---------------------------------------------------------------- the recurrence's values
@@ -254,7 +253,7 @@ def recurrence_inputs() -> list[tuple[list, list]]:
 
 def test_the_model_recurrence_passes_on_the_runs_draws(context) -> None:
     sub = model()
-    challenge.test_matches_serial_1024(sub)
+    call_check(challenge.test_matches_serial_1024, sub, context)
     assert [args for _, args in sub.calls] == [
         *recurrence_inputs(),
         ([0.5, 0.25, 0.75], [1.0, 2.0]),
@@ -269,7 +268,7 @@ def test_a_wrong_value_in_a_plain_list_fails_with_its_position(context, index) -
             values[index] += 0.5
         return values
 
-    error = failure(challenge.test_matches_serial_1024, model(linear_recurrence=wrong))
+    error = failure(challenge.test_matches_serial_1024, model(linear_recurrence=wrong), context)
     a, x = recurrence_inputs()[3]
     assert str(error) == (
         f"linear_recurrence (length 5): element {index} is wrong\n"
@@ -288,9 +287,9 @@ def test_the_recurrence_is_compared_to_1e_9(context, by, passes) -> None:
 
     sub = model(linear_recurrence=off)
     if passes:
-        challenge.test_matches_serial_1024(sub)
+        call_check(challenge.test_matches_serial_1024, sub, context)
         return
-    assert str(failure(challenge.test_matches_serial_1024, sub)).startswith(
+    assert str(failure(challenge.test_matches_serial_1024, sub, context)).startswith(
         "linear_recurrence (length 1): element 0 is wrong\n"
     )
 
@@ -300,7 +299,7 @@ def test_one_round_too_few_is_named(context, from_n, n, done) -> None:
     def short(a, x):
         return scan_pairs(a, x, lambda m: rounds(m) - (m >= from_n))
 
-    error = failure(challenge.test_matches_serial_1024, model(linear_recurrence=short))
+    error = failure(challenge.test_matches_serial_1024, model(linear_recurrence=short), context)
     assert str(error).startswith(f"linear_recurrence (length {n}): element ")
     assert str(error).endswith(
         f"\nthese are the values after {done}: one round too few "
@@ -311,13 +310,13 @@ def test_one_round_too_few_is_named(context, from_n, n, done) -> None:
 
 def test_a_recurrence_of_another_type_or_length_fails(context) -> None:
     sub = model(linear_recurrence=lambda a, x: tuple(scan_pairs(a, x)))
-    assert str(failure(challenge.test_matches_serial_1024, sub)) == (
+    assert str(failure(challenge.test_matches_serial_1024, sub, context)) == (
         "linear_recurrence (length 0) should return a list, got ()\non input a=[], x=[]"
     )
     sub = model(
         linear_recurrence=lambda a, x: scan_pairs(a, x)[1:] if len(a) == 2 else [0.0] * len(a)
     )
-    error = failure(challenge.test_matches_serial_1024, sub)
+    error = failure(challenge.test_matches_serial_1024, sub, context)
     assert str(error).startswith("linear_recurrence (length 1): element 0 is wrong")
     assert error.hint is None  # one element: no rounds to be short of
 
@@ -326,7 +325,7 @@ def test_lengths_that_differ_must_raise_value_error(context) -> None:
     def lenient(a, x):
         return scan_pairs(a[: len(x)], x)
 
-    error = failure(challenge.test_matches_serial_1024, model(linear_recurrence=lenient))
+    error = failure(challenge.test_matches_serial_1024, model(linear_recurrence=lenient), context)
     assert str(error) == (
         f"linear_recurrence([0.5, 0.25, 0.75], [1.0, 2.0]) returned "
         f"{describe(lenient([0.5, 0.25, 0.75], [1.0, 2.0]))}; lengths that differ should raise "
@@ -350,7 +349,7 @@ def traced_inputs() -> list[tuple[list, list]]:
 def test_the_model_scan_is_log_depth_and_recorded(context) -> None:
     sub = model()
     context.current_check = "challenge.depth_logarithmic"
-    challenge.test_depth_logarithmic(sub)
+    call_check(challenge.test_depth_logarithmic, sub, context)
     combine_call, *runs = sub.traced
     assert combine_call[0] == "combine" and combine_call[2] == {}
     assert combine_call[1] == (
@@ -372,7 +371,9 @@ def test_the_model_scan_is_log_depth_and_recorded(context) -> None:
 
 
 def test_a_serial_recurrence_fails_with_the_bounds_in_units_of_combine(context) -> None:
-    error = failure(challenge.test_depth_logarithmic, model(linear_recurrence=serial_pairs))
+    error = failure(
+        challenge.test_depth_logarithmic, model(linear_recurrence=serial_pairs), context
+    )
     lengths = challenge.TRACED_LENGTHS
     assert str(error) == (
         "the depth grows like n (2048 at n=1024): a chain as long as the input, the depth of a "
@@ -409,7 +410,7 @@ def test_a_blocked_recurrence_gets_the_blocks_hint(context) -> None:
             out += h_block
         return out
 
-    error = failure(challenge.test_depth_logarithmic, model(linear_recurrence=blocked))
+    error = failure(challenge.test_depth_logarithmic, model(linear_recurrence=blocked), context)
     assert "the depth grows like a power of n" in str(error)
     assert error.hint == challenge.DEPTH_HINTS["power"]
 
@@ -418,9 +419,9 @@ def test_a_combine_of_depth_zero_counts_as_one_level(context) -> None:
     # a combine that returns its right step untouched: 0 levels deep, counted as 1, so the
     # model's scan (2 levels a round) must be within 2 ceil(log2 n) + 2 single levels
     sub = model(combine=lambda left, right: right)
-    challenge.test_depth_logarithmic(sub)
+    call_check(challenge.test_depth_logarithmic, sub, context)
     sub = model(combine=lambda left, right: [*right])
-    assert str(failure(challenge.test_depth_logarithmic, sub)).startswith(
+    assert str(failure(challenge.test_depth_logarithmic, sub, context)).startswith(
         "combine on traced values returned [Traced(0.75, depth=0), Traced(0.125, depth=0)], "
         "not a tuple"
     )
@@ -432,9 +433,9 @@ def test_a_combine_of_depth_zero_bounds_the_scan_in_single_levels(context) -> No
     def three_levels(a, x):
         return scan_pairs(a, x, step_with=lambda p, q: (p[0] * q[0], q[0] * p[1] + q[1] + 0.0))
 
-    challenge.test_depth_logarithmic(model(linear_recurrence=three_levels))
+    call_check(challenge.test_depth_logarithmic, model(linear_recurrence=three_levels), context)
     sub = model(combine=lambda left, right: right, linear_recurrence=three_levels)
-    error = failure(challenge.test_depth_logarithmic, sub)
+    error = failure(challenge.test_depth_logarithmic, sub, context)
     assert "2 ceil(log2 n) + 2 levels of combine (1 deep each): n=3: 6, " in str(error)
 
 
@@ -472,7 +473,7 @@ def test_a_combine_of_depth_zero_bounds_the_scan_in_single_levels(context) -> No
     ids=["tuple", "shorter", "longer", "tensor", "a plain number"],
 )
 def test_a_traced_run_must_return_the_tapes_values(context, reply, message, hint) -> None:
-    error = failure(challenge.test_depth_logarithmic, model(linear_recurrence=reply))
+    error = failure(challenge.test_depth_logarithmic, model(linear_recurrence=reply), context)
     assert str(error).startswith(message)
     assert error.hint == hint
 
@@ -486,7 +487,7 @@ def test_wrong_traced_values_are_not_measured(context, index) -> None:
         return values
 
     sub = model(linear_recurrence=wrong)
-    error = failure(challenge.test_depth_logarithmic, sub)
+    error = failure(challenge.test_depth_logarithmic, sub, context)
     a, x = traced_inputs()[1]
     returned = scan_pairs(a, x)
     returned[index] += x[0]
@@ -503,7 +504,7 @@ def test_traced_values_one_round_short_are_named(context, from_n, n, done) -> No
     def short(a, x):
         return scan_pairs(a, x, lambda m: rounds(m) - (m >= from_n))
 
-    error = failure(challenge.test_depth_logarithmic, model(linear_recurrence=short))
+    error = failure(challenge.test_depth_logarithmic, model(linear_recurrence=short), context)
     assert str(error).startswith(f"linear_recurrence returned wrong values on {n} steps")
     assert str(error).endswith(
         f"\nthese are the values after {done}: one round too few "

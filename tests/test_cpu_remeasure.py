@@ -7,12 +7,11 @@ everything else is the checks' own code.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from judge_context import judge_context
+from judge_context import call_check, judge_context
 
 from autograder.grading.judge.checks import support
 from autograder.grading.judge.checks import test_hard as hard
@@ -24,9 +23,8 @@ REDUCTION_S = 5e-6
 
 
 @pytest.fixture
-def context(tmp_path: Path) -> Iterator[support.GradingContext]:
-    with judge_context(tmp_path, exercise="hard", device="cpu") as ctx:
-        yield ctx
+def context(tmp_path: Path) -> support.GradingContext:
+    return judge_context(tmp_path, exercise="hard", device="cpu")
 
 
 class Stopwatch:
@@ -36,7 +34,7 @@ class Stopwatch:
         self.slopes, self.ratios = list(slopes), list(ratios)
         self.serial = self.reductions = 0
 
-    def __call__(self, contenders: dict, *, device: str, repeats: int, **more: Any) -> dict:
+    def __call__(self, ctx, contenders: dict, *, device: str, repeats: int, **more: Any) -> dict:
         assert device == "cpu"
         if set(contenders) == {"student", "reference"}:
             ratio = self.ratios[min(self.reductions, len(self.ratios) - 1)]
@@ -47,23 +45,23 @@ class Stopwatch:
         return {name: PER_ELEMENT_S * 256 * (int(name) / 256) ** slope for name in contenders}
 
 
-def shapes(monkeypatch, stopwatch: Stopwatch) -> dict:
+def shapes(context, monkeypatch, stopwatch: Stopwatch) -> dict:
     monkeypatch.setattr(hard, "_contender", lambda worker, function, n, device, rng: n)
     monkeypatch.setattr(hard, "interleaved_medians", stopwatch)
-    monkeypatch.setattr(support, "reference_worker", lambda: object())
-    hard.test_curve_shapes_cpu(object())
-    return support.context().records["?"]["timing"]
+    monkeypatch.setattr(support, "reference_worker", lambda ctx: object())
+    call_check(hard.test_curve_shapes_cpu, object(), context)
+    return context.records["?"]["timing"]
 
 
 def test_two_disturbed_serial_measurements_do_not_fail_the_model_solution(context, monkeypatch):
     stopwatch = Stopwatch([0.60, 0.65, 1.0], [1.0])
-    assert shapes(monkeypatch, stopwatch)["rnn_slope"] == pytest.approx(1.0)
+    assert shapes(context, monkeypatch, stopwatch)["rnn_slope"] == pytest.approx(1.0)
     assert stopwatch.serial == 3
 
 
 def test_a_slope_within_its_bounds_is_measured_once(context, monkeypatch):
     stopwatch = Stopwatch([TOL.rnn_slope_min], [1.0])
-    data = shapes(monkeypatch, stopwatch)
+    data = shapes(context, monkeypatch, stopwatch)
     assert stopwatch.serial == 1 and stopwatch.reductions == 2
     assert data["rnn_lengths"] == [256, 512, 1024, 2048, 4096]  # the CPU check's lengths
 
@@ -71,13 +69,13 @@ def test_a_slope_within_its_bounds_is_measured_once(context, monkeypatch):
 def test_a_slope_beyond_its_bounds_three_times_fails_with_the_nearest_to_one(context, monkeypatch):
     stopwatch = Stopwatch([0.30, 0.60, 0.45], [1.0])
     with pytest.raises(support.CheckFailed, match=r"grows like n\^0\.60 over n=256\.\.4096"):
-        shapes(monkeypatch, stopwatch)
+        shapes(context, monkeypatch, stopwatch)
     assert stopwatch.serial == 3
 
 
 def test_two_disturbed_reductions_do_not_fail_the_model_solution(context, monkeypatch):
     stopwatch = Stopwatch([1.0], [9.0, 5.0, 1.1, 1.0])
-    data = shapes(monkeypatch, stopwatch)
+    data = shapes(context, monkeypatch, stopwatch)
     assert data["reduction_ratio"] == {"64": pytest.approx(1.1), "65536": pytest.approx(1.0)}
     assert stopwatch.reductions == 4  # three at n=64, one at n=65,536
 
@@ -85,7 +83,7 @@ def test_two_disturbed_reductions_do_not_fail_the_model_solution(context, monkey
 def test_a_loop_reduction_fails_after_three_measurements(context, monkeypatch):
     stopwatch = Stopwatch([1.0], [5600.0, 6100.0, 5900.0] * 2)
     with pytest.raises(support.CheckFailed, match=r"5600\.0x the time .* at n="):
-        shapes(monkeypatch, stopwatch)
+        shapes(context, monkeypatch, stopwatch)
     assert stopwatch.reductions == 6
 
 
@@ -105,7 +103,7 @@ class Sleeper:
 
 def test_time_fn_late_wake_ups_are_drawn_again(context):
     sleeper = Sleeper([0.30, 0.25, 0.01, 0.02])
-    hard.test_time_fn_accurate_cpu(sleeper)
+    call_check(hard.test_time_fn_accurate_cpu, sleeper, context)
     assert sleeper.calls == 4
     report = context.records["?"]["timing"]
     assert len(report) == 2  # the two kept sleeps, each 20 to 50 ms long
@@ -115,7 +113,7 @@ def test_time_fn_late_wake_ups_are_drawn_again(context):
 def test_time_fn_that_does_not_wait_fails_after_three_sleeps(context):
     sleeper = Sleeper([-0.99, -0.98, -0.97])
     with pytest.raises(support.CheckFailed) as failed:
-        hard.test_time_fn_accurate_cpu(sleeper)
+        call_check(hard.test_time_fn_accurate_cpu, sleeper, context)
     assert sleeper.calls == 3
     known = sleeper.seconds[-1]  # 20 to 50 ms: 0.1% of it shows in the message's figures
     assert str(failed.value) == (
@@ -127,7 +125,7 @@ def test_time_fn_that_does_not_wait_fails_after_three_sleeps(context):
 def test_time_fn_that_runs_fn_once_fails_after_three_sleeps(context):
     sleeper = Sleeper([0.0, 0.0, 0.0], calls_run=1)
     with pytest.raises(support.CheckFailed) as failed:
-        hard.test_time_fn_accurate_cpu(sleeper)
+        call_check(hard.test_time_fn_accurate_cpu, sleeper, context)
     assert sleeper.calls == 3
     known = sleeper.seconds[-1]
     assert str(failed.value) == (

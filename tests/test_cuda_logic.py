@@ -12,12 +12,12 @@ docs/gpu-validation.md: the reference's pass, each broken submission's fail with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from judge_context import judge_context
+from judge_context import call_check, judge_context
 
 from autograder.grading.judge.checks import support
 from autograder.grading.judge.checks import test_hard as hard
@@ -34,9 +34,8 @@ TRIES = 1 + hard.REMEASURE["cuda"]  # measurements of a curve figure beyond its 
 
 
 @pytest.fixture
-def context(tmp_path: Path) -> Iterator[support.GradingContext]:
-    with judge_context(tmp_path, exercise="hard", device="cuda") as ctx:
-        yield ctx
+def context(tmp_path: Path) -> support.GradingContext:
+    return judge_context(tmp_path, exercise="hard", device="cuda")
 
 
 class FakeSub:
@@ -91,9 +90,9 @@ def time_fn_replies(returned: Callable[[float], float], calls_run: int = 6) -> F
 def test_known_duration_calibration_hits_its_targets(context, monkeypatch) -> None:
     """The rate comes from 1e6 cycles, the trip time is taken off every kernel's timing."""
     reference = FakeReference()
-    monkeypatch.setattr(support, "reference_worker", lambda: reference)
+    monkeypatch.setattr(support, "reference_worker", lambda ctx: reference)
     for target in (0.004, 0.010):
-        cycles, known = hard._sleep_kernel(target)
+        cycles, known = hard._sleep_kernel(context, target)
         assert cycles == pytest.approx(CYCLES_PER_S * target, rel=1e-8)
         assert known == pytest.approx(cycles / CYCLES_PER_S, rel=1e-9)
     assert reference.calls == 2 * (3 + 5)  # three calibration runs, five of the kernel
@@ -102,8 +101,8 @@ def test_known_duration_calibration_hits_its_targets(context, monkeypatch) -> No
 def test_known_duration_calibration_takes_medians(context, monkeypatch) -> None:
     """One slow run in three (or two in five) moves neither the rate nor the duration."""
     reference = FakeReference(jitter=0.5)  # every other run 50% slow or fast
-    monkeypatch.setattr(support, "reference_worker", lambda: reference)
-    cycles, known = hard._sleep_kernel(0.004)
+    monkeypatch.setattr(support, "reference_worker", lambda ctx: reference)
+    cycles, known = hard._sleep_kernel(context, 0.004)
     assert cycles == pytest.approx(CYCLES_PER_S * 0.004 / 0.5, rel=1e-6)  # runs 1-3: median 0.5
     assert known == pytest.approx(cycles / CYCLES_PER_S * 1.5, rel=1e-9)  # runs 4-8: median 1.5
 
@@ -121,16 +120,16 @@ def test_known_duration_calibration_takes_medians(context, monkeypatch) -> None:
 def test_time_fn_synchronises_cuda_decides_on_injected_figures(
     context, monkeypatch, case, returned, calls_run, reason
 ) -> None:
-    monkeypatch.setattr(support, "reference_worker", lambda: FakeReference())
+    monkeypatch.setattr(support, "reference_worker", lambda ctx: FakeReference())
     sub = time_fn_replies(returned, calls_run)
     if reason is None:
-        hard.test_time_fn_synchronises_cuda(sub)
+        call_check(hard.test_time_fn_synchronises_cuda, sub, context)
         report = context.records["?"]["timing"]
         assert [round(r["known_seconds"], 3) for r in report] == [0.004, 0.010]
         assert all(r["relative_error"] <= TOL.time_fn_rel_error for r in report)
     else:
         with pytest.raises(support.CheckFailed, match=reason):
-            hard.test_time_fn_synchronises_cuda(sub)
+            call_check(hard.test_time_fn_synchronises_cuda, sub, context)
 
 
 # ---------------------------------------------------------------- the sweep against the judge
@@ -147,7 +146,7 @@ class Timed(NamedTuple):
 def grader_timing(rnn_per_element: float = RNN_PER_ELEMENT_S) -> Callable[..., dict]:
     """The judge's stopwatch over the sweep's contenders: ``rnn_seconds:N`` / ``attention_...``."""
 
-    def interleaved_timings(contenders: dict, *, device: str, repeats: int) -> dict:
+    def interleaved_timings(ctx, contenders: dict, *, device: str, repeats: int) -> dict:
         assert device == "cuda" and repeats == 3  # the check's own measurement settings
         timings = {}
         for name in contenders:
@@ -174,15 +173,20 @@ def sweep_rows(rnn_ratio: float = 1.0, attention_ratio: float = 1.9, **changes) 
     return rows
 
 
-def run_sweep(context, monkeypatch, rows: list[dict], elapsed: float | None = None) -> list:
+def run_sweep(
+    context, monkeypatch, rows: list[dict], elapsed: float | None = None, made: dict | None = None
+) -> list | None:
+    """hard.sweep_rows_cuda on ``rows``: the rows it measured for the plot (``made`` holds the
+    module fixtures' values, the cuda_sweep measurement among them)."""
+    made = {} if made is None else made
     monkeypatch.setattr(
         hard, "_contender", lambda worker, function, n, device, rng: Timed(worker, function, n)
     )
     monkeypatch.setattr(hard, "interleaved_timings", grader_timing())
     total = sum(v for r in rows for k, v in r.items() if k != "n" and type(v) is float)
     sub = FakeSub(sweep=lambda lengths, device: (rows, elapsed or total * 1.3 + 0.01))
-    hard.test_sweep_rows_cuda(sub)
-    return context.shared["cuda_rows"]
+    call_check(hard.test_sweep_rows_cuda, sub, context, made)
+    return made["cuda_sweep"].measured()
 
 
 @pytest.mark.parametrize(("rnn_ratio", "attention_ratio"), [(1.0, 1.9), (0.79, 1.34), (1.07, 1.91)])
@@ -238,9 +242,10 @@ def made_up_timings() -> list[dict]:  # tests/submissions/made_up_timings
 def test_sweep_rows_cuda_fails_each_broken_sweep(
     context, monkeypatch, case, rows, elapsed, reason
 ) -> None:
+    made = {}
     with pytest.raises(support.CheckFailed, match=reason):
-        run_sweep(context, monkeypatch, rows, elapsed)
-    assert "cuda_rows" not in context.shared
+        run_sweep(context, monkeypatch, rows, elapsed, made)
+    assert made["cuda_sweep"].measured() is None
 
 
 # ---------------------------------------------------------------- curve shapes
@@ -255,7 +260,9 @@ def grader_medians(
     or the student's reduction against the reference's at one n."""
     serial = iter(rnn_times)
 
-    def interleaved_medians(contenders: dict, *, device: str, repeats: int, **more: Any) -> dict:
+    def interleaved_medians(
+        ctx, contenders: dict, *, device: str, repeats: int, **more: Any
+    ) -> dict:
         assert device == "cuda"
         if set(contenders) == {"student", "reference"}:
             assert (repeats, more) == (9, {"warmup": 2})
@@ -277,8 +284,8 @@ def run_shapes(context, monkeypatch, medians: Callable[..., dict]) -> dict:
         hard, "_contender", lambda worker, function, n, device, rng: Timed(worker, function, n)
     )
     monkeypatch.setattr(hard, "interleaved_medians", medians)
-    monkeypatch.setattr(support, "reference_worker", lambda: FakeReference())
-    hard.test_curve_shapes_cuda(FakeSub())
+    monkeypatch.setattr(support, "reference_worker", lambda ctx: FakeReference())
+    call_check(hard.test_curve_shapes_cuda, FakeSub(), context)
     return context.records["?"]["timing"]
 
 
@@ -358,16 +365,18 @@ def test_the_tolerances_separate_the_recorded_figures() -> None:
 
 
 def test_time_fn_messages_name_the_figures(context, monkeypatch) -> None:
-    monkeypatch.setattr(support, "reference_worker", lambda: FakeReference())
+    monkeypatch.setattr(support, "reference_worker", lambda ctx: FakeReference())
     known = int(CYCLES_PER_S * 0.004) / CYCLES_PER_S
     with pytest.raises(support.CheckFailed) as failed:
-        hard.test_time_fn_synchronises_cuda(time_fn_replies(lambda k: 0.005e-3, 0))
+        call_check(
+            hard.test_time_fn_synchronises_cuda, time_fn_replies(lambda k: 0.005e-3, 0), context
+        )
     assert str(failed.value) == (
         f"time_fn on a GPU kernel of known duration {known * 1e3:.2f} ms returned 0.005 ms "
         "(100% off, allowed 15%)"
     )
     with pytest.raises(support.CheckFailed) as failed:
-        hard.test_time_fn_synchronises_cuda(time_fn_replies(lambda k: k, 1))
+        call_check(hard.test_time_fn_synchronises_cuda, time_fn_replies(lambda k: k, 1), context)
     assert str(failed.value) == (
         f"time_fn(fn, repeats=5) took {(known + 2e-4) * 1e3:.1f} ms in all, less than 5 calls "
         f"of {known * 1e3:.2f} ms: it did not run fn 5 times"
@@ -376,19 +385,19 @@ def test_time_fn_messages_name_the_figures(context, monkeypatch) -> None:
 
 def test_time_fn_whose_call_lasts_exactly_the_bound_passes(context, monkeypatch) -> None:
     """``elapsed`` equal to repeats x known x (1 - tolerance) is enough."""
-    monkeypatch.setattr(support, "reference_worker", lambda: FakeReference())
+    monkeypatch.setattr(support, "reference_worker", lambda ctx: FakeReference())
 
     def time_fn(work: Any, *, device: str, warmup: int, repeats: int) -> tuple[float, float]:
         known = dict(work.spec)["cycles"] / CYCLES_PER_S
         return known, repeats * known * (1 - TOL.time_fn_rel_error)
 
-    hard.test_time_fn_synchronises_cuda(FakeSub(time_fn=time_fn))
+    call_check(hard.test_time_fn_synchronises_cuda, FakeSub(time_fn=time_fn), context)
 
 
 POWER_OF_TWO_S = 2.0**-10  # ratios of these are exact in binary floating point
 
 
-def exact_timing(contenders: dict, *, device: str, repeats: int) -> dict:
+def exact_timing(ctx, contenders: dict, *, device: str, repeats: int) -> dict:
     return {name: Medians(POWER_OF_TWO_S, POWER_OF_TWO_S) for name in contenders}
 
 
@@ -405,10 +414,10 @@ def test_sweep_ratios_at_their_bounds(context, monkeypatch, ratio: float, passes
     ]
     sub = FakeSub(sweep=lambda lengths, device: (rows, 1.0))
     if passes:
-        hard.test_sweep_rows_cuda(sub)
+        call_check(hard.test_sweep_rows_cuda, sub, context)
     else:
         with pytest.raises(support.CheckFailed, match=r"at n=64.*3\.50x and 3\.50x"):
-            hard.test_sweep_rows_cuda(sub)
+            call_check(hard.test_sweep_rows_cuda, sub, context)
 
 
 def test_sweep_longer_than_its_call_names_both_durations(context, monkeypatch) -> None:

@@ -10,13 +10,14 @@ No worker starts and nothing is timed, so every bound is tested at its edge, exa
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from judge_context import judge_context
+from judge_context import call_check, judge_context
+from judge_context import failure as judge_failure
 
 from autograder.grading.judge.checks import support
 from autograder.grading.judge.checks import test_easy as easy
@@ -29,9 +30,8 @@ TOL = load_settings().tolerances_for("cpu")
 
 
 @pytest.fixture
-def context(tmp_path: Path) -> Iterator[support.GradingContext]:
-    with judge_context(tmp_path, exercise="easy", device="cpu") as ctx:
-        yield ctx
+def context(tmp_path: Path) -> support.GradingContext:
+    return judge_context(tmp_path, exercise="easy", device="cpu")
 
 
 class FakeSub:
@@ -53,10 +53,8 @@ class FakeSub:
         return self.replies[function](**kwargs)
 
 
-def failure(check: Callable[[Any], None], sub: Any) -> str:
-    with pytest.raises(CheckFailed) as failed:
-        check(sub)
-    return str(failed.value)
+def failure(check: Callable[..., None], sub: Any, ctx: support.GradingContext) -> str:
+    return str(judge_failure(check, sub, ctx))
 
 
 def ndarray(values: Any) -> ArrayValue:
@@ -124,7 +122,7 @@ def test_random_rows_are_uniform_in_minus_one_to_one() -> None:
 
 def test_the_vector_check_passes_the_exact_state_on_every_shape(context) -> None:
     sub = FakeSub(rnn_style_vector=easy.recurrence)
-    easy.test_vector_matches_reference(sub)
+    call_check(easy.test_vector_matches_reference, sub, context)
     shapes = [(len(args[0]), len(args[0][0])) for _, args in sub.calls]
     assert shapes == [(1, 1), (3, 64), (50, 8), (200, 64)]
 
@@ -136,22 +134,26 @@ def test_the_vector_check_fails_one_wrong_element(context, position) -> None:
         state[position] *= 1 + 1e-10
         return state
 
-    message = failure(easy.test_vector_matches_reference, FakeSub(rnn_style_vector=wrong))
+    message = failure(easy.test_vector_matches_reference, FakeSub(rnn_style_vector=wrong), context)
     assert message.startswith("rnn_style_vector")
 
 
 def test_the_vector_check_fails_a_state_of_the_wrong_length(context) -> None:
     sub = FakeSub(rnn_style_vector=lambda xs: easy.recurrence(xs)[:-1] or [0.0, 0.0])
-    assert failure(easy.test_vector_matches_reference, sub).startswith("rnn_style_vector")
+    assert failure(easy.test_vector_matches_reference, sub, context).startswith("rnn_style_vector")
 
 
 def test_an_empty_sequence_must_raise_value_error(context) -> None:
     value_error = {"type": "ValueError", "message": "empty", "mro": ["ValueError", "Exception"]}
     subclass = {"type": "Empty", "mro": ["Empty", "ValueError", "Exception"]}
     for raised in (value_error, subclass):
-        easy.test_vector_rejects_empty(FakeSub(rnn_style_vector=lambda xs, r=raised: (r, None)))
+        call_check(
+            easy.test_vector_rejects_empty,
+            FakeSub(rnn_style_vector=lambda xs, r=raised: (r, None)),
+            context,
+        )
     sub = FakeSub(rnn_style_vector=lambda xs: (None, [0.0]))
-    assert failure(easy.test_vector_rejects_empty, sub) == (
+    assert failure(easy.test_vector_rejects_empty, sub, context) == (
         "rnn_style_vector([]) should raise ValueError, it returned [0.0]"
     )
     assert sub.calls == [("rnn_style_vector", ([],))]
@@ -161,13 +163,13 @@ def test_an_empty_sequence_must_raise_value_error(context) -> None:
         "mro": ["IndexError"],
     }
     sub = FakeSub(rnn_style_vector=lambda xs: (index_error, None))
-    assert failure(easy.test_vector_rejects_empty, sub) == (
+    assert failure(easy.test_vector_rejects_empty, sub, context) == (
         "rnn_style_vector([]) should raise ValueError, "
         "it raised IndexError: list index out of range"
     )
     no_mro = {"type": "ValueError", "message": "m"}  # a report without its classes proves nothing
     sub = FakeSub(rnn_style_vector=lambda xs: (no_mro, None))
-    assert failure(easy.test_vector_rejects_empty, sub).endswith("it raised ValueError: m")
+    assert failure(easy.test_vector_rejects_empty, sub, context).endswith("it raised ValueError: m")
 
 
 # ---------------------------------------------------------------- numpy state, values
@@ -187,14 +189,14 @@ def numpy_state(scale: float = 1.0, *, at: int | None = None) -> Callable[[np.nd
 
 def test_the_numpy_check_passes_the_state_within_its_tolerance(context) -> None:
     sub = FakeSub(rnn_style_vector_numpy=numpy_state(1 + 5e-11))
-    easy.test_numpy_matches_reference(sub)
+    call_check(easy.test_numpy_matches_reference, sub, context)
     assert [args[0].shape for _, args in sub.calls] == [(1, 1), (3, 64), (200, 64)]
     assert all(type(args[0]) is np.ndarray and args[0].dtype == np.float64 for _, args in sub.calls)
 
 
 def test_the_numpy_check_names_the_worst_element(context) -> None:
     sub = FakeSub(rnn_style_vector_numpy=numpy_state(1 + 1e-6, at=5))
-    message = failure(easy.test_numpy_matches_reference, sub)
+    message = failure(easy.test_numpy_matches_reference, sub, context)
     assert message.startswith(
         "rnn_style_vector_numpy on 3 steps of dimension 64: element 5 expected"
     )
@@ -210,7 +212,9 @@ def test_the_numpy_check_names_the_element_furthest_off(context) -> None:
             return ndarray(state)
         return ndarray(state + 0.001 * np.arange(len(state)))  # the last one is furthest off
 
-    message = failure(easy.test_numpy_matches_reference, FakeSub(rnn_style_vector_numpy=drifting))
+    message = failure(
+        easy.test_numpy_matches_reference, FakeSub(rnn_style_vector_numpy=drifting), context
+    )
     assert message.startswith(
         "rnn_style_vector_numpy on 3 steps of dimension 64: element 63 expected"
     )
@@ -219,7 +223,7 @@ def test_the_numpy_check_names_the_element_furthest_off(context) -> None:
 @pytest.mark.parametrize("scale", [1 + 2e-10, 1 - 2e-10])
 def test_the_numpy_check_fails_just_past_its_tolerance(context, scale) -> None:
     sub = FakeSub(rnn_style_vector_numpy=numpy_state(scale))
-    message = failure(easy.test_numpy_matches_reference, sub)
+    message = failure(easy.test_numpy_matches_reference, sub, context)
     assert message.startswith("rnn_style_vector_numpy on 1 steps of dimension 1: element 0")
 
 
@@ -230,9 +234,11 @@ def test_a_state_near_zero_is_judged_by_the_absolute_tolerance(context) -> None:
 
         return reply
 
-    easy.test_numpy_matches_reference(FakeSub(rnn_style_vector_numpy=shifted(5e-13)))
+    call_check(
+        easy.test_numpy_matches_reference, FakeSub(rnn_style_vector_numpy=shifted(5e-13)), context
+    )
     message = failure(
-        easy.test_numpy_matches_reference, FakeSub(rnn_style_vector_numpy=shifted(5e-9))
+        easy.test_numpy_matches_reference, FakeSub(rnn_style_vector_numpy=shifted(5e-9)), context
     )
     assert "element" in message
 
@@ -253,7 +259,9 @@ def test_a_state_near_zero_is_judged_by_the_absolute_tolerance(context) -> None:
     ids=["wrong shape", "empty", "longer", "tensor", "list", "None"],
 )
 def test_the_numpy_check_wants_an_ndarray_of_the_states_shape(context, reply, described) -> None:
-    message = failure(easy.test_numpy_matches_reference, FakeSub(rnn_style_vector_numpy=reply))
+    message = failure(
+        easy.test_numpy_matches_reference, FakeSub(rnn_style_vector_numpy=reply), context
+    )
     assert message.startswith(
         f"rnn_style_vector_numpy should return an ndarray of shape (1,), got {described}"
     )
@@ -303,7 +311,9 @@ class FakeStopwatch:
         self.per_step = list(per_step)
         self.asked: list[tuple[dict[str, Contender], int]] = []
 
-    def __call__(self, contenders: dict[str, Contender], *, repeats: int) -> dict[str, Medians]:
+    def __call__(
+        self, ctx, contenders: dict[str, Contender], *, repeats: int
+    ) -> dict[str, Medians]:
         self.asked.append((contenders, repeats))
         figures = self.per_step[min(len(self.asked), len(self.per_step)) - 1]
         sent = contenders[next(iter(contenders))].make_calls(1)[0][0]
@@ -323,7 +333,7 @@ def test_per_step_seconds_times_one_contender_per_d(context, monkeypatch) -> Non
     stopwatch = FakeStopwatch({4: (2e-6, 3e-6), 64: (5e-6, 8e-6)})
     monkeypatch.setattr(easy, "interleaved_timings", stopwatch)
     sub = object()
-    got = easy.per_step_seconds(sub, "f", (4, 64), 10, as_lists=True, seed=5, repeats=3)
+    got = easy.per_step_seconds(context, sub, "f", (4, 64), 10, as_lists=True, seed=5, repeats=3)
     assert got == {
         4: Medians(pytest.approx(2e-6), pytest.approx(3e-6)),
         64: Medians(pytest.approx(5e-6), pytest.approx(8e-6)),
@@ -348,7 +358,7 @@ def test_per_step_seconds_sends_arrays_when_not_lists(context, monkeypatch) -> N
     for _ in range(2):
         stopwatch = FakeStopwatch({1: (1e-6, 1e-6)})
         monkeypatch.setattr(easy, "interleaved_timings", stopwatch)
-        easy.per_step_seconds(object(), "g", (1,), 6, as_lists=False, seed=5)
+        easy.per_step_seconds(context, object(), "g", (1,), 6, as_lists=False, seed=5)
         ((contenders, repeats),) = stopwatch.asked
         assert repeats == 7
         make = contenders["d=1"].make_calls
@@ -363,7 +373,7 @@ def run_growth_check(context, monkeypatch, check, *measurements) -> tuple[str | 
     stopwatch = FakeStopwatch(*measurements)
     monkeypatch.setattr(easy, "interleaved_timings", stopwatch)
     try:
-        check(object())
+        call_check(check, object(), context)
         message = None
     except CheckFailed as failed:
         message = str(failed)
@@ -446,7 +456,7 @@ def test_the_growth_checks_time_their_functions_as_the_lesson_runs_them(
     ):
         stopwatch = FakeStopwatch(growth(10.0 if kind is np.ndarray else 11.0))
         monkeypatch.setattr(easy, "interleaved_timings", stopwatch)
-        check(object())
+        call_check(check, object(), context)
         ((contenders, repeats),) = stopwatch.asked
         assert list(contenders) == ["d=1", "d=256"] and repeats == 7
         (args,) = contenders["d=256"].make_calls(1)
@@ -469,7 +479,7 @@ def fitted(change: Callable[[float, float], Any] = lambda a, b: (a, b)) -> FakeS
 
 def test_fit_overhead_passes_the_least_squares_line(context) -> None:
     sub = fitted()
-    easy.test_fit_overhead_exact(sub)
+    call_check(easy.test_fit_overhead_exact, sub, context)
     (_, (exact,)), (_, (noisy,)) = sub.calls
     assert list(exact) == [1, 4, 16, 64, 256] == list(noisy)
     a = exact[1] - (exact[4] - exact[1]) / 3
@@ -478,8 +488,10 @@ def test_fit_overhead_passes_the_least_squares_line(context) -> None:
     assert 1e-7 <= exact[1] - b <= 1e-6 and 1e-9 <= b <= 1e-8  # the lesson's magnitudes
     assert all(0.9 <= noisy[d] / exact[d] <= 1.1 for d in exact)  # 10% noise at most
     assert noisy != exact
-    easy.test_fit_overhead_exact(fitted(lambda a, b: [a, b]))
-    easy.test_fit_overhead_exact(fitted(lambda a, b: (a * (1 + 5e-7), b * (1 - 5e-7))))
+    call_check(easy.test_fit_overhead_exact, fitted(lambda a, b: [a, b]), context)
+    call_check(
+        easy.test_fit_overhead_exact, fitted(lambda a, b: (a * (1 + 5e-7), b * (1 - 5e-7))), context
+    )
 
 
 @pytest.mark.parametrize(
@@ -492,13 +504,13 @@ def test_fit_overhead_passes_the_least_squares_line(context) -> None:
     ids=["a off", "b off", "swapped"],
 )
 def test_fit_overhead_fails_a_wrong_line(context, change) -> None:
-    message = failure(easy.test_fit_overhead_exact, fitted(change))
+    message = failure(easy.test_fit_overhead_exact, fitted(change), context)
     assert message.startswith("fit_overhead({1: ") and "expected (a, b) = (" in message
 
 
 def test_fit_overhead_failure_names_both_lines(context) -> None:
     sub = fitted(lambda a, b: (2 * a, 3 * b))
-    message = failure(easy.test_fit_overhead_exact, sub)
+    message = failure(easy.test_fit_overhead_exact, sub, context)
     (_, (data,)) = sub.calls[0]
     slope, intercept = np.polyfit(np.array(list(data), float), np.array(list(data.values())), 1)
     assert message.endswith(
@@ -518,7 +530,9 @@ def test_fit_overhead_failure_names_both_lines(context) -> None:
     ],
 )
 def test_fit_overhead_wants_two_numbers(context, reply, reason) -> None:
-    message = failure(easy.test_fit_overhead_exact, FakeSub(fit_overhead=lambda data: reply))
+    message = failure(
+        easy.test_fit_overhead_exact, FakeSub(fit_overhead=lambda data: reply), context
+    )
     assert message.startswith(reason)
 
 
@@ -559,7 +573,7 @@ def run_serial(context, monkeypatch, claimed, elapsed=1.0, observed=OBSERVED):
     monkeypatch.setattr(easy, "device_lease", Lease)
     sub = FakeSub(serial_overhead=serial_overhead(claimed, elapsed))
     try:
-        easy.test_serial_overhead_consistent(sub)
+        call_check(easy.test_serial_overhead_consistent, sub, context)
         message = None
     except CheckFailed as failed:
         message = str(failed)

@@ -10,13 +10,13 @@ No worker starts and nothing is timed (``make mutate``'s ``hard_cpu`` target).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from judge_context import failure, judge_context
+from judge_context import call_check, failure, judge_context
 
 from autograder.grading.judge.checks import support
 from autograder.grading.judge.checks import test_hard as hard
@@ -31,9 +31,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"rest of the image"
 
 
 @pytest.fixture
-def context(tmp_path: Path) -> Iterator[support.GradingContext]:
-    with judge_context(tmp_path, exercise="hard", device="cpu") as ctx:
-        yield ctx
+def context(tmp_path: Path) -> support.GradingContext:
+    return judge_context(tmp_path, exercise="hard", device="cpu")
 
 
 def tensor(value: float, *, device: str = "cpu", shape: tuple = ()) -> ArrayValue:
@@ -162,8 +161,8 @@ ATTENTION_CPU.append((1000, "float64", 1e-10))
 
 def test_the_model_passes_both_cpu_value_checks_on_the_runs_draws(context) -> None:
     sub = ports()
-    hard.test_attention_correct_cpu(sub)
-    hard.test_rnn_correct_cpu(sub)
+    call_check(hard.test_attention_correct_cpu, sub, context)
+    call_check(hard.test_rnn_correct_cpu, sub, context)
     rng = draws("hard.attention_correct_cpu")
     expected = [rng.standard_normal(n).astype(dtype) for n, dtype, _ in ATTENTION_CPU]
     rng = draws("hard.rnn_correct_cpu")
@@ -192,9 +191,9 @@ def off_at(n: int, by: float, truth: Callable[[TensorArg], float]) -> Callable:
 def test_attention_on_the_cpu_at_each_lengths_tolerance(context, n, dtype, rel, share) -> None:
     sub = ports(attention=off_at(n, share * rel, mean_of))
     if share < 1:
-        hard.test_attention_correct_cpu(sub)
+        call_check(hard.test_attention_correct_cpu, sub, context)
         return
-    error = failure(hard.test_attention_correct_cpu, sub)
+    error = failure(hard.test_attention_correct_cpu, sub, context)
     arg = sub.calls[-1][1][0]
     got = off_at(n, share * rel, mean_of)(arg)
     assert str(error) == (
@@ -212,9 +211,9 @@ def rnn_of(arg: TensorArg) -> float:
 def test_the_rnn_on_the_cpu_at_each_lengths_tolerance(context, n, share) -> None:
     sub = ports(rnn=off_at(n, share * 1e-4, rnn_of))
     if share < 1:
-        hard.test_rnn_correct_cpu(sub)
+        call_check(hard.test_rnn_correct_cpu, sub, context)
         return
-    error = failure(hard.test_rnn_correct_cpu, sub)
+    error = failure(hard.test_rnn_correct_cpu, sub, context)
     arg = sub.calls[-1][1][0]
     got = off_at(n, share * 1e-4, rnn_of)(arg)
     assert str(error) == (
@@ -225,11 +224,11 @@ def test_the_rnn_on_the_cpu_at_each_lengths_tolerance(context, n, share) -> None
 
 def test_a_port_that_returns_no_tensor_fails_its_check(context) -> None:
     sub = ports(attention=lambda arg: mean_of(arg))
-    assert str(failure(hard.test_attention_correct_cpu, sub)).startswith(
+    assert str(failure(hard.test_attention_correct_cpu, sub, context)).startswith(
         "attention_style_torch should return a torch.Tensor, got "
     )
     sub = ports(rnn=lambda arg: tensor(rnn_of(arg), shape=(1,)))
-    assert str(failure(hard.test_rnn_correct_cpu, sub)) == (
+    assert str(failure(hard.test_rnn_correct_cpu, sub, context)) == (
         "rnn_style_torch should return a 0-dim tensor, got shape (1,)"
     )
 
@@ -239,7 +238,7 @@ def test_a_port_that_returns_no_tensor_fails_its_check(context) -> None:
 
 def test_the_model_passes_the_cuda_value_check(context) -> None:
     sub = ports()
-    hard.test_correct_cuda(sub)
+    call_check(hard.test_correct_cuda, sub, context)
     rng = draws("hard.correct_cuda")
     lengths = [(fn, len(args[0].values)) for fn, args in sub.calls]
     assert lengths == [
@@ -257,9 +256,9 @@ def test_the_model_passes_the_cuda_value_check(context) -> None:
 def test_attention_on_cuda_is_compared_to_1e_4(context, n, share) -> None:
     sub = ports(attention=off_at(n, share * 1e-4, mean_of))
     if share < 1:
-        hard.test_correct_cuda(sub)
+        call_check(hard.test_correct_cuda, sub, context)
         return
-    error = failure(hard.test_correct_cuda, sub)
+    error = failure(hard.test_correct_cuda, sub, context)
     arg = sub.calls[-1][1][0]
     got = off_at(n, share * 1e-4, mean_of)(arg)
     assert str(error) == (
@@ -273,9 +272,9 @@ def test_attention_on_cuda_is_compared_to_1e_4(context, n, share) -> None:
 def test_the_rnn_on_cuda_is_compared_to_1e_4(context, n, share) -> None:
     sub = ports(rnn=off_at(n, share * 1e-4, rnn_of))
     if share < 1:
-        hard.test_correct_cuda(sub)
+        call_check(hard.test_correct_cuda, sub, context)
         return
-    error = failure(hard.test_correct_cuda, sub)
+    error = failure(hard.test_correct_cuda, sub, context)
     arg = sub.calls[-1][1][0]
     got = off_at(n, share * 1e-4, rnn_of)(arg)
     assert str(error) == (
@@ -286,11 +285,11 @@ def test_the_rnn_on_cuda_is_compared_to_1e_4(context, n, share) -> None:
 
 def test_a_cuda_port_must_return_a_tensor_on_cuda(context) -> None:
     sub = ports(rnn=lambda arg: tensor(rnn_of(arg), device="cpu"))
-    assert str(failure(hard.test_correct_cuda, sub)) == (
+    assert str(failure(hard.test_correct_cuda, sub, context)) == (
         "rnn_style_torch returned a tensor on cpu, expected cuda"
     )
     sub = ports(attention=lambda arg: tensor(mean_of(arg), device="cpu"))
-    assert str(failure(hard.test_correct_cuda, sub)) == (
+    assert str(failure(hard.test_correct_cuda, sub, context)) == (
         "attention_style_torch returned a tensor on cpu, expected cuda"
     )
 
@@ -355,10 +354,14 @@ def observed(name: str) -> Medians:
     return Medians(cpu, 1.5 * cpu)
 
 
-def run_cpu_sweep(context, monkeypatch, rows, elapsed: float | None = None) -> FakeSub:
+def run_cpu_sweep(
+    context, monkeypatch, rows, elapsed: float | None = None, made: dict | None = None
+) -> tuple[FakeSub, dict]:
+    """hard.sweep_rows_cpu on ``rows``: the submission and the contenders the judge timed
+    (``made`` holds the module fixtures' values, the cpu_sweep measurement among them)."""
     seen = {}
 
-    def interleaved_timings(contenders: dict, *, device: str, repeats: int) -> dict:
+    def interleaved_timings(ctx, contenders: dict, *, device: str, repeats: int) -> dict:
         assert (device, repeats) == ("cpu", 3)
         seen.update(contenders)
         return {name: observed(name) for name in contenders}
@@ -368,9 +371,8 @@ def run_cpu_sweep(context, monkeypatch, rows, elapsed: float | None = None) -> F
     sub = FakeSub(
         sweep=lambda lengths, device: (rows, total + 0.01 if elapsed is None else elapsed)
     )
-    context.shared["contenders"] = seen
-    hard.test_sweep_rows_cpu(sub)
-    return sub
+    call_check(hard.test_sweep_rows_cpu, sub, context, made)
+    return sub, seen
 
 
 def cpu_rows(scale: float = 1.0, **changes: dict) -> list[dict]:
@@ -391,10 +393,10 @@ def cpu_rows(scale: float = 1.0, **changes: dict) -> list[dict]:
 def test_the_cpu_sweep_passes_between_its_bounds(context, monkeypatch, scale) -> None:
     """At least 0.25x the CPU time, at most 8x the wall time (12x the CPU time here)."""
     rows = cpu_rows(scale)
-    sub = run_cpu_sweep(context, monkeypatch, rows)
+    made = {}
+    sub, contenders = run_cpu_sweep(context, monkeypatch, rows, made=made)
     assert sub.calls == [("sweep", ([256, 1024, 4096], "cpu"))]
-    assert context.shared["cpu_rows"] == rows
-    contenders = context.shared["contenders"]
+    assert made["cpu_sweep"].measured() == rows  # for the plot check
     assert sorted(contenders) == sorted(
         f"{key}:{n}" for n in CPU_LENGTHS for key in ("rnn_seconds", "attention_seconds")
     )
@@ -424,8 +426,9 @@ def test_a_cpu_sweep_row_past_its_bound_fails(context, monkeypatch, row, key, sc
     seen = observed(f"{key}:{n}")
     claimed = seen.cpu * scale
     rows = cpu_rows(rows={row: {key: claimed}})
+    made = {}
     with pytest.raises(CheckFailed) as failed:
-        run_cpu_sweep(context, monkeypatch, rows)
+        run_cpu_sweep(context, monkeypatch, rows, made=made)
     name = "rnn_style_torch" if key == "rnn_seconds" else "attention_style_torch"
     assert str(failed.value) == (
         f"sweep reports {key}={claimed:.3g} s at n={n}; the grader timed {name} on "
@@ -433,7 +436,7 @@ def test_a_cpu_sweep_row_past_its_bound_fails(context, monkeypatch, row, key, sc
         f"({claimed / seen.cpu:.2f}x and {claimed / seen.wall:.2f}x; allowed at least 0.25x the "
         "CPU time and at most 8.0x the wall time)"
     )
-    assert "cpu_rows" not in context.shared
+    assert made["cpu_sweep"].measured() is None  # no plot of rows that failed
 
 
 def test_a_cpu_sweep_claiming_more_than_its_call_took_fails(context, monkeypatch) -> None:
@@ -493,21 +496,32 @@ def inspected(monkeypatch) -> list:
     return seen
 
 
+def sweep(rows: list[dict] | None) -> support.Measurement:
+    """A sweep measurement as hard.sweep_rows_cpu/_cuda leaves it: measured (``rows``), or
+    not measured in this run (None)."""
+    measurement = support.Measurement(lambda: rows)
+    if rows is not None:
+        measurement.result()
+    return measurement
+
+
 def test_the_plot_is_read_from_the_svg_of_the_rows_passed_in(context, inspected) -> None:
     sub = plotting(good_render())
-    hard.test_plot_content(sub)
+    call_check(hard.test_plot_content, sub, context)
     rows = hard._synthetic_rows(draws("hard.plot_content"))
     assert sub.plots == [("plot_sweep", rows, "plot-check.png", False)]
     assert inspected == [(b"<svg/>", rows, ("rnn_seconds", "attention_seconds"))]
     assert "artifact" not in context.records.get("?", {})  # no sweep measured: none kept
-    hard.test_plot_content(plotting(good_render(saved_bytes=1)))  # one byte saved is a file
+    assert sub.calls == []  # and the plot check does not measure one itself
+    call_check(
+        hard.test_plot_content, plotting(good_render(saved_bytes=1)), context
+    )  # one byte saved is a file
 
 
 def test_in_the_sandbox_the_plot_is_saved_under_tmp(context, inspected) -> None:
     context.sandbox = Sandbox(kind="bubblewrap", reason="test")
-    context.shared["cpu_rows"] = cpu_rows()
     sub = plotting(good_render(), kept={"returned": "Figure", "saved": PNG})
-    hard.test_plot_content(sub)
+    call_check(hard.test_plot_content, sub, context, {"cpu_sweep": sweep(cpu_rows())})
     assert [(path, keep) for _, _, path, keep in sub.plots] == [
         ("/tmp/plot-check.png", False),
         ("/tmp/sweep.png", True),
@@ -543,7 +557,7 @@ def test_in_the_sandbox_the_plot_is_saved_under_tmp(context, inspected) -> None:
     ],
 )
 def test_a_plot_that_is_not_a_saved_figure_fails(context, inspected, rendered, message) -> None:
-    assert str(failure(hard.test_plot_content, plotting(rendered))).startswith(message)
+    assert str(failure(hard.test_plot_content, plotting(rendered), context)).startswith(message)
 
 
 def test_an_svg_that_does_not_show_the_rows_fails_before_the_file_is_checked(context, monkeypatch):
@@ -552,20 +566,24 @@ def test_an_svg_that_does_not_show_the_rows_fails_before_the_file_is_checked(con
 
     monkeypatch.setattr(hard, "inspect_svg", refuse)
     sub = plotting(good_render(saved_bytes=0))
-    assert str(failure(hard.test_plot_content, sub)) == "no curve for rnn_seconds"
+    assert str(failure(hard.test_plot_content, sub, context)) == "no curve for rnn_seconds"
 
 
 @pytest.mark.parametrize(
-    ("shared", "kept_rows"),
-    [({"cpu_rows": "cpu"}, "cpu"), ({"cuda_rows": "cuda", "cpu_rows": "cpu"}, "cuda")],
-    ids=["cpu", "cuda first"],
+    ("measured", "kept_rows"),
+    [
+        ({"cpu_sweep": "cpu"}, "cpu"),
+        ({"cuda_sweep": "cuda", "cpu_sweep": "cpu"}, "cuda"),
+        ({"cuda_sweep": None, "cpu_sweep": "cpu"}, "cpu"),
+    ],
+    ids=["cpu", "cuda first", "cuda not measured"],
 )
 def test_the_students_plot_of_the_measured_sweep_is_kept(
-    context, inspected, shared, kept_rows
+    context, inspected, measured, kept_rows
 ) -> None:
-    context.shared.update({key: [{"n": value}] for key, value in shared.items()})
+    made = {name: sweep(None if rows is None else [{"n": rows}]) for name, rows in measured.items()}
     sub = plotting(good_render(), kept={"returned": "Figure", "saved": PNG})
-    hard.test_plot_content(sub)
+    call_check(hard.test_plot_content, sub, context, made)
     assert sub.plots[1] == ("plot_sweep", [{"n": kept_rows}], "sweep.png", True)
     assert (context.work_dir / "artifacts" / "sweep.png").read_bytes() == PNG
     assert context.records["?"]["artifact"] == "sweep.png"
@@ -581,8 +599,8 @@ def test_the_students_plot_of_the_measured_sweep_is_kept(
     ids=["not a PNG", "text", "nothing"],
 )
 def test_only_a_png_is_kept(context, inspected, kept) -> None:
-    context.shared["cpu_rows"] = [{"n": 1}]
-    hard.test_plot_content(plotting(good_render(), kept=kept))
+    sub = plotting(good_render(), kept=kept)
+    call_check(hard.test_plot_content, sub, context, {"cpu_sweep": sweep([{"n": 1}])})
     assert not (context.work_dir / "artifacts" / "sweep.png").exists()
     assert "artifact" not in context.records.get("?", {})
 
@@ -592,12 +610,12 @@ def test_a_failing_plot_of_the_sweep_costs_nothing(context, error) -> None:
     def plot(rows, path, keep):
         raise error
 
-    hard._keep_sweep_plot(FakeSub(plot=plot), [{"n": 1}])
+    hard._keep_sweep_plot(context, FakeSub(plot=plot), [{"n": 1}])
     assert not (context.work_dir / "artifacts" / "sweep.png").exists()
 
 
 def test_the_explanation_is_the_written_answer(context, monkeypatch) -> None:
     asked = []
-    monkeypatch.setattr(hard, "written_answer", asked.append)
-    hard.test_explanation(FakeSub())
-    assert asked == ["EXPLANATION"]
+    monkeypatch.setattr(hard, "written_answer", lambda ctx, sub, name: asked.append((ctx, name)))
+    call_check(hard.test_explanation, FakeSub(), context)
+    assert asked == [(context, "EXPLANATION")]

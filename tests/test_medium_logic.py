@@ -13,12 +13,12 @@ import math
 import operator
 import random
 import string
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from judge_context import failure, judge_context
+from judge_context import call_check, failure, judge_context
 
 from autograder.grading.judge.checks import support
 from autograder.grading.judge.checks import test_medium as medium
@@ -31,9 +31,8 @@ from autograder.grading.worker.protocol import ArrayValue, FnArg, ForeignInt, Op
 
 
 @pytest.fixture
-def context(tmp_path: Path) -> Iterator[support.GradingContext]:
-    with judge_context(tmp_path, exercise="medium", device="cpu") as ctx:
-        yield ctx
+def context(tmp_path: Path) -> support.GradingContext:
+    return judge_context(tmp_path, exercise="medium", device="cpu")
 
 
 class FakeSub:
@@ -181,10 +180,10 @@ def test_hillis_steeles_depth_and_work() -> None:
 # ---------------------------------------------------------------- the scans' values
 
 
-def test_the_model_scan_passes_every_correctness_check_on_its_inputs(context) -> None:
+def test_the_model_scan_passes_every_correctness_check_on_its_inputs(context, made) -> None:
     sub = model()
     for check, _ in CORRECTNESS.values():
-        check(sub)
+        call_check(check, sub, context, made)
     seen = [(fn, len(args[0]), args[1].name) for fn, args in sub.calls]
     assert seen == [
         *[("serial_scan", n, "add") for n in (0, 1, 2, 17, 100, 9)],
@@ -196,11 +195,11 @@ def test_the_model_scan_passes_every_correctness_check_on_its_inputs(context) ->
     ]
 
 
-def test_the_inputs_are_the_runs_seeded_draws(context) -> None:
+def test_the_inputs_are_the_runs_seeded_draws(context, made) -> None:
     """Each check draws from its own seeded generator: the ranges and kinds the checks name."""
     sub = model()
     for check, _ in CORRECTNESS.values():
-        check(sub)
+        call_check(check, sub, context, made)
     given = [args[0] for _, args in sub.calls]
 
     def draws(check_id: str) -> random.Random:
@@ -234,7 +233,7 @@ def test_the_inputs_are_the_runs_seeded_draws(context) -> None:
 )
 def test_a_wrong_value_in_a_plain_list_fails_with_its_position(context, position, index) -> None:
     sub = model(hillis_steele_scan=wrong_at(position))
-    error = failure(medium.test_matches_serial_1024_int, sub)
+    error = failure(medium.test_matches_serial_1024_int, sub, context)
     xs = sub.calls[0][1][0]
     want = serial_scan(xs, operator.add)
     assert str(error) == (
@@ -249,7 +248,7 @@ def test_a_wrong_value_in_a_plain_list_fails_with_its_position(context, position
 @pytest.mark.parametrize("index", [0, 40, 62, 63, 100])
 def test_the_smallest_failing_prefix_is_the_shortest_below_64(context, index) -> None:
     sub = model(hillis_steele_scan=wrong_at(lambda n: index, when=lambda n: n > index))
-    error = failure(medium.test_matches_serial_1024_int, sub)
+    error = failure(medium.test_matches_serial_1024_int, sub, context)
     xs = sub.calls[0][1][0]
     want = serial_scan(xs, operator.add)
     first = (
@@ -282,7 +281,7 @@ def test_the_smallest_failing_prefix_is_the_shortest_below_64(context, index) ->
 )
 def test_a_scan_of_another_type_or_length_fails(context, reply, reason) -> None:
     sub = model(hillis_steele_scan=reply)
-    error = str(failure(medium.test_matches_serial_1024_int, sub))
+    error = str(failure(medium.test_matches_serial_1024_int, sub, context))
     xs = sub.calls[0][1][0]
     got = reply(xs, operator.add)
     assert error.startswith(
@@ -295,19 +294,19 @@ def test_a_scan_of_another_type_or_length_fails(context, reply, reason) -> None:
 def test_float_scans_are_compared_to_a_relative_1e_9(context, scale, passes) -> None:
     sub = model(hillis_steele_scan=lambda xs, op: [v * scale for v in serial_scan(xs, op)])
     if passes:
-        medium.test_matches_serial_1024_float(sub)
+        call_check(medium.test_matches_serial_1024_float, sub, context)
         return
-    error = str(failure(medium.test_matches_serial_1024_float, sub))
+    error = str(failure(medium.test_matches_serial_1024_float, sub, context))
     assert error.startswith("hillis_steele_scan on 1024 elements: element 0: expected ")
 
 
 def test_int_scans_are_compared_exactly(context) -> None:
     sub = model(hillis_steele_scan=wrong_at(lambda n: n - 1, when=lambda n: n == 1025))
-    error = str(failure(medium.test_edge_lengths, sub))
+    error = str(failure(medium.test_edge_lengths, sub, context))
     assert error.startswith("hillis_steele_scan (length 1025) on 1025 elements: element 1024: ")
     assert "smallest failing input" not in error
     sub = model(hillis_steele_scan=lambda xs, op: [0] if not xs else serial_scan(xs, op))
-    assert str(failure(medium.test_edge_lengths, sub)) == (
+    assert str(failure(medium.test_edge_lengths, sub, context)) == (
         "hillis_steele_scan (length 0) on 0 elements: returned 1 elements, expected 0"
     )
 
@@ -318,14 +317,14 @@ def test_the_serial_scan_check_names_the_string_concatenation(context) -> None:
         return [*serial_scan(xs, op)[:-1], "?"] if strings else serial_scan(xs, op)
 
     sub = model(serial_scan=wrong_strings)
-    error = str(failure(medium.test_serial_scan_correct, sub))
+    error = str(failure(medium.test_serial_scan_correct, sub, context))
     letters = sub.calls[5][1][0]
     assert error.startswith(
         f"serial_scan with string concatenation on 9 elements: element 8: expected "
         f"{''.join(letters)!r}, got '?'\nsmallest failing input: [{letters[0]!r}]"
     )
     sub = model(serial_scan=wrong_at(lambda n: n - 1, when=lambda n: n == 1))
-    assert str(failure(medium.test_serial_scan_correct, sub)).startswith(
+    assert str(failure(medium.test_serial_scan_correct, sub, context)).startswith(
         "serial_scan on 1 elements: element 0: expected "
     )
 
@@ -334,7 +333,7 @@ def test_a_known_mistake_is_named_with_its_hint_on_the_smallest_input(context) -
     sub = model(
         hillis_steele_scan=lambda xs, op: hillis_steele_rounds(xs, op, max(0, rounds(xs) - 1))
     )
-    error = failure(medium.test_matches_serial_1024_int, sub)
+    error = failure(medium.test_matches_serial_1024_int, sub, context)
     assert str(error).endswith(
         "\nthese are the values after 0 rounds: one round too few (n=2 needs ceil(log2 n) = 1)"
     )
@@ -346,12 +345,12 @@ def test_a_known_mistake_is_named_with_its_hint_on_the_smallest_input(context) -
             v * (1 + 1e-12) for v in hillis_steele_rounds(xs, op, max(0, rounds(xs) - 1))
         ]
     )
-    assert failure(medium.test_matches_serial_1024_float, sub).hint == MISSING_ROUND_HINT
+    assert failure(medium.test_matches_serial_1024_float, sub, context).hint == MISSING_ROUND_HINT
 
 
 def test_swapped_operands_fail_the_non_commutative_check(context) -> None:
     sub = model(hillis_steele_scan=lambda xs, op: hillis_steele(xs, lambda a, b: op(b, a)))
-    error = failure(medium.test_non_commutative_op, sub)
+    error = failure(medium.test_non_commutative_op, sub, context)
     words = sub.calls[0][1][0]
     assert str(error).startswith(
         "hillis_steele_scan with string concatenation on 2 elements: element 1: expected "
@@ -364,18 +363,25 @@ def test_swapped_operands_fail_the_non_commutative_check(context) -> None:
             xs, op if op is operator.add else lambda a, b: op(b, a)
         )
     )
-    error = str(failure(medium.test_non_commutative_op, sub))
+    error = str(failure(medium.test_non_commutative_op, sub, context))
     assert error.startswith("hillis_steele_scan with 2x2 matrix products on 2 elements:")
 
 
 # ---------------------------------------------------------------- traced depth and work
 
 
-def test_the_model_scan_is_measured_once_for_depth_and_work(context) -> None:
+@pytest.fixture
+def made() -> dict[str, Any]:
+    """The check module's fixture values for one submission, as the module scope holds them
+    in a judge: the traced scan one check measures serves the others."""
+    return {}
+
+
+def test_the_model_scan_is_measured_once_for_depth_and_work(context, made) -> None:
     sub = model()
     context.current_check = "medium.depth_measured"
-    medium.test_depth_measured(sub)
-    medium.test_work_measured(sub)
+    call_check(medium.test_depth_measured, sub, context, made)
+    call_check(medium.test_work_measured, sub, context, made)
     assert [(fn, len(args[0].values), ops) for fn, args, ops in sub.traced] == [
         ("hillis_steele_scan", n, ["op"]) for n in medium.TRACED_LENGTHS
     ]
@@ -387,9 +393,9 @@ def test_the_model_scan_is_measured_once_for_depth_and_work(context) -> None:
     assert medium.TRACED_LENGTHS == (2, 3, 7, 64, 1000, 1024, 1025)
 
 
-def test_the_traced_inputs_are_the_runs_seeded_draws(context) -> None:
+def test_the_traced_inputs_are_the_runs_seeded_draws(context, made) -> None:
     sub = model()
-    medium.test_depth_measured(sub)
+    call_check(medium.test_depth_measured, sub, context, made)
     rng = random.Random("7:medium.traced")
     values = [rng.randint(-9, 9) for _ in range(1025)]
     assert [list(args[0].values) for _, args, _ in sub.traced] == [
@@ -397,9 +403,9 @@ def test_the_traced_inputs_are_the_runs_seeded_draws(context) -> None:
     ]
 
 
-def test_a_serial_scan_fails_depth_and_work_with_both_tables(context) -> None:
+def test_a_serial_scan_fails_depth_and_work_with_both_tables(context, made) -> None:
     sub = model(hillis_steele_scan=serial_scan)
-    error = failure(medium.test_depth_measured, sub)
+    error = failure(medium.test_depth_measured, sub, context, made)
     lengths = medium.TRACED_LENGTHS
     assert str(error) == (
         "the depth grows like n (1024 at n=1025): a chain as long as the input, the depth of "
@@ -410,7 +416,7 @@ def test_a_serial_scan_fails_depth_and_work_with_both_tables(context) -> None:
         + ", ".join(f"n={n}: {medium.hillis_steele_depth(n)}" for n in lengths)
     )
     assert error.hint == HINTS["linear"]
-    error = failure(medium.test_work_measured, sub)
+    error = failure(medium.test_work_measured, sub, context, made)
     assert str(error) == (
         "measured work at n=1025: 1024 applications of op, n - 1 applications: the work of a "
         "serial scan; Hillis-Steele performs the sum over rounds of (n - 2**k) = 9228\n"
@@ -457,10 +463,10 @@ def extra_work(count: Callable[[int], int], when: Callable[[int], bool] = lambda
     ids=["more at every n", "more at n=2 only", "more at n=64 only", "efficient", "more, half"],
 )
 def test_work_is_compared_at_every_length_and_named_at_the_largest_wrong(
-    context, scan, n, work, what, kind
+    context, made, scan, n, work, what, kind
 ) -> None:
     sub = model(hillis_steele_scan=scan)
-    error = failure(medium.test_work_measured, sub)
+    error = failure(medium.test_work_measured, sub, context, made)
     expected = medium.hillis_steele_work(n)
     assert str(error).startswith(f"measured work at n={n}: {work} applications of op, ")
     if kind == "more":
@@ -471,7 +477,7 @@ def test_work_is_compared_at_every_length_and_named_at_the_largest_wrong(
     assert error.hint == medium.WORK_HINTS[kind]
 
 
-def test_fewer_applications_than_hillis_steele_are_named(context) -> None:
+def test_fewer_applications_than_hillis_steele_are_named(context, made) -> None:
     def divide_and_conquer(xs: list, op: Callable) -> list:
         if len(xs) <= 1:
             return list(xs)
@@ -480,7 +486,7 @@ def test_fewer_applications_than_hillis_steele_are_named(context) -> None:
         return left + [op(left[-1], value) for value in right]
 
     sub = model(hillis_steele_scan=divide_and_conquer)
-    error = failure(medium.test_work_measured, sub)
+    error = failure(medium.test_work_measured, sub, context, made)
     assert str(error).startswith("measured work at n=1025: ")
     assert "fewer than Hillis-Steele's rounds: another schedule" in str(error)
     assert error.hint == medium.WORK_HINTS["fewer"]
@@ -521,19 +527,21 @@ def test_fewer_applications_than_hillis_steele_are_named(context) -> None:
     ],
     ids=["tuple", "shorter", "longer", "array", "a plain number"],
 )
-def test_a_traced_run_must_return_the_tapes_values(context, reply, message, hint) -> None:
+def test_a_traced_run_must_return_the_tapes_values(context, made, reply, message, hint) -> None:
     sub = model(hillis_steele_scan=reply)
-    error = failure(medium.test_depth_measured, sub)
+    error = failure(medium.test_depth_measured, sub, context, made)
     a, b = sub.traced[0][1][0].values
     assert str(error) == message.format(a=a, ab=a + b)
     assert error.hint == hint
-    again = failure(medium.test_work_measured, sub)  # the same failure, measured once
+    again = failure(
+        medium.test_work_measured, sub, context, made
+    )  # the same failure, measured once
     assert (str(again), again.hint) == (str(error), error.hint)
     assert len(sub.traced) == 1
 
 
 @pytest.mark.parametrize("index", [0, 3, 6], ids=["first", "middle", "last"])
-def test_wrong_traced_values_are_not_measured(context, index) -> None:
+def test_wrong_traced_values_are_not_measured(context, made, index) -> None:
     def wrong(xs, op):
         values = hillis_steele(xs, op)
         if len(xs) == 7:
@@ -541,7 +549,7 @@ def test_wrong_traced_values_are_not_measured(context, index) -> None:
         return values
 
     sub = model(hillis_steele_scan=wrong)
-    error = failure(medium.test_work_measured, sub)
+    error = failure(medium.test_work_measured, sub, context, made)
     inputs = list(sub.traced[2][1][0].values)
     expected = serial_scan(inputs, operator.add)
     returned = list(expected)
@@ -554,23 +562,23 @@ def test_wrong_traced_values_are_not_measured(context, index) -> None:
     assert error.hint.startswith("Make the scan return the right values first")
 
 
-def test_wrong_traced_values_of_a_known_mistake_are_named(context) -> None:
+def test_wrong_traced_values_of_a_known_mistake_are_named(context, made) -> None:
     sub = model(hillis_steele_scan=lambda xs, op: hillis_steele_rounds(xs, op, rounds(xs) - 1))
-    error = failure(medium.test_depth_measured, sub)
+    error = failure(medium.test_depth_measured, sub, context, made)
     assert str(error).endswith(
         "\nthese are the values after 0 rounds: one round too few (n=2 needs ceil(log2 n) = 1)"
     )
     assert error.hint == MISSING_ROUND_HINT
 
 
-def test_a_scan_that_crashes_when_traced_fails_both_checks_alike(context) -> None:
+def test_a_scan_that_crashes_when_traced_fails_both_checks_alike(context, made) -> None:
     def crash(xs, op):
         raise SubmissionError("the worker exited", raised=("RuntimeError",))
 
     sub = model(hillis_steele_scan=crash)
     for check in (medium.test_depth_measured, medium.test_work_measured):
         with pytest.raises(SubmissionError) as crashed:
-            check(sub)
+            call_check(check, sub, context, made)
         assert (str(crashed.value), crashed.value.raised) == (
             "the worker exited",
             ("RuntimeError",),
@@ -578,29 +586,29 @@ def test_a_scan_that_crashes_when_traced_fails_both_checks_alike(context) -> Non
         assert type(crashed.value) is SubmissionError
     assert len(sub.traced) == 1
     # the formulas stand on their own: graded without the measurement
-    medium.test_scan_depth_formula(sub)
-    medium.test_scan_work_formula(sub)
+    call_check(medium.test_scan_depth_formula, sub, context, made)
+    call_check(medium.test_scan_work_formula, sub, context, made)
 
 
 # ---------------------------------------------------------------- the formulas
 
 
 @pytest.fixture
-def measured(context) -> dict:
-    """The model scan's depth and work, as _measure shares them between the checks (the
-    traced runs themselves are tested above; here only the message shows them)."""
+def measured(made) -> dict:
+    """The model scan's depth and work, as the traced_scan fixture gives them to the checks
+    (the traced runs themselves are tested above; here only the message shows them)."""
     figures = {
         n: (medium.hillis_steele_depth(n), medium.hillis_steele_work(n))
         for n in medium.TRACED_LENGTHS
     }
-    context.shared["measured"] = figures
+    made["traced_scan"] = support.Measurement(lambda: figures)
     return figures
 
 
-def test_the_formulas_are_asked_at_every_length_and_below_zero(context, measured) -> None:
+def test_the_formulas_are_asked_at_every_length_and_below_zero(context, made, measured) -> None:
     sub = model()
-    medium.test_scan_depth_formula(sub)
-    medium.test_scan_work_formula(sub)
+    call_check(medium.test_scan_depth_formula, sub, context, made)
+    call_check(medium.test_scan_work_formula, sub, context, made)
     for name in ("scan_depth", "scan_work"):
         assert [args[0] for fn, args in sub.calls if fn == name] == [*medium.FORMULA_LENGTHS, -1]
 
@@ -627,13 +635,13 @@ def test_formula_lengths() -> None:
 
 @pytest.mark.parametrize("name", ["scan_depth", "scan_work"])
 @pytest.mark.parametrize("n", [0, 64, 2**20 + 1, 2**60 + 1], ids=["0", "64", "2**20+1", "2**60+1"])
-def test_one_wrong_formula_value_fails_at_its_length(context, measured, name, n) -> None:
+def test_one_wrong_formula_value_fails_at_its_length(context, made, measured, name, n) -> None:
     truth = medium.hillis_steele_depth if name == "scan_depth" else medium.hillis_steele_work
     sub = model(**{name: lambda m: truth(m) + 7 * (m == n)})
     check = (
         medium.test_scan_depth_formula if name == "scan_depth" else medium.test_scan_work_formula
     )
-    error = failure(check, sub)
+    error = failure(check, sub, context, made)
     measured = (medium.hillis_steele_depth(n), medium.hillis_steele_work(n))
     seen = f"; your scan measured {measured[name == 'scan_work']}" if n == 64 else ""
     assert str(error) == f"{name}({n}): expected {truth(n)}, got {truth(n) + 7}{seen}"
@@ -645,27 +653,27 @@ def test_one_wrong_formula_value_fails_at_its_length(context, measured, name, n)
     [("6", "'6'"), (None, "None"), (6.0, "6.0"), (ForeignInt(6), "int(6)")],
     ids=["a string", "None", "a float", "a numpy int"],
 )
-def test_a_formula_must_return_an_int(context, measured, value, shown) -> None:
+def test_a_formula_must_return_an_int(context, made, measured, value, shown) -> None:
     sub = model(scan_depth=lambda n: value if n == 64 else medium.hillis_steele_depth(n))
-    assert str(failure(medium.test_scan_depth_formula, sub)) == (
+    assert str(failure(medium.test_scan_depth_formula, sub, context, made)) == (
         f"scan_depth(64): expected 6, got {shown}; your scan measured 6"
     )
 
 
-def test_an_int_subclass_at_zero_fails_without_the_float_hint(context, measured) -> None:
+def test_an_int_subclass_at_zero_fails_without_the_float_hint(context, made, measured) -> None:
     """lying_objects' scan_depth: an int subclass equal to everything. Its 0 at n=0 once took
     the float-rounding branch, whose math.log2(0) crashed the judge's check."""
     sub = model(scan_depth=lambda n: ForeignInt(0))
-    error = failure(medium.test_scan_depth_formula, sub)
+    error = failure(medium.test_scan_depth_formula, sub, context, made)
     assert (str(error), error.hint) == ("scan_depth(0): expected 0, got int(0)", None)
 
 
 @pytest.mark.parametrize(("n", "got"), [(1, 1), (1, -1), (2, 0), (3, 1), (64, 5)])
-def test_a_wrong_depth_at_small_n_is_not_a_float_rounding(context, measured, n, got) -> None:
+def test_a_wrong_depth_at_small_n_is_not_a_float_rounding(context, made, measured, n, got) -> None:
     """Below 2 elements there are no rounds, whatever float log2 says; and a count below the
     float count is not the float count: a plain message."""
     sub = model(scan_depth=lambda m: got if m == n else medium.hillis_steele_depth(m))
-    error = failure(medium.test_scan_depth_formula, sub)
+    error = failure(medium.test_scan_depth_formula, sub, context, made)
     seen = f"; your scan measured {measured[n][0]}" if n in measured else ""
     expected = medium.hillis_steele_depth(n)
     assert (str(error), error.hint) == (
@@ -675,7 +683,7 @@ def test_a_wrong_depth_at_small_n_is_not_a_float_rounding(context, measured, n, 
 
 
 @pytest.mark.parametrize("name", ["scan_depth", "scan_work"])
-def test_float_log2_rounds_are_named(context, measured, name) -> None:
+def test_float_log2_rounds_are_named(context, made, measured, name) -> None:
     def with_float_rounds(n: int) -> int:
         count = math.ceil(math.log2(n)) if n > 1 else 0
         return count if name == "scan_depth" else sum(n - 2**k for k in range(count))
@@ -684,7 +692,7 @@ def test_float_log2_rounds_are_named(context, measured, name) -> None:
     check = (
         medium.test_scan_depth_formula if name == "scan_depth" else medium.test_scan_work_formula
     )
-    error = failure(check, sub)
+    error = failure(check, sub, context, made)
     n = 2**53 + 1
     truth = medium.hillis_steele_depth if name == "scan_depth" else medium.hillis_steele_work
     assert str(error) == (
@@ -695,13 +703,13 @@ def test_float_log2_rounds_are_named(context, measured, name) -> None:
 
 
 @pytest.mark.parametrize("name", ["scan_depth", "scan_work"])
-def test_a_formula_that_accepts_minus_one_fails(context, measured, name) -> None:
+def test_a_formula_that_accepts_minus_one_fails(context, made, measured, name) -> None:
     truth = medium.hillis_steele_depth if name == "scan_depth" else medium.hillis_steele_work
     sub = model(**{name: lambda n: truth(max(n, 0))})
     check = (
         medium.test_scan_depth_formula if name == "scan_depth" else medium.test_scan_work_formula
     )
-    error = failure(check, sub)
+    error = failure(check, sub, context, made)
     assert str(error) == (
         f"{name}(-1) returned 0; a negative length should raise ValueError, as the docstring says"
     )

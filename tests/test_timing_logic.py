@@ -10,7 +10,6 @@ gives it, so every assertion is exact (``make mutate``'s ``timing`` target).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +25,8 @@ from autograder.grading.processes import supervisor
 
 
 @pytest.fixture
-def context(tmp_path: Path) -> Iterator[support.GradingContext]:
-    with judge_context(tmp_path, exercise="easy", device="cpu") as ctx:
-        yield ctx
+def context(tmp_path: Path) -> support.GradingContext:
+    return judge_context(tmp_path, exercise="easy", device="cpu")
 
 
 class Events(list):
@@ -138,8 +136,7 @@ def events(context, monkeypatch) -> Events:
     monkeypatch.setattr(supervisor, "process_table", lambda: supervisor.ProcessTable({}, {}))
     monkeypatch.setattr(timed_module, "device_lease", Lease)
     reference = FakeReference(recorded)
-    context.workers["reference"] = reference
-    monkeypatch.setattr(support, "reference_worker", lambda: reference)
+    context.workers["reference"] = reference  # what support.reference_worker(ctx) returns
     return recorded
 
 
@@ -188,7 +185,7 @@ def test_a_sample_holds_enough_calls_to_fill_its_window(
 ) -> None:
     worker = FakeWorker(events, "student", cpu=cpu, ping=ping)
     timing.interleaved_timings(
-        {"a": contender(worker)}, repeats=2, warmup=2, min_sample_s=min_sample_s
+        context, {"a": contender(worker)}, repeats=2, warmup=2, min_sample_s=min_sample_s
     )
     assert timed_counts(events, "student") == [1, number, number, number]
 
@@ -196,24 +193,26 @@ def test_a_sample_holds_enough_calls_to_fill_its_window(
 def test_the_call_count_is_sized_at_each_warm_up(context, events) -> None:
     # the first warm-up (one call) is slow, the second sees the true cost
     worker = FakeWorker(events, "student", cpu=[1e-3, 1e-4, 1e-4, 1e-4, 1e-4], ping=1e-4)
-    timing.interleaved_timings({"a": contender(worker)}, repeats=2, warmup=3)
+    timing.interleaved_timings(context, {"a": contender(worker)}, repeats=2, warmup=3)
     assert timed_counts(events, "student") == [1, 5, 50, 50, 50]
 
 
 def test_no_warm_up_asked_still_sizes_the_sample_once(context, events) -> None:
     worker = FakeWorker(events, "student", cpu=1e-4, ping=1e-4)
-    timing.interleaved_timings({"a": contender(worker)}, repeats=1, warmup=0)
+    timing.interleaved_timings(context, {"a": contender(worker)}, repeats=1, warmup=0)
     assert timed_counts(events, "student") == [1, 50]
 
 
 def test_a_large_input_bounds_the_calls_of_a_sample(context, events) -> None:
     worker = FakeWorker(events, "student", cpu=1e-9, ping=1e-4)
     payload = timing.MAX_PAYLOAD_BYTES // 100
-    timing.interleaved_timings({"a": contender(worker, payload=payload)}, repeats=1, warmup=1)
+    timing.interleaved_timings(
+        context, {"a": contender(worker, payload=payload)}, repeats=1, warmup=1
+    )
     assert timed_counts(events, "student") == [1, 100]
     huge = FakeWorker(events, "huge", cpu=1e-9, ping=1e-4)
     timing.interleaved_timings(
-        {"b": contender(huge, payload=timing.MAX_PAYLOAD_BYTES * 2)}, repeats=1, warmup=1
+        context, {"b": contender(huge, payload=timing.MAX_PAYLOAD_BYTES * 2)}, repeats=1, warmup=1
     )
     assert timed_counts(events, "huge") == [1, 1]
 
@@ -221,19 +220,23 @@ def test_a_large_input_bounds_the_calls_of_a_sample(context, events) -> None:
 def test_on_cuda_a_call_costs_its_wall_time_less_the_round_trip(context, events) -> None:
     # wall 1e-4 a call plus a 1e-3 round trip: 1e-4 a call once the trip is taken off
     worker = FakeWorker(events, "student", cpu=5e-3, wall=1e-4, ping=1e-3)
-    timing.interleaved_timings({"a": contender(worker)}, device="cuda", repeats=1, warmup=1)
+    timing.interleaved_timings(
+        context, {"a": contender(worker)}, device="cuda", repeats=1, warmup=1
+    )
     assert timed_counts(events, "student") == [1, 200]  # a 20 ms window (20x the ping)
     assert {event[4] for event in events if event[0] == "timed"} == {"cuda"}
     floor = FakeWorker(events, "floor", cpu=5e-3, wall=0.0, ping=1e-6)
     timing.interleaved_timings(
-        {"b": contender(floor)}, device="cuda", repeats=1, warmup=1, min_sample_s=1e-4
+        context, {"b": contender(floor)}, device="cuda", repeats=1, warmup=1, min_sample_s=1e-4
     )
     assert timed_counts(events, "floor") == [1, math.ceil(1e-4 / 1e-7)]
 
 
 def test_every_warm_up_on_cuda_sizes_the_sample_from_its_own_calls(context, events) -> None:
     worker = FakeWorker(events, "student", cpu=5e-3, wall=1e-4, ping=1e-3)
-    timing.interleaved_timings({"a": contender(worker)}, device="cuda", repeats=1, warmup=3)
+    timing.interleaved_timings(
+        context, {"a": contender(worker)}, device="cuda", repeats=1, warmup=3
+    )
     assert timed_counts(events, "student") == [1, 200, 200, 200]
 
 
@@ -241,22 +244,28 @@ def test_a_device_name_built_at_run_time_is_the_same_device(context, events) -> 
     """A device read from a file or the command line is an equal string, not the literal."""
     cpu = "".join(["c", "pu"])
     assert cpu == "cpu" and id(cpu) != id("cpu")  # equal, not the same object
-    stage = support.reference_worker().stage_cpu
+    stage = support.reference_worker(context).stage_cpu
     honest = FakeWorker(events, "honest", cpu=1e-4, wall=9e-4, ping=1e-4, outside=bound(stage))
     (medians,) = timing.interleaved_timings(
-        {"a": contender(honest)}, device=cpu, repeats=1, warmup=1
+        context, {"a": contender(honest)}, device=cpu, repeats=1, warmup=1
     ).values()
     assert timed_counts(events, "honest") == [1, 50]  # sized by CPU time, not wall time
     assert medians.verdict == pytest.approx(1e-4)  # the CPU clock decides
     moved = FakeWorker(events, "moved", cpu=1e-4, outside=bound(stage) * 1.01)
     with pytest.raises(CheckFailed, match=r"ms of CPU time in your worker.* against 10\.0 ms"):
-        timing.interleaved_timings({"b": contender(moved)}, device=cpu, repeats=1, warmup=1)
+        timing.interleaved_timings(
+            context, {"b": contender(moved)}, device=cpu, repeats=1, warmup=1
+        )
 
 
 def test_a_worker_without_a_recorded_ping_is_pinged_once_on_cuda(context, events) -> None:
     worker = FakeWorker(events, "student", cpu=1e-4, wall=2e-4, ping=None)  # ping(): 2e-4
     timing.interleaved_timings(
-        {"a": contender(worker), "b": contender(worker)}, device="cuda", repeats=1, warmup=1
+        context,
+        {"a": contender(worker), "b": contender(worker)},
+        device="cuda",
+        repeats=1,
+        warmup=1,
     )
     assert worker.pings == 1
     # a 5 ms window (the trip's 20x is 4 ms), 2e-4 a call once the trip is taken off
@@ -266,7 +275,7 @@ def test_a_worker_without_a_recorded_ping_is_pinged_once_on_cuda(context, events
 def test_on_the_cpu_no_worker_is_pinged(context, events) -> None:
     """The window is the worker's CPU time, which the round trip does not enter."""
     worker = FakeWorker(events, "student", cpu=1e-4, ping=None)
-    timing.interleaved_timings({"a": contender(worker)}, repeats=1, warmup=1)
+    timing.interleaved_timings(context, {"a": contender(worker)}, repeats=1, warmup=1)
     assert worker.pings == 0
     assert timed_counts(events, "student") == [1, 50]
 
@@ -276,7 +285,9 @@ def test_on_the_cpu_no_worker_is_pinged(context, events) -> None:
 
 def test_contenders_are_timed_round_robin_after_their_warm_ups(context, events) -> None:
     first, second = FakeWorker(events, "one"), FakeWorker(events, "two")
-    timing.interleaved_timings({"a": contender(first), "b": contender(second)}, repeats=3, warmup=2)
+    timing.interleaved_timings(
+        context, {"a": contender(first), "b": contender(second)}, repeats=3, warmup=2
+    )
     order = [event[1] for event in events if event[0] == "timed"]
     assert order == ["one", "one", "two", "two"] + ["one", "two"] * 3
 
@@ -285,7 +296,7 @@ def test_each_contender_gets_the_median_of_its_samples_by_both_clocks(context, e
     cpu = [1e-4, 1e-4, 3e-4, 1e-4, 2e-4, 9e-4, 2.5e-4]  # 2 warm-ups, then 5 samples
     wall = [2e-4, 2e-4, 5e-4, 4e-4, 8e-4, 1e-3, 6e-4]
     worker = FakeWorker(events, "student", cpu=cpu, wall=wall, ping=0.0)
-    (medians,) = timing.interleaved_timings({"a": contender(worker)}, repeats=5).values()
+    (medians,) = timing.interleaved_timings(context, {"a": contender(worker)}, repeats=5).values()
     assert medians.cpu == pytest.approx(2.5e-4, rel=1e-12)  # of 3, 1, 2, 9, 2.5
     assert medians.wall == pytest.approx(6e-4, rel=1e-12)  # of 5, 4, 8, 10, 6
     assert medians.verdict == medians.cpu
@@ -293,7 +304,7 @@ def test_each_contender_gets_the_median_of_its_samples_by_both_clocks(context, e
 
 def test_the_wall_clock_counts_the_whole_run_request(context, events) -> None:
     worker = FakeWorker(events, "student", cpu=1e-4, wall=2e-4, ping=1e-3)
-    (medians,) = timing.interleaved_timings({"a": contender(worker)}, repeats=3).values()
+    (medians,) = timing.interleaved_timings(context, {"a": contender(worker)}, repeats=3).values()
     number = timed_counts(events, "student")[-1]
     assert number == 50  # a 5 ms window of CPU time: the round trip does not enter it
     assert medians.wall == pytest.approx((2e-4 * number + 1e-3) / number, rel=1e-12)
@@ -303,10 +314,12 @@ def test_the_wall_clock_counts_the_whole_run_request(context, events) -> None:
 def test_on_cuda_the_verdict_is_the_wall_clock(context, events) -> None:
     worker = FakeWorker(events, "student", cpu=1e-6, wall=3e-4, ping=0.0)
     (medians,) = timing.interleaved_timings(
-        {"a": contender(worker)}, device="cuda", repeats=3
+        context, {"a": contender(worker)}, device="cuda", repeats=3
     ).values()
     assert medians.verdict == medians.cpu == pytest.approx(3e-4, rel=1e-12)
-    seconds = timing.interleaved_medians({"a": contender(worker)}, device="cuda", repeats=3)
+    seconds = timing.interleaved_medians(
+        context, {"a": contender(worker)}, device="cuda", repeats=3
+    )
     assert seconds == {"a": pytest.approx(3e-4, rel=1e-12)}
 
 
@@ -314,7 +327,7 @@ def test_interleaved_medians_are_the_verdict_clocks(context, events) -> None:
     fast = FakeWorker(events, "fast", cpu=1e-4, wall=9e-4, ping=0.0)
     slow = FakeWorker(events, "slow", cpu=4e-4, wall=9e-4, ping=0.0)
     seconds = timing.interleaved_medians(
-        {"fast": contender(fast), "slow": contender(slow)}, repeats=3, warmup=1
+        context, {"fast": contender(fast), "slow": contender(slow)}, repeats=3, warmup=1
     )
     assert seconds == {"fast": pytest.approx(1e-4), "slow": pytest.approx(4e-4)}
     assert timed_counts(events, "fast") == [1, 50, 50, 50]
@@ -323,7 +336,7 @@ def test_interleaved_medians_are_the_verdict_clocks(context, events) -> None:
 def test_by_default_two_warm_ups_size_seven_samples_of_5_ms(context, events) -> None:
     for measure, label in ((timing.interleaved_timings, "t"), (timing.interleaved_medians, "m")):
         worker = FakeWorker(events, label, cpu=1e-4, ping=1e-6)
-        measure({"a": contender(worker)})
+        measure(context, {"a": contender(worker)})
         assert timed_counts(events, label) == [1, 50] + [50] * 7
 
 
@@ -339,7 +352,10 @@ def test_every_other_worker_is_paused_while_one_is_timed(context, events) -> Non
     two = FakeWorker(events, "two", pid=202)
     gone = FakeWorker(events, "gone", pid=None)  # no process (yet): nothing to pause
     timing.interleaved_timings(
-        {"a": contender(one), "b": contender(two), "c": contender(gone)}, repeats=1, warmup=1
+        context,
+        {"a": contender(one), "b": contender(two), "c": contender(gone)},
+        repeats=1,
+        warmup=1,
     )
     stop, cont = int(timing.signal.SIGSTOP), int(timing.signal.SIGCONT)
     samples = [i for i, event in enumerate(events) if event[0] == "timed"]
@@ -368,7 +384,9 @@ def test_paused_workers_are_resumed_when_a_sample_fails(context, events) -> None
 
     broken = Broken(events, "broken")
     with pytest.raises(CheckFailed, match="the worker died"):
-        timing.interleaved_timings({"x": contender(broken), "o": contender(other)}, repeats=1)
+        timing.interleaved_timings(
+            context, {"x": contender(broken), "o": contender(other)}, repeats=1
+        )
     assert events[-1] == ("signal", 7, int(timing.signal.SIGCONT))
 
 
@@ -378,7 +396,7 @@ def test_every_output_of_a_sample_is_checked(context, events) -> None:
 
     worker = FakeWorker(events, "student", outputs=third_wrong)
     with pytest.raises(CheckFailed) as failed:
-        timing.interleaved_timings({"a": contender(worker)}, repeats=1, warmup=1)
+        timing.interleaved_timings(context, {"a": contender(worker)}, repeats=1, warmup=1)
     assert str(failed.value) == (
         "f returned a wrong value while being timed (call 2): expected 3, got -1; "
         "a timing counts only correct work"
@@ -388,14 +406,14 @@ def test_every_output_of_a_sample_is_checked(context, events) -> None:
 def test_a_warm_up_checks_its_outputs_too(context, events) -> None:
     worker = FakeWorker(events, "student", outputs=lambda calls: [None for _ in calls])
     with pytest.raises(CheckFailed, match=r"\(call 0\): expected 0, got None"):
-        timing.interleaved_timings({"a": contender(worker)}, repeats=1, warmup=1)
+        timing.interleaved_timings(context, {"a": contender(worker)}, repeats=1, warmup=1)
     assert timed_counts(events, "student") == [1]
 
 
 def test_a_sample_missing_outputs_never_passes(context, events) -> None:
     worker = FakeWorker(events, "student", outputs=lambda calls: [a[0] for a in calls[:-1]])
     with pytest.raises((CheckFailed, ValueError)):
-        timing.interleaved_timings({"a": contender(worker)}, repeats=1, warmup=1)
+        timing.interleaved_timings(context, {"a": contender(worker)}, repeats=1, warmup=1)
 
 
 # ---------------------------------------------------------------- work outside the timed calls
@@ -406,9 +424,9 @@ def bound(stage: float) -> float:
 
 
 def test_work_outside_the_window_up_to_the_bound_passes(context, events) -> None:
-    stage = support.reference_worker().stage_cpu
+    stage = support.reference_worker(context).stage_cpu
     worker = FakeWorker(events, "student", outside=bound(stage))
-    timing.interleaved_timings({"a": contender(worker)}, repeats=3, warmup=1)
+    timing.interleaved_timings(context, {"a": contender(worker)}, repeats=3, warmup=1)
     # the baseline is measured once (at the first checked sample) and kept
     baselines = [event for event in events if event[0] == "baseline"]
     assert baselines == [("baseline", 50, "cpu")]
@@ -416,10 +434,10 @@ def test_work_outside_the_window_up_to_the_bound_passes(context, events) -> None
 
 
 def test_work_moved_out_of_the_window_fails_after_three_draws(context, events) -> None:
-    stage = support.reference_worker().stage_cpu
+    stage = support.reference_worker(context).stage_cpu
     worker = FakeWorker(events, "student", outside=bound(stage) * (1 + 1e-9))
     with pytest.raises(CheckFailed) as failed:
-        timing.interleaved_timings({"a": contender(worker)}, repeats=3, warmup=1)
+        timing.interleaved_timings(context, {"a": contender(worker)}, repeats=3, warmup=1)
     assert str(failed.value) == (
         "f: staging 50 inputs and fetching the outputs took 35.0 ms of CPU time in your "
         "worker outside the timed calls, against 10.0 ms for the same in the reference "
@@ -431,10 +449,10 @@ def test_work_moved_out_of_the_window_fails_after_three_draws(context, events) -
 
 
 def test_the_message_gives_both_figures_in_milliseconds(context, events) -> None:
-    support.reference_worker().stage_cpu = 0.5
+    support.reference_worker(context).stage_cpu = 0.5
     worker = FakeWorker(events, "student", outside=2.0)
     with pytest.raises(CheckFailed) as failed:
-        timing.interleaved_timings({"a": contender(worker)}, repeats=1, warmup=1)
+        timing.interleaved_timings(context, {"a": contender(worker)}, repeats=1, warmup=1)
     assert "took 2000.0 ms of CPU time" in str(failed.value)
     assert "against 500.0 ms for the same" in str(failed.value)
 
@@ -442,7 +460,9 @@ def test_the_message_gives_both_figures_in_milliseconds(context, events) -> None
 def test_a_pause_in_one_draw_is_forgiven_by_the_next(context, events) -> None:
     outside = [0.0, 1.0, 0.0, 0.0, 0.0]  # warm-up, a paused draw, then honest samples
     worker = FakeWorker(events, "student", outside=outside)
-    (medians,) = timing.interleaved_timings({"a": contender(worker)}, repeats=3, warmup=1).values()
+    (medians,) = timing.interleaved_timings(
+        context, {"a": contender(worker)}, repeats=3, warmup=1
+    ).values()
     assert timed_counts(events, "student") == [1, 50, 50, 50, 50]
     assert [event[0] for event in events].count("baseline") == 2
     assert medians.cpu == pytest.approx(1e-4)
@@ -450,27 +470,29 @@ def test_a_pause_in_one_draw_is_forgiven_by_the_next(context, events) -> None:
 
 def test_two_paused_draws_in_a_row_are_still_forgiven(context, events) -> None:
     worker = FakeWorker(events, "student", outside=[0.0, 1.0, 1.0, 0.0])
-    timing.interleaved_timings({"a": contender(worker)}, repeats=1, warmup=1)
+    timing.interleaved_timings(context, {"a": contender(worker)}, repeats=1, warmup=1)
     assert timed_counts(events, "student") == [1, 50, 50, 50]
 
 
 def test_the_warm_ups_and_the_reference_are_not_bounded(context, events) -> None:
     warm_only = FakeWorker(events, "student", outside=[5.0, 0.0])
-    timing.interleaved_timings({"a": contender(warm_only)}, repeats=1, warmup=1)
-    reference = support.reference_worker()
+    timing.interleaved_timings(context, {"a": contender(warm_only)}, repeats=1, warmup=1)
+    reference = support.reference_worker(context)
     reference.outside = 5.0  # the trusted reference is never bounded, nor measured against
-    timing.interleaved_timings({"r": contender(reference)}, repeats=2, warmup=1)
+    timing.interleaved_timings(context, {"r": contender(reference)}, repeats=2, warmup=1)
     assert timed_counts(events, "reference") == [1, 50, 50]
     assert [event for event in events if event[0] == "baseline"] == [("baseline", 50, "cpu")]
 
 
 def test_on_cuda_work_outside_is_bounded_by_wall_time(context, events) -> None:
-    stage = support.reference_worker().stage_cpu  # its wall baseline is twice that
+    stage = support.reference_worker(context).stage_cpu  # its wall baseline is twice that
     ok = FakeWorker(events, "ok", cpu=1e-6, wall=1e-4, ping=1e-6, outside=bound(2 * stage) / 2)
-    timing.interleaved_timings({"a": contender(ok)}, device="cuda", repeats=1, warmup=1)
+    timing.interleaved_timings(context, {"a": contender(ok)}, device="cuda", repeats=1, warmup=1)
     bad = FakeWorker(events, "bad", cpu=1e-6, wall=1e-4, ping=1e-6, outside=0.04)
     with pytest.raises(CheckFailed) as failed:
-        timing.interleaved_timings({"b": contender(bad)}, device="cuda", repeats=1, warmup=1)
+        timing.interleaved_timings(
+            context, {"b": contender(bad)}, device="cuda", repeats=1, warmup=1
+        )
     assert "took 80.0 ms of wall time in your worker" in str(failed.value)
     assert "against 20.0 ms for the same" in str(failed.value)
     assert ("baseline", 50, "cuda") in events
@@ -563,7 +585,7 @@ def test_the_base_of_the_bound_is_the_reference_doing_the_same_untimed_part(
     student = FakeWorker(events, "student", pid=101)
     reference = context.workers["reference"]
     others = {id(student): student, id(reference): reference}
-    base = timing._reference_outside(calls, "cuda", others)
+    base = timing._reference_outside(context, calls, "cuda", others)
     assert base == Baseline(cpu_seconds=0.01, wall_seconds=0.02)
     stop, cont = int(timing.signal.SIGSTOP), int(timing.signal.SIGCONT)
     # measured alone, as a sample is: on CUDA its wall time is the base, which the student's

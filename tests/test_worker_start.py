@@ -25,30 +25,30 @@ def test_workers_start_without_waiting_and_are_ready_before_the_first_check(tmp_
     module = tmp_path / f"{EXERCISES['hard']}.py"
     module.write_text(GATED_MODULE.format(gate=str(gate)))
     (tmp_path / "judge").mkdir()
-    with judge_context(tmp_path / "judge", exercise="hard", device="cpu") as ctx:
-        ctx.module_source = module
-        try:
-            workers = support.start_workers()  # returns with the import still blocked
-            assert [w.spec.label for w in workers] == ["submission", "reference"]
-            assert all(w.pid is not None and not w.fatal_import for w in workers)
-            assert workers[1].spec.preload == support.REFERENCE_IMPORTS["hard"]
-            gate.write_text("")
-            support.await_workers()
-            assert [w.load_failure for w in workers] == [None, None]
-            assert workers[0].call("ready") == "loaded"
-        finally:
-            ctx.close()
+    ctx = judge_context(tmp_path / "judge", exercise="hard", device="cpu")
+    ctx.module_source = module
+    try:
+        workers = support.start_workers(ctx)  # returns with the import still blocked
+        assert [w.spec.label for w in workers] == ["submission", "reference"]
+        assert all(w.pid is not None and not w.fatal_import for w in workers)
+        assert workers[1].spec.preload == support.REFERENCE_IMPORTS["hard"]
+        gate.write_text("")
+        support.await_workers(ctx)
+        assert [w.load_failure for w in workers] == [None, None]
+        assert workers[0].call("ready") == "loaded"
+    finally:
+        ctx.close()
 
 
 def test_an_exercise_without_timing_starts_only_the_submissions_worker(tmp_path):
     module = tmp_path / f"{EXERCISES['medium']}.py"
     module.write_text("def ready():\n    return 1\n")
     (tmp_path / "judge").mkdir()
-    with judge_context(tmp_path / "judge", exercise="medium", device="cpu") as ctx:
-        ctx.module_source = module
-        try:
-            assert [w.spec.label for w in support.start_workers()] == ["submission"]
-            support.await_workers()
-            assert ctx.workers["submission"].call("ready") == 1
-        finally:
-            ctx.close()
+    ctx = judge_context(tmp_path / "judge", exercise="medium", device="cpu")
+    ctx.module_source = module
+    try:
+        assert [w.spec.label for w in support.start_workers(ctx)] == ["submission"]
+        support.await_workers(ctx)
+        assert ctx.workers["submission"].call("ready") == 1
+    finally:
+        ctx.close()

@@ -1,6 +1,6 @@
 """Grade one exercise: start its judge, collect every verdict, whatever happens.
 
-Runs in ``grade``. The judge (:mod:`autograder.grading.judge.main`) is trusted code and
+Runs in ``grade``. The judge (:mod:`autograder.grading.judge`) is trusted code and
 runs no submission code; it starts the workers. This side only enforces the
 exercise's time limits on the judge, reads its JSON-lines verdicts from an
 inherited pipe and, should the judge itself fail, fails the checks it did not
@@ -9,6 +9,7 @@ report with the reason and starts a new judge for the rest.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import selectors
@@ -21,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.grading.judge.job import JudgeJob
 from autograder.grading.processes import device_lease, supervisor
 from autograder.grading.sandbox import Sandbox
 from autograder.spec import paths
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
-from autograder.spec.settings import Settings, settings_to_dict
+from autograder.spec.settings import Settings
 
 POLL_SECONDS = 0.1
 
@@ -112,22 +114,18 @@ def run_exercise(
                     )
                 break
             graded.runs += 1
-            job = {
-                "exercise": exercise,
-                "check_ids": remaining,
-                "seed": seed,
-                "device": device,
-                "settings": settings_to_dict(settings),
-                "module_source": str(module) if module else None,
-                "work_dir": str(work_dir),
-                "lease": lease.to_json(),
-                "sandbox": {
-                    "kind": sandbox.kind,
-                    "reason": sandbox.reason,
-                    "bwrap": sandbox.bwrap,
-                    "run_as": sandbox.run_as,
-                },
-            }
+            job = JudgeJob(
+                exercise=exercise,
+                check_ids=tuple(remaining),
+                seed=seed,
+                device=device,
+                settings=settings,
+                module_source=module,
+                work_dir=work_dir,
+                lease=lease,
+                sandbox=sandbox,
+                pipe_fd=-1,  # the pipe of each judge run, made by _run_judge
+            )
             _run_judge(graded, job, work_dir, settings, deadline, progress)
             remaining = [c for c in check_ids if c not in graded.verdicts]
         output = work_dir / "output.log"
@@ -153,7 +151,7 @@ def _failed(message: str) -> dict[str, Any]:
 
 def _run_judge(
     graded: GradedExercise,
-    job: dict[str, Any],
+    job: JudgeJob,
     work_dir: Path,
     settings: Settings,
     deadline: float,
@@ -161,7 +159,7 @@ def _run_judge(
 ) -> None:
     limits = settings.limits
     read_fd, write_fd = os.pipe()
-    job["pipe_fd"] = write_fd
+    job = dataclasses.replace(job, pipe_fd=write_fd)
     package_root = paths.ROOT
     boot = (
         f"import sys; sys.path.insert(0, {str(package_root)!r}); "
@@ -179,9 +177,9 @@ def _run_judge(
             start_new_session=True,
         )
     os.close(write_fd)
-    judge.stdin.write((json.dumps(job) + "\n").encode())
+    judge.stdin.write((job.to_json() + "\n").encode())
     judge.stdin.close()
-    check_ids = job["check_ids"]
+    check_ids = job.check_ids
     current: str | None = None
     current_since = time.monotonic()
     kill_reason: str | None = None

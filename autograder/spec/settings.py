@@ -114,23 +114,3 @@ def load_settings(path: Path | None = None) -> Settings:
         tolerances=tolerances,
         lease=_build(Lease, lease, f"{where} [lease]"),
     )
-
-
-def settings_to_dict(settings: Settings) -> dict[str, Any]:
-    """Plain-data form, passed to the grading child as JSON."""
-    return {
-        "limits": {f.name: getattr(settings.limits, f.name) for f in fields(Limits)},
-        "tolerances": {
-            device: {f.name: getattr(tol, f.name) for f in fields(Tolerances)}
-            for device, tol in settings.tolerances.items()
-        },
-        "lease": {f.name: getattr(settings.lease, f.name) for f in fields(Lease)},
-    }
-
-
-def settings_from_dict(data: dict[str, Any]) -> Settings:
-    return Settings(
-        limits=Limits(**data["limits"]),
-        tolerances={device: Tolerances(**tol) for device, tol in data["tolerances"].items()},
-        lease=Lease(**data["lease"]),
-    )

@@ -64,6 +64,9 @@ __all__ = ["NotebookCheckFailed", "find_check_function", "run_check", "session_s
 
 SEED_VARIABLE = "AUTOGRADER_SEED"
 _CONTEXTS: dict[str, support.GradingContext] = {}  # one per exercise, shared by its grade cells
+# per context: the submission module and the values of its check module's fixtures (what
+# pytest's module scope holds in a judge), kept while the cells grade the same module
+_FIXTURE_VALUES: dict[str, tuple[Any, dict[str, Any]]] = {}
 
 
 class NotebookCheckFailed(AssertionError):
@@ -131,19 +134,15 @@ def run_check(
     module = _as_module(submission if submission is not None else _caller_globals())
     test_function = find_check_function(check_id)
     context = _context(check.exercise, seed if seed is not None else session_seed())
-    previous_context, support.CONTEXT = support.CONTEXT, context
     context.current_check = check_id
     worker = InProcessWorker(module)
-    if context.shared.get("module") is not module:  # results shared between checks are
-        context.shared.clear()  # only for the same submission (a re-run cell starts afresh)
-        context.shared["module"] = module
     context.workers["submission"] = worker
     limit_seconds = check.timeout * context.settings.limits.timeout_scale
     verdict: str | None = None
     hint = check.hint
     try:
         with _stderr_to_stdout(), time_limit(limit_seconds):
-            test_function(worker)
+            support.call_check(test_function, worker, context, _fixtures(context, module))
     except support.Pending as pending:
         verdict = f"cannot be decided in a notebook: {pending}"
     except support.NotImplementedYet as error:
@@ -159,14 +158,23 @@ def run_check(
         verdict = str(error)
     except Exception as error:  # a failure the check did not wrap
         verdict = f"unexpected error: {type(error).__name__}: {str(error)[:500]}"
-    finally:
-        support.CONTEXT = previous_context
     where = f"[inputs drawn from seed {context.seed}; {SEED_VARIABLE}={context.seed} repeats them]"
     if verdict is not None:
         raise NotebookCheckFailed(
             f"{check_id} failed ({check.points:g} points): {verdict}\nHint: {hint}\n{where}"
         ) from None
     print(f"passed: {check_id} ({check.points:g} points): {check.title} {where}")
+
+
+def _fixtures(context: support.GradingContext, module: Any) -> dict[str, Any]:
+    """The fixture values made for ``module`` in this context: kept while the cells grade the
+    same submission module, so a measurement one check owns serves the others as in a judge
+    (a cell run on another namespace starts afresh)."""
+    key = f"{context.exercise}:{context.seed}"
+    held = _FIXTURE_VALUES.get(key)
+    if held is None or held[0] is not module:
+        held = _FIXTURE_VALUES[key] = (module, {})
+    return held[1]
 
 
 def _not_implemented(error: NotImplementedError) -> str:
@@ -212,7 +220,7 @@ def _as_module(submission: Any) -> Any:
 
 
 def _context(exercise: str, seed: int) -> support.GradingContext:
-    """One grading context per exercise and seed, so checks can share results as in pytest."""
+    """One grading context per exercise and seed, as a judge has one per grading."""
     key = f"{exercise}:{seed}"
     if key not in _CONTEXTS:
         work_dir = Path(tempfile.mkdtemp(prefix=f"notebook-checks-{exercise}-"))

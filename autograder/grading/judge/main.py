@@ -1,10 +1,12 @@
 """The judge: runs one exercise's checks and decides every verdict. Never runs submission code.
 
-Started by :mod:`autograder.grading.exercise` as ``python -I``. It reads its job from
-stdin, makes itself non-dumpable and a subreaper, then runs the exercise's check
-module with pytest (trusted code: the checks ask workers for data through
-:mod:`~autograder.grading.judge.proxy`). Each verdict goes to the grader as one JSON line on an
-inherited pipe that no worker can reach.
+Started by :mod:`autograder.grading.exercise` as ``python -I``. It reads its job
+(:class:`~autograder.grading.judge.job.JudgeJob`, one JSON line) from stdin, makes itself
+non-dumpable and a subreaper, then runs the exercise's check module with pytest (trusted
+code: the checks ask workers for data through :mod:`~autograder.grading.judge.proxy`). The
+checks get the grading context from :class:`VerdictPlugin` as the session fixture
+``grading``. Each verdict goes to the grader as one JSON line on an inherited pipe that no
+worker can reach.
 """
 
 from __future__ import annotations
@@ -15,11 +17,22 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from autograder.grading.judge.job import JobError, JudgeJob
+
+if TYPE_CHECKING:
+    from autograder.grading.judge.checks.support import GradingContext
 
 
 def main() -> None:
-    job = json.loads(sys.stdin.readline())
+    try:
+        job = JudgeJob.from_json(sys.stdin.readline())
+    except JobError as error:  # the grader fails the run's checks with the judge's exit
+        print(error, file=sys.stderr)
+        os._exit(2)
     sys.stdin.close()
 
     from autograder.grading.processes import supervisor
@@ -27,39 +40,34 @@ def main() -> None:
     supervisor.make_non_dumpable()
     supervisor.become_subreaper()
 
-    import pytest
-
     from autograder.grading.judge.checks import support
-    from autograder.grading.sandbox import Sandbox
-    from autograder.spec.settings import settings_from_dict
+    from autograder.grading.judge.checks.support import GradingContext
 
-    pipe = os.fdopen(job["pipe_fd"], "wb", buffering=0)
+    pipe = os.fdopen(job.pipe_fd, "wb", buffering=0)
 
     def emit(message: dict[str, Any]) -> None:
         pipe.write((json.dumps(message, default=str) + "\n").encode())
 
     from autograder.grading.processes import device_lease
 
-    device_lease.configure(
-        device_lease.LeaseConfig(**job["lease"]), on_wait=lambda s: _lease_waited(s, emit)
+    ctx = GradingContext(
+        exercise=job.exercise,
+        module_source=job.module_source,
+        work_dir=job.work_dir,
+        seed=job.seed,
+        device=job.device,
+        settings=job.settings,
+        sandbox=job.sandbox,
     )
-    support.CONTEXT = support.GradingContext(
-        exercise=job["exercise"],
-        module_source=Path(job["module_source"]) if job["module_source"] else None,
-        work_dir=Path(job["work_dir"]),
-        seed=job["seed"],
-        device=job["device"],
-        settings=settings_from_dict(job["settings"]),
-        sandbox=Sandbox(**job["sandbox"]),
-    )
-    plugin = VerdictPlugin(job["check_ids"], emit)
+    device_lease.configure(job.lease, on_wait=lambda s: _lease_waited(ctx, s, emit))
+    plugin = VerdictPlugin(ctx, list(job.check_ids), emit)
     here = Path(__file__).resolve().parent
     args = [
-        str(here / "checks" / f"test_{job['exercise']}.py"),
+        str(here / "checks" / f"test_{job.exercise}.py"),
         "-c",
         str(here.parents[1] / "pytest-grader.ini"),
         "--rootdir",
-        job["work_dir"],
+        str(job.work_dir),
         "--noconftest",
         "-p",
         "no:cacheprovider",
@@ -73,16 +81,15 @@ def main() -> None:
     # grading's student code at a time on the device, so a co-tenant's kernels cannot blur a
     # wall-clock GPU timing. (A judge killed meanwhile releases it as it dies.)
     gpu_lease = contextlib.ExitStack()
-    if job["device"] == "cuda":
+    if job.device == "cuda":
         gpu_lease.enter_context(device_lease.device_lease("cuda"))
     try:
         try:  # their imports run while pytest starts and collects the checks
-            support.start_workers()
+            support.start_workers(ctx)
         except Exception as error:  # the checks start them again, one by one
             print(f"starting workers failed: {type(error).__name__}: {error}", file=sys.stderr)
         pytest.main(args, plugins=[plugin])
     finally:
-        ctx = support.context()
         incidents = [i for w in ctx.workers.values() for i in w.incidents]
         incidents += device_lease.incidents()
         restarts = {label: w.starts for label, w in ctx.workers.items()}
@@ -97,14 +104,11 @@ def main() -> None:
         os._exit(0)
 
 
-def _lease_waited(seconds: float, emit: Any) -> None:
+def _lease_waited(ctx: GradingContext, seconds: float, emit: Any) -> None:
     """Waiting for another grading's timed window costs no time limit: the check's deadline,
     pytest-timeout's alarm (signal method) and the grader's watch all move by the wait."""
     import signal
 
-    from autograder.grading.judge.checks import support
-
-    ctx = support.context()
     if ctx.check_deadline is not None:
         ctx.check_deadline += seconds
     remaining, _ = signal.getitimer(signal.ITIMER_REAL)
@@ -114,13 +118,20 @@ def _lease_waited(seconds: float, emit: Any) -> None:
 
 
 class VerdictPlugin:
-    """Maps pytest items to registry checks and streams each verdict to the grader."""
+    """Maps pytest items to registry checks, streams each verdict to the grader, and gives
+    the checks the grading context (the ``grading`` fixture)."""
 
-    def __init__(self, check_ids: list[str], emit: Any) -> None:
+    def __init__(self, ctx: GradingContext, check_ids: list[str], emit: Any) -> None:
+        self.ctx = ctx
         self.wanted = check_ids
         self.emit = emit
         self.verdicts: dict[str, dict[str, Any]] = {}  # check id -> verdict so far
         self.log_offset = 0
+
+    @pytest.fixture(scope="session")
+    def grading(self) -> GradingContext:
+        """This judge's grading context: every check takes it and hands it on as ``ctx``."""
+        return self.ctx
 
     @staticmethod
     def _check_id(item: Any) -> str | None:
@@ -128,12 +139,9 @@ class VerdictPlugin:
         return marker.args[0] if marker else None
 
     def pytest_collection_modifyitems(self, session: Any, config: Any, items: list) -> None:
-        import pytest
-
-        from autograder.grading.judge.checks import support
         from autograder.spec.registry import CHECKS_BY_ID
 
-        limits = support.context().settings.limits
+        limits = self.ctx.settings.limits
         order = {check_id: index for index, check_id in enumerate(self.wanted)}
         selected = [item for item in items if self._check_id(item) in order]
         deselected = [item for item in items if item not in selected]
@@ -154,15 +162,14 @@ class VerdictPlugin:
         from autograder.grading.judge.checks import support
 
         try:
-            support.await_workers()
+            support.await_workers(self.ctx)
         except Exception as error:  # a check starts its worker again
             print(f"starting workers failed: {type(error).__name__}: {error}", file=sys.stderr)
 
     def pytest_runtest_setup(self, item: Any) -> None:
-        from autograder.grading.judge.checks import support
         from autograder.spec.registry import CHECKS_BY_ID
 
-        ctx = support.context()
+        ctx = self.ctx
         check_id = self._check_id(item)
         ctx.current_check = check_id
         ctx.check_deadline = (
@@ -172,10 +179,9 @@ class VerdictPlugin:
         self.emit({"event": "start", "id": check_id})
 
     def pytest_runtest_logreport(self, report: Any) -> None:
-        from autograder.grading.judge.checks import support
         from autograder.grading.processes import supervisor
 
-        ctx = support.context()
+        ctx = self.ctx
         check_id = ctx.current_check
         verdict = self.verdicts.setdefault(check_id, {"status": "passed", "output": ""})
         verdict["duration"] = verdict.get("duration", 0.0) + report.duration
@@ -224,9 +230,7 @@ class VerdictPlugin:
             }
         return {"status": "failed", "output": text[-2000:]}
 
-    import pytest as _pytest
-
-    @_pytest.hookimpl(wrapper=True)
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: Any, call: Any) -> Any:
         report = yield
         if call.excinfo is not None:

@@ -36,7 +36,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 LEASE_DIR_VARIABLE = "AUTOGRADER_LEASE_DIR"
 OFF = "off"
@@ -44,7 +43,7 @@ POLL_S = (0.001, 0.004)  # a waiter retries after a random pause in this range (
 FILE_MODE = 0o660  # the runner's user and group; never a sandboxed worker's uid
 
 
-@dataclass
+@dataclass(frozen=True)
 class LeaseConfig:
     """Where the lock files are and how long to wait; ``names`` maps a device to its file."""
 
@@ -55,9 +54,6 @@ class LeaseConfig:
     @property
     def enabled(self) -> bool:
         return self.directory not in ("", OFF)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"directory": self.directory, "names": self.names, "wait_max_s": self.wait_max_s}
 
 
 @dataclass

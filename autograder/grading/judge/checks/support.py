@@ -3,14 +3,23 @@
 Judge-side only. Checks never touch submission objects: they ask the submission's
 worker (:func:`submission`) to call a function and get data back, and they time
 and trace through it (:mod:`autograder.grading.judge.proxy`).
+
+There is no module-global context: the judge gives its pytest run the
+:class:`GradingContext` as the session fixture ``grading`` (the nbgrader kernel passes it the
+same way), each check takes it as an argument and hands it on as ``ctx`` to the helpers here
+and in :mod:`timing`. A result one check uses from another is a :class:`Measurement` that a
+module fixture holds, never a value left in the context.
 """
 
 from __future__ import annotations
 
+import inspect
 import random
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pytest
 
@@ -32,12 +41,13 @@ from reference import tracer
 __all__ = [
     "CheckFailed",
     "GradingContext",
+    "Measurement",
     "NotImplementedYet",
     "Pending",
     "SubmissionError",
     "as_float",
+    "call_check",
     "check",
-    "context",
     "describe",
     "expect_value_error",
     "record",
@@ -49,6 +59,9 @@ __all__ = [
 
 @dataclass
 class GradingContext:
+    """One grading's state in the judge: the job's parameters, its workers, and what the
+    check now running has recorded (set by the judge's plugin around each check)."""
+
     exercise: str
     module_source: Path | None  # the submission's module file (the judge only copies it)
     work_dir: Path
@@ -59,7 +72,6 @@ class GradingContext:
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     current_check: str | None = None
     check_deadline: float | None = None
-    shared: dict[str, Any] = field(default_factory=dict)  # results one check leaves for another
     workers: dict[str, WorkerProxy] = field(default_factory=dict)
 
     def tolerances(self, device: str) -> Tolerances:
@@ -74,19 +86,76 @@ class GradingContext:
             worker.remove()
 
 
-CONTEXT: GradingContext | None = None
+T = TypeVar("T")
 
 
-def context() -> GradingContext:
-    if CONTEXT is None:
-        raise RuntimeError("grading context not set: checks run only inside a judge")
-    return CONTEXT
+class Measurement(Generic[T]):
+    """A measurement several checks use, made once per grading by the first check that asks
+    for its :meth:`result` (the check that owns it), inside that check, so its time, records
+    and failure are that check's. A verdict failure (:class:`CheckFailed`,
+    :class:`SubmissionError`) is kept and raised again to every check that asks; anything
+    else (a time-out) is not kept, so the next check that asks measures again. A module
+    fixture holds it, so it lives as long as the submission's worker.
+
+    Made lazily rather than by the fixture's setup: a check that only *uses* a result when
+    there is one (the plot keeps the student's plot of the measured sweep) must not run
+    the measurement itself when its owner was not run in this judge (``--only``, or a
+    judge started again after the owner's judge died)."""
+
+    def __init__(self, measure: Callable[[], T]) -> None:
+        self._measure = measure
+        self._outcome: tuple[T | None, CheckFailed | SubmissionError | None] | None = None
+
+    def result(self) -> T:
+        """The measured value, measured now if no check has asked before; raises the
+        measurement's failure."""
+        if self._outcome is None:
+            try:
+                self._outcome = (self._measure(), None)
+            except (CheckFailed, SubmissionError) as error:
+                self._outcome = (None, error)
+        value, error = self._outcome
+        if error is not None:
+            raise error
+        return value  # type: ignore[return-value]
+
+    def measured(self) -> T | None:
+        """The value if a check has already measured it without failure, else None (never
+        measures)."""
+        return self._outcome[0] if self._outcome is not None else None
+
+
+def call_check(
+    function: Callable[..., None],
+    sub: Any,
+    ctx: GradingContext,
+    made: dict[str, Any] | None = None,
+) -> None:
+    """Run a check function outside pytest (a notebook's grade cell, a logic test) with the
+    arguments pytest gives it in a judge: ``sub`` and ``ctx`` as its ``sub`` and ``grading``
+    fixtures, every other argument a fixture of its module, made with its own arguments
+    alike and kept in ``made`` (one dict for the checks of one submission: a measurement
+    made once serves them all, as the module scope does)."""
+    given = {"sub": sub, "grading": ctx}
+    made = {} if made is None else made
+    module = sys.modules[function.__module__]
+
+    def value(name: str) -> Any:
+        if name in given:
+            return given[name]
+        if name not in made:
+            fixture = inspect.unwrap(getattr(module, name))  # the function under @pytest.fixture
+            made[name] = fixture(
+                **{arg: value(arg) for arg in inspect.signature(fixture).parameters}
+            )
+        return made[name]
+
+    function(**{name: value(name) for name in inspect.signature(function).parameters})
 
 
 def _worker(
-    label: str, source: Path | None, name: str, preload: tuple[str, ...] = ()
+    ctx: GradingContext, label: str, source: Path | None, name: str, preload: tuple[str, ...] = ()
 ) -> WorkerProxy:
-    ctx = context()
     if label not in ctx.workers:
         limits = ctx.settings.limits
         ctx.workers[label] = WorkerProxy(
@@ -102,23 +171,22 @@ def _worker(
                 label=label,
                 preload=preload,
             ),
-            deadline=lambda: context().check_deadline,
+            deadline=lambda: ctx.check_deadline,
         )
     return ctx.workers[label]
 
 
-def submission() -> WorkerProxy:
+def submission(ctx: GradingContext) -> WorkerProxy:
     """The worker that holds this exercise's submission module (restarted after a crash)."""
-    ctx = context()
-    return _worker("submission", ctx.module_source, EXERCISES[ctx.exercise])
+    return _worker(ctx, "submission", ctx.module_source, EXERCISES[ctx.exercise])
 
 
-def reference_worker() -> WorkerProxy:
+def reference_worker(ctx: GradingContext) -> WorkerProxy:
     """A worker holding only the judge's reference implementations, for timing ratios."""
     from autograder.grading.judge.proxy import REFERENCE_MODULE
 
-    imports = REFERENCE_IMPORTS.get(context().exercise, ())
-    return _worker("reference", REFERENCE_MODULE, "reference_implementations", imports)
+    imports = REFERENCE_IMPORTS.get(ctx.exercise, ())
+    return _worker(ctx, "reference", REFERENCE_MODULE, "reference_implementations", imports)
 
 
 # exercises whose timing uses a reference worker, and what it imports as it starts (beside
@@ -128,22 +196,21 @@ REFERENCE_IMPORTS = {"easy": ("numpy",), "hard": ("numpy", "torch")}
 NEEDS_REFERENCE = frozenset(REFERENCE_IMPORTS)
 
 
-def start_workers() -> list[WorkerProxy]:
+def start_workers(ctx: GradingContext) -> list[WorkerProxy]:
     """Start this exercise's workers side by side, without waiting for their imports: the
     judge collects its checks meanwhile and awaits them before the first check
     (:func:`await_workers`), so imports cost no check and overlap the judge's own start."""
-    ctx = context()
-    workers = [submission()]
+    workers = [submission(ctx)]
     if ctx.exercise in NEEDS_REFERENCE:
-        workers.append(reference_worker())
+        workers.append(reference_worker(ctx))
     for worker in workers:
         worker.spawn()
     return workers
 
 
-def await_workers() -> None:
+def await_workers(ctx: GradingContext) -> None:
     """Wait for every started worker's import (each has its own limit, not a check's)."""
-    for worker in context().workers.values():
+    for worker in ctx.workers.values():
         worker.await_load()
 
 
@@ -154,14 +221,13 @@ def check(check_id: str) -> pytest.MarkDecorator:
     return pytest.mark.check(check_id)
 
 
-def rng(check_id: str) -> random.Random:
+def rng(ctx: GradingContext, check_id: str) -> random.Random:
     """Per-check random inputs, reproducible from the run's seed whatever the check order."""
-    return random.Random(f"{context().seed}:{check_id}")
+    return random.Random(f"{ctx.seed}:{check_id}")
 
 
-def record(key: str, value: Any) -> None:
+def record(ctx: GradingContext, key: str, value: Any) -> None:
     """Attach data to the current check's result (timings, the student's answer...)."""
-    ctx = context()
     ctx.records.setdefault(ctx.current_check or "?", {})[key] = value
 
 

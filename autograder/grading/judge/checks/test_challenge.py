@@ -36,13 +36,13 @@ def _pair(value, what: str) -> tuple[float, float]:
 
 
 @pytest.fixture(scope="module")
-def sub():
-    return support.submission()
+def sub(grading):
+    return support.submission(grading)
 
 
 @check("challenge.combine_correct")
-def test_combine_correct(sub):
-    rng = support.rng("challenge.combine_correct")
+def test_combine_correct(sub, grading):
+    rng = support.rng(grading, "challenge.combine_correct")
     for _ in range(20):
         left = (rng.uniform(-2, 2), rng.uniform(-2, 2))
         right = (rng.uniform(-2, 2), rng.uniform(-2, 2))
@@ -72,8 +72,8 @@ def test_combine_correct(sub):
 
 
 @check("challenge.matches_serial_1024")
-def test_matches_serial_1024(sub):
-    rng = support.rng("challenge.matches_serial_1024")
+def test_matches_serial_1024(sub, grading):
+    rng = support.rng(grading, "challenge.matches_serial_1024")
     for n in (0, 1, 2, 5, 1000, 1024):
         a = [rng.uniform(0.5, 1.0) for _ in range(n)]
         x = [rng.uniform(-1.0, 1.0) for _ in range(n)]
@@ -210,11 +210,11 @@ def reference_combine(left: tuple, right: tuple) -> tuple:
 
 
 @check("challenge.depth_logarithmic")
-def test_depth_logarithmic(sub):
-    rng = support.rng("challenge.depth_logarithmic")
+def test_depth_logarithmic(sub, grading):
+    rng = support.rng(grading, "challenge.depth_logarithmic")
     per_combine = _combine_depth(sub)
     measured = {n: _traced_recurrence(sub, n, rng)[0] for n in TRACED_LENGTHS}
-    support.record("measured_depth", {str(n): d for n, d in measured.items()})
+    support.record(grading, "measured_depth", {str(n): d for n, d in measured.items()})
     shape = classify_depth(measured, unit=per_combine)
     if shape.logarithmic:
         return

@@ -42,13 +42,13 @@ def random_rows(rng, steps: int, dim: int) -> list[list[float]]:
 
 
 @pytest.fixture(scope="module")
-def sub():
-    return support.submission()
+def sub(grading):
+    return support.submission(grading)
 
 
 @check("easy.vector_matches_reference")
-def test_vector_matches_reference(sub):
-    rng = support.rng("easy.vector_matches_reference")
+def test_vector_matches_reference(sub, grading):
+    rng = support.rng(grading, "easy.vector_matches_reference")
     for steps, dim in ((1, 1), (3, 64), (50, 8), (200, 64)):
         xs = random_rows(rng, steps, dim)
         expect_list(
@@ -81,8 +81,8 @@ def _array(got, *, what: str, shape: tuple[int, ...]) -> np.ndarray:
 
 
 @check("easy.numpy_matches_reference")
-def test_numpy_matches_reference(sub):
-    rng = support.rng("easy.numpy_matches_reference")
+def test_numpy_matches_reference(sub, grading):
+    rng = support.rng(grading, "easy.numpy_matches_reference")
     for steps, dim in ((1, 1), (3, 64), (200, 64)):
         rows = random_rows(rng, steps, dim)
         got = _array(
@@ -115,6 +115,7 @@ def _verify_state(args, output) -> str | None:
 
 
 def per_step_seconds(
+    ctx: support.GradingContext,
     sub,
     function: str,
     dims,
@@ -137,17 +138,26 @@ def per_step_seconds(
     contenders = {
         f"d={d}": Contender(sub, function, maker(d), _verify_state, 8 * steps * d) for d in dims
     }
-    timings = interleaved_timings(contenders, repeats=repeats)
+    timings = interleaved_timings(ctx, contenders, repeats=repeats)
     return {d: Medians(timings[f"d={d}"].cpu / steps, timings[f"d={d}"].wall / steps) for d in dims}
 
 
 def _per_step_growth(
-    sub, function: str, steps: int, *, as_lists: bool, seed, passes: Callable[[float], bool]
+    ctx: support.GradingContext,
+    sub,
+    function: str,
+    steps: int,
+    *,
+    as_lists: bool,
+    seed,
+    passes: Callable[[float], bool],
 ) -> tuple:
     """Growth d=256 over d=1; a figure that fails is measured once more, the better kept."""
 
     def measure() -> tuple[float, dict]:
-        timings = per_step_seconds(sub, function, (1, 256), steps, as_lists=as_lists, seed=seed)
+        timings = per_step_seconds(
+            ctx, sub, function, (1, 256), steps, as_lists=as_lists, seed=seed
+        )
         per_step = {d: medians.verdict for d, medians in timings.items()}
         return ratio(per_step[256], per_step[1]), per_step
 
@@ -160,10 +170,11 @@ def _per_step_growth(
 
 
 @check("easy.numpy_vectorised_over_d")
-def test_numpy_vectorised_over_d(sub):
-    tol = support.context().tolerances("cpu").numpy_growth_max
-    seed = support.rng("easy.numpy_vectorised_over_d").getrandbits(32)
+def test_numpy_vectorised_over_d(sub, grading):
+    tol = grading.tolerances("cpu").numpy_growth_max
+    seed = support.rng(grading, "easy.numpy_vectorised_over_d").getrandbits(32)
     growth, data = _per_step_growth(
+        grading,
         sub,
         "rnn_style_vector_numpy",
         2000,
@@ -171,7 +182,7 @@ def test_numpy_vectorised_over_d(sub):
         seed=seed,
         passes=lambda r: at_most(r, tol),
     )
-    support.record("timing", data | {"tolerance_max": tol})
+    support.record(grading, "timing", data | {"tolerance_max": tol})
     if not at_most(growth, tol):
         raise CheckFailed(
             f"per-step time grew {growth:.1f}x from d=1 to d=256 (allowed: {tol}x); "
@@ -180,13 +191,19 @@ def test_numpy_vectorised_over_d(sub):
 
 
 @check("easy.python_grows_with_d")
-def test_python_grows_with_d(sub):
-    tol = support.context().tolerances("cpu").python_growth_min
-    seed = support.rng("easy.python_grows_with_d").getrandbits(32)
+def test_python_grows_with_d(sub, grading):
+    tol = grading.tolerances("cpu").python_growth_min
+    seed = support.rng(grading, "easy.python_grows_with_d").getrandbits(32)
     growth, data = _per_step_growth(
-        sub, "rnn_style_vector", 300, as_lists=True, seed=seed, passes=lambda r: at_least(r, tol)
+        grading,
+        sub,
+        "rnn_style_vector",
+        300,
+        as_lists=True,
+        seed=seed,
+        passes=lambda r: at_least(r, tol),
     )
-    support.record("timing", data | {"tolerance_min": tol})
+    support.record(grading, "timing", data | {"tolerance_min": tol})
     if not at_least(growth, tol):
         raise CheckFailed(
             f"per-step time grew only {growth:.1f}x from d=1 to d=256 (expected at least {tol}x): "
@@ -195,8 +212,8 @@ def test_python_grows_with_d(sub):
 
 
 @check("easy.fit_overhead_exact")
-def test_fit_overhead_exact(sub):
-    rng = support.rng("easy.fit_overhead_exact")
+def test_fit_overhead_exact(sub, grading):
+    rng = support.rng(grading, "easy.fit_overhead_exact")
     dims = (1, 4, 16, 64, 256)
     a, b = rng.uniform(1e-7, 1e-6), rng.uniform(1e-9, 1e-8)
     exact = {d: a + b * d for d in dims}
@@ -218,16 +235,16 @@ def test_fit_overhead_exact(sub):
 
 
 @check("easy.serial_overhead_consistent")
-def test_serial_overhead_consistent(sub):
+def test_serial_overhead_consistent(sub, grading):
     """The figures serial_overhead reports against the judge's timing of the same calls.
 
     The judge times the whole ``serial_overhead`` call (it cannot report more time than
     it took) and then the functions it measures, on the same dims and lengths.
     """
-    tol = support.context().tolerances("cpu")
+    tol = grading.tolerances("cpu")
     dims, steps, repeats = (4, 64), 400, 5
     report = {}
-    seed = support.rng("easy.serial_overhead_consistent").getrandbits(32)
+    seed = support.rng(grading, "easy.serial_overhead_consistent").getrandbits(32)
     for impl, name in (("python", "rnn_style_vector"), ("numpy", "rnn_style_vector_numpy")):
         with device_lease("cpu"):  # the student's own timed window
             claimed, elapsed = sub.call_timed(
@@ -254,7 +271,7 @@ def test_serial_overhead_consistent(sub):
                 "report what you measured"
             )
         observed = per_step_seconds(
-            sub, name, dims, steps, as_lists=impl == "python", seed=seed, repeats=3
+            grading, sub, name, dims, steps, as_lists=impl == "python", seed=seed, repeats=3
         )
         for d in dims:
             # between the work's CPU time and the wall time the judge saw, with slack
@@ -268,7 +285,7 @@ def test_serial_overhead_consistent(sub):
             }
             agrees = at_least(low, tol.reported_ratio_min) and at_most(high, tol.reported_ratio_max)
             if not agrees:
-                support.record("timing", report)
+                support.record(grading, "timing", report)
                 raise CheckFailed(
                     f"serial_overhead(impl={impl!r}) reports {claimed[d]:.3g} s per step at d={d}; "
                     f"the grader timed {name} on the same inputs at {observed[d].cpu:.3g} s of "
@@ -276,9 +293,9 @@ def test_serial_overhead_consistent(sub):
                     f"{high:.2f}x; allowed at least {tol.reported_ratio_min}x the CPU time and "
                     f"at most {tol.reported_ratio_max}x the wall time)"
                 )
-    support.record("timing", report)
+    support.record(grading, "timing", report)
 
 
 @check("easy.answer")
-def test_answer(sub):
-    written_answer("ANSWER")
+def test_answer(sub, grading):
+    written_answer(grading, sub, "ANSWER")

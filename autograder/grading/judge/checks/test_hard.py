@@ -47,8 +47,8 @@ REMEASURE = {"cpu": 2, "cuda": 1}
 
 
 @pytest.fixture(scope="module")
-def sub():
-    return support.submission()
+def sub(grading):
+    return support.submission(grading)
 
 
 def rnn_reference(values: np.ndarray) -> float:
@@ -57,8 +57,8 @@ def rnn_reference(values: np.ndarray) -> float:
     return float(0.9 ** np.arange(len(values) - 1, -1, -1) @ values)
 
 
-def _rng(check_id: str) -> np.random.Generator:
-    return np.random.default_rng(support.rng(check_id).getrandbits(62))
+def _rng(ctx: support.GradingContext, check_id: str) -> np.random.Generator:
+    return np.random.default_rng(support.rng(ctx, check_id).getrandbits(62))
 
 
 def _scalar(got, *, what: str, device: str) -> float:
@@ -81,8 +81,8 @@ def _expect_close(expected: float, got: float, *, what: str, rel: float, given: 
         raise CheckFailed(f"{what}: expected {expected!r}, got {got!r} (input: {given})")
 
 
-def _check_functions(sub, device: str, check_id: str) -> None:
-    rng = _rng(check_id)
+def _check_functions(ctx: support.GradingContext, sub, device: str, check_id: str) -> None:
+    rng = _rng(ctx, check_id)
     for n in (1, 64, 1000, 65536):
         values = rng.standard_normal(n).astype(np.float32)
         got = sub.call("attention_style_torch", TensorArg(values, device))
@@ -106,8 +106,8 @@ def _check_functions(sub, device: str, check_id: str) -> None:
 
 
 @check("hard.attention_correct_cpu")
-def test_attention_correct_cpu(sub):
-    rng = _rng("hard.attention_correct_cpu")
+def test_attention_correct_cpu(sub, grading):
+    rng = _rng(grading, "hard.attention_correct_cpu")
     for n, dtype, rel in (
         (1, np.float32, 1e-5),
         (64, np.float32, 1e-5),
@@ -126,8 +126,8 @@ def test_attention_correct_cpu(sub):
 
 
 @check("hard.rnn_correct_cpu")
-def test_rnn_correct_cpu(sub):
-    rng = _rng("hard.rnn_correct_cpu")
+def test_rnn_correct_cpu(sub, grading):
+    rng = _rng(grading, "hard.rnn_correct_cpu")
     for n in (1, 2, 5, 300):
         values = rng.standard_normal(n).astype(np.float32)
         got = sub.call("rnn_style_torch", TensorArg(values, "cpu"))
@@ -170,9 +170,9 @@ def _expect_time_fn(sub, device: str, work: dict, known: float, label: str, tol:
 
 
 @check("hard.time_fn_accurate_cpu")
-def test_time_fn_accurate_cpu(sub):
-    rng = support.rng("hard.time_fn_accurate_cpu")
-    tol = support.context().tolerances("cpu").time_fn_rel_error
+def test_time_fn_accurate_cpu(sub, grading):
+    rng = support.rng(grading, "hard.time_fn_accurate_cpu")
+    tol = grading.tolerances("cpu").time_fn_rel_error
     report = []
     for _ in range(2):
         for attempt in range(1 + REMEASURE["cpu"]):  # a late wake-up on a busy machine: again
@@ -183,9 +183,9 @@ def test_time_fn_accurate_cpu(sub):
                 break
             except CheckFailed:  # a time_fn that does not wait is 75-99% off every time
                 if attempt == REMEASURE["cpu"]:
-                    support.record("timing", report)
+                    support.record(grading, "timing", report)
                     raise
-    support.record("timing", report)
+    support.record(grading, "timing", report)
 
 
 def _validate_rows(rows, lengths) -> list[dict]:
@@ -233,13 +233,13 @@ def _contender(worker, function: str, n: int, device: str, rng) -> Contender:
     return Contender(worker, function, make_calls, verify, payload_bytes=4 * n)
 
 
-def _expect_sweep_consistent(sub, device: str, lengths, check_id: str) -> list[dict]:
+def _expect_sweep_consistent(ctx, sub, device: str, lengths, check_id: str) -> list[dict]:
     """Each reported time must agree with the judge's timing of the same function and length.
 
     The judge times the whole ``sweep`` call (the rows cannot claim more time than it
     took), then times both functions at every length itself.
     """
-    tol = support.context().tolerances(device)
+    tol = ctx.tolerances(device)
     with device_lease(device):  # the student's own timed windows
         rows, elapsed = sub.call_timed("sweep", list(lengths), device)
     claimed = _validate_rows(rows, lengths)
@@ -249,7 +249,7 @@ def _expect_sweep_consistent(sub, device: str, lengths, check_id: str) -> list[d
             f"sweep reports {claimed_total * 1e3:.2f} ms of calls (one of each) but the whole "
             f"call took {elapsed * 1e3:.2f} ms: report what you measured"
         )
-    rng = _rng(check_id)
+    rng = _rng(ctx, check_id)
     names = {"rnn_seconds": "rnn_style_torch", "attention_seconds": "attention_style_torch"}
     contenders = {
         f"{key}:{n}": _contender(sub, name, n, device, rng)
@@ -258,7 +258,7 @@ def _expect_sweep_consistent(sub, device: str, lengths, check_id: str) -> list[d
     }
     # a real measurement lies between the work's CPU time (the judge's verdict clock) and
     # the wall time the judge saw (larger on a busy machine): each bound with its slack
-    observed = interleaved_timings(contenders, device=device, repeats=3)
+    observed = interleaved_timings(ctx, contenders, device=device, repeats=3)
     comparison = []
     for row in claimed:
         for key, name in names.items():
@@ -277,7 +277,7 @@ def _expect_sweep_consistent(sub, device: str, lengths, check_id: str) -> list[d
             )
             agrees = at_least(low, tol.reported_ratio_min) and at_most(high, tol.reported_ratio_max)
             if not agrees:
-                support.record("timing", {"rows": claimed, "comparison": comparison})
+                support.record(ctx, "timing", {"rows": claimed, "comparison": comparison})
                 raise CheckFailed(
                     f"sweep reports {key}={row[key]:.3g} s at n={row['n']}; the grader timed "
                     f"{name} on tensors of {row['n']} elements at {seen.cpu:.3g} s of CPU, "
@@ -286,42 +286,60 @@ def _expect_sweep_consistent(sub, device: str, lengths, check_id: str) -> list[d
                     f"{tol.reported_ratio_max}x the wall time)"
                 )
     support.record(
-        "timing", {"rows": claimed, "comparison": comparison, "sweep_call_seconds": elapsed}
+        ctx, "timing", {"rows": claimed, "comparison": comparison, "sweep_call_seconds": elapsed}
     )
     return claimed
 
 
-def _keep_sweep_plot(sub, rows: list[dict]) -> None:
+def _keep_sweep_plot(ctx: support.GradingContext, sub, rows: list[dict]) -> None:
     """The student's own plot of their own rows, for the report (no verdict)."""
     try:
-        path = f"/tmp/{paths.SWEEP_PLOT}" if _sandboxed() else paths.SWEEP_PLOT
+        path = f"/tmp/{paths.SWEEP_PLOT}" if ctx.sandbox.kind == "bubblewrap" else paths.SWEEP_PLOT
         rendered = sub.plot("plot_sweep", rows, path, keep=True)
     except (CheckFailed, support.SubmissionError):
         return
     data = rendered.get("saved")
     if type(data) is bytes and data.startswith(b"\x89PNG\r\n\x1a\n"):
-        artifacts = support.context().work_dir / paths.ARTIFACTS_FOLDER
+        artifacts = ctx.work_dir / paths.ARTIFACTS_FOLDER
         (artifacts / paths.SWEEP_PLOT).write_bytes(data)
-        support.record("artifact", paths.SWEEP_PLOT)
+        support.record(ctx, "artifact", paths.SWEEP_PLOT)
 
 
-def _sandboxed() -> bool:
-    return support.context().sandbox.kind == "bubblewrap"
+SWEEP_LENGTHS = {"cpu": (256, 1024, 4096), "cuda": (64, 256, 1024, 4096, 8192)}  # CUDA: a subset
+
+
+def _sweep(ctx, sub, device: str) -> support.Measurement[list[dict]]:
+    """The student's sweep on ``device``, checked against the judge's own timing: measured by
+    hard.sweep_rows_<device>; the plot check keeps the student's plot of it."""
+    lengths, check_id = SWEEP_LENGTHS[device], f"hard.sweep_rows_{device}"
+    return support.Measurement(
+        lambda: _expect_sweep_consistent(ctx, sub, device, lengths, check_id)
+    )
+
+
+@pytest.fixture(scope="module")
+def cpu_sweep(grading, sub) -> support.Measurement[list[dict]]:
+    return _sweep(grading, sub, "cpu")
+
+
+@pytest.fixture(scope="module")
+def cuda_sweep(grading, sub) -> support.Measurement[list[dict]]:
+    return _sweep(grading, sub, "cuda")
 
 
 @check("hard.sweep_rows_cpu")
-def test_sweep_rows_cpu(sub):
-    rows = _expect_sweep_consistent(sub, "cpu", (256, 1024, 4096), "hard.sweep_rows_cpu")
-    support.context().shared["cpu_rows"] = rows
+def test_sweep_rows_cpu(cpu_sweep):
+    cpu_sweep.result()
 
 
-def _expect_shapes(sub, device: str, rnn_lengths, check_id: str) -> dict:
-    tol = support.context().tolerances(device)
-    rng = _rng(check_id)
+def _expect_shapes(ctx, sub, device: str, rnn_lengths, check_id: str) -> dict:
+    tol = ctx.tolerances(device)
+    rng = _rng(ctx, check_id)
 
     def serial_slope() -> tuple[float, list[float]]:
         # all lengths round-robin in one measurement, so a drifting machine slows each alike
         medians = interleaved_medians(
+            ctx,
             {str(n): _contender(sub, "rnn_style_torch", n, device, rng) for n in rnn_lengths},
             device=device,
             repeats=5,
@@ -331,6 +349,7 @@ def _expect_shapes(sub, device: str, rnn_lengths, check_id: str) -> dict:
 
     def reduction(n: int) -> tuple[float, float]:
         medians = interleaved_medians(
+            ctx,
             {
                 "student": _contender(sub, "attention_style_torch", n, device, rng),
                 "reference": _contender(reference, "attention_style_torch", n, device, rng),
@@ -351,7 +370,7 @@ def _expect_shapes(sub, device: str, rnn_lengths, check_id: str) -> dict:
         again = serial_slope()
         if abs(again[0] - 1) < abs(slope - 1) or math.isnan(slope):
             slope, rnn_times = again
-    reference = support.reference_worker()
+    reference = support.reference_worker(ctx)
     ratios, student_at = {}, {}
     for n in (64, 65536):
         ratios[n], student_at[n] = reduction(n)
@@ -368,7 +387,7 @@ def _expect_shapes(sub, device: str, rnn_lengths, check_id: str) -> dict:
         "reduction_ratio": {str(n): r for n, r in ratios.items()},
         "attention_seconds": {str(n): s for n, s in student_at.items()},
     }
-    support.record("timing", data)
+    support.record(ctx, "timing", data)
     if not between(slope, tol.rnn_slope_min, tol.rnn_slope_max):
         raise CheckFailed(
             f"rnn_style_torch's time grows like n^{slope:.2f} over n={rnn_lengths[0]}.."
@@ -387,8 +406,8 @@ def _expect_shapes(sub, device: str, rnn_lengths, check_id: str) -> dict:
 
 
 @check("hard.curve_shapes_cpu")
-def test_curve_shapes_cpu(sub):
-    _expect_shapes(sub, "cpu", (256, 512, 1024, 2048, 4096), "hard.curve_shapes_cpu")
+def test_curve_shapes_cpu(sub, grading):
+    _expect_shapes(grading, sub, "cpu", (256, 512, 1024, 2048, 4096), "hard.curve_shapes_cpu")
 
 
 # ---- the plot, read from the SVG the worker rendered ----
@@ -407,9 +426,9 @@ def _synthetic_rows(rng) -> list[dict]:
 
 
 @check("hard.plot_content")
-def test_plot_content(sub):
-    rows = _synthetic_rows(_rng("hard.plot_content"))
-    path = "/tmp/plot-check.png" if _sandboxed() else "plot-check.png"
+def test_plot_content(sub, grading, cpu_sweep, cuda_sweep):
+    rows = _synthetic_rows(_rng(grading, "hard.plot_content"))
+    path = "/tmp/plot-check.png" if grading.sandbox.kind == "bubblewrap" else "plot-check.png"
     rendered = sub.plot("plot_sweep", rows, path, keep=False)
     if rendered.get("svg") is None:
         raise CheckFailed(
@@ -420,32 +439,30 @@ def test_plot_content(sub):
     inspect_svg(rendered["svg"], rows, curves=ROW_KEYS[1:])
     if not (type(rendered.get("saved_bytes")) is int and rendered["saved_bytes"] > 0):
         raise CheckFailed("plot_sweep did not save the figure to the path it was given")
-    real_rows = support.context().shared.get("cuda_rows") or support.context().shared.get(
-        "cpu_rows"
-    )
+    real_rows = cuda_sweep.measured() or cpu_sweep.measured()
     if real_rows:
-        _keep_sweep_plot(sub, real_rows)
+        _keep_sweep_plot(grading, sub, real_rows)
 
 
 @check("hard.explanation")
-def test_explanation(sub):
-    written_answer("EXPLANATION")
+def test_explanation(sub, grading):
+    written_answer(grading, sub, "EXPLANATION")
 
 
 # ---- GPU checks: only collected into a run on CUDA ----
 
 
 @check("hard.correct_cuda")
-def test_correct_cuda(sub):
-    _check_functions(sub, "cuda", "hard.correct_cuda")
+def test_correct_cuda(sub, grading):
+    _check_functions(grading, sub, "cuda", "hard.correct_cuda")
 
 
-def _sleep_kernel(target: float) -> tuple[int, float]:
+def _sleep_kernel(ctx: support.GradingContext, target: float) -> tuple[int, float]:
     """Cycles of torch.cuda._sleep lasting about ``target`` s, timed in the reference worker.
 
     The judge's clock around a reference call (kernel, then synchronise) gives the rate.
     """
-    reference = support.reference_worker()
+    reference = support.reference_worker(ctx)
     reference.call("cuda_sleep", 1000)
     trip = reference.ping_seconds or reference.ping()
 
@@ -458,29 +475,27 @@ def _sleep_kernel(target: float) -> tuple[int, float]:
 
 
 @check("hard.time_fn_synchronises_cuda")
-def test_time_fn_synchronises_cuda(sub):
-    tol = support.context().tolerances("cuda").time_fn_rel_error
+def test_time_fn_synchronises_cuda(sub, grading):
+    tol = grading.tolerances("cuda").time_fn_rel_error
     report = []
     for target in (0.004, 0.010):
-        cycles, known = _sleep_kernel(target)
+        cycles, known = _sleep_kernel(grading, target)
         work = {"kind": "cuda_sleep", "cycles": cycles}
         report.append(_expect_time_fn(sub, "cuda", work, known, "a GPU kernel", tol))
-    support.record("timing", report)
+    support.record(grading, "timing", report)
 
 
 @check("hard.sweep_rows_cuda")
-def test_sweep_rows_cuda(sub):
-    # a subset of the default lengths: the verdict needs the shape, not the whole sweep
-    lengths = (64, 256, 1024, 4096, 8192)
-    rows = _expect_sweep_consistent(sub, "cuda", lengths, "hard.sweep_rows_cuda")
-    support.context().shared["cuda_rows"] = rows
-    _keep_sweep_plot(sub, rows)
+def test_sweep_rows_cuda(sub, grading, cuda_sweep):
+    _keep_sweep_plot(grading, sub, cuda_sweep.result())
 
 
 @check("hard.curve_shapes_cuda")
-def test_curve_shapes_cuda(sub):
-    data = _expect_shapes(sub, "cuda", (1024, 2048, 4096, 8192, 16384), "hard.curve_shapes_cuda")
-    tol = support.context().tolerances("cuda").attention_flatness_max
+def test_curve_shapes_cuda(sub, grading):
+    data = _expect_shapes(
+        grading, sub, "cuda", (1024, 2048, 4096, 8192, 16384), "hard.curve_shapes_cuda"
+    )
+    tol = grading.tolerances("cuda").attention_flatness_max
     seconds = data["attention_seconds"]
     flatness = ratio(seconds["65536"], seconds["64"])
     if not at_most(flatness, tol):

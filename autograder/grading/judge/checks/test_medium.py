@@ -56,8 +56,8 @@ OPS = {"add": operator.add, "matmul2": matmul2}
 
 
 @pytest.fixture(scope="module")
-def sub():
-    return support.submission()
+def sub(grading):
+    return support.submission(grading)
 
 
 def _scan_mismatch(sub, fn, xs, op, *, rel_tol=0.0):
@@ -103,8 +103,8 @@ def _expect_scan(sub, fn, xs, op, *, what, rel_tol=0.0):
 
 
 @check("medium.serial_scan_correct")
-def test_serial_scan_correct(sub):
-    rng = support.rng("medium.serial_scan_correct")
+def test_serial_scan_correct(sub, grading):
+    rng = support.rng(grading, "medium.serial_scan_correct")
     fn = "serial_scan"
     for n in (0, 1, 2, 17, 100):
         _expect_scan(sub, fn, [rng.randint(-99, 99) for _ in range(n)], "add", what=fn)
@@ -113,30 +113,30 @@ def test_serial_scan_correct(sub):
 
 
 @check("medium.matches_serial_1024_int")
-def test_matches_serial_1024_int(sub):
-    rng = support.rng("medium.matches_serial_1024_int")
+def test_matches_serial_1024_int(sub, grading):
+    rng = support.rng(grading, "medium.matches_serial_1024_int")
     xs = [rng.randint(-1000, 1000) for _ in range(1024)]
     _expect_scan(sub, "hillis_steele_scan", xs, "add", what="hillis_steele_scan")
 
 
 @check("medium.matches_serial_1024_float")
-def test_matches_serial_1024_float(sub):
-    rng = support.rng("medium.matches_serial_1024_float")
+def test_matches_serial_1024_float(sub, grading):
+    rng = support.rng(grading, "medium.matches_serial_1024_float")
     xs = [rng.random() for _ in range(1024)]
     _expect_scan(sub, "hillis_steele_scan", xs, "add", what="hillis_steele_scan", rel_tol=1e-9)
 
 
 @check("medium.edge_lengths")
-def test_edge_lengths(sub):
-    rng = support.rng("medium.edge_lengths")
+def test_edge_lengths(sub, grading):
+    rng = support.rng(grading, "medium.edge_lengths")
     for n in (0, 1, 2, 3, 5, 1000, 1025):
         xs = [rng.randint(-50, 50) for _ in range(n)]
         _expect_scan(sub, "hillis_steele_scan", xs, "add", what=f"hillis_steele_scan (length {n})")
 
 
 @check("medium.non_commutative_op")
-def test_non_commutative_op(sub):
-    rng = support.rng("medium.non_commutative_op")
+def test_non_commutative_op(sub, grading):
+    rng = support.rng(grading, "medium.non_commutative_op")
     fn = "hillis_steele_scan"
     for n in (2, 3, 7, 16, 33):
         words = ["".join(rng.choices(string.ascii_lowercase, k=2)) for _ in range(n)]
@@ -193,35 +193,36 @@ def _traced_run(sub, n: int, seed_values: list):
     return got, tape
 
 
-def _measure(sub) -> dict[int, tuple[int, int]]:
-    """{n: (depth, work)} of the submission's scan, measured once per grading and shared."""
-    shared = support.context().shared
-    if "measured" not in shared:
-        rng = support.rng("medium.traced")
-        values = [rng.randint(-9, 9) for _ in range(max(TRACED_LENGTHS))]
-        measured = {}
-        try:
-            for n in TRACED_LENGTHS:
-                outputs, tape = _traced_run(sub, n, values)
-                measured[n] = (max_depth(outputs), tape.work)
-        except CheckFailed as error:
-            shared["measured"] = (str(error), error.hint)
-        except SubmissionError as error:
-            shared["measured"] = error
-        else:
-            shared["measured"] = measured
-    measured = shared["measured"]
-    if isinstance(measured, SubmissionError):
-        raise SubmissionError(str(measured), raised=measured.raised)
-    if isinstance(measured, tuple):
-        raise CheckFailed(measured[0], hint=measured[1])
-    support.record("measured", {str(n): {"depth": d, "work": w} for n, (d, w) in measured.items()})
+def _measure_scan(ctx: support.GradingContext, sub) -> dict[int, tuple[int, int]]:
+    """{n: (depth, work)} of the submission's scan on traced inputs."""
+    rng = support.rng(ctx, "medium.traced")
+    values = [rng.randint(-9, 9) for _ in range(max(TRACED_LENGTHS))]
+    measured = {}
+    for n in TRACED_LENGTHS:
+        outputs, tape = _traced_run(sub, n, values)
+        measured[n] = (max_depth(outputs), tape.work)
+    return measured
+
+
+@pytest.fixture(scope="module")
+def traced_scan(grading, sub) -> support.Measurement[dict[int, tuple[int, int]]]:
+    """The scan's depth and work, measured once per grading by the first check that asks
+    (depth, work, or a formula check's message) and used by the others."""
+    return support.Measurement(lambda: _measure_scan(grading, sub))
+
+
+def _measured(ctx: support.GradingContext, traced_scan) -> dict[int, tuple[int, int]]:
+    """The traced scan's figures, recorded on the check that uses them."""
+    measured = traced_scan.result()
+    support.record(
+        ctx, "measured", {str(n): {"depth": d, "work": w} for n, (d, w) in measured.items()}
+    )
     return measured
 
 
 @check("medium.depth_measured")
-def test_depth_measured(sub):
-    measured = _measure(sub)
+def test_depth_measured(grading, traced_scan):
+    measured = _measured(grading, traced_scan)
     depths = {n: depth for n, (depth, _) in measured.items()}
     shape = classify_depth(depths)
     if shape.kind == "rounds":
@@ -253,8 +254,8 @@ WORK_HINTS = {
 
 
 @check("medium.work_measured")
-def test_work_measured(sub):
-    measured = _measure(sub)
+def test_work_measured(grading, traced_scan):
+    measured = _measured(grading, traced_scan)
     works = {n: work for n, (_, work) in measured.items()}
     wrong = [n for n, work in works.items() if work != hillis_steele_work(n)]
     if not wrong:
@@ -279,9 +280,9 @@ def _float_rounds(n: int) -> int:
     return math.ceil(math.log2(n)) if n > 1 else 0
 
 
-def _expect_formula(sub, name: str, truth, with_rounds):
+def _expect_formula(ctx: support.GradingContext, sub, traced_scan, name: str, truth, with_rounds):
     try:
-        measured = _measure(sub)
+        measured = _measured(ctx, traced_scan)
     except (CheckFailed, SubmissionError):
         measured = {}  # the scan itself is graded elsewhere; the formula stands on its own
     index = 0 if name == "scan_depth" else 1
@@ -309,14 +310,18 @@ def _expect_formula(sub, name: str, truth, with_rounds):
 
 
 @check("medium.scan_depth_formula")
-def test_scan_depth_formula(sub):
-    _expect_formula(sub, "scan_depth", hillis_steele_depth, lambda n, count: count)
+def test_scan_depth_formula(sub, grading, traced_scan):
+    _expect_formula(
+        grading, sub, traced_scan, "scan_depth", hillis_steele_depth, lambda n, count: count
+    )
 
 
 @check("medium.scan_work_formula")
-def test_scan_work_formula(sub):
+def test_scan_work_formula(sub, grading, traced_scan):
     _expect_formula(
+        grading,
         sub,
+        traced_scan,
         "scan_work",
         hillis_steele_work,
         lambda n, count: sum(n - 2**k for k in range(count)),

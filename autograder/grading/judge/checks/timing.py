@@ -92,7 +92,10 @@ def windows(rng: Any, n: int, count: int, dtype: Any, device: str = "cpu") -> li
 
 
 def _reference_outside(
-    calls: list[list[Any]], device: str, others: Mapping[int, WorkerProxy]
+    ctx: support.GradingContext,
+    calls: list[list[Any]],
+    device: str,
+    others: Mapping[int, WorkerProxy],
 ) -> Baseline:
     """What the part of a sample outside ``run`` costs the reference worker on the same
     inputs: staging them, a ping and fetching one output per call of the timed functions'
@@ -101,7 +104,7 @@ def _reference_outside(
     reduction on 608 inputs at n=64 measured 20.6 ms against 4.5 ms of staging
     (2026-12-04). Measured as a sample is, alone (:func:`_alone`): on CUDA the base is wall
     time, which a submission's own threads would otherwise stretch to loosen its bound."""
-    reference = support.reference_worker()
+    reference = support.reference_worker(ctx)
     with _alone(reference, others) as table:
         timed = reference.timed("last_element", calls, device=device, table=table)
     return Baseline(timed.outside_cpu_seconds, timed.outside_wall_seconds)
@@ -139,6 +142,7 @@ class Medians:
 
 
 def interleaved_medians(
+    ctx: support.GradingContext,
     contenders: Mapping[str, Contender],
     *,
     device: str = "cpu",
@@ -148,12 +152,13 @@ def interleaved_medians(
 ) -> dict[str, float]:
     """Median seconds per call of each contender by the verdict clock, timed round-robin."""
     timings = interleaved_timings(
-        contenders, device=device, repeats=repeats, warmup=warmup, min_sample_s=min_sample_s
+        ctx, contenders, device=device, repeats=repeats, warmup=warmup, min_sample_s=min_sample_s
     )
     return {name: medians.verdict for name, medians in timings.items()}
 
 
 def interleaved_timings(
+    ctx: support.GradingContext,
     contenders: Mapping[str, Contender],
     *,
     device: str = "cpu",
@@ -162,7 +167,7 @@ def interleaved_timings(
     min_sample_s: float = 0.005,
 ) -> dict[str, Medians]:
     """Median seconds per call of each contender by both clocks, timed round-robin."""
-    tol = support.context().tolerances(device)
+    tol = ctx.tolerances(device)
     workers = {id(c.worker): c.worker for c in contenders.values()}
     pings = {
         key: (w.ping_seconds or w.ping()) if device != "cpu" else 0.0 for key, w in workers.items()
@@ -173,7 +178,7 @@ def interleaved_timings(
         window = sample_window(device, ping, min_sample_s)
         number = 1
         for _ in range(max(1, warmup)):  # unchecked staging: imports may happen here
-            timed = _sample(contender, number, device, tol, others=workers, warm=True)
+            timed = _sample(ctx, contender, number, device, tol, others=workers, warm=True)
             if device == "cpu":  # the window is CPU time: the worker's fixed cost is tiny
                 once = max(timed.cpu_seconds / timed.count, 1e-7)
             else:
@@ -188,7 +193,13 @@ def interleaved_timings(
     for _ in range(repeats):
         for name, contender in contenders.items():
             timed = _sample(
-                contender, numbers[name], device, tol, others=workers, baselines=(baselines, name)
+                ctx,
+                contender,
+                numbers[name],
+                device,
+                tol,
+                others=workers,
+                baselines=(baselines, name),
             )
             seconds = timed.cpu_seconds if device == "cpu" else timed.run_seconds
             cpu[name].append(seconds / timed.count)
@@ -201,6 +212,7 @@ def interleaved_timings(
 
 
 def _sample(
+    ctx: support.GradingContext,
     contender: Contender,
     number: int,
     device: str,
@@ -219,10 +231,10 @@ def _sample(
         # every sample but the warm-ups (which only size K) and the trusted reference's;
         # even a lower bound is guarded: work moved out of one contender's window (d=1)
         # raises a ratio as surely as it lowers another
-        reference = contender.worker is support.context().workers.get("reference")
+        reference = contender.worker is ctx.workers.get("reference")
         guarded = not warm and not reference
         if guarded and (attempt > 0 or name not in cache):
-            cache[name] = _reference_outside(calls, device, others)
+            cache[name] = _reference_outside(ctx, calls, device, others)
         baseline = cache[name] if guarded else Baseline(math.inf, math.inf)
         base = baseline.cpu_seconds if device == "cpu" else baseline.wall_seconds
         with _alone(contender.worker, others) as table:  # the timed window
