@@ -19,11 +19,10 @@ from autograder.course.collect.manual_grades import (
     template_csv,
     template_rows,
 )
-from autograder.results.build import assemble, test_entry
+from autograder.results.build import assemble, result_from
 from autograder.results.schema import normalise_results
 from autograder.spec.registry import CHECKS_BY_ID
 
-test_entry.__test__ = False  # a function of the grader, not a test
 ANSWER = CHECKS_BY_ID["easy.answer"]  # manual, 3 points
 EXPLANATION = CHECKS_BY_ID["hard.explanation"]  # manual, 4 points
 
@@ -230,9 +229,9 @@ def test_a_ta_score_updates_every_total_the_document_states_together() -> None:
     """score, the output summary and extra_data.exercises are derived again as one: no
     figure is left as the grading wrote it (collect applies TA scores to the typed view)."""
     tests = [
-        test_entry(CHECKS_BY_ID["easy.vector_matches_reference"], {"status": "passed"}, 10**4),
-        test_entry(ANSWER, {"status": "pending", "output": "waiting"}, 10**4),
-        test_entry(EXPLANATION, {"status": "pending", "output": "waiting"}, 10**4),
+        result_from(CHECKS_BY_ID["easy.vector_matches_reference"], {"status": "passed"}, 10**4),
+        result_from(ANSWER, {"status": "pending", "output": "waiting"}, 10**4),
+        result_from(EXPLANATION, {"status": "pending", "output": "waiting"}, 10**4),
     ]
     written = assemble(tests, execution_time=1.0, extra_data={"exercises": {"easy": {"runs": 1}}})
     results = normalise_results(written)

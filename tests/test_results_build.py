@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.results.build import assemble, below_pass_mark, registry_order, test_entry
+from autograder.results.build import assemble, below_pass_mark, registry_order, result_from
 from autograder.results.rescore import exercise_totals
 from autograder.results.schema import SCHEMA
 from autograder.spec.registry import CHECKS, CHECKS_BY_ID, EXTRA_CREDIT
-
-test_entry.__test__ = False  # a function of the grader, not a test
 
 MEDIUM = CHECKS_BY_ID["medium.depth_measured"]
 CHALLENGE = next(c for c in CHECKS if c.exercise in EXTRA_CREDIT)
 
 
 def test_a_passed_check_earns_its_points_and_shows_no_hint() -> None:
-    entry = test_entry(MEDIUM, {"status": "passed", "output": "  fine  ", "duration": 1.23456}, 100)
+    entry = result_from(
+        MEDIUM, {"status": "passed", "output": "  fine  ", "duration": 1.23456}, 100
+    )
     assert entry == {
         "id": MEDIUM.id,
         "name": f"{MEDIUM.id}: {MEDIUM.title}",
@@ -37,31 +37,31 @@ def test_a_passed_check_earns_its_points_and_shows_no_hint() -> None:
 
 @pytest.mark.parametrize("status", ["failed", "pending", "passed!", None, "PASSED"])
 def test_anything_but_passed_earns_nothing(status) -> None:
-    entry = test_entry(MEDIUM, {"status": status, "output": "why"}, 1000)
+    entry = result_from(MEDIUM, {"status": status, "output": "why"}, 1000)
     assert entry["score"] == 0.0 and entry["max_score"] == float(MEDIUM.points)
     assert entry["status"] == ("pending" if status == "pending" else "failed")
     assert "duration" not in entry
 
 
 def test_a_failure_gets_the_hint_and_a_pending_check_does_not() -> None:
-    failed = test_entry(MEDIUM, {"status": "failed", "output": "wrong"}, 1000)
+    failed = result_from(MEDIUM, {"status": "failed", "output": "wrong"}, 1000)
     assert failed["output"] == f"wrong\nHint: {MEDIUM.hint}"
-    assert test_entry(MEDIUM, {"status": "failed"}, 1000)["output"] == f"Hint: {MEDIUM.hint}"
-    assert test_entry(MEDIUM, {}, 1000)["status"] == "failed"  # no verdict: failed
-    assert test_entry(MEDIUM, {"status": "pending", "output": "later"}, 1000)["output"] == "later"
+    assert result_from(MEDIUM, {"status": "failed"}, 1000)["output"] == f"Hint: {MEDIUM.hint}"
+    assert result_from(MEDIUM, {}, 1000)["status"] == "failed"  # no verdict: failed
+    assert result_from(MEDIUM, {"status": "pending", "output": "later"}, 1000)["output"] == "later"
 
 
 def test_printed_output_is_appended_and_everything_is_cut_at_the_limit() -> None:
-    entry = test_entry(MEDIUM, {"status": "passed", "output": "ok", "printed": "hi"}, 1000)
+    entry = result_from(MEDIUM, {"status": "passed", "output": "ok", "printed": "hi"}, 1000)
     assert entry["output"] == "ok\nYour code printed (last lines):\nhi"
-    long = test_entry(MEDIUM, {"status": "passed", "output": "x" * 50}, 10)
+    long = result_from(MEDIUM, {"status": "passed", "output": "x" * 50}, 10)
     assert long["output"] == "x" * 10 + "\n[... cut at 10 characters]"
-    exact = test_entry(MEDIUM, {"status": "passed", "output": "x" * 10}, 10)
+    exact = result_from(MEDIUM, {"status": "passed", "output": "x" * 10}, 10)
     assert exact["output"] == "x" * 10
 
 
 def test_extra_credit_is_marked() -> None:
-    assert test_entry(CHALLENGE, {"status": "passed"}, 10)["extra_credit"] is True
+    assert result_from(CHALLENGE, {"status": "passed"}, 10)["extra_credit"] is True
 
 
 def _entry(exercise: str, status: str, points: float, extra: bool = False) -> dict:
@@ -153,10 +153,10 @@ def test_registry_order_puts_unknown_checks_last() -> None:
 def test_statuses_read_from_json_are_compared_by_value() -> None:
     """A status decoded from a file is an equal string, not the same object as a literal."""
     failed, passed = "".join(["fail", "ed"]), "".join(["pass", "ed"])
-    assert test_entry(MEDIUM, {"status": failed, "output": "x"}, 10**4)["output"].endswith(
+    assert result_from(MEDIUM, {"status": failed, "output": "x"}, 10**4)["output"].endswith(
         f"Hint: {MEDIUM.hint}"
     )
-    assert test_entry(MEDIUM, {"status": passed}, 10**4)["score"] == float(MEDIUM.points)
+    assert result_from(MEDIUM, {"status": passed}, 10**4)["score"] == float(MEDIUM.points)
 
 
 def test_totals_keep_four_decimals() -> None:

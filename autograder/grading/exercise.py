@@ -128,7 +128,7 @@ def run_exercise(
             )
             _run_judge(graded, job, work_dir, settings, deadline, progress)
             remaining = [c for c in check_ids if c not in graded.verdicts]
-        output = work_dir / "output.log"
+        output = work_dir / paths.OUTPUT_LOG
         if output.exists():
             graded.output_tail = supervisor.read_log_tail(output, limits.output_limit_kib * 1024)
         graded.artifacts.extend(sorted((work_dir / paths.ARTIFACTS_FOLDER).glob("*.png")))

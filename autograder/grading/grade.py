@@ -24,7 +24,7 @@ from autograder.grading import sandbox as sandboxes
 from autograder.grading import static_scan, student_files
 from autograder.grading.exercise import GradedExercise, run_exercise
 from autograder.grading.processes import supervisor
-from autograder.results import build as results
+from autograder.results import build
 from autograder.results.last_resort import write_last_resort
 from autograder.results.rescore import exercise_totals
 from autograder.results.schema import DEFAULT_RESULTS_PATH
@@ -165,7 +165,7 @@ def grade(
             limit=student_files.MAX_MODULE_BYTES,
         )
         findings = static_scan.scan_submission(snapshot)
-        tests: list[dict[str, Any]] = []
+        results: list[dict[str, Any]] = []
         exercise_data: dict[str, Any] = {}
         timings: dict[str, Any] = {}
         manual: list[dict[str, Any]] = []
@@ -217,8 +217,8 @@ def grade(
                         "output": "needs a CUDA device: this run had none (graded on cpu); "
                         "the GPU job grades it",
                     }
-                result = results.test_entry(check, verdict, output_limit)
-                tests.append(result)
+                result = build.result_from(check, verdict, output_limit)
+                results.append(result)
                 records = verdict.get("records", {})
                 if "timing" in records or "measured" in records or "measured_depth" in records:
                     timings[check.id] = {
@@ -252,7 +252,7 @@ def grade(
                 "incidents": graded.incidents,
                 "output_tail": graded.output_tail[-output_limit:],
             }
-            mine = [t for t in tests if t["exercise"] == exercise]
+            mine = [result for result in results if result["exercise"] == exercise]
             done = exercise_totals(mine)[exercise]
             seconds = graded.wall_seconds
             say(f"  {exercise}: {done['score']:g}/{done['max_score']:g} in {seconds:.1f} s")
@@ -280,8 +280,8 @@ def grade(
         for work_dir in work_dirs:
             shutil.rmtree(work_dir, ignore_errors=True)
     try:
-        document = results.assemble(
-            results.registry_order(tests),
+        document = build.assemble(
+            build.registry_order(results),
             execution_time=time.monotonic() - started,
             extra_data=extra,
         )
@@ -296,7 +296,7 @@ def grade(
     except Exception as error:  # a grader bug: the verdicts still reach a results file
         document = write_last_resort(
             error,
-            tests,
+            results,
             execution_time=time.monotonic() - started,
             results_path=Path(results_path),
             junit_path=junit_path,

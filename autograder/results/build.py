@@ -13,7 +13,7 @@ from autograder.results.schema import SCHEMA
 from autograder.spec.registry import CHECKS, EXTRA_CREDIT, Check
 
 
-def test_entry(check: Check, verdict: dict[str, Any], output_limit: int) -> dict[str, Any]:
+def result_from(check: Check, verdict: dict[str, Any], output_limit: int) -> dict[str, Any]:
     """One result (an element of ``tests``) from ``check`` and the judge's ``verdict``: its
     status, the student-facing message and the hint."""
     status = verdict.get("status", "failed")

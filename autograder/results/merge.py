@@ -35,8 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.results import build as results_lib
-from autograder.results import provenance
+from autograder.results import build, provenance
 from autograder.results.schema import (
     MAX_PLOT_BYTES,
     ExtraData,
@@ -309,7 +308,7 @@ def merge(
     graded_exercises = {result["exercise"] for result in results}
     for check in CHECKS:
         if check.exercise in graded_exercises and check.id not in by_id:
-            missing = results_lib.test_entry(check, {"status": "failed", "output": MISSING}, 10**6)
+            missing = build.result_from(check, {"status": "failed", "output": MISSING}, 10**6)
             results.append(missing | {"device": None})
             notes.append(f"{check.id}: missing from every input")
 
@@ -381,8 +380,8 @@ def merge(
         text = str(result.get("output", ""))
         if len(text) > output_limit:
             result["output"] = text[:output_limit] + f"\n[... cut at {output_limit} characters]"
-    return results_lib.assemble(
-        results_lib.registry_order(results), execution_time=execution_time, extra_data=extra
+    return build.assemble(
+        build.registry_order(results), execution_time=execution_time, extra_data=extra
     )
 
 

@@ -29,6 +29,9 @@ SOLUTIONS_FOLDER = "solutions"
 them, ``collect --similarity`` compares with them."""
 OUTPUTS_FOLDER = "outputs"
 """Where the command-line tools write by default, relative to the working folder."""
+OUTPUT_LOG = "output.log"
+"""What a grading's workers printed, in the exercise's work folder: the judge writes it, the
+grader reads its tail into the results."""
 RESULTS_NAME = "results.json"
 """A results document's file name: ``grade``'s default, each ``DIR/<student>/`` of ``regrade``
 and ``nbgrader-regrade``, what ``collect`` looks for."""

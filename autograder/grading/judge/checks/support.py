@@ -34,6 +34,7 @@ from autograder.grading.judge.verdicts import (
 )
 from autograder.grading.sandbox import Sandbox
 from autograder.grading.worker import protocol
+from autograder.spec import paths
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
 from autograder.spec.settings import Settings, Tolerances
 from reference import tracer
@@ -79,7 +80,7 @@ class GradingContext:
 
     @property
     def log_path(self) -> Path:
-        return self.work_dir / "output.log"
+        return self.work_dir / paths.OUTPUT_LOG
 
     def close(self) -> None:
         for worker in self.workers.values():
