@@ -122,21 +122,19 @@ TARGETS = {
     "challenge": Target(
         "autograder/grading/judge/checks/test_challenge.py", "tests/test_challenge_logic.py"
     ),
+    # the hard exercise's expected values and the comparisons of returned ones
+    "hard_values": Target(
+        "autograder/grading/judge/checks/hard_values.py", "tests/test_hard_cpu_logic.py"
+    ),
     # the hard exercise's other decisions: values, the CPU sweep, the plot (hard_cuda: the rest)
     "hard_cpu": Target(
         "autograder/grading/judge/checks/test_hard.py",
         "tests/test_hard_cpu_logic.py",
         only=(
-            "rnn_reference",
             "_rng",
-            "_scalar",
-            "_close",
-            "_expect_close",
             "_check_functions",
             "test_attention_correct_cpu",
             "test_rnn_correct_cpu",
-            "_verify_mean",
-            "_verify_rnn",
             "_contender",
             "make_calls",  # nested in _contender
             "_keep_sweep_plot",

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from judge_context import call_check, failure, judge_context
 
-from autograder.grading.judge.checks import support
+from autograder.grading.judge.checks import hard_values, support
 from autograder.grading.judge.checks import test_hard as hard
 from autograder.grading.judge.checks.support import CheckFailed, SubmissionError, describe
 from autograder.grading.judge.checks.timing import Contender, Medians
@@ -72,7 +72,7 @@ def ports(
         return tensor(mean_of(arg), device=arg.device)
 
     def model_rnn(arg: TensorArg) -> ArrayValue:
-        return tensor(hard.rnn_reference(arg.values), device=arg.device)
+        return tensor(hard_values.rnn_reference(arg.values), device=arg.device)
 
     return FakeSub(
         attention_style_torch=attention or model_attention, rnn_style_torch=rnn or model_rnn
@@ -88,14 +88,14 @@ def draws(check_id: str) -> np.random.Generator:
 
 
 def test_the_rnn_reference_is_the_recurrence_in_closed_form() -> None:
-    assert hard.rnn_reference(np.array([1.0, 2.0, 3.0])) == pytest.approx(0.81 + 1.8 + 3.0)
-    assert hard.rnn_reference(np.array([4.0])) == 4.0
-    assert hard.rnn_reference(np.array([], dtype=np.float32)) == 0.0
+    assert hard_values.rnn_reference(np.array([1.0, 2.0, 3.0])) == pytest.approx(0.81 + 1.8 + 3.0)
+    assert hard_values.rnn_reference(np.array([4.0])) == 4.0
+    assert hard_values.rnn_reference(np.array([], dtype=np.float32)) == 0.0
     values = np.random.default_rng(1).standard_normal(300).astype(np.float32)
     h = 0.0
     for v in values.astype(np.float64):
         h = 0.9 * h + v
-    assert hard.rnn_reference(values) == pytest.approx(h, rel=1e-12)
+    assert hard_values.rnn_reference(values) == pytest.approx(h, rel=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -113,13 +113,13 @@ def test_the_rnn_reference_is_the_recurrence_in_closed_form() -> None:
     ],
 )
 def test_values_are_close_within_rel_times_at_least_one(expected, got, rel, close) -> None:
-    assert hard._close(expected, got, rel) is close
+    assert hard_values.close(expected, got, rel) is close
 
 
 def test_expect_close_names_both_values_and_the_input() -> None:
-    hard._expect_close(1.0, 1.0 + 0.5e-5, what="f", rel=1e-5, given="g")
+    hard_values.expect_close(1.0, 1.0 + 0.5e-5, what="f", rel=1e-5, given="g")
     with pytest.raises(CheckFailed) as failed:
-        hard._expect_close(1.0, 1.5, what="f (n=3)", rel=1e-4, given="three numbers")
+        hard_values.expect_close(1.0, 1.5, what="f (n=3)", rel=1e-4, given="three numbers")
     assert str(failed.value) == "f (n=3): expected 1.0, got 1.5 (input: three numbers)"
 
 
@@ -142,14 +142,14 @@ def test_expect_close_names_both_values_and_the_input() -> None:
 )
 def test_a_scalar_is_a_0_dim_tensor_on_the_device(got, device, message) -> None:
     with pytest.raises(CheckFailed) as failed:
-        hard._scalar(got, what="f", device=device)
+        hard_values.scalar(got, what="f", device=device)
     assert str(failed.value) == message
 
 
 def test_a_scalar_on_any_cuda_index_is_read_as_a_float() -> None:
-    assert hard._scalar(tensor(0.25, device="cuda:1"), what="f", device="cuda") == 0.25
-    assert hard._scalar(tensor(0.25), what="f", device="cpu") == 0.25
-    assert type(hard._scalar(tensor(0.25), what="f", device="cpu")) is float
+    assert hard_values.scalar(tensor(0.25, device="cuda:1"), what="f", device="cuda") == 0.25
+    assert hard_values.scalar(tensor(0.25), what="f", device="cpu") == 0.25
+    assert type(hard_values.scalar(tensor(0.25), what="f", device="cpu")) is float
 
 
 # ---------------------------------------------------------------- the ports' values on the CPU
@@ -203,7 +203,7 @@ def test_attention_on_the_cpu_at_each_lengths_tolerance(context, n, dtype, rel, 
 
 
 def rnn_of(arg: TensorArg) -> float:
-    return hard.rnn_reference(arg.values)
+    return hard_values.rnn_reference(arg.values)
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 300], ids=["first", "2", "middle", "last"])
@@ -297,10 +297,11 @@ def test_a_cuda_port_must_return_a_tensor_on_cuda(context) -> None:
 # ---------------------------------------------------------------- timed outputs
 
 
-@pytest.mark.parametrize("verify", [hard._verify_mean, hard._verify_rnn], ids=["mean", "rnn"])
-def test_a_timed_output_is_checked_to_1e_3(verify) -> None:
+@pytest.mark.parametrize("function", ["attention_style_torch", "rnn_style_torch"])
+def test_a_timed_output_is_checked_to_1e_3(function) -> None:
     values = np.random.default_rng(3).standard_normal(50).astype(np.float32)
-    truth = mean_of(TensorArg(values)) if verify is hard._verify_mean else rnn_of(TensorArg(values))
+    verify = hard_values.VERIFY[function]
+    truth = (mean_of if function == "attention_style_torch" else rnn_of)(TensorArg(values))
     args = [TensorArg(values)]
     bound = 1e-3 * max(1.0, abs(truth))
     assert verify(args, tensor(truth)) is None
@@ -321,10 +322,7 @@ def test_a_timed_output_is_checked_to_1e_3(verify) -> None:
 def test_a_contender_times_one_function_on_fresh_windows(context) -> None:
     worker = object()
     rng = np.random.default_rng(5)
-    for function, verify in (
-        ("attention_style_torch", hard._verify_mean),
-        ("rnn_style_torch", hard._verify_rnn),
-    ):
+    for function, verify in hard_values.VERIFY.items():
         contender = hard._contender(worker, function, 100, "cpu", rng)
         assert type(contender) is Contender
         assert contender.worker is worker and contender.function == function

@@ -16,6 +16,13 @@ import numpy as np
 import pytest
 
 from autograder.grading.judge.checks import support
+from autograder.grading.judge.checks.hard_values import (
+    REFERENCES,
+    VERIFY,
+    expect_close,
+    rnn_reference,
+    scalar,
+)
 from autograder.grading.judge.checks.manual import written_answer
 from autograder.grading.judge.checks.numbers import (
     at_least,
@@ -34,7 +41,7 @@ from autograder.grading.judge.checks.timing import (
     windows,
 )
 from autograder.grading.processes.device_lease import device_lease
-from autograder.grading.worker.protocol import ArrayValue, TensorArg, WorkArg
+from autograder.grading.worker.protocol import TensorArg, WorkArg
 from autograder.spec import paths
 
 EXPECTED_LENGTHS = tuple(2**k for k in range(6, 17))
@@ -51,58 +58,34 @@ def sub(grading):
     return support.submission(grading)
 
 
-def rnn_reference(values: np.ndarray) -> float:
-    """h = 0.9 h + x over ``values``, in closed form (float64)."""
-    values = np.asarray(values, dtype=np.float64)
-    return float(0.9 ** np.arange(len(values) - 1, -1, -1) @ values)
+CORRECTNESS_LENGTHS = {
+    "attention_style_torch": (1, 64, 1000, 65536),
+    "rnn_style_torch": (1, 5, 300),
+}
 
 
 def _rng(ctx: support.GradingContext, check_id: str) -> np.random.Generator:
     return np.random.default_rng(support.rng(ctx, check_id).getrandbits(62))
 
 
-def _scalar(got, *, what: str, device: str) -> float:
-    """The value of a 0-dim tensor on ``device``; anything else fails the check."""
-    if type(got) is not ArrayValue or got.kind != "tensor":
-        raise CheckFailed(f"{what} should return a torch.Tensor, got {describe(got)}")
-    if got.shape != ():
-        raise CheckFailed(f"{what} should return a 0-dim tensor, got shape {got.shape}")
-    if got.device.split(":")[0] != device.split(":")[0]:
-        raise CheckFailed(f"{what} returned a tensor on {got.device}, expected {device}")
-    return float(np.asarray(got.values, dtype=np.float64))
-
-
-def _close(expected: float, got: float, rel: float) -> bool:
-    return abs(expected - got) <= rel * max(1.0, abs(expected))
-
-
-def _expect_close(expected: float, got: float, *, what: str, rel: float, given: str) -> None:
-    if not _close(expected, got, rel):
-        raise CheckFailed(f"{what}: expected {expected!r}, got {got!r} (input: {given})")
-
-
 def _check_functions(ctx: support.GradingContext, sub, device: str, check_id: str) -> None:
     rng = _rng(ctx, check_id)
-    for n in (1, 64, 1000, 65536):
-        values = rng.standard_normal(n).astype(np.float32)
-        got = sub.call("attention_style_torch", TensorArg(values, device))
-        _expect_close(
-            float(values.astype(np.float64).mean()),
-            _scalar(got, what="attention_style_torch", device=device),
-            what=f"attention_style_torch (n={n})",
-            rel=1e-4,
-            given=f"{n} standard normal float32 values on {device}",
-        )
-    for n in (1, 5, 300):
-        values = rng.standard_normal(n).astype(np.float32)
-        got = sub.call("rnn_style_torch", TensorArg(values, device))
-        _expect_close(
-            rnn_reference(values),
-            _scalar(got, what="rnn_style_torch", device=device),
-            what=f"rnn_style_torch (n={n})",
-            rel=1e-4,
-            given=describe(values.tolist()),
-        )
+    for function, lengths in CORRECTNESS_LENGTHS.items():
+        for n in lengths:
+            values = rng.standard_normal(n).astype(np.float32)
+            got = sub.call(function, TensorArg(values, device))
+            given = (
+                describe(values.tolist())
+                if function == "rnn_style_torch"
+                else f"{n} standard normal float32 values on {device}"
+            )
+            expect_close(
+                REFERENCES[function](values),
+                scalar(got, what=function, device=device),
+                what=f"{function} (n={n})",
+                rel=1e-4,
+                given=given,
+            )
 
 
 @check("hard.attention_correct_cpu")
@@ -116,9 +99,9 @@ def test_attention_correct_cpu(sub, grading):
     ):
         values = rng.standard_normal(n).astype(dtype)
         got = sub.call("attention_style_torch", TensorArg(values, "cpu"))
-        _expect_close(
+        expect_close(
             float(values.astype(np.float64).mean()),
-            _scalar(got, what="attention_style_torch", device="cpu"),
+            scalar(got, what="attention_style_torch", device="cpu"),
             what=f"attention_style_torch (n={n})",
             rel=rel,
             given=f"{n} standard normal values, dtype {np.dtype(dtype).name}",
@@ -131,9 +114,9 @@ def test_rnn_correct_cpu(sub, grading):
     for n in (1, 2, 5, 300):
         values = rng.standard_normal(n).astype(np.float32)
         got = sub.call("rnn_style_torch", TensorArg(values, "cpu"))
-        _expect_close(
+        expect_close(
             rnn_reference(values),
-            _scalar(got, what="rnn_style_torch", device="cpu"),
+            scalar(got, what="rnn_style_torch", device="cpu"),
             what=f"rnn_style_torch (n={n})",
             rel=1e-4,
             given=describe(values.tolist()),
@@ -208,29 +191,11 @@ def _validate_rows(rows, lengths) -> list[dict]:
     return clean
 
 
-def _verify_mean(args, output) -> str | None:
-    expected = float(np.asarray(args[0].values, dtype=np.float64).mean())
-    if type(output) is not ArrayValue or output.shape != ():
-        return f"got {describe(output)}"
-    got = float(np.asarray(output.values, dtype=np.float64))
-    return None if _close(expected, got, 1e-3) else f"expected {expected!r}, got {got!r}"
-
-
-def _verify_rnn(args, output) -> str | None:
-    expected = rnn_reference(args[0].values)
-    if type(output) is not ArrayValue or output.shape != ():
-        return f"got {describe(output)}"
-    got = float(np.asarray(output.values, dtype=np.float64))
-    return None if _close(expected, got, 1e-3) else f"expected {expected!r}, got {got!r}"
-
-
 def _contender(worker, function: str, n: int, device: str, rng) -> Contender:
-    verify = _verify_mean if function == "attention_style_torch" else _verify_rnn
-
     def make_calls(count: int) -> list[list]:
         return [[window] for window in windows(rng, n, count, np.float32, device)]
 
-    return Contender(worker, function, make_calls, verify, payload_bytes=4 * n)
+    return Contender(worker, function, make_calls, VERIFY[function], payload_bytes=4 * n)
 
 
 def _expect_sweep_consistent(ctx, sub, device: str, lengths, check_id: str) -> list[dict]:
