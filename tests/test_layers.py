@@ -197,3 +197,27 @@ def test_an_import_down_or_within_the_processes_is_allowed(tmp_path, monkeypatch
     path.write_text(f"{line}\n")
     monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
     assert violations([path], PROCESSES) == []
+
+
+MAX_MODULE_LINES = 500  # docs/architecture.md: one module per concern, each readable at once
+
+
+def long_modules(files: list[Path], limit: int = MAX_MODULE_LINES) -> list[str]:
+    """The modules over ``limit`` lines, with their length."""
+    found = []
+    for path in files:
+        lines = path.read_text(encoding="utf-8").count("\n")
+        if lines > limit:
+            found.append(f"{path.relative_to(ROOT)}: {lines} lines")
+    return found
+
+
+def test_every_grader_module_stays_under_the_line_limit():
+    assert long_modules(GRADER_FILES) == []
+
+
+def test_a_module_over_the_line_limit_is_found():
+    long = ROOT / "autograder" / "spec" / "paths.py"
+    lines = long.read_text(encoding="utf-8").count("\n")
+    assert long_modules([long], limit=lines) == []
+    assert long_modules([long], limit=lines - 1) == [f"autograder/spec/paths.py: {lines} lines"]
