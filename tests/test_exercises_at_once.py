@@ -38,26 +38,19 @@ WAIT_S = 60  # a hang guard only: every wait below ends on an event, far sooner
 
 def test_by_default_one_judge_per_usable_core_at_most_one_per_exercise():
     cores = len(os.sched_getaffinity(0))
-    assert judges_at_once(4, "bubblewrap", {}) == min(cores, 4)
-    assert judges_at_once(1, "bubblewrap", {}) == 1
+    assert judges_at_once(4, {}) == min(cores, 4)
+    assert judges_at_once(1, {}) == 1
 
 
 @pytest.mark.parametrize(("text", "exercises", "expected"), [("1", 4, 1), ("3", 4, 3), ("9", 4, 4)])
 def test_the_variable_sets_how_many_up_to_the_exercises(text, exercises, expected):
-    assert judges_at_once(exercises, "bubblewrap", {JUDGES_VARIABLE: text}) == expected
-
-
-@pytest.mark.parametrize("environ", [{}, {JUDGES_VARIABLE: "4"}])
-def test_unconfined_workers_are_graded_one_exercise_at_a_time(environ):
-    """Without bubblewrap two exercises' workers could talk, and one do the other's timed work
-    outside the measured tree: no setting changes that."""
-    assert judges_at_once(4, "none", environ) == 1
+    assert judges_at_once(exercises, {JUDGES_VARIABLE: text}) == expected
 
 
 @pytest.mark.parametrize("text", ["0", "-1", "two", "1.5"])
 def test_a_bad_count_is_a_usage_error_naming_the_variable(text):
     with pytest.raises(UsageError, match=f"^{JUDGES_VARIABLE}='{text}': must be a positive"):
-        judges_at_once(4, "bubblewrap", {JUDGES_VARIABLE: text})
+        judges_at_once(4, {JUDGES_VARIABLE: text})
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,8 @@ device lease (:mod:`~autograder.grading.processes.device_lease`), and a window's
 counts only the timed worker's tree, whatever runs on another core.
 
 How many: ``$AUTOGRADER_JUDGES`` (a positive integer), else the cores this process may use,
-never more than the exercises graded, and only with the workers in bubblewrap
-(:func:`judges_at_once`). One runs them in this thread, exactly as before: what a course with
-one core (a Gradescope container), ``regrade --jobs`` = cores, or ``--sandbox none`` gets.
+never more than the exercises graded. One runs them in this thread, exactly as before:
+what a course with one core (a Gradescope container) or ``regrade --jobs`` = cores gets.
 """
 
 from __future__ import annotations
@@ -29,12 +28,9 @@ JUDGES_VARIABLE = "AUTOGRADER_JUDGES"
 Graded = TypeVar("Graded")
 
 
-def judges_at_once(exercises: int, sandbox: str, environ: dict[str, str] | None = None) -> int:
+def judges_at_once(exercises: int, environ: dict[str, str] | None = None) -> int:
     """Exercises graded side by side: ``$AUTOGRADER_JUDGES`` or the usable cores, at most
-    ``exercises``, and 1 unless the workers run in bubblewrap. Unconfined workers of two
-    exercises could talk (a shared /tmp, a socket), and one could then do the other's timed
-    work in a process outside the timed tree, which the CPU clock would never see; in
-    bubblewrap each has its own namespaces and scratch, so they cannot."""
+    ``exercises`` (and at least 1)."""
     environ = os.environ if environ is None else environ
     text = environ.get(JUDGES_VARIABLE, "").strip()
     if text:
@@ -43,8 +39,6 @@ def judges_at_once(exercises: int, sandbox: str, environ: dict[str, str] | None 
         wanted = int(text)
     else:
         wanted = len(os.sched_getaffinity(0))
-    if sandbox != "bubblewrap":
-        return 1
     return max(1, min(wanted, exercises))
 
 

@@ -142,13 +142,13 @@ def grade(
     if not submission.is_dir():
         raise UsageError(f"submission folder not found: {submission}")
     exercises = select_exercises(only, gpu_only=gpu_only)
+    at_once = judges_at_once(len(exercises))  # side by side, each exercise's judge
     settings = settings or load_settings()
     used_device, device_info = resolve_device(device)
     try:
         confinement = sandboxes.resolve(sandbox)
     except sandboxes.SandboxUnavailable as error:
         raise UsageError(str(error)) from None
-    at_once = judges_at_once(len(exercises), confinement.kind)  # exercises side by side
     seed = seed if seed is not None else secrets.randbits(31)
     say = progress or (lambda line: None)
     supervisor.make_non_dumpable()
