@@ -82,7 +82,6 @@ def solution_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
             *("--settings", str(settings)),
         ],
         cwd=ROOT,
-        env={**os.environ, "AUTOGRADER_JUDGES": "2"},  # two exercises side by side, anywhere
         capture_output=True,
         text=True,
         timeout=300,

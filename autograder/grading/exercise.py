@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +30,6 @@ from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
 from autograder.spec.settings import Settings
 
 POLL_SECONDS = 0.1
-# The judges of this grading that are running: the exercises of one grading may run side by
-# side (exercises_at_once), and each one's end kills the strays reparented here (orphans of a
-# killed judge's tree), which must never be another exercise's live judge. One lock orders
-# starting a judge, reaping it and looking for strays.
-_LIVE_JUDGES: set[int] = set()
-_JUDGES_LOCK = threading.Lock()
 
 
 @dataclass
@@ -91,14 +84,11 @@ def run_exercise(
     sandbox: Sandbox,
     progress: Any = None,
     work_dirs: list[Path] | None = None,
-    stop: threading.Event | None = None,
 ) -> GradedExercise:
     """Grade ``check_ids`` of one exercise; every id gets a verdict, whatever happens.
 
     The exercise's work folder is appended to ``work_dirs`` as soon as it exists, so the
-    caller removes it however grading ends. ``stop``, once set (the grading is being
-    stopped from another thread), kills the judge within a poll and starts no other."""
-    stop = stop or threading.Event()
+    caller removes it however grading ends."""
     graded = GradedExercise(exercise=exercise)
     work_dir, module, notes = prepare_work_dir(submission_dir, exercise)
     if work_dirs is not None:
@@ -116,10 +106,6 @@ def run_exercise(
     )
     try:
         while remaining:
-            if stop.is_set():
-                for check_id in remaining:
-                    graded.verdicts[check_id] = _failed("not run: the grading was stopped")
-                break
             if time.monotonic() >= deadline + graded.lease_wait_seconds:
                 for check_id in remaining:
                     graded.verdicts[check_id] = _failed(
@@ -140,7 +126,7 @@ def run_exercise(
                 sandbox=sandbox,
                 pipe_fd=-1,  # the pipe of each judge run, made by _run_judge
             )
-            _run_judge(graded, job, work_dir, settings, deadline, progress, stop)
+            _run_judge(graded, job, work_dir, settings, deadline, progress)
             remaining = [c for c in check_ids if c not in graded.verdicts]
         output = work_dir / paths.OUTPUT_LOG
         if output.exists():
@@ -149,8 +135,7 @@ def run_exercise(
         graded.wall_seconds = time.monotonic() - started
         return graded
     finally:
-        with _JUDGES_LOCK:
-            supervisor.kill_strays(keep=_LIVE_JUDGES)
+        supervisor.kill_strays()
 
 
 def _seconds(value: Any, *, limits: float) -> float:
@@ -171,7 +156,6 @@ def _run_judge(
     settings: Settings,
     deadline: float,
     progress: Any,
-    stop: threading.Event,
 ) -> None:
     limits = settings.limits
     read_fd, write_fd = os.pipe()
@@ -181,7 +165,7 @@ def _run_judge(
         f"import sys; sys.path.insert(0, {str(package_root)!r}); "
         "from autograder.grading.judge.main import main; main()"
     )
-    with open(work_dir / "judge.log", "ab") as log, _JUDGES_LOCK:
+    with open(work_dir / "judge.log", "ab") as log:
         judge = subprocess.Popen(
             [sys.executable, "-I", "-c", boot],
             stdin=subprocess.PIPE,
@@ -192,7 +176,6 @@ def _run_judge(
             pass_fds=(write_fd,),
             start_new_session=True,
         )
-        _LIVE_JUDGES.add(judge.pid)
     os.close(write_fd)
     judge.stdin.write((job.to_json() + "\n").encode())
     judge.stdin.close()
@@ -250,16 +233,12 @@ def _run_judge(
                     kill_reason = f"timed out after {allowed:.0f} s (the judge was stopped)"
             if now > deadline + graded.lease_wait_seconds:
                 kill_reason = "the exercise's time limit was reached (the judge was stopped)"
-            if stop.is_set():
-                kill_reason = "the grading was stopped"
             if kill_reason or eof or (judge.poll() is not None and not lines):
                 break
     finally:
         selector.close()
         supervisor.kill_tree(judge.pid)
-        with _JUDGES_LOCK:
-            judge.wait()
-            _LIVE_JUDGES.discard(judge.pid)
+        judge.wait()
         os.close(read_fd)
 
     if done and not kill_reason:

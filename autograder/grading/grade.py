@@ -8,7 +8,6 @@ Whatever a submission does, a results file is written.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import os
 import platform
@@ -16,7 +15,6 @@ import secrets
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,7 +23,6 @@ from typing import Any
 from autograder.grading import sandbox as sandboxes
 from autograder.grading import static_scan, student_files
 from autograder.grading.exercise import GradedExercise, run_exercise
-from autograder.grading.exercises_at_once import OrderedProgress, graded_in_order, judges_at_once
 from autograder.grading.processes import supervisor
 from autograder.results import build
 from autograder.results.last_resort import write_last_resort
@@ -142,7 +139,6 @@ def grade(
     if not submission.is_dir():
         raise UsageError(f"submission folder not found: {submission}")
     exercises = select_exercises(only, gpu_only=gpu_only)
-    at_once = judges_at_once(len(exercises))  # side by side, each exercise's judge
     settings = settings or load_settings()
     used_device, device_info = resolve_device(device)
     try:
@@ -177,29 +173,25 @@ def grade(
         results_dir = Path(results_path).parent
         results_dir.mkdir(parents=True, exist_ok=True)
 
-        ordered = OrderedProgress(exercises, say)
-
-        def grade_one(exercise: str, stop: threading.Event) -> GradedExercise:
-            """One exercise's judge runs (in a thread of its own when several run at once)."""
-            runnable = runnable_checks(select_checks(exercise, gpu_only=gpu_only), used_device)
-            ordered.say(
-                exercise, f"grading {exercise} ({len(runnable)} checks on {used_device}) ..."
-            )
+        for exercise in exercises:
+            checks = select_checks(exercise, gpu_only=gpu_only)
+            runnable = runnable_checks(checks, used_device)
+            say(f"grading {exercise} ({len(runnable)} checks on {used_device}) ...")
             try:
                 if not runnable:  # --gpu-only without CUDA: every check pending, no judge
-                    return GradedExercise(exercise=exercise)
-                return run_exercise(
-                    exercise=exercise,
-                    check_ids=runnable,
-                    submission_dir=snapshot,
-                    device=used_device,
-                    seed=seed,
-                    settings=settings,
-                    sandbox=confinement,
-                    progress=lambda line: ordered.say(exercise, line),
-                    work_dirs=work_dirs,
-                    stop=stop,
-                )
+                    graded = GradedExercise(exercise=exercise)
+                else:
+                    graded = run_exercise(
+                        exercise=exercise,
+                        check_ids=runnable,
+                        submission_dir=snapshot,
+                        device=used_device,
+                        seed=seed,
+                        settings=settings,
+                        sandbox=confinement,
+                        progress=say,
+                        work_dirs=work_dirs,
+                    )
             except Exception as error:  # a grader bug must not cost the report
                 graded = GradedExercise(exercise=exercise)
                 reason = f"the grader failed to run this check ({type(error).__name__}: {error}); "
@@ -208,72 +200,62 @@ def grade(
                     check_id: {"status": "failed", "output": reason} for check_id in runnable
                 }
                 graded.incidents.append(f"internal grader error: {type(error).__name__}: {error}")
-                return graded
-
-        graded_exercises = contextlib.closing(graded_in_order(exercises, grade_one, at_once))
-        with graded_exercises as in_order:  # closed however the loop ends: no judge outlives it
-            for exercise, graded in in_order:
-                checks = select_checks(exercise, gpu_only=gpu_only)
-                module_name = f"{EXERCISES[exercise]}.py"
-                if module_name in refused:
-                    graded.incidents.append(f"{module_name} not graded: {refused[module_name]}")
-                for check in checks:
-                    if check.id in graded.verdicts:
-                        verdict = graded.verdicts[check.id]
-                        if module_name in refused and verdict.get("status") == "failed":
-                            verdict = {
-                                **verdict,
-                                "output": f"{module_name} was not graded: {refused[module_name]}",
-                            }
-                    else:
+            module_name = f"{EXERCISES[exercise]}.py"
+            if module_name in refused:
+                graded.incidents.append(f"{module_name} not graded: {refused[module_name]}")
+            for check in checks:
+                if check.id in graded.verdicts:
+                    verdict = graded.verdicts[check.id]
+                    if module_name in refused and verdict.get("status") == "failed":
                         verdict = {
-                            "status": "pending",
-                            "output": "needs a CUDA device: this run had none (graded on cpu); "
-                            "the GPU job grades it",
+                            **verdict,
+                            "output": f"{module_name} was not graded: {refused[module_name]}",
                         }
-                    result = build.result_from(check, verdict, output_limit)
-                    results.append(result)
-                    records = verdict.get("records", {})
-                    if "timing" in records or "measured" in records or "measured_depth" in records:
-                        timings[check.id] = {
-                            k: v
-                            for k, v in records.items()
-                            if k in ("timing", "measured", "measured_depth")
+                else:
+                    verdict = {
+                        "status": "pending",
+                        "output": "needs a CUDA device: this run had none (graded on cpu); "
+                        "the GPU job grades it",
+                    }
+                result = build.result_from(check, verdict, output_limit)
+                results.append(result)
+                records = verdict.get("records", {})
+                if "timing" in records or "measured" in records or "measured_depth" in records:
+                    timings[check.id] = {
+                        k: v
+                        for k, v in records.items()
+                        if k in ("timing", "measured", "measured_depth")
+                    }
+                if check.manual:
+                    manual.append(
+                        {
+                            "check": check.id,
+                            "exercise": exercise,
+                            "points": float(check.points),
+                            "question": check.title,
+                            "answer": records.get("answer", ""),
+                            "status": result["status"],
+                            "rubric": list(check.rubric),
                         }
-                    if check.manual:
-                        manual.append(
-                            {
-                                "check": check.id,
-                                "exercise": exercise,
-                                "points": float(check.points),
-                                "question": check.title,
-                                "answer": records.get("answer", ""),
-                                "status": result["status"],
-                                "rubric": list(check.rubric),
-                            }
-                        )
-                for artifact in graded.artifacts:
-                    if artifact.name == paths.SWEEP_PLOT:
-                        shutil.copyfile(artifact, results_dir / paths.SWEEP_PLOT)
-                        artifacts["sweep_plot"] = paths.SWEEP_PLOT
-                if graded.work_dir is not None:
-                    shutil.rmtree(graded.work_dir, ignore_errors=True)
-                exercise_data[exercise] = {
-                    "wall_seconds": round(graded.wall_seconds, 3),
-                    "runs": graded.runs,
-                    "worker_starts": graded.worker_starts,
-                    "lease_wait_seconds": round(graded.lease_wait_seconds, 3),
-                    "incidents": graded.incidents,
-                    "output_tail": graded.output_tail[-output_limit:],
-                }
-                mine = [result for result in results if result["exercise"] == exercise]
-                done = exercise_totals(mine)[exercise]
-                seconds = graded.wall_seconds
-                ordered.say(
-                    exercise,
-                    f"  {exercise}: {done['score']:g}/{done['max_score']:g} in {seconds:.1f} s",
-                )
-                ordered.finish(exercise)
+                    )
+            for artifact in graded.artifacts:
+                if artifact.name == paths.SWEEP_PLOT:
+                    shutil.copyfile(artifact, results_dir / paths.SWEEP_PLOT)
+                    artifacts["sweep_plot"] = paths.SWEEP_PLOT
+            if graded.work_dir is not None:
+                shutil.rmtree(graded.work_dir, ignore_errors=True)
+            exercise_data[exercise] = {
+                "wall_seconds": round(graded.wall_seconds, 3),
+                "runs": graded.runs,
+                "worker_starts": graded.worker_starts,
+                "lease_wait_seconds": round(graded.lease_wait_seconds, 3),
+                "incidents": graded.incidents,
+                "output_tail": graded.output_tail[-output_limit:],
+            }
+            mine = [result for result in results if result["exercise"] == exercise]
+            done = exercise_totals(mine)[exercise]
+            seconds = graded.wall_seconds
+            say(f"  {exercise}: {done['score']:g}/{done['max_score']:g} in {seconds:.1f} s")
 
         extra = {
             "grader_version": _version(),

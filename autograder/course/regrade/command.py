@@ -67,7 +67,6 @@ from autograder.course.regrade.students import (
     student_kind,
 )
 from autograder.grading import sandbox as sandboxes
-from autograder.grading.exercises_at_once import judges_per_grading
 from autograder.grading.processes import supervisor
 from autograder.grading.sandbox.nobody import unconfined_user
 from autograder.results import provenance
@@ -209,7 +208,6 @@ def regrade(
     grader = grader_digest(settings)
     summary = RegradeSummary(out_dir=out_dir, total=len(students))
     progress = progress or Progress(total=len(students), jobs=jobs)
-    judges = judges_per_grading(jobs)
 
     def command_for(student: Student, *, results: Path) -> list[str]:
         return grade_command(
@@ -255,7 +253,7 @@ def regrade(
             while queue and len(running) < jobs:
                 student, key = queue.popleft()
                 try:
-                    running.append(start_grading(student, key, out_dir, command_for, judges=judges))
+                    running.append(start_grading(student, key, out_dir, command_for))
                 except OSError as error:
                     reason = f"cannot start grading: {error}"
                     note_failure(out_dir / student.id, reason)

@@ -30,7 +30,6 @@ from autograder.course.regrade.fetch import read_fetch_record
 from autograder.course.regrade.state import write_state
 from autograder.course.regrade.students import MODULE_FILES, Outcome, Student
 from autograder.grading import student_files
-from autograder.grading.exercises_at_once import JUDGES_VARIABLE
 from autograder.grading.processes import supervisor
 from autograder.results import provenance
 from autograder.results.write import write_json
@@ -92,12 +91,9 @@ def grade_command(
     )
 
 
-def _child_env(judges: int) -> dict[str, str]:
-    """The grader that runs is this one: never a copy in the working folder or a student's.
-    Each grading runs ``judges`` exercises at once (the cores left to it by ``--jobs``),
-    unless the TA set ``$AUTOGRADER_JUDGES``."""
+def _child_env() -> dict[str, str]:
+    """The grader that runs is this one: never a copy in the working folder or a student's."""
     env = dict(os.environ)
-    env.setdefault(JUDGES_VARIABLE, str(judges))
     env["PYTHONSAFEPATH"] = "1"
     env["PYTHONPATH"] = os.pathsep.join([str(paths.ROOT), *filter(None, [env.get("PYTHONPATH")])])
     return env
@@ -108,10 +104,8 @@ def start_grading(
     key: dict[str, Any],
     out_dir: Path,
     command_for: Callable[..., list[str]],
-    judges: int = 1,
 ) -> Grading:
-    """Copy the student's modules into a fresh temporary folder and start ``grade`` there
-    (``judges``: the exercises it grades at once).
+    """Copy the student's modules into a fresh temporary folder and start ``grade`` there.
 
     Interrupted before the grading is started (Ctrl-C while copying or forking), the folder
     is removed: only a grading in flight, which ``regrade`` stops and clears, leaves one."""
@@ -134,7 +128,7 @@ def start_grading(
             process = grading_run.start_grading(
                 command_for(student, results=temp / paths.RESULTS_NAME),
                 cwd=temp,
-                env=_child_env(judges),
+                env=_child_env(),
                 log=log,
             )
             on_failure.pop_all()  # started: the log stays open for the grading
