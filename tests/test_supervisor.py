@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from subprocess import PIPE
 
 from autograder.grading.processes import supervisor
 
@@ -49,3 +51,32 @@ def test_descendants_finds_a_grandchild() -> None:
     finally:
         supervisor.kill_tree(child.pid)
         child.wait()
+
+
+def test_an_ended_child_is_seen_without_being_reaped():
+    """The judge's loop asks whether its judge has ended without reaping it, so the pid stays
+    reserved until the tree is killed and the judge waited for."""
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=PIPE)
+    try:
+        assert not supervisor.has_exited(child.pid)
+        child.stdin.close()  # it reads EOF and ends
+        deadline = time.monotonic() + 60
+        while not supervisor.has_exited(child.pid):
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert Path(f"/proc/{child.pid}").exists()  # a zombie: the pid is still ours
+        assert child.returncode is None
+    finally:
+        child.kill()
+        child.wait()
+    assert supervisor.has_exited(child.pid)  # reaped: ended all the same
+
+
+def test_a_reaped_childs_pid_is_never_killed_by_number(monkeypatch):
+    killed: list[int] = []
+    monkeypatch.setattr(supervisor, "kill_tree", killed.append)
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    supervisor.kill_child_tree(child)  # not reaped yet: its pid is still its own
+    child.wait()
+    supervisor.kill_child_tree(child)  # reaped: the number may be a newer process's
+    assert killed == [child.pid]

@@ -233,11 +233,11 @@ def _run_judge(
                     kill_reason = f"timed out after {allowed:.0f} s (the judge was stopped)"
             if now > deadline + graded.lease_wait_seconds:
                 kill_reason = "the exercise's time limit was reached (the judge was stopped)"
-            if kill_reason or eof or (judge.poll() is not None and not lines):
+            if kill_reason or eof or (supervisor.has_exited(judge.pid) and not lines):
                 break
     finally:
         selector.close()
-        supervisor.kill_tree(judge.pid)
+        supervisor.kill_child_tree(judge)
         judge.wait()
         os.close(read_fd)
 

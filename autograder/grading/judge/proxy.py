@@ -126,7 +126,7 @@ class WorkerProxy:
     def close(self) -> None:
         if self.process is not None:
             _WORKER_PIDS.discard(self.process.pid)
-            supervisor.kill_tree(self.process.pid)
+            supervisor.kill_child_tree(self.process)
             with contextlib.suppress(Exception):
                 self.process.wait(timeout=5)
             for stream in (self.process.stdin, self.process.stdout):

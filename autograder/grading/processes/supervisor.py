@@ -10,6 +10,7 @@ import contextlib
 import os
 import resource
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -192,6 +193,23 @@ def kill_tree(root: int) -> None:
     for pid in pids:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+
+
+def has_exited(pid: int) -> bool:
+    """Whether our child ``pid`` has ended, without reaping it: until the caller waits, the
+    pid stays reserved (a zombie), so killing by that pid cannot reach a newer process."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # already reaped
+        return True
+
+
+def kill_child_tree(process: subprocess.Popen) -> None:
+    """:func:`kill_tree` for a child we started, only while its pid is still ours. Once it has
+    been reaped (``returncode`` set) the pid may name any newer process of the machine, and
+    what it left behind is re-parented to us (the subreaper) and killed as a stray."""
+    if process.returncode is None:
+        kill_tree(process.pid)
 
 
 def kill_strays(keep: Iterable[int] = ()) -> list[int]:
