@@ -9,6 +9,8 @@ in the sandbox and under the memory and file-size limits of its :class:`WorkerSp
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import shutil
 import subprocess
 import sys
@@ -23,6 +25,7 @@ from autograder.spec import paths
 WORKER_FOLDER = Path(worker_package.__file__).resolve().parent
 """Everything a worker process runs of the grader: copied whole into each job folder."""
 WORKER_PACKAGE = ("autograder", "grading", "worker")  # where it sits under the job's code/
+PIPE_BYTES = 2**20  # each channel's pipe: Linux's default pipe-max-size (64 KiB otherwise)
 
 
 @dataclass
@@ -124,4 +127,7 @@ def start_worker(spec: WorkerSpec, job_dir: Path) -> StartedWorker:
         if cwd is not None:  # no worker to close later: its scratch goes now
             shutil.rmtree(cwd, ignore_errors=True)
         raise
+    for pipe in (process.stdin, process.stdout):  # fewer wake-ups per large batch of inputs
+        with contextlib.suppress(OSError):  # above the system's pipe-max-size: keep the default
+            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     return StartedWorker(process, cwd, visible)

@@ -56,25 +56,17 @@ def _decode_request_value(value: Any, buffers: list[bytes], device_cache: dict) 
     if tag == "$float":
         return float(body)
     if tag == "$array":
-        import numpy as np
-
-        data = buffers[body["buffer"]]
-        return np.frombuffer(data, dtype=body["dtype"]).reshape(body["shape"]).copy()
+        return _owned_array(body, buffers)
     if tag == "$list":
         import numpy as np
 
         data = buffers[body["buffer"]]
         return np.frombuffer(data, dtype=body["dtype"]).reshape(body["shape"]).tolist()
     if tag == "$tensor":
-        import numpy as np
         import torch
 
-        data = buffers[body["buffer"]]
-        array = np.frombuffer(data, dtype=body["dtype"]).reshape(body["shape"]).copy()
-        return torch.from_numpy(array).to(body.get("device", "cpu"))
+        return torch.from_numpy(_owned_array(body, buffers)).to(body.get("device", "cpu"))
     if tag == "$window":
-        import torch
-
         key = (body["buffer"], body.get("device", "cpu"))
         if key not in device_cache:  # the pool is built on the device once per request
             pool = _decode_request_value({"$tensor": body}, buffers, device_cache)
@@ -94,6 +86,19 @@ def _decode_request_value(value: Any, buffers: list[bytes], device_cache: dict) 
     if tag == "$work":
         return _work(body)
     raise protocol.ProtocolError(f"unknown tag {tag}")
+
+
+def _owned_array(body: dict[str, Any], buffers: list[Any]) -> Any:
+    """A writable array of a buffer's numbers. A large buffer arrives in a bytearray of its
+    own (:class:`~protocol.FrameReader`), which the array takes over; bytes are copied."""
+    import numpy as np
+
+    data = buffers[body["buffer"]]
+    array = np.frombuffer(data, dtype=body["dtype"]).reshape(body["shape"])
+    if type(data) is bytearray:
+        buffers[body["buffer"]] = b""  # one owner: a second use of the index gets no numbers
+        return array
+    return array.copy()
 
 
 class _Work:
