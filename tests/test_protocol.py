@@ -469,3 +469,48 @@ def test_the_worker_takes_over_a_large_buffer_and_copies_small_ones():
         assert shares is (type(data) is bytearray)
         tensor = worker._decode_request_value({"$tensor": body}, [data], {})
         assert torch.equal(tensor, torch.from_numpy(values)) and tensor.dtype == torch.float64
+
+
+def test_a_plot_is_rendered_as_svg_for_the_check_and_returned_as_saved_for_the_report(
+    tmp_path, monkeypatch
+):
+    """The check reads the SVG the worker renders; the report's copy (``keep``) is the file
+    the student's function saved, with no second render."""
+    import types
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    renders: list[str] = []
+    monkeypatch.setattr(
+        Figure, "savefig", lambda self, out, **kw: renders.append(kw.get("format", "png"))
+    )
+
+    def plot_sweep(rows, path):
+        figure = Figure()
+        figure.add_subplot().plot([row["n"] for row in rows], [1.0] * len(rows))
+        Path(path).write_bytes(b"\x89PNG\r\n\x1a\n saved")
+        return figure
+
+    module = types.SimpleNamespace(plot_sweep=plot_sweep)
+    rows = protocol.encode_plain([{"n": 1}, {"n": 2}], [])
+    for keep in (False, True):
+        renders.clear()
+        request = {
+            "op": "plot",
+            "function": "plot_sweep",
+            "rows": rows,
+            "path": str(tmp_path / f"plot-{keep}.png"),
+            "keep": keep,
+        }
+        reply, buffers = worker.handle_for_module(module, request, [])
+        rendered = protocol.decode(reply["value"], buffers)
+        assert rendered["returned"] == "matplotlib.figure.Figure"
+        assert rendered["saved_bytes"] == 14
+        if keep:
+            assert renders == [] and "svg" not in rendered
+            assert rendered["saved"] == b"\x89PNG\r\n\x1a\n saved"
+        else:
+            assert renders == ["svg"] and "saved" not in rendered

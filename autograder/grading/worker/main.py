@@ -319,7 +319,8 @@ def _call(request: dict[str, Any], buffers: list[bytes], out: list[bytes]) -> di
 
 
 def _plot(request: dict[str, Any], buffers: list[bytes]) -> dict[str, Any]:
-    """Call the plotting function, then render what it returned as SVG (text kept as text)."""
+    """Call the plotting function, then render what it returned as SVG (text kept as text);
+    with ``keep``, return the file it saved instead: the report's copy needs no SVG."""
     fn = _function(request["function"])
     rows = _decode_request_value(request["rows"], buffers, {})
     path = Path(request["path"])
@@ -329,7 +330,7 @@ def _plot(request: dict[str, Any], buffers: list[bytes]) -> dict[str, Any]:
     }
     from matplotlib.figure import Figure
 
-    if isinstance(figure, Figure):
+    if isinstance(figure, Figure) and not request.get("keep"):
         import matplotlib
 
         with matplotlib.rc_context(
