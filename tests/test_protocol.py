@@ -87,6 +87,11 @@ def test_objects_that_claim_other_values_cross_as_what_they_are():
         ({"$array": {"dtype": "float64", "shape": [1], "buffer": 7}}, "out of range"),
         ({"$dict": [[[1], 2]]}, "not hashable"),
         ({"$number": {"type": "x"}}, "needs a float or an int"),
+        ({"$scalars": {"dtype": "float64", "shape": [], "buffer": 0}}, "one dimension"),
+        ({"$scalars": {"dtype": "float32", "shape": [1, 2], "buffer": 0}}, "one dimension"),
+        ({"$scalars": {"dtype": "float64", "shape": [2], "buffer": 0}}, "buffer holds"),
+        ({"$scalars": {"dtype": "object", "shape": [1], "buffer": 0}}, "not accepted"),
+        ({"$scalars": [0]}, "unknown or malformed tag"),
     ],
 )
 def test_malformed_values_are_rejected_with_a_reason(value, reason):
@@ -514,3 +519,63 @@ def test_a_plot_is_rendered_as_svg_for_the_check_and_returned_as_saved_for_the_r
             assert rendered["saved"] == b"\x89PNG\r\n\x1a\n saved"
         else:
             assert renders == ["svg"] and "saved" not in rendered
+
+
+def _outputs_wire(outputs):
+    """A timed batch's outputs as the judge gets them from ``fetch``, and the encoded tree."""
+    buffers: list = []
+    tree = worker.encode_outputs(outputs, buffers)
+    got, got_buffers = _through_a_pipe({"value": tree}, buffers)
+    return protocol.decode(got["value"], got_buffers), tree
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.int64, torch.bool])
+def test_a_batch_of_0_dim_tensors_crosses_as_one_buffer_and_arrives_as_each_one_would(dtype):
+    outputs = [torch.tensor(value).to(dtype) for value in (0.5, -3.0, 7.25, 0.0)]
+    got, tree = _outputs_wire(outputs)
+    assert tree["$scalars"]["shape"] == [4]
+    one_by_one = [wire(output) for output in outputs]
+    assert len(got) == len(one_by_one) == 4
+    for mine, theirs in zip(got, one_by_one, strict=True):
+        assert (mine.kind, mine.dtype, mine.shape, mine.device) == (
+            theirs.kind,
+            theirs.dtype,
+            theirs.shape,
+            theirs.device,
+        )
+        assert type(mine.values) is np.ndarray and mine.values.shape == ()
+        assert mine.values == theirs.values and not mine.values.flags.writeable
+
+
+class MyTensor(torch.Tensor):
+    pass
+
+
+@pytest.mark.parametrize(
+    "odd_one",
+    [
+        torch.tensor([1.0]),  # not 0-dim
+        torch.tensor(1.0, dtype=torch.float64),  # another dtype
+        torch.tensor(1.0).as_subclass(MyTensor),  # not exactly a Tensor
+        1.0,
+        np.float32(1.0),
+    ],
+    ids=["1-dim", "dtype", "subclass", "float", "numpy"],
+)
+def test_a_batch_with_any_other_output_crosses_one_by_one(odd_one):
+    outputs = [torch.tensor(0.5), torch.tensor(1.5), odd_one]
+    got, tree = _outputs_wire(outputs)
+    assert type(tree) is list  # no $scalars
+    assert [float(np.asarray(v.values)) for v in got[:2]] == [0.5, 1.5]
+    assert repr(got[2]) == repr(wire(odd_one))
+    assert _outputs_wire([]) == ([], [])
+
+
+def test_a_batch_of_scalars_counts_each_one_against_the_element_budget(monkeypatch):
+    monkeypatch.setattr(protocol, "MAX_NODES", 10)
+    buffers: list = []
+    tree = worker.encode_outputs([torch.tensor(1.0)] * 9, buffers)
+    assert len(protocol.decode(tree, buffers)) == 9
+    tree = worker.encode_outputs([torch.tensor(1.0)] * 10, buffers := [])
+    with pytest.raises(ProtocolError, match="more than 10 elements"):
+        protocol.decode(tree, buffers)

@@ -8,6 +8,7 @@ JSON, and every JSON object is a *tag* with exactly one key starting with ``$``:
     {"$number": {"type": "numpy.float64", "float": 1.5}}  (a float/int subclass or numpy scalar)
     {"$array": {"dtype", "shape", "buffer"}}   {"$tensor": {"dtype", "shape", "device", "buffer"}}
     {"$bytes": index}      {"$handle": n}      {"$object": "module.Type"}   (anything else)
+    {"$scalars": {"dtype", "shape": [count], "device", "buffer"}}  (a list of 0-dim tensors)
     judge to worker only: {"$op": name} (traced)  {"$fn": name} (a fixed plain function)
     {"$work": {"kind": "sleep", "seconds": s}} (known-duration work for time_fn)
 
@@ -279,6 +280,8 @@ def _decode(value: Any, buffers: list[bytes], depth: int, budget: list[int]) -> 
         raise ProtocolError("$number needs a float or an int")
     if tag in ("$array", "$tensor") and type(body) is dict:
         return _decode_array(tag, body, buffers)
+    if tag == "$scalars" and type(body) is dict:
+        return _decode_scalars(body, buffers, budget)
     if tag == "$bytes" and type(body) is int and 0 <= body < len(buffers):
         return bytes(buffers[body])  # a large buffer arrives as a bytearray
     if tag == "$handle" and type(body) is int and body.bit_length() <= 64:
@@ -320,6 +323,21 @@ def _decode_array(tag: str, body: dict, buffers: list[bytes]) -> ArrayValue:
     values.flags.writeable = False
     kind = "ndarray" if tag == "$array" else "tensor"
     return ArrayValue(kind, dtype, tuple(shape), device, values)
+
+
+def _decode_scalars(body: dict, buffers: list[bytes], budget: list[int]) -> list[ArrayValue]:
+    """A list of 0-dim tensors sent as one buffer: the same list of :class:`ArrayValue` as
+    their one-by-one encoding gives (each one a node of the budget)."""
+    stacked = _decode_array("$tensor", body, buffers)
+    if len(stacked.shape) != 1:
+        raise ProtocolError("$scalars needs a shape of one dimension")
+    budget[0] -= stacked.shape[0]
+    if budget[0] < 0:
+        raise ProtocolError(f"value has more than {MAX_NODES} elements")
+    return [  # each value a read-only 0-dim array, as a 0-dim tensor's own decoding gives
+        ArrayValue("tensor", stacked.dtype, (), stacked.device, row.reshape(()))
+        for row in stacked.values[:, None]
+    ]
 
 
 # ---- values: the judge's requests (judge encodes plain data it made itself) ----
