@@ -408,11 +408,13 @@ def test_windows_of_one_pool_cross_as_the_pool_once_and_arrive_as_tensors_of_the
     windows = [protocol.TensorWindow(pool, offset, 8) for offset in (0, 3, 32)]
     windows.append(protocol.TensorWindow(other, 5, 8))
     buffers: list[bytes] = []
-    pools: dict[int, dict] = {}
+    pools: dict = {}
     sent = [protocol.encode_plain([window], buffers, pools) for window in windows]
     assert [len(b) for b in buffers] == [40 * 4, 40 * 4]  # each pool once
-    cache: dict = {}
-    got = [worker._decode_request_value(args, buffers, cache)[0] for args in sent]
+    assert [args[0]["$window"] for args in sent] == [[0, 0, 8], [0, 3, 8], [0, 32, 8], [1, 5, 8]]
+    request = {"pools": protocol.pool_bodies(pools), "calls": sent}
+    assert [body["buffer"] for body in request["pools"]] == [0, 1]
+    got = [args[0] for args in worker.decode_calls(request, buffers)]
     for tensor, window in zip(got, windows, strict=True):
         assert type(tensor) is torch.Tensor and tensor.dtype == torch.float32
         assert tensor.is_contiguous() and tensor.shape == (8,)
@@ -425,11 +427,26 @@ def test_windows_of_one_pool_cross_as_the_pool_once_and_arrive_as_tensors_of_the
 @pytest.mark.parametrize(("offset", "n"), [(33, 8), (-1, 8), (0, 41), (0, -1), (True, 8)])
 def test_a_window_outside_its_pool_is_refused(offset, n):
     buffers: list[bytes] = []
+    pools: dict = {}
     sent = protocol.encode_plain(
-        [protocol.TensorWindow(np.zeros(40, np.float32), offset, n)], buffers
+        [protocol.TensorWindow(np.zeros(40, np.float32), offset, n)], buffers, pools
     )
     with pytest.raises(ProtocolError, match="window"):
-        worker._decode_request_value(sent, buffers, {})
+        worker.decode_calls({"pools": protocol.pool_bodies(pools), "calls": [sent]}, buffers)
+
+
+@pytest.mark.parametrize(
+    "window",
+    [[1, 0, 8], [-1, 0, 8], [0, 0], [0, 0, 8, 1], [0, 0.0, 8], {"offset": 0}, [True, 0, 8]],
+)
+def test_a_window_of_no_pool_or_of_another_shape_is_refused(window):
+    buffers: list[bytes] = []
+    pools = [protocol.array_body(np.zeros(40, np.float32), buffers)]
+    bad = {"pools": pools, "calls": [[{"$window": window}]]}
+    with pytest.raises(ProtocolError, match="window"):
+        worker.decode_calls(bad, buffers)
+    with pytest.raises(ProtocolError, match="window"):  # outside a stage: no pools at all
+        worker._decode_request_value({"$window": [0, 0, 8]}, buffers, {})
 
 
 def test_the_reference_worker_imports_its_preloads_before_any_sample(tmp_path):

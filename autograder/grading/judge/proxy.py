@@ -340,12 +340,14 @@ class WorkerProxy:
         """Send ``calls``' inputs to be decoded and kept in a slot: (the slot, seconds taken)."""
         slot = self._next_id + 1
         buffers: list[bytes] = []
-        pools: dict[int, dict] = {}  # each window pool once, however many calls share it
+        pools: dict = {}  # each window pool once, however many calls share it
+        encoded = [protocol.encode_plain(list(args), buffers, pools) for args in calls]
         header = {
             "op": "stage",
             "slot": slot,
             "device": device,
-            "calls": [protocol.encode_plain(list(args), buffers, pools) for args in calls],
+            "pools": protocol.pool_bodies(pools),
+            "calls": encoded,
         }
         started = time.perf_counter()
         reply, reply_buffers = self.request(header, buffers, what=f"staging inputs for {function}")

@@ -36,21 +36,19 @@ SVG_LIMIT = 8 * 2**20
 # ---- values: the worker's view ----
 
 
-def _decode_request_value(value: Any, buffers: list[bytes], device_cache: dict) -> Any:
+def _decode_request_value(value: Any, buffers: list[bytes], context: dict) -> Any:
     """Judge data into objects submission code gets: lists, tensors, traced values, ops."""
     kind = type(value)
     if kind is list:
-        return [_decode_request_value(v, buffers, device_cache) for v in value]
+        return [_decode_request_value(v, buffers, context) for v in value]
     if kind is not dict:
         return value
     ((tag, body),) = value.items()
     if tag == "$tuple":
-        return tuple(_decode_request_value(v, buffers, device_cache) for v in body)
+        return tuple(_decode_request_value(v, buffers, context) for v in body)
     if tag == "$dict":
         return {
-            _decode_request_value(k, buffers, device_cache): _decode_request_value(
-                v, buffers, device_cache
-            )
+            _decode_request_value(k, buffers, context): _decode_request_value(v, buffers, context)
             for k, v in body
         }
     if tag == "$float":
@@ -67,13 +65,13 @@ def _decode_request_value(value: Any, buffers: list[bytes], device_cache: dict) 
 
         return torch.from_numpy(_owned_array(body, buffers)).to(body.get("device", "cpu"))
     if tag == "$window":
-        key = (body["buffer"], body.get("device", "cpu"))
-        if key not in device_cache:  # the pool is built on the device once per request
-            pool = _decode_request_value({"$tensor": body}, buffers, device_cache)
-            device_cache[key] = pool
-        pool, offset, n = device_cache[key], body["offset"], body["n"]
-        if not (type(offset) is int and type(n) is int and pool.dim() == 1):
-            raise protocol.ProtocolError("a window needs an integer offset and length")
+        pools = context.get("pools", [])  # a stage request's (decode_calls)
+        if not (type(body) is list and len(body) == 3 and all(type(v) is int for v in body)):
+            raise protocol.ProtocolError("a window needs a pool number, an offset and a length")
+        number, offset, n = body
+        if not (0 <= number < len(pools) and pools[number].dim() == 1):
+            raise protocol.ProtocolError(f"window of pool {number}: no such pool of numbers")
+        pool = pools[number]
         if not (n >= 0 and 0 <= offset <= pool.shape[0] - n):
             raise protocol.ProtocolError(f"window {offset}+{n} is outside its pool")
         return pool[offset : offset + n].clone()  # storage of its own, as a $tensor's
@@ -86,6 +84,13 @@ def _decode_request_value(value: Any, buffers: list[bytes], device_cache: dict) 
     if tag == "$work":
         return _work(body)
     raise protocol.ProtocolError(f"unknown tag {tag}")
+
+
+def decode_calls(request: dict[str, Any], buffers: list[bytes]) -> list[Any]:
+    """A stage request's argument lists; its window pools built on their device once each."""
+    pools = [_decode_request_value({"$tensor": body}, buffers, {}) for body in request["pools"]]
+    cache = {"pools": pools}
+    return [_decode_request_value(args, buffers, cache) for args in request["calls"]]
 
 
 def _owned_array(body: dict[str, Any], buffers: list[Any]) -> Any:
@@ -255,8 +260,7 @@ def handle(request: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any
             reply.update(_call(request, buffers, out))
         elif what == "stage":
             gc.freeze()  # no collection over the module's objects while staging or timing
-            cache: dict = {}
-            calls = [_decode_request_value(args, buffers, cache) for args in request["calls"]]
+            calls = decode_calls(request, buffers)
             _sync(request.get("device"))
             _STATE["slots"][request["slot"]] = {"calls": calls, "outputs": []}
             reply["value"] = len(calls)

@@ -10,6 +10,7 @@ JSON, and every JSON object is a *tag* with exactly one key starting with ``$``:
     {"$bytes": index}      {"$handle": n}      {"$object": "module.Type"}   (anything else)
     {"$scalars": {"dtype", "shape": [count], "device", "buffer"}}  (a list of 0-dim tensors)
     judge to worker only: {"$op": name} (traced)  {"$fn": name} (a fixed plain function)
+    {"$window": [pool, offset, n]} (a stage request's pool number, listed in its "pools")
     {"$work": {"kind": "sleep", "seconds": s}} (known-duration work for time_fn)
 
 Nothing here unpickles, evaluates or imports what it reads. :func:`decode` (judge
@@ -343,10 +344,11 @@ def _decode_scalars(body: dict, buffers: list[bytes], budget: list[int]) -> list
 # ---- values: the judge's requests (judge encodes plain data it made itself) ----
 
 
-def encode_plain(value: Any, buffers: list[bytes], pools: dict[int, dict] | None = None) -> Any:
+def encode_plain(value: Any, buffers: list[bytes], pools: dict | None = None) -> Any:
     """Judge side: plain Python data, numpy arrays, :class:`TensorArg`, :class:`TensorWindow`
-    and :class:`ListArg` into a value tree. ``pools`` holds the body of each window pool
-    already added to ``buffers`` (share it across a message: each pool is sent once)."""
+    and :class:`ListArg` into a value tree. ``pools`` holds the number and body of each
+    window pool already added to ``buffers``: share it across a message, whose ``pools``
+    key lists the bodies (:func:`pool_bodies`), each pool sent once."""
     import numpy as np
 
     pools = {} if pools is None else pools
@@ -371,10 +373,10 @@ def encode_plain(value: Any, buffers: list[bytes], pools: dict[int, dict] | None
     if kind is TensorArg:
         return {"$tensor": {**array_body(value.values, buffers), "device": value.device}}
     if kind is TensorWindow:
-        if id(value.pool) not in pools:  # the pool outlives the message: its id is its own
-            pools[id(value.pool)] = array_body(value.pool, buffers)
-        body = pools[id(value.pool)]
-        return {"$window": {**body, "offset": value.offset, "n": value.n, "device": value.device}}
+        key = (id(value.pool), value.device)  # the pool outlives the message: its id is its own
+        if key not in pools:
+            pools[key] = (len(pools), {**array_body(value.pool, buffers), "device": value.device})
+        return {"$window": [pools[key][0], value.offset, value.n]}  # 2,000 a sample: short
     if kind is ListArg:
         return {"$list": array_body(value.values, buffers)}
     if kind is Handle:
@@ -386,6 +388,11 @@ def encode_plain(value: Any, buffers: list[bytes], pools: dict[int, dict] | None
     if kind is WorkArg:
         return {"$work": dict(value.spec)}
     raise TypeError(f"the judge cannot send {kind.__name__}")
+
+
+def pool_bodies(pools: dict) -> list[dict[str, Any]]:
+    """The window pools :func:`encode_plain` met, in their numbers' order (a stage's ``pools``)."""
+    return [body for _, body in sorted(pools.values(), key=lambda numbered: numbered[0])]
 
 
 def array_body(values: Any, buffers: list[bytes]) -> dict[str, Any]:
