@@ -45,7 +45,7 @@ from autograder.grading.worker.protocol import TensorWindow
 
 OVERHEAD_SHARE = 0.05  # the protocol's round trip is at most this share of a timed window
 MAX_CALLS = 4000
-MAX_PAYLOAD_BYTES = 16 * 2**20
+MAX_PAYLOAD_BYTES = 8 * 2**20
 STAGE_SLACK = 3.0  # a worker's work outside ``run`` may take this many times the reference's...
 STAGE_GRACE_S = 0.005  # ...plus this (CPU time on the CPU, wall time on CUDA)
 # A sample whose staging breaks that bound is drawn again, up to this many times in all: one
