@@ -27,6 +27,7 @@ from autograder.grading.worker.protocol import OpArg
 from autograder.spec.registry import CHECKS
 from autograder.spec.settings import load_settings
 from benchmarks import (
+    batch_costs,
     grader_compare,
     old_grader,
     protocol_costs,
@@ -503,6 +504,18 @@ def test_sandbox_startup_table() -> None:
     assert result.extra_seconds == pytest.approx(0.03)
     table = sandbox_startup.render([result])
     assert "| `pass` | 3 | 60 (50-70) | 90 (80-200) | **+30 ms** |" in table
+
+
+def test_batch_costs_measures_each_part_of_a_sample_in_a_real_worker() -> None:
+    """``python -m benchmarks.batch_costs``: every part of a sample timed, in a real worker on
+    the reference solution, and the table shows each shape's row."""
+    rows = batch_costs.measure(Sandbox("none", "test"), shapes=((64, 50), (1024, 20)), reps=2)
+    assert [(row["n"], row["calls"]) for row in rows] == [(64, 50), (1024, 20)]
+    assert rows[1]["mib"] == pytest.approx(4 * 1024 * 20 / 2**20)
+    for row in rows:
+        assert all(row[part] > 0 for part in ("draw", "stage", "ping_run", "fetch"))
+    table = batch_costs.table(rows, "none")
+    assert "| 1,024 | 20 | 0.1 |" in table and table.count("| none |") == 2
 
 
 def test_protocol_helpers() -> None:
