@@ -380,6 +380,23 @@ def test_bytes_are_the_buffer_they_name() -> None:
         assert refused({"$bytes": index}, buffers) == "unknown or malformed tag '$bytes'"
 
 
+def test_a_buffer_is_decoded_at_most_once_in_a_value() -> None:
+    """Each reference copies its buffer: a 13-byte ``{"$bytes": 0}`` repeated over a 64 MiB
+    buffer would cost the judge 64 MiB a reference. A worker's encode gives every bytes,
+    array, tensor and batch of scalars a buffer of its own, so a second use is refused."""
+    data = bytes(8)
+    array = {"$array": {"dtype": "uint8", "shape": [8], "buffer": 0}}
+    scalars = {"$scalars": {"dtype": "uint8", "shape": [8], "device": "cpu", "buffer": 0}}
+    for first in ({"$bytes": 0}, array, scalars):
+        assert decode([first, {"$bytes": 1}], [data, b"x"])[1] == b"x"
+        for second in ({"$bytes": 0}, array, scalars):
+            assert refused([first, second], [data]) == "buffer 0 is used more than once"
+    assert refused({"$dict": [[{"$bytes": 0}, {"$bytes": 0}]]}, [data]) == (
+        "buffer 0 is used more than once"
+    )
+    assert decode({"$bytes": 0}, [data]) == decode({"$bytes": 0}, [data])  # per value
+
+
 def test_handles_are_numbers_of_at_most_64_bits() -> None:
     assert decode({"$handle": 0}, []) == Handle(0)
     assert decode({"$handle": 2**64 - 1}, []) == Handle(2**64 - 1)

@@ -231,10 +231,10 @@ def _foreign(kind: type, value: Any, type_name: str) -> Any:
 def decode(value: Any, buffers: list[bytes]) -> Any:
     """Judge side: rebuild a value from a reply, validating everything (ProtocolError)."""
     budget = [MAX_NODES]
-    return _decode(value, buffers, 0, budget)
+    return _decode(value, buffers, 0, budget, set())
 
 
-def _decode(value: Any, buffers: list[bytes], depth: int, budget: list[int]) -> Any:
+def _decode(value: Any, buffers: list[bytes], depth: int, budget: list[int], used: set[int]) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
         raise ProtocolError(f"value has more than {MAX_NODES} elements")
@@ -246,23 +246,23 @@ def _decode(value: Any, buffers: list[bytes], depth: int, budget: list[int]) -> 
             raise ProtocolError("integer is too large")
         return value
     if kind is list:
-        return [_decode(item, buffers, depth + 1, budget) for item in value]
+        return [_decode(item, buffers, depth + 1, budget, used) for item in value]
     if kind is not dict or len(value) != 1:
         raise ProtocolError("a JSON object in a value must be one tag")
     ((tag, body),) = value.items()
     if tag == "$tuple" and type(body) is list:
-        return tuple(_decode(item, buffers, depth + 1, budget) for item in body)
+        return tuple(_decode(item, buffers, depth + 1, budget, used) for item in body)
     if tag == "$dict" and type(body) is list:
         out = {}
         for pair in body:
             if type(pair) is not list or len(pair) != 2:
                 raise ProtocolError("$dict entries must be [key, value] pairs")
-            key = _decode(pair[0], buffers, depth + 1, budget)
+            key = _decode(pair[0], buffers, depth + 1, budget, used)
             try:
                 hash(key)
             except TypeError:
                 raise ProtocolError("$dict key is not hashable") from None
-            out[key] = _decode(pair[1], buffers, depth + 1, budget)
+            out[key] = _decode(pair[1], buffers, depth + 1, budget, used)
         return out
     if tag == "$float" and body in ("nan", "inf", "-inf"):
         return float(body)
@@ -280,11 +280,11 @@ def _decode(value: Any, buffers: list[bytes], depth: int, budget: list[int]) -> 
             return _foreign(ForeignInt, body["int"], type_name)
         raise ProtocolError("$number needs a float or an int")
     if tag in ("$array", "$tensor") and type(body) is dict:
-        return _decode_array(tag, body, buffers)
+        return _decode_array(tag, body, buffers, used)
     if tag == "$scalars" and type(body) is dict:
-        return _decode_scalars(body, buffers, budget)
+        return _decode_scalars(body, buffers, budget, used)
     if tag == "$bytes" and type(body) is int and 0 <= body < len(buffers):
-        return bytes(buffers[body])  # a large buffer arrives as a bytearray
+        return bytes(_buffer(body, buffers, used))  # a large buffer arrives as a bytearray
     if tag == "$handle" and type(body) is int and body.bit_length() <= 64:
         return Handle(body)
     if tag == "$object":
@@ -298,7 +298,16 @@ def _name(value: Any) -> str:
     return value
 
 
-def _decode_array(tag: str, body: dict, buffers: list[bytes]) -> ArrayValue:
+def _buffer(index: int, buffers: list[bytes], used: set[int]) -> bytes:
+    """Buffer ``index``, once per value: each use is copied, so a worker naming one 64 MiB
+    buffer a million times would cost the judge 64 TiB (a worker's encode never reuses one)."""
+    if index in used:
+        raise ProtocolError(f"buffer {index} is used more than once")
+    used.add(index)
+    return buffers[index]
+
+
+def _decode_array(tag: str, body: dict, buffers: list[bytes], used: set[int]) -> ArrayValue:
     import numpy as np
 
     dtype, shape, index = body.get("dtype"), body.get("shape"), body.get("buffer")
@@ -316,7 +325,7 @@ def _decode_array(tag: str, body: dict, buffers: list[bytes]) -> ArrayValue:
     if type(device) is not str or len(device) > 20:
         raise ProtocolError("device must be a short string")
     count = math.prod(shape)
-    data = buffers[index]
+    data = _buffer(index, buffers, used)
     if len(data) != count * DTYPES[dtype]:
         raise ProtocolError(f"buffer holds {len(data)} bytes, shape {shape} needs more or fewer")
     native, little = _numpy_dtypes()[0][dtype]
@@ -326,10 +335,12 @@ def _decode_array(tag: str, body: dict, buffers: list[bytes]) -> ArrayValue:
     return ArrayValue(kind, dtype, tuple(shape), device, values)
 
 
-def _decode_scalars(body: dict, buffers: list[bytes], budget: list[int]) -> list[ArrayValue]:
+def _decode_scalars(
+    body: dict, buffers: list[bytes], budget: list[int], used: set[int]
+) -> list[ArrayValue]:
     """A list of 0-dim tensors sent as one buffer: the same list of :class:`ArrayValue` as
     their one-by-one encoding gives (each one a node of the budget)."""
-    stacked = _decode_array("$tensor", body, buffers)
+    stacked = _decode_array("$tensor", body, buffers, used)
     if len(stacked.shape) != 1:
         raise ProtocolError("$scalars needs a shape of one dimension")
     budget[0] -= stacked.shape[0]
