@@ -588,6 +588,15 @@ def test_a_batch_with_any_other_output_crosses_one_by_one(odd_one):
     assert _outputs_wire([]) == ([], [])
 
 
+def test_a_timed_batch_of_scalars_always_fits_the_scalars_limit():
+    """A fetch returns one output per call: the most calls a sample makes must cross."""
+    from autograder.grading.judge.checks import timing
+
+    assert timing.MAX_CALLS <= protocol.MAX_SCALARS
+    got, tree = _outputs_wire([torch.tensor(float(i)) for i in range(timing.MAX_CALLS)])
+    assert "$scalars" in tree and [float(v.values) for v in got] == list(range(4000))
+
+
 def test_a_batch_of_scalars_counts_each_one_against_the_element_budget(monkeypatch):
     monkeypatch.setattr(protocol, "MAX_NODES", 10)
     buffers: list = []

@@ -42,6 +42,7 @@ def test_the_limits_are_the_documented_ones() -> None:
     assert protocol.MAX_MESSAGE_BYTES == 96 * 2**20
     assert protocol.MAX_DEPTH == 32
     assert protocol.MAX_NODES == 2**21
+    assert protocol.MAX_SCALARS == protocol.MAX_BUFFERS
     # every accepted dtype with its true item size, nothing holding objects or pointers
     assert {name: np.dtype(name).itemsize for name in protocol.DTYPES} == protocol.DTYPES
     assert sorted(protocol.DTYPES) == sorted(
@@ -395,6 +396,20 @@ def test_a_buffer_is_decoded_at_most_once_in_a_value() -> None:
         "buffer 0 is used more than once"
     )
     assert decode({"$bytes": 0}, [data]) == decode({"$bytes": 0}, [data])  # per value
+
+
+def test_a_batch_of_scalars_holds_at_most_as_many_as_one_by_one_tensors_could() -> None:
+    """One by one, each 0-dim tensor needs a buffer of its own (at most MAX_BUFFERS); a
+    2 MiB $scalars buffer of 2**21 bools cost the judge 440 MiB of ArrayValues."""
+    limit = protocol.MAX_SCALARS
+
+    def scalars(count: int) -> dict:
+        return {"$scalars": {"dtype": "bool", "shape": [count], "device": "cpu", "buffer": 0}}
+
+    assert len(decode(scalars(limit), [bytes(limit)])) == limit
+    assert refused(scalars(limit + 1), [bytes(limit + 1)]) == (
+        f"$scalars holds more than {limit} values"
+    )
 
 
 def test_handles_are_numbers_of_at_most_64_bits() -> None:

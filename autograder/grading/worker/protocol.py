@@ -37,6 +37,7 @@ MAX_BUFFER_BYTES = 64 * 2**20
 MAX_MESSAGE_BYTES = 96 * 2**20
 MAX_DEPTH = 32
 MAX_NODES = 2**21
+MAX_SCALARS = MAX_BUFFERS  # one by one, each 0-dim tensor needs a buffer of its own
 DTYPES = {  # numpy dtype name -> item size; nothing with objects or pointers
     "bool": 1,
     "uint8": 1,
@@ -339,10 +340,13 @@ def _decode_scalars(
     body: dict, buffers: list[bytes], budget: list[int], used: set[int]
 ) -> list[ArrayValue]:
     """A list of 0-dim tensors sent as one buffer: the same list of :class:`ArrayValue` as
-    their one-by-one encoding gives (each one a node of the budget)."""
+    their one-by-one encoding gives (each one a node of the budget), and no longer a list
+    than that encoding could carry (MAX_SCALARS; a timed batch's MAX_CALLS fits)."""
     stacked = _decode_array("$tensor", body, buffers, used)
     if len(stacked.shape) != 1:
         raise ProtocolError("$scalars needs a shape of one dimension")
+    if stacked.shape[0] > MAX_SCALARS:  # 2**21 of them cost the judge 440 MiB
+        raise ProtocolError(f"$scalars holds more than {MAX_SCALARS} values")
     budget[0] -= stacked.shape[0]
     if budget[0] < 0:
         raise ProtocolError(f"value has more than {MAX_NODES} elements")
