@@ -214,6 +214,10 @@ MESSAGES = {
     "serial_in_disguise": ("medium.depth_measured", "a serial scan"),
     "made_up_timings": ("hard.sweep_rows_cpu", "report what you measured"),
     "memory_hog": ("easy.fit_overhead_exact", "MemoryError"),
+    # caught by the judge, not by a crash of the case's own hook (its $window format once
+    # went stale and the case still lost its points, by raising while staging)
+    "pool_python_prefix": ("hard.curve_shapes_cpu", "work was done outside the timed calls"),
+    "window_views_sized_in_warmup": ("hard.curve_shapes_cpu", "use one library reduction"),
 }
 
 
