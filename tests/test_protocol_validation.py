@@ -415,6 +415,46 @@ def test_a_batch_of_scalars_holds_at_most_as_many_as_one_by_one_tensors_could() 
     )
 
 
+@pytest.mark.parametrize(
+    ("shape", "size"), [([], 4), ([1, 1], 4), ([2, 1], 8), ([1, 2], 8), ([1, 1, 1], 4)]
+)
+def test_a_batch_of_scalars_is_one_dimensional(shape, size) -> None:
+    body = {"dtype": "float32", "shape": shape, "device": "cpu", "buffer": 0}
+    assert refused({"$scalars": body}, [bytes(size)]) == "$scalars needs a shape of one dimension"
+
+
+def test_a_batch_of_scalars_is_each_scalar_as_its_own_tensor_would_be() -> None:
+    values = np.array([0.5, -2.0, 7.25], dtype="<f8")
+    got = decode(
+        {"$scalars": {"dtype": "float64", "shape": [3], "device": "cuda:0", "buffer": 0}},
+        [values.tobytes()],
+    )
+    alone = [
+        decode(
+            {"$tensor": {"dtype": "float64", "shape": [], "device": "cuda:0", "buffer": 0}},
+            [np.array(v, dtype="<f8").tobytes()],
+        )
+        for v in values
+    ]
+    assert [(v.kind, v.dtype, v.shape, v.device) for v in got] == [
+        (v.kind, v.dtype, v.shape, v.device) for v in alone
+    ]
+    assert [float(v.values) for v in got] == [0.5, -2.0, 7.25]
+    assert all(v.values.shape == () and not v.values.flags.writeable for v in got)
+    assert decode({"$scalars": {"dtype": "int8", "shape": [0], "buffer": 0}}, [b""]) == []
+
+
+def test_a_batch_of_scalars_counts_each_scalar_against_the_element_budget(monkeypatch) -> None:
+    """A list node, a $scalars node and one per scalar: 2 + 8 nodes exactly fit 10."""
+    monkeypatch.setattr(protocol, "MAX_NODES", 10)
+
+    def batch(count: int) -> list:
+        return [{"$scalars": {"dtype": "uint8", "shape": [count], "buffer": 0}}]
+
+    assert len(decode(batch(8), [bytes(8)])[0]) == 8
+    assert refused(batch(9), [bytes(9)]) == "value has more than 10 elements"
+
+
 def test_handles_are_numbers_of_at_most_64_bits() -> None:
     assert decode({"$handle": 0}, []) == Handle(0)
     assert decode({"$handle": 2**64 - 1}, []) == Handle(2**64 - 1)
@@ -604,3 +644,27 @@ def test_a_large_buffer_that_stops_arriving_times_out():
     finally:
         os.close(read_fd)
         os.close(write_fd)
+
+
+@pytest.mark.parametrize("most", [1, 7, 8, 9, protocol.BIG_READ - 1, protocol.BIG_READ + 1])
+def test_a_frame_written_in_partial_writes_arrives_whole(monkeypatch, most) -> None:
+    """A writev may take fewer bytes than offered (a signal, a non-blocking channel): the
+    rest of a half-written part and every later part still go, in order."""
+    real = os.writev
+    calls = []
+
+    def partial(fd, views):
+        calls.append(len(views))
+        budget, taken = most, []
+        for view in views:
+            if budget <= 0:
+                break
+            taken.append(memoryview(view)[:budget])
+            budget -= len(taken[-1])
+        return real(fd, taken)
+
+    monkeypatch.setattr(protocol.os, "writev", partial)
+    buffers = [b"ab", b"q" * (protocol.BIG_READ + 3), b"", b"xyz" * 50, b"z" * protocol.BIG_READ]
+    got_header, got_buffers = _through_a_pipe({"id": 5}, buffers)
+    assert got_header == {"id": 5} and [bytes(b) for b in got_buffers] == buffers
+    assert len(calls) > len(protocol.pack({"id": 5}, buffers)) // (most + 1)  # all short
