@@ -15,6 +15,7 @@ import math
 import os
 import threading
 import time
+import types
 
 import numpy as np
 import pytest
@@ -668,3 +669,30 @@ def test_a_frame_written_in_partial_writes_arrives_whole(monkeypatch, most) -> N
     got_header, got_buffers = _through_a_pipe({"id": 5}, buffers)
     assert got_header == {"id": 5} and [bytes(b) for b in got_buffers] == buffers
     assert len(calls) > len(protocol.pack({"id": 5}, buffers)) // (most + 1)  # all short
+
+
+@pytest.mark.parametrize("deadline_in", [0.05, 0.35, 1.0])
+def test_a_wait_polls_every_tenth_of_a_second_until_its_deadline(monkeypatch, deadline_in) -> None:
+    """The judge's watchdog (``poll``) runs at least every 0.1 s while a reply is awaited, and
+    the wait ends at the deadline: a fake clock advanced by each select's own timeout."""
+    now = [1000.0]
+    steps: list[float] = []
+
+    def select(readers, writers, errors, timeout):
+        steps.append(timeout)
+        now[0] += timeout
+        return [], [], []
+
+    monkeypatch.setattr(protocol, "time", types.SimpleNamespace(monotonic=lambda: now[0]))
+    monkeypatch.setattr(protocol, "select", types.SimpleNamespace(select=select))
+    polls = []
+    reader = protocol.FrameReader(-1)
+    with pytest.raises(protocol.Timeout):
+        reader.read(now[0] + deadline_in, poll=lambda: polls.append(now[0]))
+    assert all(0 <= step <= 0.1 + 1e-12 for step in steps)
+    assert sum(steps) == pytest.approx(deadline_in)
+    assert len(polls) == len(steps) == math.ceil(deadline_in / 0.1 - 1e-9)
+    steps.clear()
+    with pytest.raises(protocol.Timeout):  # no watchdog: one wait for the whole time
+        protocol.FrameReader(-1).read(now[0] + deadline_in)
+    assert steps == [pytest.approx(deadline_in)]
