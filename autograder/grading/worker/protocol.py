@@ -22,6 +22,7 @@ so a hostile worker can send wrong values but never objects, code or oversized d
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -407,7 +408,7 @@ def encode_plain(value: Any, buffers: list[bytes], pools: dict | None = None) ->
 
 def pool_bodies(pools: dict) -> list[dict[str, Any]]:
     """The window pools :func:`encode_plain` met, in their numbers' order (a stage's ``pools``)."""
-    return [body for _, body in sorted(pools.values(), key=lambda numbered: numbered[0])]
+    return [body for _, body in pools.values()]  # numbered in the order they were met
 
 
 def array_body(values: Any, buffers: list[bytes]) -> dict[str, Any]:
@@ -415,32 +416,29 @@ def array_body(values: Any, buffers: list[bytes]) -> dict[str, Any]:
     import numpy as np
 
     array = np.asarray(values, order="C")  # keeps 0-dim arrays 0-dim
-    name = _numpy_dtypes()[1].get(array.dtype.char)
+    by_name, by_char = _numpy_dtypes()
+    name = by_char.get(array.dtype.char)
     if name is None:
         raise TypeError(f"dtype {array.dtype} cannot be sent")
-    little = array.astype(_numpy_dtypes()[0][name][1], copy=False)
+    little = array.astype(by_name[name][1], copy=False)
     # a large array crosses as a view of its own memory: write_frame hands it to the kernel
     buffers.append(memoryview(little).cast("B") if little.nbytes >= BIG_READ else little.tobytes())
     return {"dtype": name, "shape": list(array.shape), "buffer": len(buffers) - 1}
 
 
-_DTYPE_TABLES: list[Any] = []
-
-
+@functools.cache
 def _numpy_dtypes() -> tuple[dict[str, tuple[Any, Any]], dict[str, str]]:
     """({name: (native dtype, little-endian dtype)}, {dtype.char: name}) for DTYPES, made
     once: ``dtype.name`` costs more than encoding a 0-dim output (2,000 outputs a sample)."""
-    if not _DTYPE_TABLES:
-        import numpy as np
+    import numpy as np
 
-        by_name = {name: (np.dtype(name), np.dtype(name).newbyteorder("<")) for name in DTYPES}
-        by_char = {}
-        for char in np.typecodes["All"]:
-            with contextlib.suppress(TypeError):
-                if np.dtype(char).name in DTYPES:
-                    by_char[char] = np.dtype(char).name
-        _DTYPE_TABLES[:] = [by_name, by_char]
-    return _DTYPE_TABLES[0], _DTYPE_TABLES[1]
+    by_name = {name: (np.dtype(name), np.dtype(name).newbyteorder("<")) for name in DTYPES}
+    by_char = {}
+    for char in np.typecodes["All"]:
+        with contextlib.suppress(TypeError):
+            if np.dtype(char).name in DTYPES:
+                by_char[char] = np.dtype(char).name
+    return by_name, by_char
 
 
 @dataclass(frozen=True)
