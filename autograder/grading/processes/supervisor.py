@@ -7,6 +7,7 @@ what a worker says; it reads the kernel's view of the worker's processes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import resource
 import signal
@@ -106,17 +107,46 @@ def all_pids() -> Iterable[int]:
 
 @dataclass(frozen=True)
 class ProcessTable:
-    """One scan of /proc: each process's stat fields and its children by parent pid.
+    """One reading of a process tree: each process's stat fields and its children by parent pid.
 
-    A scan reads every process's stat file (about 0.1 ms each on a sandboxed kernel), so a
-    timed sample takes one and uses it both to pause the other workers and to list the
+    A timed sample takes one and uses it both to pause the other workers and to list the
     timed worker's tree."""
 
     stats: dict[int, list[bytes]]
     children: dict[int, list[int]]
 
 
-def process_table() -> ProcessTable:
+@functools.cache
+def _children_lists() -> bool:
+    """Whether the kernel lists each thread's children (``/proc/<pid>/task/<tid>/children``,
+    CONFIG_PROC_CHILDREN): then a tree is read in its own few files."""
+    me = os.getpid()
+    try:
+        with open(f"/proc/{me}/task/{me}/children", "rb"):
+            return True
+    except OSError:
+        return False
+
+
+def _child_pids(pid: int) -> list[int]:
+    """``pid``'s children from each of its threads' lists (a child is listed under the thread
+    that started it); [] for a process that is gone. ``PermissionError`` where they cannot
+    be read."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return []
+    found: list[int] = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as listing:
+                found += map(int, listing.read().split())
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+    return found
+
+
+def _scan_all() -> ProcessTable:
     stats: dict[int, list[bytes]] = {}
     children: dict[int, list[int]] = {}
     for pid in all_pids():
@@ -127,9 +157,40 @@ def process_table() -> ProcessTable:
     return ProcessTable(stats, children)
 
 
+def process_table(root: int | None = None) -> ProcessTable:
+    """``root`` (this process by default) and every process below it.
+
+    Read from the kernel's children lists: about 0.1 ms for a judge and its workers, where a
+    scan of every stat file in /proc took 1 ms on a quiet 70-process VM, twice per timed
+    sample, and grows with whatever else the machine runs. Without those lists (or without
+    the right to read them) it scans all of /proc. Either reading races with a process
+    started while it is taken; the timed sample compares the tree at its start and its end.
+    """
+    root = os.getpid() if root is None else root
+    if not _children_lists():
+        return _scan_all()
+    stats: dict[int, list[bytes]] = {}
+    children: dict[int, list[int]] = {}
+    todo = [root]
+    try:
+        while todo:
+            pid = todo.pop()
+            fields = proc_stat_fields(pid)
+            if not fields or len(fields) <= 1 or pid in stats:
+                continue
+            stats[pid] = fields
+            below = _child_pids(pid)
+            if below:
+                children[pid] = below
+                todo += below
+    except (PermissionError, ValueError):
+        return _scan_all()
+    return ProcessTable(stats, children)
+
+
 def descendants(root: int, table: ProcessTable | None = None) -> list[int]:
     """``root`` and every process below it (by parent pid), from /proc (or ``table``)."""
-    children = (table or process_table()).children
+    children = (table or process_table(root)).children
     found, todo = [], [root]
     while todo:
         pid = todo.pop()
@@ -216,9 +277,8 @@ def kill_strays(keep: Iterable[int] = ()) -> list[int]:
     """Kill our children other than ``keep``: orphans reparented here by the subreaper."""
     me, keep = os.getpid(), set(keep)
     killed = []
-    for pid in all_pids():
-        fields = proc_stat_fields(pid)
-        if fields and int(fields[1]) == me and pid not in keep:
+    for pid in process_table(me).children.get(me, ()):
+        if pid not in keep:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
