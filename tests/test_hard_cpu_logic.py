@@ -22,6 +22,7 @@ from autograder.grading.judge.checks import hard_values, support
 from autograder.grading.judge.checks import test_hard as hard
 from autograder.grading.judge.checks.support import CheckFailed, SubmissionError, describe
 from autograder.grading.judge.checks.timing import Contender, Medians
+from autograder.grading.judge.checks.timing import windows as timing_windows
 from autograder.grading.sandbox import Sandbox
 from autograder.grading.worker.protocol import ArrayValue, TensorArg, TensorWindow
 from autograder.spec.settings import load_settings
@@ -317,6 +318,33 @@ def test_a_timed_output_is_checked_to_1e_3(function) -> None:
     assert verify(args, shaped) == f"got {describe(shaped)}"
     assert verify(args, truth) == f"got {truth!r}"
     assert verify(args, None) == "got None"
+
+
+@pytest.mark.parametrize("function", ["attention_style_torch", "rnn_style_torch"])
+def test_windows_of_one_pool_are_checked_against_each_windows_own_reference(function) -> None:
+    """The references of a batch's windows are computed for the whole pool at once; each
+    window still gets its own value, a new pool (even of the same size and at the same
+    place in memory order) gets new ones, and a window not aligned to its length falls
+    back to the window's own numbers."""
+    reference = hard_values.REFERENCES[function]
+    verify = hard_values.verifier(reference, hard_values.ROW_REFERENCES[function])
+    rng = np.random.default_rng(11)
+    for _ in range(2):  # a second pool of the same shape: no stale references
+        batch = timing_windows(rng, 40, 6, np.float32)
+        for window in batch:
+            truth = reference(window.values)
+            bound = 1e-3 * max(1.0, abs(truth))
+            assert verify([window], tensor(truth + 0.5 * bound)) is None
+            message = verify([window], tensor(truth + 1.5 * bound))
+            expected, got = message.removeprefix("expected ").split(", got ")
+            assert float(expected) == pytest.approx(truth, rel=1e-12, abs=1e-15)
+            assert got == repr(truth + 1.5 * bound)
+    pool = rng.standard_normal(100).astype(np.float32)
+    for offset, n in ((3, 40), (0, 30), (40, 60)):  # not i * n, or a pool not n's multiple
+        window = TensorWindow(pool, offset, n)
+        truth = reference(pool[offset : offset + n])
+        assert verify([window], tensor(truth)) is None
+        assert verify([window], tensor(truth + 0.01 * max(1.0, abs(truth)))) is not None
 
 
 def test_a_contender_times_one_function_on_fresh_windows(context) -> None:

@@ -53,6 +53,59 @@ def test_descendants_finds_a_grandchild() -> None:
         child.wait()
 
 
+# a child that starts a grandchild from a second thread, and a sleeping grandchild of its own
+TREE = """
+import subprocess, sys, threading, time
+def second_thread():
+    subprocess.Popen(["sleep", "30"])
+    time.sleep(30)  # a child is listed under its thread while that thread lives
+threading.Thread(target=second_thread, daemon=True).start()
+subprocess.Popen(["sleep", "30"])
+time.sleep(30)
+"""
+
+
+def _tree() -> subprocess.Popen:
+    child = subprocess.Popen([sys.executable, "-c", TREE], start_new_session=True)
+    for _ in range(200):
+        if len(supervisor._scan_all().children.get(child.pid, ())) == 2:
+            return child
+        time.sleep(0.02)
+    supervisor.kill_tree(child.pid)
+    raise AssertionError("the child did not start its two grandchildren")
+
+
+def test_the_childrens_lists_give_the_tree_a_scan_of_all_of_proc_gives(monkeypatch) -> None:
+    """A process table reads the tree below its root from each thread's children list (a
+    child started by a second thread is listed under that thread), the same processes and
+    stat fields as the scan of every /proc entry it replaced, which it falls back to where
+    the lists are missing or unreadable."""
+    assert supervisor._children_lists()  # this kernel has them (CONFIG_PROC_CHILDREN)
+    child = _tree()
+    try:
+        scan = supervisor._scan_all()
+        below = supervisor.descendants(child.pid, scan)
+        for table in (supervisor.process_table(), supervisor.process_table(child.pid)):
+            assert sorted(supervisor.descendants(child.pid, table)) == sorted(below)
+            assert len(below) == 3 and all(table.stats[p][1:2] == scan.stats[p][1:2] for p in below)
+            assert sorted(table.children[child.pid]) == sorted(scan.children[child.pid])
+        assert os.getpid() in supervisor.process_table().stats
+        assert os.getpid() not in supervisor.process_table(child.pid).stats
+        monkeypatch.setattr(supervisor, "_children_lists", lambda: False)
+        assert set(supervisor.process_table(child.pid).stats) == set(scan.stats)
+
+        def unreadable(pid: int) -> list[int]:
+            raise PermissionError(pid)
+
+        monkeypatch.undo()
+        monkeypatch.setattr(supervisor, "_child_pids", unreadable)
+        assert set(supervisor.process_table(child.pid).stats) >= set(below) | {1}
+    finally:
+        supervisor.kill_tree(child.pid)
+        child.wait()
+    assert supervisor.process_table(child.pid) == supervisor.ProcessTable({}, {})
+
+
 def test_an_ended_child_is_seen_without_being_reaped():
     """The judge's loop asks whether its judge has ended without reaping it, so the pid stays
     reserved until the tree is killed and the judge waited for."""
@@ -80,3 +133,23 @@ def test_a_reaped_childs_pid_is_never_killed_by_number(monkeypatch):
     child.wait()
     supervisor.kill_child_tree(child)  # reaped: the number may be a newer process's
     assert killed == [child.pid]
+
+
+STRAYS = """
+import subprocess, sys
+from autograder.grading.processes import supervisor
+kept, stray = (subprocess.Popen(["sleep", "30"]) for _ in range(2))
+killed = supervisor.kill_strays(keep=[kept.pid])
+alive = kept.poll() is None
+kept.kill()
+print(killed == [stray.pid], supervisor.proc_stat_fields(stray.pid) is None, alive)
+"""
+
+
+def test_kill_strays_kills_and_reaps_our_other_children_only() -> None:
+    """In a process of its own: the test process may have children of other tests."""
+    done = subprocess.run(
+        [sys.executable, "-c", STRAYS], capture_output=True, text=True, timeout=60
+    )
+    # the stray killed, reaped (no zombie left), and the kept child untouched
+    assert done.stdout.split() == ["True", "True", "True"], done.stderr

@@ -176,7 +176,7 @@ def process_table(root: int | None = None) -> ProcessTable:
         while todo:
             pid = todo.pop()
             fields = proc_stat_fields(pid)
-            if not fields or len(fields) <= 1 or pid in stats:
+            if not fields or pid in stats:
                 continue
             stats[pid] = fields
             below = _child_pids(pid)
