@@ -326,6 +326,41 @@ def test_windows_of_one_pool_cross_as_the_pool_once_and_arrive_as_tensors_of_the
     assert got[1].tolist() == pool[3:11].tolist()  # windows 0 and 1 overlap in the pool
 
 
+def test_a_stages_calls_encode_as_each_one_alone_would():
+    """encode_calls writes a call of one window of a pool already sent directly; every other
+    call (and a window's first, which sends its pool) as encode_plain does."""
+    pool, other = np.arange(40, dtype=np.float32), np.arange(9, dtype=np.float64)
+    calls = [
+        [protocol.TensorWindow(pool, 0, 8)],
+        [protocol.TensorWindow(pool, 8, 8)],
+        [protocol.TensorWindow(pool, 8, 8), 3],
+        [protocol.TensorWindow(pool, 16, 8, "cuda")],  # another device: another pool
+        (protocol.TensorWindow(other, 1, 2),),
+        [other, "x"],
+        [],
+    ]
+    buffers: list = []
+    pools: dict = {}
+    plain_buffers: list = []
+    plain_pools: dict = {}
+    plain = [protocol.encode_plain(list(args), plain_buffers, plain_pools) for args in calls]
+    assert protocol.encode_calls(calls, buffers, pools) == plain
+    assert protocol.pool_bodies(pools) == protocol.pool_bodies(plain_pools)
+    assert [bytes(b) for b in buffers] == [bytes(b) for b in plain_buffers]
+    assert len(pools) == 3
+
+
+def test_a_window_of_a_pool_numpy_cannot_hold_is_cut_from_the_tensor():
+    """A pool on a GPU (or of a dtype numpy lacks) is sliced and cloned as a tensor: still
+    storage of its own, equal to its slice."""
+    pool = torch.arange(40, dtype=torch.float32)
+    context = {"pools": [pool], "lengths": [40], "arrays": [None]}
+    got = worker._window([0, 3, 8], context)
+    assert got.tolist() == list(range(3, 11)) and got.is_contiguous()
+    assert got.untyped_storage().data_ptr() != pool.untyped_storage().data_ptr()
+    assert got.untyped_storage().nbytes() == 8 * 4
+
+
 @pytest.mark.parametrize(("offset", "n"), [(33, 8), (-1, 8), (0, 41), (0, -1), (True, 8)])
 def test_a_window_outside_its_pool_is_refused(offset, n):
     buffers: list[bytes] = []
@@ -494,6 +529,14 @@ def test_a_batch_with_any_other_output_crosses_one_by_one(odd_one):
     assert [float(np.asarray(v.values)) for v in got[:2]] == [0.5, 1.5]
     assert repr(got[2]) == repr(wire(odd_one))
     assert _outputs_wire([]) == ([], [])
+
+
+def test_a_batch_of_one_element_tensors_crosses_one_by_one_and_a_graph_is_no_obstacle():
+    buffers: list = []  # stack would make these (2, 1)
+    assert type(worker.encode_outputs([torch.tensor([0.5]), torch.tensor([1.5])], buffers)) is list
+    outputs = [torch.tensor(0.5, requires_grad=True) * 2, torch.tensor(1.5)]  # with a graph
+    got, tree = _outputs_wire(outputs)
+    assert "$scalars" in tree and [float(v.values) for v in got] == [1.0, 1.5]
 
 
 def test_a_timed_batch_of_scalars_always_fits_the_scalars_limit():

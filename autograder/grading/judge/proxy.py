@@ -341,7 +341,7 @@ class WorkerProxy:
         slot = self._next_id + 1
         buffers: list[bytes] = []
         pools: dict = {}  # each window pool once, however many calls share it
-        encoded = [protocol.encode_plain(list(args), buffers, pools) for args in calls]
+        encoded = protocol.encode_calls(calls, buffers, pools)
         header = {
             "op": "stage",
             "slot": slot,
