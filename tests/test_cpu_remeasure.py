@@ -15,6 +15,7 @@ from judge_context import call_check, judge_context
 
 from autograder.grading.judge.checks import support
 from autograder.grading.judge.checks import test_hard as hard
+from autograder.grading.judge.checks.timing import Medians
 from autograder.spec.settings import load_settings
 
 TOL = load_settings().tolerances_for("cpu")
@@ -46,8 +47,15 @@ class Stopwatch:
 
 
 def shapes(context, monkeypatch, stopwatch: Stopwatch) -> dict:
+    """hard.curve_shapes_cpu with the stopwatch's figures: its first serial curve is the
+    one the sweep check shares (cpu_serial, both clocks), the rest its own."""
+
+    def both_clocks(*args: Any, **kwargs: Any) -> dict:
+        return {name: Medians(s, s) for name, s in stopwatch(*args, **kwargs).items()}
+
     monkeypatch.setattr(hard, "_contender", lambda worker, function, n, device, rng: n)
     monkeypatch.setattr(hard, "interleaved_medians", stopwatch)
+    monkeypatch.setattr(hard, "interleaved_timings", both_clocks)
     monkeypatch.setattr(support, "reference_worker", lambda ctx: object())
     call_check(hard.test_curve_shapes_cpu, object(), context)
     return context.records["?"]["timing"]

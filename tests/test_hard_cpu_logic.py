@@ -388,7 +388,11 @@ def run_cpu_sweep(
     seen = {}
 
     def interleaved_timings(ctx, contenders: dict, *, device: str, repeats: int) -> dict:
-        assert (device, repeats) == ("cpu", 3)
+        assert device == "cpu"
+        if repeats == 5:  # the serial curve (cpu_serial), which serves the sweep's rnn rows
+            seen.update({f"serial:{name}": c for name, c in contenders.items()})
+            return {name: observed(f"rnn_seconds:{name}") for name in contenders}
+        assert repeats == 3
         seen.update(contenders)
         return {name: observed(name) for name in contenders}
 
@@ -423,17 +427,12 @@ def test_the_cpu_sweep_passes_between_its_bounds(context, monkeypatch, scale) ->
     sub, contenders = run_cpu_sweep(context, monkeypatch, rows, made=made)
     assert sub.calls == [("sweep", ([256, 1024, 4096], "cpu"))]
     assert made["cpu_sweep"].measured() == rows  # for the plot check
-    assert sorted(contenders) == sorted(
-        f"{key}:{n}" for n in CPU_LENGTHS for key in ("rnn_seconds", "attention_seconds")
-    )
+    # the reduction at the sweep's lengths; rnn_style_torch once, at the serial curve's
+    # lengths, which hold the sweep's: the rnn rows are compared with those timings
     assert {name: (c.function, c.payload_bytes) for name, c in contenders.items()} == {
-        f"{key}:{n}": (function, 4 * n)
-        for n in CPU_LENGTHS
-        for key, function in (
-            ("rnn_seconds", "rnn_style_torch"),
-            ("attention_seconds", "attention_style_torch"),
-        )
-    }
+        f"attention_seconds:{n}": ("attention_style_torch", 4 * n) for n in CPU_LENGTHS
+    } | {f"serial:{n}": ("rnn_style_torch", 4 * n) for n in (256, 512, 1024, 2048, 4096)}
+    assert set(CPU_LENGTHS) <= set(hard.SERIAL_LENGTHS["cpu"])
     timing = context.records["?"]["timing"]
     assert timing["rows"] == rows and len(timing["comparison"]) == 6
 
@@ -463,6 +462,61 @@ def test_a_cpu_sweep_row_past_its_bound_fails(context, monkeypatch, row, key, sc
         "CPU time and at most 8.0x the wall time)"
     )
     assert made["cpu_sweep"].measured() is None  # no plot of rows that failed
+
+
+def share_serial(context, monkeypatch, serial_failure: CheckFailed | None = None) -> list:
+    """hard.sweep_rows_cpu, then hard.curve_shapes_cpu, for one submission (one ``made``):
+    the judge's measurements they asked for, by the names of their contenders."""
+    measured: list = []
+
+    def timings(ctx, contenders: dict, *, device: str, repeats: int, **more: Any) -> dict:
+        measured.append(sorted(contenders))
+        if set(contenders) == {"student", "reference"}:  # the reduction's ratio
+            return {name: Medians(8e-6, 8e-6) for name in contenders}
+        if repeats == 5 and serial_failure is not None:
+            raise serial_failure
+        if repeats == 5:  # the serial curve: 3 us per element, a slope of 1
+            return {name: observed(f"rnn_seconds:{name}") for name in contenders}
+        return {name: observed(name) for name in contenders}
+
+    def medians(*args: Any, **kwargs: Any) -> dict:
+        return {name: m.verdict for name, m in timings(*args, **kwargs).items()}
+
+    monkeypatch.setattr(hard, "interleaved_timings", timings)
+    monkeypatch.setattr(hard, "interleaved_medians", medians)
+    monkeypatch.setattr(support, "reference_worker", lambda ctx: object())
+    rows = cpu_rows()
+    sub = FakeSub(sweep=lambda lengths, device: (rows, 1.0))
+    made: dict = {}
+    outcomes = []
+    for check in (hard.test_sweep_rows_cpu, hard.test_curve_shapes_cpu):
+        try:
+            call_check(check, sub, context, made)
+            outcomes.append(None)
+        except CheckFailed as failed:
+            outcomes.append(str(failed))
+    return [measured, outcomes]
+
+
+SERIAL_NAMES = ["1024", "2048", "256", "4096", "512"]
+
+
+def test_the_sweep_and_the_curve_share_one_measurement_of_the_serial_curve(
+    context, monkeypatch
+) -> None:
+    measured, outcomes = share_serial(context, monkeypatch)
+    assert outcomes == [None, None]
+    assert measured.count(SERIAL_NAMES) == 1  # for both checks, by the first to ask
+    assert measured[0] == SERIAL_NAMES  # before the sweep's own: the reduction's rows
+    assert measured[1] == [f"attention_seconds:{n}" for n in (1024, 256, 4096)]
+    assert context.records["?"]["timing"]["rnn_slope"] == pytest.approx(1.0)
+
+
+def test_a_serial_curve_that_fails_fails_both_checks_with_its_message(context, monkeypatch):
+    wrong = CheckFailed("rnn_style_torch returned a wrong value while being timed (call 0)")
+    measured, outcomes = share_serial(context, monkeypatch, wrong)
+    assert outcomes == [str(wrong), str(wrong)]
+    assert measured == [SERIAL_NAMES]  # measured once, not again for the second check
 
 
 def test_a_cpu_sweep_claiming_more_than_its_call_took_fails(context, monkeypatch) -> None:
