@@ -450,15 +450,15 @@ def test_a_disturbed_python_measurement_is_taken_again(context, monkeypatch) -> 
 def test_the_growth_checks_time_their_functions_as_the_lesson_runs_them(
     context, monkeypatch
 ) -> None:
-    for check, function, steps, kind in (
-        (easy.test_numpy_vectorised_over_d, "rnn_style_vector_numpy", 2000, np.ndarray),
-        (easy.test_python_grows_with_d, "rnn_style_vector", 300, ListArg),
+    for check, function, steps, kind, samples in (
+        (easy.test_numpy_vectorised_over_d, "rnn_style_vector_numpy", 2000, np.ndarray, 5),
+        (easy.test_python_grows_with_d, "rnn_style_vector", 300, ListArg, 7),
     ):
         stopwatch = FakeStopwatch(growth(10.0 if kind is np.ndarray else 11.0))
         monkeypatch.setattr(easy, "interleaved_timings", stopwatch)
         call_check(check, object(), context)
         ((contenders, repeats),) = stopwatch.asked
-        assert list(contenders) == ["d=1", "d=256"] and repeats == 7
+        assert list(contenders) == ["d=1", "d=256"] and repeats == samples
         (args,) = contenders["d=256"].make_calls(1)
         assert contenders["d=256"].function == function
         sent = args[0].values if kind is ListArg else args[0]
