@@ -91,18 +91,19 @@ class Tape:
     def _apply(self, op: Callable[..., Any], *operands: Any) -> Traced:
         parents = []
         values = []
+        deepest = 0  # constants are depth 0
         for operand in operands:
             if type(operand) is Traced:
                 if operand.tape is not self:
                     raise TracerError("operands come from two different tapes")
                 parents.append(operand)
                 values.append(operand.value)
+                deepest = max(deepest, operand.depth)
             else:
                 values.append(operand)
-        depth = max((parent.depth for parent in parents), default=0) + 1
         result = op(*values)  # counted only once it succeeds: a raising op performed nothing
         self._work += 1
-        return self._make(result, depth, tuple(parents))
+        return self._make(result, deepest + 1, tuple(parents))
 
 
 def max_depth(values: Iterable[Any]) -> int:
