@@ -100,6 +100,19 @@ TARGETS = {
             "_decode_scalars",
         ),
     ),
+    # the worker's side of a timed sample's bulk path: the windows it cuts, the outputs it
+    # stacks (the judge re-checks every value; these decide what a submission is handed)
+    "worker_batches": Target(
+        "autograder/grading/worker/main.py",
+        "tests/test_protocol.py",
+        only=("decode_calls", "_window", "encode_outputs"),
+    ),
+    # the process tree a timed sample reads from the kernel, and the strays the judge kills
+    "process_tree": Target(
+        "autograder/grading/processes/supervisor.py",
+        "tests/test_supervisor.py tests/test_cpu_window.py",
+        only=("_children_lists", "_child_pids", "_scan_all", "process_table", "descendants"),
+    ),
     "numbers": Target(
         "autograder/grading/judge/checks/numbers.py",
         "tests/test_numbers.py tests/test_numeric_gate.py",
@@ -144,6 +157,7 @@ TARGETS = {
             "_contender",
             "make_calls",  # nested in _contender
             "_keep_sweep_plot",
+            "_serial_timings",  # one measurement of the serial curve for two checks
             "_sandboxed",
             "test_sweep_rows_cpu",
             "_synthetic_rows",
