@@ -350,15 +350,55 @@ def test_a_stages_calls_encode_as_each_one_alone_would():
     assert len(pools) == 3
 
 
+def test_windows_at_any_offset_and_length_and_calls_with_more_than_a_window():
+    """Windows whose offset and length share bits (5 + 7, not 5 | 7), an empty window, and
+    calls that are not one window alone (decoded by the general walk) arrive as sent."""
+    pool = np.arange(40, dtype=np.float32)
+    buffers: list[bytes] = []
+    pools: dict = {}
+    sent = protocol.encode_calls(
+        [
+            [protocol.TensorWindow(pool, 5, 7)],
+            [protocol.TensorWindow(pool, 13, 27)],
+            [protocol.TensorWindow(pool, 40, 0)],
+            [protocol.TensorWindow(pool, 3, 5), 3],
+            [(protocol.TensorWindow(pool, 1, 2),)],
+        ],
+        buffers,
+        pools,
+    )
+    got = worker.decode_calls({"pools": protocol.pool_bodies(pools), "calls": sent}, buffers)
+    assert [args[0].tolist() for args in got[:3]] == [
+        list(range(5, 12)),
+        list(range(13, 40)),
+        [],
+    ]
+    assert got[3][0].tolist() == [3.0, 4.0, 5.0, 6.0, 7.0] and got[3][1] == 3
+    assert type(got[4][0]) is tuple and got[4][0][0].tolist() == [1.0, 2.0]
+    with pytest.raises(ValueError):  # one tag per tagged value, a window's too
+        worker.decode_calls(
+            {"pools": protocol.pool_bodies(pools), "calls": [[{"$window": [0, 0, 8], "x": 1}]]},
+            buffers,
+        )
+
+
+@pytest.mark.parametrize("shape", [(), (5, 8)], ids=["0-dim", "2-dim"])
+def test_a_window_of_a_pool_that_is_not_a_row_of_numbers_is_refused(shape):
+    buffers: list[bytes] = []
+    pools = [protocol.array_body(np.zeros(shape, np.float32), buffers)]
+    with pytest.raises(ProtocolError, match="no such pool"):
+        worker.decode_calls({"pools": pools, "calls": [[{"$window": [0, 0, 1]}]]}, buffers)
+
+
 def test_a_window_of_a_pool_numpy_cannot_hold_is_cut_from_the_tensor():
     """A pool on a GPU (or of a dtype numpy lacks) is sliced and cloned as a tensor: still
     storage of its own, equal to its slice."""
     pool = torch.arange(40, dtype=torch.float32)
     context = {"pools": [pool], "lengths": [40], "arrays": [None]}
-    got = worker._window([0, 3, 8], context)
-    assert got.tolist() == list(range(3, 11)) and got.is_contiguous()
+    got = worker._window([0, 5, 7], context)  # 5 + 7, not 5 | 7
+    assert got.tolist() == list(range(5, 12)) and got.is_contiguous()
     assert got.untyped_storage().data_ptr() != pool.untyped_storage().data_ptr()
-    assert got.untyped_storage().nbytes() == 8 * 4
+    assert got.untyped_storage().nbytes() == 7 * 4
 
 
 @pytest.mark.parametrize(("offset", "n"), [(33, 8), (-1, 8), (0, 41), (0, -1), (True, 8)])
@@ -374,7 +414,16 @@ def test_a_window_outside_its_pool_is_refused(offset, n):
 
 @pytest.mark.parametrize(
     "window",
-    [[1, 0, 8], [-1, 0, 8], [0, 0], [0, 0, 8, 1], [0, 0.0, 8], {"offset": 0}, [True, 0, 8]],
+    [
+        [1, 0, 8],
+        [2, 0, 8],
+        [-1, 0, 8],
+        [0, 0],
+        [0, 0, 8, 1],
+        [0, 0.0, 8],
+        {"offset": 0},
+        [True, 0, 8],
+    ],
 )
 def test_a_window_of_no_pool_or_of_another_shape_is_refused(window):
     buffers: list[bytes] = []
