@@ -580,6 +580,11 @@ def test_a_batch_with_any_other_output_crosses_one_by_one(odd_one):
     assert _outputs_wire([]) == ([], [])
 
 
+def test_a_batch_of_one_0_dim_tensor_is_a_batch_too():
+    got, tree = _outputs_wire([torch.tensor(2.5)])
+    assert tree["$scalars"]["shape"] == [1] and [float(v.values) for v in got] == [2.5]
+
+
 def test_a_batch_of_one_element_tensors_crosses_one_by_one_and_a_graph_is_no_obstacle():
     buffers: list = []  # stack would make these (2, 1)
     assert type(worker.encode_outputs([torch.tensor([0.5]), torch.tensor([1.5])], buffers)) is list
