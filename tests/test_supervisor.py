@@ -135,6 +135,42 @@ def test_a_reaped_childs_pid_is_never_killed_by_number(monkeypatch):
     assert killed == [child.pid]
 
 
+GONE = 2**22 + 11  # above the kernel's largest pid: never a process
+
+
+def test_a_process_or_thread_that_is_gone_is_skipped_not_the_rest(monkeypatch) -> None:
+    """A child that ended between being listed and being read, or a thread that ended between
+    the task listing and its children file, costs only itself: the rest of the tree is read."""
+    child = _tree()
+    try:
+        want = sorted(supervisor.descendants(child.pid, supervisor._scan_all()))
+        assert supervisor._child_pids(GONE) == []
+        real_listdir, real_child_pids = os.listdir, supervisor._child_pids
+
+        def listdir(path: str) -> list[str]:  # a thread that ended first in the listing
+            return (
+                [*real_listdir(path), str(GONE)] if path.endswith("/task") else real_listdir(path)
+            )
+
+        monkeypatch.setattr(supervisor.os, "listdir", listdir)
+        assert sorted(supervisor.descendants(child.pid)) == want
+        monkeypatch.undo()
+
+        def child_pids(pid: int) -> list[int]:  # a child gone, the last one listed: read first
+            return [*real_child_pids(pid), GONE] if pid == child.pid else real_child_pids(pid)
+
+        monkeypatch.setattr(supervisor, "_child_pids", child_pids)
+        assert sorted(p for p in supervisor.process_table(child.pid).stats) == want
+    finally:
+        supervisor.kill_tree(child.pid)
+        child.wait()
+
+
+def test_without_childrens_lists_the_table_is_a_scan_of_all_of_proc(monkeypatch) -> None:
+    monkeypatch.setattr(supervisor.os, "getpid", lambda: GONE)  # no such task's lists
+    assert supervisor._children_lists.__wrapped__() is False
+
+
 STRAYS = """
 import subprocess, sys
 from autograder.grading.processes import supervisor

@@ -151,7 +151,7 @@ def _scan_all() -> ProcessTable:
     children: dict[int, list[int]] = {}
     for pid in all_pids():
         fields = proc_stat_fields(pid)
-        if fields and len(fields) > 1:
+        if fields:
             stats[pid] = fields
             children.setdefault(int(fields[1]), []).append(pid)
     return ProcessTable(stats, children)
