@@ -149,7 +149,7 @@ def test_a_process_or_thread_that_is_gone_is_skipped_not_the_rest(monkeypatch) -
 
         def listdir(path: str) -> list[str]:  # a thread that ended first in the listing
             return (
-                [*real_listdir(path), str(GONE)] if path.endswith("/task") else real_listdir(path)
+                [str(GONE), *real_listdir(path)] if path.endswith("/task") else real_listdir(path)
             )
 
         monkeypatch.setattr(supervisor.os, "listdir", listdir)
