@@ -347,6 +347,33 @@ def test_windows_of_one_pool_are_checked_against_each_windows_own_reference(func
         assert verify([window], tensor(truth + 0.01 * max(1.0, abs(truth)))) is not None
 
 
+def test_aligned_windows_are_checked_from_one_pass_over_their_pool() -> None:
+    """Every window i * n of a pool a multiple of n long: one pass over the pool (per pool and
+    length), no reference call per window; any other input: its own reference call."""
+    passes: list[tuple[int, int]] = []
+    alone: list[int] = []
+
+    def of_rows(rows: np.ndarray) -> np.ndarray:
+        passes.append(rows.shape)
+        return hard_values.mean_references(rows)
+
+    def of_one(values: np.ndarray) -> float:
+        alone.append(len(values))
+        return hard_values.mean_reference(values)
+
+    verify = hard_values.verifier(of_one, of_rows)
+    pool = np.random.default_rng(2).standard_normal(120).astype(np.float32)
+    for n in (10, 10, 20, 10):  # the same pool at another length is another pass
+        for offset in range(0, 120, n):
+            window = TensorWindow(pool, offset, n)
+            assert verify([window], tensor(pool[offset : offset + n].mean())) is None
+    assert passes == [(12, 10), (6, 20), (12, 10)] and alone == []
+    for window in (TensorWindow(pool, 5, 10), TensorWindow(pool[:115], 0, 10)):
+        assert verify([window], tensor(window.values.mean())) is None
+    assert verify([TensorArg(pool[:7])], tensor(pool[:7].mean())) is None
+    assert alone == [10, 10, 7] and len(passes) == 3
+
+
 def test_a_contender_times_one_function_on_fresh_windows(context) -> None:
     worker = object()
     rng = np.random.default_rng(5)
