@@ -363,6 +363,7 @@ def test_windows_at_any_offset_and_length_and_calls_with_more_than_a_window():
             [protocol.TensorWindow(pool, 40, 0)],
             [protocol.TensorWindow(pool, 3, 5), 3],
             [(protocol.TensorWindow(pool, 1, 2),)],
+            [[1.5]],  # one argument that is no tagged value
         ],
         buffers,
         pools,
@@ -375,6 +376,7 @@ def test_windows_at_any_offset_and_length_and_calls_with_more_than_a_window():
     ]
     assert got[3][0].tolist() == [3.0, 4.0, 5.0, 6.0, 7.0] and got[3][1] == 3
     assert type(got[4][0]) is tuple and got[4][0][0].tolist() == [1.0, 2.0]
+    assert got[5] == [[1.5]]
     with pytest.raises(ValueError):  # one tag per tagged value, a window's too
         worker.decode_calls(
             {"pools": protocol.pool_bodies(pools), "calls": [[{"$window": [0, 0, 8], "x": 1}]]},
