@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import builtins
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 from subprocess import PIPE
+from typing import Any
+
+import pytest
 
 from autograder.grading.processes import supervisor
 
@@ -162,6 +166,40 @@ def test_a_process_or_thread_that_is_gone_is_skipped_not_the_rest(monkeypatch) -
         monkeypatch.setattr(supervisor, "_child_pids", child_pids)
         assert sorted(p for p in supervisor.process_table(child.pid).stats) == want
     finally:
+        supervisor.kill_tree(child.pid)
+        child.wait()
+
+
+@pytest.mark.parametrize("error", [ProcessLookupError, FileNotFoundError, OSError])
+def test_a_process_that_dies_while_its_lists_are_read_is_no_error(monkeypatch, error) -> None:
+    """A worker may start and end processes as fast as it likes: whatever the kernel says of
+    one that is going (ENOENT, ESRCH...), reading the tree (and so killing it) goes on."""
+    child = _tree()
+    try:
+        want = sorted(supervisor.descendants(child.pid, supervisor._scan_all()))
+        real_listdir, real_open = os.listdir, open
+
+        def listdir(path: str) -> list[str]:
+            if path == f"/proc/{GONE}/task":
+                raise error(path)
+            return real_listdir(path)
+
+        def opening(path: Any, *args: Any, **kwargs: Any) -> Any:
+            if str(path).startswith(f"/proc/{child.pid}/task/{GONE}/"):
+                raise error(path)
+            return real_open(path, *args, **kwargs)
+
+        def with_gone(path: str) -> list[str]:
+            return (
+                [str(GONE), *listdir(path)] if path == f"/proc/{child.pid}/task" else listdir(path)
+            )
+
+        monkeypatch.setattr(supervisor.os, "listdir", with_gone)
+        monkeypatch.setattr(builtins, "open", opening)
+        assert supervisor._child_pids(GONE) == []
+        assert sorted(supervisor.descendants(child.pid)) == want
+    finally:
+        monkeypatch.undo()
         supervisor.kill_tree(child.pid)
         child.wait()
 

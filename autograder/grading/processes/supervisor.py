@@ -134,14 +134,18 @@ def _child_pids(pid: int) -> list[int]:
     be read."""
     try:
         tids = os.listdir(f"/proc/{pid}/task")
-    except FileNotFoundError:
+    except PermissionError:
+        raise
+    except OSError:  # gone, or going (ENOENT, ESRCH): a tree may change while it is read
         return []
     found: list[int] = []
     for tid in tids:
         try:
             with open(f"/proc/{pid}/task/{tid}/children", "rb") as listing:
                 found += map(int, listing.read().split())
-        except FileNotFoundError:  # a thread that ended meanwhile
+        except PermissionError:
+            raise
+        except OSError:  # a thread that ended meanwhile
             continue
     return found
 
