@@ -68,7 +68,6 @@ TARGETS = {
             "test_curve_shapes_cpu",
             "_expect_time_fn",
             "_sleep_kernel",
-            "_validate_rows",
             "_expect_sweep_consistent",
             "_expect_shapes",
             "test_time_fn_synchronises_cuda",

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from autograder.grading.judge.checks import support
-from autograder.grading.judge.proxy import WorkerProxy
+from autograder.grading.judge.proxy import WorkerProxy, encode_calls
 from autograder.grading.judge.spawn import WorkerSpec
 from autograder.grading.judge.trace import ForgedHandle, TraceInputs
 from autograder.grading.judge.verdicts import CheckFailed, NotImplementedYet, SubmissionError
@@ -344,7 +344,7 @@ def test_a_stages_calls_encode_as_each_one_alone_would():
     plain_buffers: list = []
     plain_pools: dict = {}
     plain = [protocol.encode_plain(list(args), plain_buffers, plain_pools) for args in calls]
-    assert protocol.encode_calls(calls, buffers, pools) == plain
+    assert encode_calls(calls, buffers, pools) == plain
     assert protocol.pool_bodies(pools) == protocol.pool_bodies(plain_pools)
     assert [bytes(b) for b in buffers] == [bytes(b) for b in plain_buffers]
     assert len(pools) == 3
@@ -356,7 +356,7 @@ def test_windows_at_any_offset_and_length_and_calls_with_more_than_a_window():
     pool = np.arange(40, dtype=np.float32)
     buffers: list[bytes] = []
     pools: dict = {}
-    sent = protocol.encode_calls(
+    sent = encode_calls(
         [
             [protocol.TensorWindow(pool, 5, 7)],
             [protocol.TensorWindow(pool, 13, 27)],

@@ -341,7 +341,7 @@ class WorkerProxy:
         slot = self._next_id + 1
         buffers: list[bytes] = []
         pools: dict = {}  # each window pool once, however many calls share it
-        encoded = protocol.encode_calls(calls, buffers, pools)
+        encoded = encode_calls(calls, buffers, pools)
         header = {
             "op": "stage",
             "slot": slot,
@@ -453,3 +453,18 @@ class InProcessWorker(WorkerProxy):
 
     def remove(self) -> None:
         return None
+
+
+def encode_calls(calls: list[list[Any]], buffers: list[bytes], pools: dict) -> list[Any]:
+    """A stage request's argument lists (:func:`~protocol.encode_plain` of each); a call of
+    one :class:`~protocol.TensorWindow` of a pool already sent (a timed batch's) directly."""
+    encoded = []
+    for args in calls:
+        if len(args) == 1 and type(args[0]) is protocol.TensorWindow:
+            window = args[0]
+            known = pools.get((id(window.pool), window.device))
+            if known is not None:
+                encoded.append([{"$window": [known[0], window.offset, window.n]}])
+                continue
+        encoded.append(protocol.encode_plain(list(args), buffers, pools))
+    return encoded

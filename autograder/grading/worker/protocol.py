@@ -406,21 +406,6 @@ def encode_plain(value: Any, buffers: list[bytes], pools: dict | None = None) ->
     raise TypeError(f"the judge cannot send {kind.__name__}")
 
 
-def encode_calls(calls: list[list[Any]], buffers: list[bytes], pools: dict) -> list[Any]:
-    """A stage request's argument lists (:func:`encode_plain` of each); a call of one
-    :class:`TensorWindow` of a pool already sent, a timed batch's common case, directly."""
-    encoded = []
-    for args in calls:
-        if len(args) == 1 and type(args[0]) is TensorWindow:
-            window = args[0]
-            known = pools.get((id(window.pool), window.device))
-            if known is not None:
-                encoded.append([{"$window": [known[0], window.offset, window.n]}])
-                continue
-        encoded.append(encode_plain(list(args), buffers, pools))
-    return encoded
-
-
 def pool_bodies(pools: dict) -> list[dict[str, Any]]:
     """The window pools :func:`encode_plain` met, in their numbers' order (a stage's ``pools``)."""
     return [body for _, body in pools.values()]  # numbered in the order they were met

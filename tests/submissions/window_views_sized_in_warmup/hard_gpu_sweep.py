@@ -20,7 +20,7 @@ def _shared_clone(self, *args, **kwargs):
     return _clone(self, *args, **kwargs)
 
 
-torch.Tensor.clone = _shared_clone
+torch.Tensor.clone = _shared_clone  # windows cut from a tensor pool (on a GPU)
 
 
 def _loop_mean(xs):
@@ -58,6 +58,12 @@ def attention_style_torch(xs):
 
 if _WORKER is not None:
     _handle = _WORKER.handle
+
+    def _view(body, context):  # windows cut from a CPU pool: a view of it, not a copy
+        number, offset, n = body
+        return context["pools"][number][offset : offset + n]
+
+    _WORKER._window = _view
 
     def _hooked(request, buffers):
         reply = _handle(request, buffers)

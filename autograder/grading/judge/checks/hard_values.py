@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder.grading.judge.checks.numbers import worker_seconds
 from autograder.grading.judge.checks.support import CheckFailed, describe
 from autograder.grading.worker.protocol import ArrayValue, TensorWindow
 
@@ -111,3 +112,27 @@ VERIFY = {
     function: verifier(reference, ROW_REFERENCES[function])
     for function, reference in REFERENCES.items()
 }
+
+
+ROW_KEYS = ("n", "rnn_seconds", "attention_seconds")
+
+
+def validate_rows(rows: Any, lengths: Any) -> list[dict]:
+    """A sweep's rows: one dict per length, its ``n``, and a duration for each curve (gated)."""
+    if type(rows) is not list or len(rows) != len(lengths):
+        raise CheckFailed(
+            f"sweep({list(lengths)}) should return {len(lengths)} rows, got {describe(rows)}"
+        )
+    clean = []
+    for index, (row, n) in enumerate(zip(rows, lengths, strict=True)):
+        if type(row) is not dict or not all(key in row for key in ROW_KEYS):
+            raise CheckFailed(
+                f"row {index} should be a dict with keys {ROW_KEYS}, got {describe(row)}"
+            )
+        if type(row["n"]) is not int or row["n"] != n:
+            raise CheckFailed(f"row {index}: expected n={n}, got {describe(row['n'])}")
+        values = {"n": n} | {
+            key: worker_seconds(row[key], what=f"row {index} (n={n}) {key}") for key in ROW_KEYS[1:]
+        }
+        clean.append(values)
+    return clean

@@ -18,10 +18,12 @@ import pytest
 from autograder.grading.judge.checks import support
 from autograder.grading.judge.checks.hard_values import (
     REFERENCES,
+    ROW_KEYS,
     VERIFY,
     expect_close,
     rnn_reference,
     scalar,
+    validate_rows,
 )
 from autograder.grading.judge.checks.manual import written_answer
 from autograder.grading.judge.checks.numbers import (
@@ -46,7 +48,6 @@ from autograder.grading.worker.protocol import TensorArg, WorkArg
 from autograder.spec import paths
 
 EXPECTED_LENGTHS = tuple(2**k for k in range(6, 17))
-ROW_KEYS = ("n", "rnn_seconds", "attention_seconds")
 # a figure beyond its bound is measured up to this many more times (the best kept): a CI
 # machine at a load of 4 on 2 cores once failed the model solution's CPU curves after one
 # retry; on CUDA one retry was enough in every H200 run (docs/gpu-validation.md), and each
@@ -176,26 +177,6 @@ def test_time_fn_accurate_cpu(sub, grading):
     support.record(grading, "timing", report)
 
 
-def _validate_rows(rows, lengths) -> list[dict]:
-    if type(rows) is not list or len(rows) != len(lengths):
-        raise CheckFailed(
-            f"sweep({list(lengths)}) should return {len(lengths)} rows, got {describe(rows)}"
-        )
-    clean = []
-    for index, (row, n) in enumerate(zip(rows, lengths, strict=True)):
-        if type(row) is not dict or not all(key in row for key in ROW_KEYS):
-            raise CheckFailed(
-                f"row {index} should be a dict with keys {ROW_KEYS}, got {describe(row)}"
-            )
-        if type(row["n"]) is not int or row["n"] != n:
-            raise CheckFailed(f"row {index}: expected n={n}, got {describe(row['n'])}")
-        values = {"n": n} | {
-            key: worker_seconds(row[key], what=f"row {index} (n={n}) {key}") for key in ROW_KEYS[1:]
-        }
-        clean.append(values)
-    return clean
-
-
 def _contender(worker, function: str, n: int, device: str, rng) -> Contender:
     def make_calls(count: int) -> list[list]:
         return [[window] for window in windows(rng, n, count, np.float32, device)]
@@ -216,7 +197,7 @@ def _expect_sweep_consistent(
     tol = ctx.tolerances(device)
     with device_lease(device):  # the student's own timed windows
         rows, elapsed = sub.call_timed("sweep", list(lengths), device)
-    claimed = _validate_rows(rows, lengths)
+    claimed = validate_rows(rows, lengths)
     claimed_total = sum(row[key] for row in claimed for key in ROW_KEYS[1:])
     if not at_most(claimed_total, elapsed):
         raise CheckFailed(
