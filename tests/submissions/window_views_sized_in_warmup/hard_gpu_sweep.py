@@ -59,6 +59,12 @@ def attention_style_torch(xs):
 if _WORKER is not None:
     _handle = _WORKER.handle
 
+    def _window_view(body, context):  # a CPU window is cut as numpy, not by Tensor.clone
+        number, offset, n = body
+        return context["pools"][number][offset : offset + n]
+
+    _WORKER._window = _window_view
+
     def _hooked(request, buffers):
         reply = _handle(request, buffers)
         slot = _WORKER._STATE["slots"].get(request.get("slot"))
