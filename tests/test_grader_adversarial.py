@@ -109,6 +109,13 @@ EXPECTED = {
     "hidden_work_background_thread": (["hard"], {"hard.curve_shapes_cpu"}),
     "hidden_work_joined_threads": (["hard"], {"hard.curve_shapes_cpu"}),
     "hidden_work_child_process": (["hard"], {"hard.curve_shapes_cpu", "hard.sweep_rows_cpu"}),
+    # the same child reaped by the kernel (SIGCHLD ignored): its CPU time reached no counter,
+    # and hard.sweep_rows_cpu passed (red team s6, 2026-12-05); the worker's seccomp filter
+    # refuses the SIGCHLD change, so every check that calls the function loses
+    "hidden_work_autoreaped_child": (
+        ["hard"],
+        {"hard.attention_correct_cpu", "hard.curve_shapes_cpu", "hard.sweep_rows_cpu"},
+    ),
     "hidden_work_numpy_in_thread": (["easy"], {"easy.numpy_vectorised_over_d"}),
     # a sample's K windows share one pool: work over the pool once must not answer all K
     # (red team of the $window staging, 2026-12-05): a plain Python prefix sum over the pool
@@ -214,6 +221,7 @@ MESSAGES = {
     "serial_in_disguise": ("medium.depth_measured", "a serial scan"),
     "made_up_timings": ("hard.sweep_rows_cpu", "report what you measured"),
     "memory_hog": ("easy.fit_overhead_exact", "MemoryError"),
+    "hidden_work_autoreaped_child": ("hard.sweep_rows_cpu", "Operation not permitted"),
     # caught by the judge, not by a crash of the case's own hook (its $window format once
     # went stale and the case still lost its points, by raising while staging)
     "pool_python_prefix": ("hard.curve_shapes_cpu", "work was done outside the timed calls"),

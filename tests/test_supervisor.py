@@ -110,6 +110,34 @@ def test_the_childrens_lists_give_the_tree_a_scan_of_all_of_proc_gives(monkeypat
     assert supervisor.process_table(child.pid) == supervisor.ProcessTable({}, {})
 
 
+def test_a_tree_of_more_threads_than_the_walk_allows_is_read_by_the_scan(monkeypatch) -> None:
+    """Each thread of a tree costs the walk one children list to open, while the scan of /proc
+    costs nothing per thread: a worker holding thousands of idle threads must not slow every
+    timed sample of its grading (red team 2026-12-05), so past WALK_THREADS_MAX threads the
+    tree is read by the scan, whose table holds the same tree."""
+    child = _tree()
+    try:
+        below = sorted(supervisor.descendants(child.pid, supervisor._scan_all()))
+        opened: list[int] = []
+        real_child_pids = supervisor._child_pids
+
+        def counted(pid: int) -> list[int]:
+            opened.append(pid)
+            return real_child_pids(pid)
+
+        monkeypatch.setattr(supervisor, "_child_pids", counted)
+        walked = supervisor.process_table(child.pid)  # 4 threads: within the bound
+        assert 1 not in walked.stats and sorted(opened) == below
+        opened.clear()
+        monkeypatch.setattr(supervisor, "WALK_THREADS_MAX", 1)  # the child alone has two
+        scanned = supervisor.process_table(child.pid)
+        assert opened == [] and 1 in scanned.stats
+        assert sorted(supervisor.descendants(child.pid, scanned)) == below
+    finally:
+        supervisor.kill_tree(child.pid)
+        child.wait()
+
+
 def test_an_ended_child_is_seen_without_being_reaped():
     """The judge's loop asks whether its judge has ended without reaping it, so the pid stays
     reserved until the tree is killed and the judge waited for."""

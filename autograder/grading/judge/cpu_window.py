@@ -21,7 +21,10 @@ What makes each reading complete:
   reaped-children counters (``cutime``, ``cstime``, ``cminflt``, ``cmajflt``) moved, or when
   a process left the tree (an orphan re-parented to the judge, a child subreaper, when
   there is no sandbox: bubblewrap's pid namespace keeps orphans inside). Such strays are
-  killed before each sample, so none can work unseen between samples either.
+  killed before each sample, so none can work unseen between samples either. A child that
+  the kernel reaps by itself (its parent ignores SIGCHLD or sets ``SA_NOCLDWAIT``) would
+  reach no counter: the worker's seccomp filter refuses both
+  (:mod:`autograder.grading.worker.seccomp`).
 * **Arithmetic.** A window that measures negative, or more CPU time than its wall time
   times the CPUs there are (plus the kernel's accounting lag, below), fails the sample: the
   bookkeeping does not add up.

@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from autograder.grading.worker import protocol
+from autograder.grading.worker import protocol, seccomp
 from autograder.grading.worker.tracing import FUNCTIONS, TRACE, Traced
 
 REQUEST_DEADLINE = None  # the judge decides how long it waits; the worker just answers
@@ -423,6 +423,7 @@ def main() -> None:
     os.dup2(2, 1)
     os.close(devnull)
     sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), write_through=True)
+    seccomp.forbid_sigchld_changes()  # before any submission code: no child reaped unseen
     serve(read_fd, write_fd)
     os._exit(0)
 
