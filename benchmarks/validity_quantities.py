@@ -156,7 +156,7 @@ QUANTITIES: tuple[Quantity, ...] = (
     Quantity(
         "hard.time_fn_error",
         "hard.time_fn_accurate_cpu",
-        "time_fn relative error on a sleep of 15-25 ms",
+        "time_fn relative error on a judge-held wait of 10-12 / 20-25 ms",
         None,
         "time_fn_rel_error",
         False,

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from judge_context import call_check, judge_context
 
+from autograder.grading.judge import waits as waits_module
 from autograder.grading.judge.checks import support
 from autograder.grading.judge.checks import test_hard as hard
 from autograder.grading.judge.checks.timing import Medians
@@ -96,48 +97,135 @@ def test_a_loop_reduction_fails_after_three_measurements(context, monkeypatch):
     assert stopwatch.reductions == 6
 
 
-class Sleeper:
-    """``time_fn``'s replies on sleeps of known length: each a relative error in turn."""
+class FakeTime:
+    """The judge's clock in judge/waits.py: a sleep moves it exactly that far, at once."""
 
-    def __init__(self, errors: list[float], calls_run: int = 5) -> None:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def judge_time(monkeypatch) -> FakeTime:
+    fake = FakeTime()
+    monkeypatch.setattr(waits_module, "time", fake)
+    return fake
+
+
+class Sleeper:
+    """``time_fn``'s replies on the judge's waits: fn called ``calls_run`` times, each call
+    held by the judge (judge/waits.py); each figure a relative error in turn."""
+
+    def __init__(self, errors: list[float], calls_run: int = 6) -> None:
         self.errors, self.calls, self.calls_run, self.seconds = list(errors), 0, calls_run, []
 
-    def call_timed(self, function: str, work: Any, **kwargs: Any) -> tuple[float, float]:
-        seconds = dict(work.spec)["seconds"]
-        self.seconds.append(seconds)
-        error = self.errors[self.calls]  # a fourth call for one sleep raises IndexError
+    def call_timed(self, function: str, work: Any, *, waits, **kwargs: Any) -> tuple[float, float]:
+        assert dict(work.spec) == {"kind": "wait"}  # no duration reaches the worker
+        assert kwargs == {"device": "cpu", "warmup": 1, "repeats": 5}
+        for _ in range(self.calls_run):
+            waits.answer({"id": 3, "ask": "wait"}, [], 3, lambda answer: None)
+        assert waits.waits == pytest.approx([waits.seconds] * self.calls_run)  # the judge's clock
+        self.seconds.append(waits.seconds)
+        error = self.errors[self.calls]  # a fourth call for one wait raises IndexError
         self.calls += 1
-        return seconds * (1 + error), self.calls_run * seconds
+        return waits.seconds * (1 + error), self.calls_run * waits.seconds
 
 
-def test_time_fn_late_wake_ups_are_drawn_again(context):
+def range_of(seconds: float) -> tuple[float, float]:
+    (found,) = [(low, high) for low, high in hard.WAIT_RANGES if low <= seconds <= high]
+    return found
+
+
+def test_time_fn_late_wake_ups_are_drawn_again(context, judge_time):
     sleeper = Sleeper([0.30, 0.25, 0.01, 0.02])
     call_check(hard.test_time_fn_accurate_cpu, sleeper, context)
     assert sleeper.calls == 4
+    # the first measurement's three waits from one range, the second's from the other
+    assert len({range_of(s) for s in sleeper.seconds[:3]}) == 1
+    assert range_of(sleeper.seconds[3]) != range_of(sleeper.seconds[0])
     report = context.records["?"]["timing"]
-    assert len(report) == 2  # the two kept sleeps, each 15 to 25 ms long
-    assert all(0.015 <= entry["known_seconds"] <= 0.025 for entry in report)
+    assert len(report) == 2  # the two kept waits, one from each range
+    assert {range_of(entry["known_seconds"]) for entry in report} == set(hard.WAIT_RANGES)
+    assert [entry["fn_calls"] for entry in report] == [6, 6]
 
 
-def test_time_fn_that_does_not_wait_fails_after_three_sleeps(context):
+def test_the_two_ranges_come_in_either_order(context, judge_time):
+    firsts = set()
+    for seed in range(12):
+        context.seed = seed
+        sleeper = Sleeper([0.0, 0.0])
+        call_check(hard.test_time_fn_accurate_cpu, sleeper, context)
+        firsts.add(range_of(sleeper.seconds[0]))
+    assert firsts == set(hard.WAIT_RANGES)
+
+
+@pytest.mark.parametrize("constant_ms", [8.0, 10.0, 12.0, 14.4, 15.0, 16.0, 20.0, 25.0, 30.0])
+def test_no_constant_figure_passes_both_ranges(context, judge_time, constant_ms):
+    class Constant(Sleeper):
+        def call_timed(self, function: str, work: Any, **kwargs: Any) -> tuple[float, float]:
+            _, elapsed = super().call_timed(function, work, **kwargs)
+            return constant_ms / 1e3, elapsed
+
+    with pytest.raises(support.CheckFailed, match="known duration"):
+        call_check(hard.test_time_fn_accurate_cpu, Constant([0.0] * 6), context)
+
+
+def test_ranges_are_more_than_the_tolerance_apart():
+    (low, high), (low_2, _) = sorted(hard.WAIT_RANGES)
+    tol = TOL.time_fn_rel_error
+    assert high * (1 + tol) < low_2 * (1 - tol)  # the widest figures that pass each
+    assert low >= 0.01  # long enough that a busy scheduler cannot blur it
+
+
+def test_time_fn_that_does_not_wait_fails_after_three_waits(context, judge_time):
     sleeper = Sleeper([-0.99, -0.98, -0.97])
     with pytest.raises(support.CheckFailed) as failed:
         call_check(hard.test_time_fn_accurate_cpu, sleeper, context)
     assert sleeper.calls == 3
-    known = sleeper.seconds[-1]  # 15 to 25 ms: 0.1% of it shows in the message's figures
+    known = sleeper.seconds[-1]  # 10 to 25 ms: 0.1% of it shows in the message's figures
     assert str(failed.value) == (
-        f"time_fn on a sleep of known duration {known * 1e3:.2f} ms returned "
+        f"time_fn on a wait of known duration {known * 1e3:.2f} ms returned "
         f"{known * 0.03 * 1e3:.3f} ms (97% off, allowed 20%)"
     )
 
 
-def test_time_fn_that_runs_fn_once_fails_after_three_sleeps(context):
-    sleeper = Sleeper([0.0, 0.0, 0.0], calls_run=1)
+@pytest.mark.parametrize("calls_run", [0, 1, 4])
+def test_time_fn_that_runs_fn_too_few_times_fails_after_three_waits(context, judge_time, calls_run):
+    sleeper = Sleeper([0.0, 0.0, 0.0], calls_run=calls_run)
     with pytest.raises(support.CheckFailed) as failed:
         call_check(hard.test_time_fn_accurate_cpu, sleeper, context)
     assert sleeper.calls == 3
-    known = sleeper.seconds[-1]
     assert str(failed.value) == (
-        f"time_fn(fn, repeats=5) took {known * 1e3:.1f} ms in all, less than 5 calls of "
-        f"{known * 1e3:.2f} ms: it did not run fn 5 times"
+        f"time_fn(fn, repeats=5) called fn {calls_run} times: it did not run fn 5 times"
     )
+
+
+def test_time_fn_that_runs_fn_exactly_repeats_times_passes(context, judge_time):
+    call_check(hard.test_time_fn_accurate_cpu, Sleeper([0.0, 0.0], calls_run=5), context)
+
+
+def test_the_known_duration_is_the_median_wait_of_the_timed_calls(context, judge_time):
+    """The last ``repeats`` waits count (warm-up calls come first), their median: a slow
+    warm-up wait, or two slow timed ones, do not move it."""
+
+    class SlowCalls(Sleeper):
+        def call_timed(self, function: str, work: Any, *, waits, **kwargs: Any):
+            wait = waits.seconds
+            for extra in (0.5, 0.0, 0.0, 0.0, wait, wait):  # judge-side delays of each call
+                waits.answer(
+                    {"id": 3, "ask": "wait"}, [], 3, lambda _, extra=extra: judge_time.sleep(extra)
+                )
+            assert waits.waits == pytest.approx([wait + 0.5, wait, wait, wait, 2 * wait, 2 * wait])
+            self.seconds.append(wait)
+            return wait, 7 * wait
+
+    sleeper = SlowCalls([])
+    call_check(hard.test_time_fn_accurate_cpu, sleeper, context)
+    report = context.records["?"]["timing"]
+    assert [entry["known_seconds"] for entry in report] == pytest.approx(sleeper.seconds)
+    assert [entry["relative_error"] for entry in report] == pytest.approx([0.0, 0.0], abs=1e-9)

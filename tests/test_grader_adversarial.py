@@ -70,6 +70,10 @@ EXPECTED = {
     # the judge's clock is its own: only the student's own figures are wrong
     "patched_clock": (["hard"], {"hard.time_fn_accurate_cpu", "hard.sweep_rows_cpu"}),
     "python_loop_reduction": (["hard"], {"hard.curve_shapes_cpu"}),
+    # time_fn's work: a duration read from the worker instead of timed, and a made-up
+    # constant (red team s6, F4): the judge holds the waits, drawn from two ranges
+    "time_fn_reads_work_spec": (["hard"], {"hard.time_fn_accurate_cpu"}),
+    "time_fn_constant": (["hard"], {"hard.time_fn_accurate_cpu"}),
     "imports_solutions": (["medium"], {c.id for c in checks_for("medium")}),
     "prints_megabytes": (["medium"], set()),
     "other_styles": (list(EXERCISES), set()),
@@ -221,6 +225,8 @@ MESSAGES = {
     "serial_in_disguise": ("medium.depth_measured", "a serial scan"),
     "made_up_timings": ("hard.sweep_rows_cpu", "report what you measured"),
     "memory_hog": ("easy.fit_overhead_exact", "MemoryError"),
+    "time_fn_reads_work_spec": ("hard.time_fn_accurate_cpu", "returned 16.000 ms"),
+    "time_fn_constant": ("hard.time_fn_accurate_cpu", "returned 20.000 ms"),
     "hidden_work_autoreaped_child": ("hard.sweep_rows_cpu", "Operation not permitted"),
     # caught by the judge, not by a crash of the case's own hook (its $window format once
     # went stale and the case still lost its points, by raising while staging)

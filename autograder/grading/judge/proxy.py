@@ -38,6 +38,7 @@ from autograder.grading.judge.spawn import WorkerSpec, prepare_job, start_worker
 from autograder.grading.judge.timed import Timed, run_timed
 from autograder.grading.judge.trace import issue_handles, replay_operation, resolve_handles
 from autograder.grading.judge.verdicts import CheckFailed, SubmissionError
+from autograder.grading.judge.waits import JudgeWaits, answer_ask, direct_ask
 from autograder.grading.processes import supervisor
 from autograder.grading.worker import protocol
 
@@ -189,19 +190,29 @@ class WorkerProxy:
     # ---- one request ----
 
     def _exchange(
-        self, header: dict[str, Any], buffers: Any, deadline: float | None, *, what: str
+        self,
+        header: dict[str, Any],
+        buffers: Any,
+        deadline: float | None,
+        *,
+        what: str,
+        waits: JudgeWaits | None = None,
     ) -> tuple[dict[str, Any], list[bytes]]:
         """Send one request and read its reply; any failure kills the worker and says why."""
         assert self.process is not None and self.reader is not None
         self._next_id += 1
         header = {"id": self._next_id, **header}
+        self._send(header, buffers)
+        return self._read_reply(header["id"], deadline, what=what, waits=waits)
+
+    def _send(self, header: dict[str, Any], buffers: Any = ()) -> None:
+        assert self.process is not None
         # on a broken pipe, reading the reply reports how the process ended
         with contextlib.suppress(BrokenPipeError):
             protocol.write_frame(self.process.stdin.fileno(), header, buffers)
-        return self._read_reply(header["id"], deadline, what=what)
 
     def _read_reply(
-        self, request_id: int, deadline: float | None, *, what: str
+        self, request_id: int, deadline: float | None, *, what: str, waits: JudgeWaits | None = None
     ) -> tuple[dict[str, Any], list[bytes]]:
         assert self.process is not None and self.reader is not None
         completed = False
@@ -215,6 +226,9 @@ class WorkerProxy:
         try:
             try:
                 reply, reply_buffers = self.reader.read(deadline, poll=watchdog)
+                while "ask" in reply:  # a call of time_fn's work object (judge/waits.py)
+                    answer_ask(waits, reply, reply_buffers, request_id, self._send)
+                    reply, reply_buffers = self.reader.read(deadline, poll=watchdog)
             except protocol.PeerClosed:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.process.wait(timeout=2)
@@ -248,7 +262,13 @@ class WorkerProxy:
                 self.close()
 
     def request(
-        self, header: dict[str, Any], buffers: Any = (), *, what: str, timeout: float | None = None
+        self,
+        header: dict[str, Any],
+        buffers: Any = (),
+        *,
+        what: str,
+        timeout: float | None = None,
+        waits: JudgeWaits | None = None,
     ) -> tuple[dict[str, Any], list[bytes]]:
         started = time.monotonic()
         self._ensure()
@@ -258,7 +278,7 @@ class WorkerProxy:
         if timeout is not None:
             own = time.monotonic() + timeout
             deadline = own if deadline is None else min(deadline, own)
-        return self._exchange(header, buffers, deadline, what=what)
+        return self._exchange(header, buffers, deadline, what=what, waits=waits)
 
     def value(self, reply: dict[str, Any], buffers: list[bytes], *, name: str) -> Any:
         """The decoded value of a reply, or the exception that decides the check instead."""
@@ -272,9 +292,15 @@ class WorkerProxy:
         return value
 
     def call_timed(
-        self, function: str, *args: Any, timeout: float | None = None, **kwargs: Any
+        self,
+        function: str,
+        *args: Any,
+        timeout: float | None = None,
+        waits: JudgeWaits | None = None,
+        **kwargs: Any,
     ) -> tuple[Any, float]:
-        """Like :meth:`call`, with the judge's wall-clock seconds for the whole request."""
+        """Like :meth:`call`, with the judge's wall-clock seconds for the whole request;
+        ``waits`` holds the asks of a wait work object passed in ``args``."""
         buffers: list[bytes] = []
         header = {
             "op": "call",
@@ -284,7 +310,7 @@ class WorkerProxy:
         }
         started = time.perf_counter()
         reply, reply_buffers = self.request(
-            header, buffers, what=f"calling {function}", timeout=timeout
+            header, buffers, what=f"calling {function}", timeout=timeout, waits=waits
         )
         elapsed = time.perf_counter() - started
         return self.value(reply, reply_buffers, name=function), elapsed
@@ -432,14 +458,17 @@ class InProcessWorker(WorkerProxy):
     def _ensure(self) -> None:
         return None
 
-    def _exchange(self, header, buffers, deadline, *, what):
+    def _exchange(self, header, buffers, deadline, *, what, waits=None):
         import json
 
         from autograder.grading.worker import main as worker
 
         self._next_id += 1
         request = {"id": self._next_id, **header}
-        reply, out = worker.handle_for_module(self.module, request, list(buffers))
+        ask = direct_ask(waits, request["id"])
+        reply, out = worker.handle_for_module(self.module, request, list(buffers), ask)
+        if waits is not None and waits.refused is not None:  # even if the code caught it
+            raise waits.refused
         return json.loads(json.dumps(reply)), out
 
     def cpu_seconds(self) -> float:

@@ -13,7 +13,7 @@ from typing import Any
 from autograder.grading.judge.verdicts import CheckFailed, NotImplementedYet, SubmissionError
 from autograder.grading.worker import protocol
 
-REPLY_KEYS = {"id", "value", "raised", "missing", "not_callable", "error", "log", "work_calls"}
+REPLY_KEYS = {"id", "value", "raised", "missing", "not_callable", "error", "log"}
 RAISED_KEYS = {"type", "mro", "message", "where", "exit_code"}
 
 

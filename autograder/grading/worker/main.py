@@ -20,7 +20,7 @@ import io
 import math
 import os
 import sys
-import time
+import threading
 import traceback
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,7 @@ def _decode_request_value(value: Any, buffers: list[bytes], context: dict) -> An
     if tag == "$fn":
         return FUNCTIONS[body]
     if tag == "$work":
-        return _work(body)
+        return _Work(body)
     raise protocol.ProtocolError(f"unknown tag {tag}")
 
 
@@ -133,25 +133,30 @@ def _owned_array(body: dict[str, Any], buffers: list[Any]) -> Any:
 
 
 class _Work:
-    """Known-duration work for ``time_fn``: counts its calls (a claim the judge only reports)."""
+    """Work for ``time_fn``. A ``wait`` asks the judge and blocks until it answers
+    (judge/waits.py): how long a call lasts is known only to the judge, who also counts the
+    calls. A ``cuda_sleep`` queues a GPU kernel of the cycles given."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        self.spec, self.calls = spec, 0
+        self.spec = spec
 
     def __call__(self) -> None:
-        self.calls += 1
-        if self.spec["kind"] == "sleep":
-            time.sleep(self.spec["seconds"])
+        if self.spec["kind"] == "wait":
+            _ask_judge()
         elif self.spec["kind"] == "cuda_sleep":
             import torch
 
             torch.cuda._sleep(int(self.spec["cycles"]))
 
 
-def _work(spec: dict[str, Any]) -> _Work:
-    work = _Work(spec)
-    _STATE["works"].append(work)
-    return work
+def _ask_judge() -> None:
+    """One ask of the request being answered; returns when the judge's answer arrives."""
+    ask, request = _STATE["ask"], _STATE["request"]
+    if ask is None:
+        raise RuntimeError("no judge to ask: this worker has no channel")
+    answer = ask({"id": request, "ask": "wait"})
+    if answer != {"id": request, "waited": True}:
+        raise protocol.ProtocolError("the judge's answer to a wait is not for this request")
 
 
 def encode(value: Any, buffers: list[bytes], depth: int = 0) -> Any:
@@ -227,7 +232,13 @@ def encode_outputs(outputs: list[Any], buffers: list[bytes]) -> Any:
 
 # ---- requests ----
 
-_STATE: dict[str, Any] = {"module": None, "slots": {}, "works": [], "path": None}
+_STATE: dict[str, Any] = {
+    "module": None,
+    "slots": {},
+    "path": None,
+    "request": None,  # the id of the request being answered (a work object's asks carry it)
+    "ask": None,  # sends the judge an ask and returns its answer (serve, handle_for_module)
+}
 
 
 def _raised(error: BaseException) -> dict[str, Any]:
@@ -274,6 +285,7 @@ def handle(request: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any
     """One request into one reply header and its buffers."""
     out: list[bytes] = []
     reply: dict[str, Any] = {"id": request.get("id")}
+    _STATE["request"] = request.get("id")
     what = request.get("op")
     try:
         if what == "ping":
@@ -321,15 +333,16 @@ def handle(request: dict[str, Any], buffers: list[bytes]) -> tuple[dict[str, Any
 
 
 def handle_for_module(
-    module: Any, request: dict[str, Any], buffers: list[bytes]
+    module: Any, request: dict[str, Any], buffers: list[bytes], ask: Any = None
 ) -> tuple[dict[str, Any], list[bytes]]:
-    """:func:`handle` for a module imported elsewhere (the nbgrader kernel answers in-process)."""
-    saved = _STATE["module"]
-    _STATE["module"] = module
+    """:func:`handle` for a module imported elsewhere (the nbgrader kernel answers in-process);
+    ``ask`` answers a work object's asks in place of the channel."""
+    saved = _STATE["module"], _STATE["ask"]
+    _STATE["module"], _STATE["ask"] = module, ask
     try:
         return handle(request, buffers)
     finally:
-        _STATE["module"] = saved
+        _STATE["module"], _STATE["ask"] = saved
 
 
 def _load(path: str, name: str, preload: list[str]) -> None:
@@ -354,7 +367,6 @@ def _call(request: dict[str, Any], buffers: list[bytes], out: list[bytes]) -> di
         TRACE.start(trace["base"], trace["limit"])
     args = _decode_request_value(request.get("args", []), buffers, cache)
     kwargs = _decode_request_value(request.get("kwargs", {"$dict": []}), buffers, cache)
-    _STATE["works"] = []
     try:
         value = fn(*args, **kwargs)
     finally:
@@ -364,8 +376,6 @@ def _call(request: dict[str, Any], buffers: list[bytes], out: list[bytes]) -> di
     result: dict[str, Any] = {"value": encode(value, out)}
     if log is not None:
         result["log"] = log
-    if _STATE["works"]:
-        result["work_calls"] = sum(work.calls for work in _STATE["works"])
     return result
 
 
@@ -399,8 +409,22 @@ def _plot(request: dict[str, Any], buffers: list[bytes]) -> dict[str, Any]:
     return rendered
 
 
+def _channel_ask(reader: protocol.FrameReader, write_fd: int) -> Any:
+    """An ask sent on the channel and its answer read from it, one thread at a time."""
+    lock = threading.Lock()
+
+    def ask(header: dict[str, Any]) -> dict[str, Any]:
+        with lock:
+            protocol.write_frame(write_fd, header)
+            answer, _ = reader.read()
+        return answer
+
+    return ask
+
+
 def serve(read_fd: int, write_fd: int) -> None:
     reader = protocol.FrameReader(read_fd)
+    _STATE["ask"] = _channel_ask(reader, write_fd)
     while True:
         try:
             request, buffers = reader.read()

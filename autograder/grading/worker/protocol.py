@@ -11,7 +11,7 @@ JSON, and every JSON object is a *tag* with exactly one key starting with ``$``:
     {"$scalars": {"dtype", "shape": [count], "device", "buffer"}}  (a list of 0-dim tensors)
     judge to worker only: {"$op": name} (traced)  {"$fn": name} (a fixed plain function)
     {"$window": [pool, offset, n]} (a stage request's pool number, listed in its "pools")
-    {"$work": {"kind": "sleep", "seconds": s}} (known-duration work for time_fn)
+    {"$work": {"kind": "wait"}} (time_fn's work: each call asks the judge, judge/waits.py)
 
 Nothing here unpickles, evaluates or imports what it reads. :func:`decode` (judge
 side) checks every tag, dtype, shape, buffer length, nesting depth and element
@@ -493,6 +493,6 @@ class FnArg:
 
 @dataclass(frozen=True)
 class WorkArg:
-    """Work of known duration the worker runs when submission code calls it (time_fn)."""
+    """Work for time_fn whose duration the judge knows: a wait it answers, a GPU kernel."""
 
     spec: tuple[tuple[str, Any], ...]
