@@ -7,9 +7,11 @@ everything else is the checks' own code.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from judge_context import call_check, judge_context
 
@@ -48,14 +50,16 @@ class Stopwatch:
         return {name: PER_ELEMENT_S * 256 * (int(name) / 256) ** slope for name in contenders}
 
 
-def shapes(context, monkeypatch, stopwatch: Stopwatch) -> dict:
+def shapes(context, monkeypatch, stopwatch: Stopwatch, contender: Any = None) -> dict:
     """hard.curve_shapes_cpu with the stopwatch's figures: its first serial curve is the
-    one the sweep check shares (cpu_serial, both clocks), the rest its own."""
+    one the sweep check shares (cpu_serial), the rest its own; ``contender`` stands in for
+    the contenders (by default each is its length)."""
 
     def both_clocks(*args: Any, **kwargs: Any) -> dict:
         return {name: Medians(s, s) for name, s in stopwatch(*args, **kwargs).items()}
 
-    monkeypatch.setattr(hard, "_contender", lambda worker, function, n, device, rng: n)
+    default = lambda worker, function, n, device, rng: n  # noqa: E731
+    monkeypatch.setattr(hard, "_contender", contender or default)
     monkeypatch.setattr(hard, "interleaved_medians", stopwatch)
     monkeypatch.setattr(hard, "interleaved_timings", both_clocks)
     monkeypatch.setattr(support, "reference_worker", lambda ctx: object())
@@ -81,6 +85,34 @@ def test_a_slope_beyond_its_bounds_three_times_fails_with_the_nearest_to_one(con
     with pytest.raises(support.CheckFailed, match=r"grows like n\^0\.60 over n=256\.\.4096"):
         shapes(context, monkeypatch, stopwatch)
     assert stopwatch.serial == 3
+
+
+def test_a_serial_curve_measured_again_draws_fresh_inputs_from_the_checks_generator(
+    context, monkeypatch
+):
+    """The first serial curve is the one two checks share, drawn from its own generator; a
+    re-measurement draws from hard.curve_shapes_cpu's, as the reductions do, so it does not
+    replay the first measurement's inputs (the fake contenders draw nothing: each generator
+    is still in its seeded state)."""
+    generators: list[tuple[str, Any]] = []
+
+    def contender(worker, function: str, n: int, device: str, rng) -> int:
+        generators.append((function, rng))
+        return n
+
+    shapes(context, monkeypatch, Stopwatch([0.60, 0.65, 1.0], [1.0]), contender)
+    serial = [rng for function, rng in generators if function == "rnn_style_torch"]
+    reductions = [rng for function, rng in generators if function == "attention_style_torch"]
+    assert len(serial) == 3 * 5  # three measurements of five lengths
+    assert len({id(rng) for rng in serial[:5]}) == 1
+    assert all(rng is reductions[0] for rng in serial[5:])  # the check's generator
+    assert serial[0] is not reductions[0]
+
+    def seeded(name: str) -> dict:
+        return np.random.default_rng(random.Random(f"7:{name}").getrandbits(62)).bit_generator.state
+
+    assert serial[0].bit_generator.state == seeded("hard.serial_cpu")
+    assert serial[5].bit_generator.state == seeded("hard.curve_shapes_cpu")
 
 
 def test_two_disturbed_reductions_do_not_fail_the_model_solution(context, monkeypatch):

@@ -284,6 +284,11 @@ def run_shapes(context, monkeypatch, medians: Callable[..., dict]) -> dict:
         hard, "_contender", lambda worker, function, n, device, rng: Timed(worker, function, n)
     )
     monkeypatch.setattr(hard, "interleaved_medians", medians)
+
+    def both_clocks(*args: Any, **kwargs: Any) -> dict:  # the serial curve's (_serial_timings)
+        return {name: Medians(s, s) for name, s in medians(*args, **kwargs).items()}
+
+    monkeypatch.setattr(hard, "interleaved_timings", both_clocks)
     monkeypatch.setattr(support, "reference_worker", lambda ctx: FakeReference())
     call_check(hard.test_curve_shapes_cuda, FakeSub(), context)
     return context.records["?"]["timing"]

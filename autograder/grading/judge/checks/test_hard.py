@@ -256,11 +256,13 @@ def _sweep(
 SERIAL_LENGTHS = {"cpu": (256, 512, 1024, 2048, 4096), "cuda": (1024, 2048, 4096, 8192, 16384)}
 
 
-def _serial_timings(ctx, sub, device: str) -> dict[int, Medians]:
+def _serial_timings(ctx, sub, device: str, rng=None) -> dict[int, Medians]:
     """rnn_style_torch timed by the judge at each length of the serial curve, all lengths
-    round-robin in one measurement (a drifting machine slows each alike)."""
+    round-robin in one measurement (a drifting machine slows each alike). ``rng``: the inputs'
+    generator (a check's own, so a re-measurement draws fresh inputs); by default one of
+    the serial curve's own, for the measurement two checks share (:func:`cpu_serial`)."""
     lengths = SERIAL_LENGTHS[device]
-    rng = _rng(ctx, f"hard.serial_{device}")
+    rng = rng if rng is not None else _rng(ctx, f"hard.serial_{device}")
     timings = interleaved_timings(
         ctx,
         {str(n): _contender(sub, "rnn_style_torch", n, device, rng) for n in lengths},
@@ -303,17 +305,9 @@ def _expect_shapes(
     rnn_lengths = SERIAL_LENGTHS[device]
 
     def serial_slope(measured: dict[int, Medians] | None = None) -> tuple[float, list[float]]:
-        if measured is not None:
-            times = [measured[n].verdict for n in rnn_lengths]
-            return loglog_slope(rnn_lengths, times), times
-        # all lengths round-robin in one measurement, so a drifting machine slows each alike
-        medians = interleaved_medians(
-            ctx,
-            {str(n): _contender(sub, "rnn_style_torch", n, device, rng) for n in rnn_lengths},
-            device=device,
-            repeats=5,
-        )
-        times = [medians[str(n)] for n in rnn_lengths]
+        if measured is None:  # measured again, on fresh inputs from this check's generator
+            measured = _serial_timings(ctx, sub, device, rng)
+        times = [measured[n].verdict for n in rnn_lengths]
         return loglog_slope(rnn_lengths, times), times
 
     def reduction(n: int) -> tuple[float, float]:
