@@ -245,7 +245,7 @@ RECORDS = {
 def test_quantities_and_margins_from_records_and_messages() -> None:
     """time_fn records nothing when it fails: its figure then comes from the message."""
     message = (
-        "time_fn on a sleep of known duration 8.00 ms returned 12.000 ms (50% off, allowed 25%)"
+        "time_fn on a wait of known duration 8.00 ms returned 12.000 ms (50% off, allowed 25%)"
     )
     document = _document(RECORDS, {"hard.time_fn_accurate_cpu": message})
     summary = validity.summarise_honest([GradeRun("s", 1, 5.0, document)], ("easy", "hard"))
@@ -274,7 +274,7 @@ def test_quantities_and_margins_from_records_and_messages() -> None:
     ("output", "reason", "figure"),
     [
         (
-            "time_fn on a sleep of known duration 10.00 ms returned 0.100 ms (99% off, allowed "
+            "time_fn on a wait of known duration 10.00 ms returned 0.100 ms (99% off, allowed "
             "25%)",
             "time_fn relative error",
             0.99,
