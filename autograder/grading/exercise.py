@@ -2,9 +2,11 @@
 
 Runs in ``grade``. The judge (:mod:`autograder.grading.judge`) is trusted code and
 runs no submission code; it starts the workers. This side only enforces the
-exercise's time limits on the judge, reads its JSON-lines verdicts from an
+exercise's time limits on the judge (stopped while the judge says it waits for a
+device lease or its grading's turn), reads its JSON-lines verdicts from an
 inherited pipe and, should the judge itself fail, fails the checks it did not
-report with the reason and starts a new judge for the rest.
+report with the reason and starts a new judge for the rest. ``grade`` runs each
+exercise in a thread of its own (:mod:`~autograder.grading.schedule`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from autograder.grading.judge.job import JudgeJob
 from autograder.grading.processes import device_lease, supervisor
 from autograder.grading.sandbox import Sandbox
+from autograder.grading.schedule import JudgeSchedule, Slot
 from autograder.spec import paths
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
 from autograder.spec.settings import Settings
@@ -44,7 +47,8 @@ class GradedExercise:
     runs: int = 0
     worker_starts: dict[str, int] = field(default_factory=dict)
     artifacts: list[Path] = field(default_factory=list)
-    lease_wait_seconds: float = 0.0  # waited for other gradings' timed windows: not charged
+    lease_wait_seconds: float = 0.0  # waited for other gradings' timed windows or for the
+    # grading's turn (a sibling exercise working): not charged
     work_dir: Path | None = None  # the caller copies artifacts out, then removes it
 
 
@@ -84,11 +88,16 @@ def run_exercise(
     sandbox: Sandbox,
     progress: Any = None,
     work_dirs: list[Path] | None = None,
+    slot: Slot | None = None,
+    turn: str = "",
 ) -> GradedExercise:
     """Grade ``check_ids`` of one exercise; every id gets a verdict, whatever happens.
 
     The exercise's work folder is appended to ``work_dirs`` as soon as it exists, so the
-    caller removes it however grading ends."""
+    caller removes it however grading ends. ``slot``: the exercise's place in its grading's
+    schedule, and ``turn`` the grading's turn file, when exercises share one (``grade``);
+    without them the exercise runs alone."""
+    slot = slot or JudgeSchedule().start_when_idle()
     graded = GradedExercise(exercise=exercise)
     work_dir, module, notes = prepare_work_dir(submission_dir, exercise)
     if work_dirs is not None:
@@ -125,8 +134,9 @@ def run_exercise(
                 lease=lease,
                 sandbox=sandbox,
                 pipe_fd=-1,  # the pipe of each judge run, made by _run_judge
+                turn=turn,
             )
-            _run_judge(graded, job, work_dir, settings, deadline, progress)
+            _run_judge(graded, job, work_dir, settings, deadline, progress, slot)
             remaining = [c for c in check_ids if c not in graded.verdicts]
         output = work_dir / paths.OUTPUT_LOG
         if output.exists():
@@ -135,7 +145,7 @@ def run_exercise(
         graded.wall_seconds = time.monotonic() - started
         return graded
     finally:
-        supervisor.kill_strays()
+        slot.schedule.kill_strays()
 
 
 def _seconds(value: Any, *, limits: float) -> float:
@@ -156,8 +166,11 @@ def _run_judge(
     settings: Settings,
     deadline: float,
     progress: Any,
+    slot: Slot,
 ) -> None:
     limits = settings.limits
+    longest_wait = settings.lease.wait_max_s + len(EXERCISES) * limits.exercise_timeout_s
+    slot.resume()  # a judge started again after one failed works again
     read_fd, write_fd = os.pipe()
     job = dataclasses.replace(job, pipe_fd=write_fd)
     package_root = paths.ROOT
@@ -166,15 +179,17 @@ def _run_judge(
         "from autograder.grading.judge.main import main; main()"
     )
     with open(work_dir / "judge.log", "ab") as log:
-        judge = subprocess.Popen(
-            [sys.executable, "-I", "-c", boot],
-            stdin=subprocess.PIPE,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=work_dir,
-            env=_judge_env(work_dir),
-            pass_fds=(write_fd,),
-            start_new_session=True,
+        judge = slot.schedule.start_judge(
+            lambda: subprocess.Popen(
+                [sys.executable, "-I", "-c", boot],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=work_dir,
+                env=_judge_env(work_dir),
+                pass_fds=(write_fd,),
+                start_new_session=True,
+            )
         )
     os.close(write_fd)
     judge.stdin.write((job.to_json() + "\n").encode())
@@ -182,6 +197,7 @@ def _run_judge(
     check_ids = job.check_ids
     current: str | None = None
     current_since = time.monotonic()
+    waiting_since: float | None = None  # the judge said it waits: its limits stop
     kill_reason: str | None = None
     buffer = b""
     done = False
@@ -216,14 +232,23 @@ def _run_judge(
                     graded.incidents.extend(message.get("incidents", []))
                     for label, count in message.get("starts", {}).items():
                         graded.worker_starts[label] = graded.worker_starts.get(label, 0) + count
+                elif event == "waiting":  # for a lease or the turn: a sibling may work
+                    waiting_since = waiting_since or time.monotonic()
+                    slot.pause()
                 elif event == "lease_wait":  # the judge's time limits move by the wait
-                    waited = _seconds(message.get("seconds"), limits=settings.lease.wait_max_s)
+                    waited = _seconds(message.get("seconds"), limits=longest_wait)
                     current_since += waited
                     graded.lease_wait_seconds += waited
+                    waiting_since = None
+                    slot.resume()
                 elif event == "done":
                     done = True
             now = time.monotonic()
-            if current is not None:
+            waited_now = now - waiting_since if waiting_since is not None else 0.0
+            if waiting_since is not None:
+                if waited_now > longest_wait:
+                    kill_reason = f"waited over {longest_wait:.0f} s (the judge was stopped)"
+            elif current is not None:
                 allowed = (
                     CHECKS_BY_ID[current].timeout * limits.timeout_scale
                     + limits.import_timeout_s  # a worker restarted during the check
@@ -231,14 +256,18 @@ def _run_judge(
                 )
                 if now - current_since > allowed:
                     kill_reason = f"timed out after {allowed:.0f} s (the judge was stopped)"
-            if now > deadline + graded.lease_wait_seconds:
+            if now > deadline + graded.lease_wait_seconds + waited_now:
                 kill_reason = "the exercise's time limit was reached (the judge was stopped)"
+            if slot.schedule.stopped.is_set():
+                kill_reason = "grading was stopped"
             if kill_reason or eof or (supervisor.has_exited(judge.pid) and not lines):
                 break
     finally:
         selector.close()
         supervisor.kill_child_tree(judge)
         judge.wait()
+        slot.schedule.judge_ended(judge.pid)
+        slot.pause()
         os.close(read_fd)
 
     if done and not kill_reason:
