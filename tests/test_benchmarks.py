@@ -274,8 +274,7 @@ def test_quantities_and_margins_from_records_and_messages() -> None:
     ("output", "reason", "figure"),
     [
         (
-            "time_fn on a wait of known duration 10.00 ms returned 0.100 ms (99% off, allowed "
-            "25%)",
+            "time_fn on a wait of known duration 10.00 ms returned 0.100 ms (99% off, allowed 25%)",
             "time_fn relative error",
             0.99,
         ),
