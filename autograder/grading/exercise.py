@@ -232,11 +232,9 @@ def _run_judge(
                     graded.incidents.extend(message.get("incidents", []))
                     for label, count in message.get("starts", {}).items():
                         graded.worker_starts[label] = graded.worker_starts.get(label, 0) + count
-                elif event == "waiting":  # its limits stop; waiting for a lease (not for
-                    # the turn, which a sibling has), it lets the next exercise start
+                elif event == "waiting":  # for a lease or the turn: a sibling may work
                     waiting_since = waiting_since or time.monotonic()
-                    if message.get("for") == "lease":
-                        slot.pause()
+                    slot.pause()
                 elif event == "lease_wait":  # the judge's time limits move by the wait
                     waited = _seconds(message.get("seconds"), limits=longest_wait)
                     current_since += waited

@@ -119,11 +119,11 @@ class _Waits:
         self.ctx, self.emit = ctx, emit
         self.alarm = 0.0  # seconds the stopped alarm had left
 
-    def started(self, what: str) -> None:
+    def started(self) -> None:
         import signal
 
         self.alarm, _ = signal.setitimer(signal.ITIMER_REAL, 0)
-        self.emit({"event": "waiting", "for": what})
+        self.emit({"event": "waiting"})
 
     def ended(self, seconds: float) -> None:
         import signal

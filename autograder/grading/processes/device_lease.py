@@ -68,7 +68,7 @@ class _State:
     waited_s: float = 0.0
     incidents: list[str] = field(default_factory=list)
     on_wait: Callable[[float], None] | None = None
-    on_wait_start: Callable[[str], None] | None = None
+    on_wait_start: Callable[[], None] | None = None
     turn: Turn | None = None  # the grading's turn, handed over during a wait
 
 
@@ -97,7 +97,7 @@ def configure(
     config: LeaseConfig,
     on_wait: Callable[[float], None] | None = None,
     *,
-    on_wait_start: Callable[[str], None] | None = None,
+    on_wait_start: Callable[[], None] | None = None,
     turn: Turn | None = None,
 ) -> None:
     """Set this process's lease settings (the judge does, from its job); forgets earlier
@@ -111,11 +111,11 @@ def configure(
 
 
 @contextmanager
-def waiting(what: str) -> Iterator[None]:
-    """A wait of this process for ``what`` (``"lease"``, or ``"turn"``: its grading's turn),
-    announced as it begins and reported with its length as it ends."""
+def waiting() -> Iterator[None]:
+    """A wait of this process (for a lease or its grading's turn), announced as it begins
+    and reported with its length as it ends."""
     if _STATE.on_wait_start is not None:
-        _STATE.on_wait_start(what)
+        _STATE.on_wait_start()
     started = time.monotonic()
     try:
         yield
@@ -178,7 +178,7 @@ def _acquire(device: str) -> int | None:
         pass
     if _STATE.turn is not None:
         _STATE.turn.hand_over()  # a sibling exercise works meanwhile
-    with waiting("lease"):
+    with waiting():
         started = time.monotonic()
         while True:
             time.sleep(random.uniform(*POLL_S))

@@ -25,8 +25,8 @@ from contextlib import AbstractContextManager
 
 TURN_FILE = "turn"  # in the grading's own temporary folder (mode 0700, the grader's)
 
-Waiting = Callable[[str], AbstractContextManager[object]]
-"""A context for the time a judge waits for ``what`` (its time limits stop for it)."""
+Waiting = Callable[[], AbstractContextManager[object]]
+"""A context for the time a judge waits (its time limits stop for it)."""
 
 
 class Turn:
@@ -38,13 +38,13 @@ class Turn:
         self.held = False
 
     def take(self, waiting: Waiting) -> None:
-        """Hold the turn; if a sibling holds it, wait inside ``waiting("turn")`` for it."""
+        """Hold the turn; if a sibling holds it, wait inside ``waiting()`` until it is free."""
         if self.held:
             return
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            with waiting("turn"):
+            with waiting():
                 fcntl.flock(self.fd, fcntl.LOCK_EX)
         self.held = True
 
