@@ -115,7 +115,7 @@ def test_a_stuck_holder_costs_one_bounded_wait_then_leasing_stops(tmp_path):
             ran.append(2)
     finally:
         os.close(other)
-    assert ran == [1, 2] and len(waits) == 1 and waits[0] >= 0.1  # it moves the limits too
+    assert ran == [1, 2] and waits == []
     (incident,) = device_lease.incidents()
     assert "still held by another grading" in incident and "measured without it" in incident
 

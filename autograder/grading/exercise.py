@@ -2,11 +2,9 @@
 
 Runs in ``grade``. The judge (:mod:`autograder.grading.judge`) is trusted code and
 runs no submission code; it starts the workers. This side only enforces the
-exercise's time limits on the judge (stopped while the judge says it waits for a
-device lease or its grading's turn), reads its JSON-lines verdicts from an
+exercise's time limits on the judge, reads its JSON-lines verdicts from an
 inherited pipe and, should the judge itself fail, fails the checks it did not
-report with the reason and starts a new judge for the rest. ``grade`` runs each
-exercise in a thread of its own (:mod:`~autograder.grading.schedule`).
+report with the reason and starts a new judge for the rest.
 """
 
 from __future__ import annotations
@@ -27,7 +25,6 @@ from typing import Any
 from autograder.grading.judge.job import JudgeJob
 from autograder.grading.processes import device_lease, supervisor
 from autograder.grading.sandbox import Sandbox
-from autograder.grading.schedule import JudgeSchedule, Slot
 from autograder.spec import paths
 from autograder.spec.registry import CHECKS_BY_ID, EXERCISES
 from autograder.spec.settings import Settings
@@ -47,8 +44,7 @@ class GradedExercise:
     runs: int = 0
     worker_starts: dict[str, int] = field(default_factory=dict)
     artifacts: list[Path] = field(default_factory=list)
-    lease_wait_seconds: float = 0.0  # waited for other gradings' timed windows or for the
-    # grading's turn (a sibling exercise working): not charged
+    lease_wait_seconds: float = 0.0  # waited for other gradings' timed windows: not charged
     work_dir: Path | None = None  # the caller copies artifacts out, then removes it
 
 
@@ -88,16 +84,11 @@ def run_exercise(
     sandbox: Sandbox,
     progress: Any = None,
     work_dirs: list[Path] | None = None,
-    slot: Slot | None = None,
-    turn: str = "",
 ) -> GradedExercise:
     """Grade ``check_ids`` of one exercise; every id gets a verdict, whatever happens.
 
     The exercise's work folder is appended to ``work_dirs`` as soon as it exists, so the
-    caller removes it however grading ends. ``slot``: the exercise's place in its grading's
-    schedule, and ``turn`` the grading's turn file, when exercises share one (``grade``);
-    without them the exercise runs alone."""
-    slot = slot or JudgeSchedule().start_when_idle()
+    caller removes it however grading ends."""
     graded = GradedExercise(exercise=exercise)
     work_dir, module, notes = prepare_work_dir(submission_dir, exercise)
     if work_dirs is not None:
@@ -134,9 +125,8 @@ def run_exercise(
                 lease=lease,
                 sandbox=sandbox,
                 pipe_fd=-1,  # the pipe of each judge run, made by _run_judge
-                turn=turn,
             )
-            _run_judge(graded, job, work_dir, settings, deadline, progress, slot)
+            _run_judge(graded, job, work_dir, settings, deadline, progress)
             remaining = [c for c in check_ids if c not in graded.verdicts]
         output = work_dir / paths.OUTPUT_LOG
         if output.exists():
@@ -145,7 +135,7 @@ def run_exercise(
         graded.wall_seconds = time.monotonic() - started
         return graded
     finally:
-        slot.schedule.kill_strays()
+        supervisor.kill_strays()
 
 
 def _seconds(value: Any, *, limits: float) -> float:
@@ -166,11 +156,8 @@ def _run_judge(
     settings: Settings,
     deadline: float,
     progress: Any,
-    slot: Slot,
 ) -> None:
     limits = settings.limits
-    longest_wait = settings.lease.wait_max_s + len(EXERCISES) * limits.exercise_timeout_s
-    slot.resume()  # a judge started again after one failed works again
     read_fd, write_fd = os.pipe()
     job = dataclasses.replace(job, pipe_fd=write_fd)
     package_root = paths.ROOT
@@ -179,17 +166,15 @@ def _run_judge(
         "from autograder.grading.judge.main import main; main()"
     )
     with open(work_dir / "judge.log", "ab") as log:
-        judge = slot.schedule.start_judge(
-            lambda: subprocess.Popen(
-                [sys.executable, "-I", "-c", boot],
-                stdin=subprocess.PIPE,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=work_dir,
-                env=_judge_env(work_dir),
-                pass_fds=(write_fd,),
-                start_new_session=True,
-            )
+        judge = subprocess.Popen(
+            [sys.executable, "-I", "-c", boot],
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=work_dir,
+            env=_judge_env(work_dir),
+            pass_fds=(write_fd,),
+            start_new_session=True,
         )
     os.close(write_fd)
     judge.stdin.write((job.to_json() + "\n").encode())
@@ -197,7 +182,6 @@ def _run_judge(
     check_ids = job.check_ids
     current: str | None = None
     current_since = time.monotonic()
-    waiting_since: float | None = None  # the judge said it waits: its limits stop
     kill_reason: str | None = None
     buffer = b""
     done = False
@@ -232,23 +216,14 @@ def _run_judge(
                     graded.incidents.extend(message.get("incidents", []))
                     for label, count in message.get("starts", {}).items():
                         graded.worker_starts[label] = graded.worker_starts.get(label, 0) + count
-                elif event == "waiting":  # for a lease or the turn: a sibling may work
-                    waiting_since = waiting_since or time.monotonic()
-                    slot.pause()
                 elif event == "lease_wait":  # the judge's time limits move by the wait
-                    waited = _seconds(message.get("seconds"), limits=longest_wait)
+                    waited = _seconds(message.get("seconds"), limits=settings.lease.wait_max_s)
                     current_since += waited
                     graded.lease_wait_seconds += waited
-                    waiting_since = None
-                    slot.resume()
                 elif event == "done":
                     done = True
             now = time.monotonic()
-            waited_now = now - waiting_since if waiting_since is not None else 0.0
-            if waiting_since is not None:
-                if waited_now > longest_wait:
-                    kill_reason = f"waited over {longest_wait:.0f} s (the judge was stopped)"
-            elif current is not None:
+            if current is not None:
                 allowed = (
                     CHECKS_BY_ID[current].timeout * limits.timeout_scale
                     + limits.import_timeout_s  # a worker restarted during the check
@@ -256,18 +231,14 @@ def _run_judge(
                 )
                 if now - current_since > allowed:
                     kill_reason = f"timed out after {allowed:.0f} s (the judge was stopped)"
-            if now > deadline + graded.lease_wait_seconds + waited_now:
+            if now > deadline + graded.lease_wait_seconds:
                 kill_reason = "the exercise's time limit was reached (the judge was stopped)"
-            if slot.schedule.stopped.is_set():
-                kill_reason = "grading was stopped"
             if kill_reason or eof or (supervisor.has_exited(judge.pid) and not lines):
                 break
     finally:
         selector.close()
         supervisor.kill_child_tree(judge)
         judge.wait()
-        slot.schedule.judge_ended(judge.pid)
-        slot.pause()
         os.close(read_fd)
 
     if done and not kill_reason:

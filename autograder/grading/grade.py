@@ -23,8 +23,7 @@ from typing import Any
 from autograder.grading import sandbox as sandboxes
 from autograder.grading import static_scan, student_files
 from autograder.grading.exercise import GradedExercise, run_exercise
-from autograder.grading.processes import grading_turn, supervisor
-from autograder.grading.schedule import Slot, run_exercises
+from autograder.grading.processes import supervisor
 from autograder.results import build
 from autograder.results.last_resort import write_last_resort
 from autograder.results.rescore import exercise_totals
@@ -174,50 +173,31 @@ def grade(
         results_dir = Path(results_path).parent
         results_dir.mkdir(parents=True, exist_ok=True)
 
-        runnable = {
-            exercise: runnable_checks(select_checks(exercise, gpu_only=gpu_only), used_device)
-            for exercise in exercises
-        }
-        judged = [exercise for exercise in exercises if runnable[exercise]]
-        # the exercises share the grading's turn: one judge works at a time, the next one
-        # starting while the others wait for another grading's timed window (schedule.py)
-        turn = grading_turn.create_turn_file(str(snapshot)) if len(judged) > 1 else ""
-
-        def grade_one(exercise: str, slot: Slot) -> GradedExercise:
-            return run_exercise(
-                exercise=exercise,
-                check_ids=runnable[exercise],
-                submission_dir=snapshot,
-                device=used_device,
-                seed=seed,
-                settings=settings,
-                sandbox=confinement,
-                progress=say,
-                work_dirs=work_dirs,
-                slot=slot,
-                turn=turn,
-            )
-
-        def announce(exercise: str) -> None:
-            say(f"grading {exercise} ({len(runnable[exercise])} checks on {used_device}) ...")
-
-        futures = run_exercises(judged, grade_one, announce)
         for exercise in exercises:
             checks = select_checks(exercise, gpu_only=gpu_only)
-            if not runnable[exercise]:
-                announce(exercise)
+            runnable = runnable_checks(checks, used_device)
+            say(f"grading {exercise} ({len(runnable)} checks on {used_device}) ...")
             try:
-                if not runnable[exercise]:  # --gpu-only without CUDA: all pending, no judge
+                if not runnable:  # --gpu-only without CUDA: every check pending, no judge
                     graded = GradedExercise(exercise=exercise)
                 else:
-                    graded = futures[exercise].result()
+                    graded = run_exercise(
+                        exercise=exercise,
+                        check_ids=runnable,
+                        submission_dir=snapshot,
+                        device=used_device,
+                        seed=seed,
+                        settings=settings,
+                        sandbox=confinement,
+                        progress=say,
+                        work_dirs=work_dirs,
+                    )
             except Exception as error:  # a grader bug must not cost the report
                 graded = GradedExercise(exercise=exercise)
                 reason = f"the grader failed to run this check ({type(error).__name__}: {error}); "
                 reason += "tell your TA, this is not your code's fault"
                 graded.verdicts = {
-                    check_id: {"status": "failed", "output": reason}
-                    for check_id in runnable[exercise]
+                    check_id: {"status": "failed", "output": reason} for check_id in runnable
                 }
                 graded.incidents.append(f"internal grader error: {type(error).__name__}: {error}")
             module_name = f"{EXERCISES[exercise]}.py"

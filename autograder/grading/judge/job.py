@@ -42,7 +42,6 @@ class JudgeJob:
     lease: LeaseConfig  # the machine-wide device lease of timed windows
     sandbox: Sandbox  # what the judge starts its workers in
     pipe_fd: int  # the inherited pipe the judge writes its verdicts on (no worker reaches it)
-    turn: str = ""  # the grading's turn file (processes/grading_turn.py); "": runs alone
 
     def to_json(self) -> str:
         """One line of JSON (no newline inside), the form :meth:`from_json` reads."""

@@ -49,7 +49,6 @@ def main() -> None:
         pipe.write((json.dumps(message, default=str) + "\n").encode())
 
     from autograder.grading.processes import device_lease
-    from autograder.grading.processes.grading_turn import Turn
 
     ctx = GradingContext(
         exercise=job.exercise,
@@ -60,11 +59,7 @@ def main() -> None:
         settings=job.settings,
         sandbox=job.sandbox,
     )
-    waits = _Waits(ctx, emit)
-    turn = Turn(job.turn) if job.turn else None
-    device_lease.configure(job.lease, on_wait=waits.ended, on_wait_start=waits.started, turn=turn)
-    if turn is not None:  # before any worker starts: one exercise of a grading works at a time
-        turn.take(device_lease.waiting)
+    device_lease.configure(job.lease, on_wait=lambda s: _lease_waited(ctx, s, emit))
     plugin = VerdictPlugin(ctx, list(job.check_ids), emit)
     here = Path(__file__).resolve().parent
     args = [
@@ -109,31 +104,17 @@ def main() -> None:
         os._exit(0)
 
 
-class _Waits:
-    """Waiting for another grading's timed window, or for a sibling exercise to hand the
-    grading's turn back, costs no time limit: the grader's watch stops while the judge
-    says it waits; pytest-timeout's alarm (signal method) is stopped for the wait; the
-    check's deadline moves by it."""
+def _lease_waited(ctx: GradingContext, seconds: float, emit: Any) -> None:
+    """Waiting for another grading's timed window costs no time limit: the check's deadline,
+    pytest-timeout's alarm (signal method) and the grader's watch all move by the wait."""
+    import signal
 
-    def __init__(self, ctx: GradingContext, emit: Any) -> None:
-        self.ctx, self.emit = ctx, emit
-        self.alarm = 0.0  # seconds the stopped alarm had left
-
-    def started(self) -> None:
-        import signal
-
-        self.alarm, _ = signal.setitimer(signal.ITIMER_REAL, 0)
-        self.emit({"event": "waiting"})
-
-    def ended(self, seconds: float) -> None:
-        import signal
-
-        if self.ctx.check_deadline is not None:
-            self.ctx.check_deadline += seconds
-        if self.alarm > 0:
-            signal.setitimer(signal.ITIMER_REAL, self.alarm)
-        self.alarm = 0.0
-        self.emit({"event": "lease_wait", "seconds": seconds})
+    if ctx.check_deadline is not None:
+        ctx.check_deadline += seconds
+    remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+    if remaining > 0:
+        signal.setitimer(signal.ITIMER_REAL, remaining + seconds)
+    emit({"event": "lease_wait", "seconds": seconds})
 
 
 class VerdictPlugin:

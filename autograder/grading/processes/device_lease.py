@@ -12,11 +12,8 @@ killed, so a crashed grading never leaves it held.
 Only the judge takes a lease (trusted code; workers inherit no descriptor and, in
 bubblewrap, cannot see the folder). Waiting is bounded: after ``wait_max_s`` the judge
 measures without the lease, says so in the exercise's incidents, and takes no lease for the
-rest of its run. A wait is announced to ``on_wait_start`` as it begins and its seconds to
-``on_wait`` as it ends (the judge stops its time limits meanwhile: waiting for another
-grading must not cost a student a timeout). A judge that waits hands its grading's turn
-over (:mod:`.grading_turn`), so a sibling exercise works meanwhile, and takes it back when
-it releases the lease.
+rest of its run. The seconds spent waiting are reported to ``on_wait`` (the judge moves its
+time limits by them: waiting for another grading must not cost a student a timeout).
 
 Taken in: ``judge/timed.py`` ``run_timed`` around the ``run`` request and its two CPU
 readings (the judge's timed window: the one place its measurements start and end; staging
@@ -39,8 +36,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from autograder.grading.processes.grading_turn import Turn
 
 LEASE_DIR_VARIABLE = "AUTOGRADER_LEASE_DIR"
 OFF = "off"
@@ -68,8 +63,6 @@ class _State:
     waited_s: float = 0.0
     incidents: list[str] = field(default_factory=list)
     on_wait: Callable[[float], None] | None = None
-    on_wait_start: Callable[[], None] | None = None
-    turn: Turn | None = None  # the grading's turn, handed over during a wait
 
 
 _STATE = _State()
@@ -93,37 +86,13 @@ def device_names(device: str) -> dict[str, str]:
     return names
 
 
-def configure(
-    config: LeaseConfig,
-    on_wait: Callable[[float], None] | None = None,
-    *,
-    on_wait_start: Callable[[], None] | None = None,
-    turn: Turn | None = None,
-) -> None:
+def configure(config: LeaseConfig, on_wait: Callable[[float], None] | None = None) -> None:
     """Set this process's lease settings (the judge does, from its job); forgets earlier
     waits and incidents. Leases held stay held until their blocks end."""
     _STATE.config = config
     _STATE.on_wait = on_wait
-    _STATE.on_wait_start = on_wait_start
-    _STATE.turn = turn
     _STATE.waited_s = 0.0
     _STATE.incidents = []
-
-
-@contextmanager
-def waiting() -> Iterator[None]:
-    """A wait of this process (for a lease or its grading's turn), announced as it begins
-    and reported with its length as it ends."""
-    if _STATE.on_wait_start is not None:
-        _STATE.on_wait_start()
-    started = time.monotonic()
-    try:
-        yield
-    finally:
-        waited = time.monotonic() - started
-        _STATE.waited_s += waited
-        if _STATE.on_wait is not None:
-            _STATE.on_wait(waited)
 
 
 def incidents() -> list[str]:
@@ -171,31 +140,26 @@ def _acquire(device: str) -> int | None:
     except OSError as error:
         _give_up(f"device lease {path} cannot be opened ({error.strerror or error})")
         return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return fd
-    except BlockingIOError:
-        pass
-    if _STATE.turn is not None:
-        _STATE.turn.hand_over()  # a sibling exercise works meanwhile
-    with waiting():
-        started = time.monotonic()
-        while True:
+    started = time.monotonic()
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() - started > config.wait_max_s:
+                os.close(fd)
+                _give_up(
+                    f"device lease {path}: still held by another grading after "
+                    f"{config.wait_max_s:.0f} s; measured without it"
+                )
+                return None
             time.sleep(random.uniform(*POLL_S))
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() - started > config.wait_max_s:
-                    break
-    os.close(fd)
-    _give_up(
-        f"device lease {path}: still held by another grading after "
-        f"{config.wait_max_s:.0f} s; measured without it"
-    )
-    if _STATE.turn is not None:
-        _STATE.turn.take(waiting)
-    return None
+    waited = time.monotonic() - started
+    if waited > POLL_S[1]:
+        _STATE.waited_s += waited
+        if _STATE.on_wait is not None:
+            _STATE.on_wait(waited)
+    return fd
 
 
 def _give_up(reason: str) -> None:
@@ -225,5 +189,3 @@ def device_lease(device: str) -> Iterator[None]:
         else:
             del _STATE.held[kind]
             os.close(fd)  # closing the only descriptor releases the flock
-            if _STATE.turn is not None:
-                _STATE.turn.take(waiting)  # back to untimed work, in the grading's turn
