@@ -103,6 +103,54 @@ def test_a_wait_is_reported_so_the_judge_can_move_its_time_limits(tmp_path):
     assert device_lease.incidents() == []
 
 
+def test_a_wait_is_announced_as_it_begins_and_a_free_lease_announces_nothing(tmp_path):
+    events: list = []
+    device_lease.configure(
+        LeaseConfig(directory=str(tmp_path), wait_max_s=60),
+        lambda seconds: events.append(("ended", seconds)),
+        on_wait_start=lambda: events.append(("started",)),
+    )
+    with lease("cpu"):
+        pass
+    assert events == []
+    other = _held_elsewhere(device_lease.lease_path("cpu"))
+    seen: list = []
+    threading.Timer(0.2, lambda: (seen.append(list(events)), os.close(other))).start()
+    with lease("cpu"):
+        pass
+    assert seen == [[("started",)]], "announced while still waiting"
+    assert [e[0] for e in events] == ["started", "ended"] and events[1][1] > 0
+
+
+def test_the_judge_stops_its_alarm_for_a_wait_and_moves_the_checks_deadline():
+    """pytest-timeout's alarm (ITIMER_REAL) cannot fire during a wait, however long."""
+    import signal
+    from types import SimpleNamespace
+
+    from autograder.grading.judge.main import _Waits
+
+    ctx = SimpleNamespace(check_deadline=100.0)
+    sent: list = []
+    waits = _Waits(ctx, sent.append)
+    previous = signal.signal(signal.SIGALRM, lambda *_: sent.append("alarm"))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 50.0)
+        waits.started()
+        assert signal.getitimer(signal.ITIMER_REAL)[0] == 0, "stopped while waiting"
+        assert sent == [{"event": "waiting"}]
+        waits.ended(2.5)
+        left = signal.getitimer(signal.ITIMER_REAL)[0]
+        assert 49 < left <= 50, "the alarm goes on with what it had left"
+        assert ctx.check_deadline == 102.5
+        assert sent[-1] == {"event": "lease_wait", "seconds": 2.5}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    waits.started()  # no alarm set: none is set afterwards either
+    waits.ended(1.0)
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+
+
 def test_a_stuck_holder_costs_one_bounded_wait_then_leasing_stops(tmp_path):
     waits: list[float] = []
     device_lease.configure(LeaseConfig(directory=str(tmp_path), wait_max_s=0.1), waits.append)
@@ -115,7 +163,7 @@ def test_a_stuck_holder_costs_one_bounded_wait_then_leasing_stops(tmp_path):
             ran.append(2)
     finally:
         os.close(other)
-    assert ran == [1, 2] and waits == []
+    assert ran == [1, 2] and len(waits) == 1 and waits[0] >= 0.1  # it moves the limits too
     (incident,) = device_lease.incidents()
     assert "still held by another grading" in incident and "measured without it" in incident
 

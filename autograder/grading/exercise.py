@@ -2,7 +2,8 @@
 
 Runs in ``grade``. The judge (:mod:`autograder.grading.judge`) is trusted code and
 runs no submission code; it starts the workers. This side only enforces the
-exercise's time limits on the judge, reads its JSON-lines verdicts from an
+exercise's time limits on the judge (stopped while the judge says it waits for
+another grading's timed window), reads its JSON-lines verdicts from an
 inherited pipe and, should the judge itself fail, fails the checks it did not
 report with the reason and starts a new judge for the rest.
 """
@@ -158,6 +159,7 @@ def _run_judge(
     progress: Any,
 ) -> None:
     limits = settings.limits
+    longest_wait = settings.lease.wait_max_s + limits.check_grace_s  # one wait, at most
     read_fd, write_fd = os.pipe()
     job = dataclasses.replace(job, pipe_fd=write_fd)
     package_root = paths.ROOT
@@ -182,6 +184,7 @@ def _run_judge(
     check_ids = job.check_ids
     current: str | None = None
     current_since = time.monotonic()
+    waiting_since: float | None = None  # the judge said it waits for the lease: limits stop
     kill_reason: str | None = None
     buffer = b""
     done = False
@@ -216,14 +219,20 @@ def _run_judge(
                     graded.incidents.extend(message.get("incidents", []))
                     for label, count in message.get("starts", {}).items():
                         graded.worker_starts[label] = graded.worker_starts.get(label, 0) + count
+                elif event == "waiting":
+                    waiting_since = waiting_since or time.monotonic()
                 elif event == "lease_wait":  # the judge's time limits move by the wait
-                    waited = _seconds(message.get("seconds"), limits=settings.lease.wait_max_s)
+                    waited = _seconds(message.get("seconds"), limits=longest_wait)
                     current_since += waited
                     graded.lease_wait_seconds += waited
+                    waiting_since = None
                 elif event == "done":
                     done = True
             now = time.monotonic()
-            if current is not None:
+            waited_now = now - waiting_since if waiting_since is not None else 0.0
+            if waited_now > longest_wait:
+                kill_reason = f"waited over {longest_wait:.0f} s for the device lease"
+            elif current is not None and waiting_since is None:
                 allowed = (
                     CHECKS_BY_ID[current].timeout * limits.timeout_scale
                     + limits.import_timeout_s  # a worker restarted during the check
@@ -231,7 +240,7 @@ def _run_judge(
                 )
                 if now - current_since > allowed:
                     kill_reason = f"timed out after {allowed:.0f} s (the judge was stopped)"
-            if now > deadline + graded.lease_wait_seconds:
+            if now > deadline + graded.lease_wait_seconds + waited_now:
                 kill_reason = "the exercise's time limit was reached (the judge was stopped)"
             if kill_reason or eof or (supervisor.has_exited(judge.pid) and not lines):
                 break

@@ -59,7 +59,8 @@ def main() -> None:
         settings=job.settings,
         sandbox=job.sandbox,
     )
-    device_lease.configure(job.lease, on_wait=lambda s: _lease_waited(ctx, s, emit))
+    waits = _Waits(ctx, emit)
+    device_lease.configure(job.lease, on_wait=waits.ended, on_wait_start=waits.started)
     plugin = VerdictPlugin(ctx, list(job.check_ids), emit)
     here = Path(__file__).resolve().parent
     args = [
@@ -104,17 +105,30 @@ def main() -> None:
         os._exit(0)
 
 
-def _lease_waited(ctx: GradingContext, seconds: float, emit: Any) -> None:
-    """Waiting for another grading's timed window costs no time limit: the check's deadline,
-    pytest-timeout's alarm (signal method) and the grader's watch all move by the wait."""
-    import signal
+class _Waits:
+    """Waiting for another grading's timed window costs no time limit, however long it
+    lasts: the grader's watch stops while the judge says it waits, pytest-timeout's alarm
+    (signal method) is stopped for the wait, and the check's deadline moves by it."""
 
-    if ctx.check_deadline is not None:
-        ctx.check_deadline += seconds
-    remaining, _ = signal.getitimer(signal.ITIMER_REAL)
-    if remaining > 0:
-        signal.setitimer(signal.ITIMER_REAL, remaining + seconds)
-    emit({"event": "lease_wait", "seconds": seconds})
+    def __init__(self, ctx: GradingContext, emit: Any) -> None:
+        self.ctx, self.emit = ctx, emit
+        self.alarm = 0.0  # seconds the stopped alarm had left
+
+    def started(self) -> None:
+        import signal
+
+        self.alarm, _ = signal.setitimer(signal.ITIMER_REAL, 0)
+        self.emit({"event": "waiting"})
+
+    def ended(self, seconds: float) -> None:
+        import signal
+
+        if self.ctx.check_deadline is not None:
+            self.ctx.check_deadline += seconds
+        if self.alarm > 0:
+            signal.setitimer(signal.ITIMER_REAL, self.alarm)
+        self.alarm = 0.0
+        self.emit({"event": "lease_wait", "seconds": seconds})
 
 
 class VerdictPlugin:

@@ -12,8 +12,9 @@ killed, so a crashed grading never leaves it held.
 Only the judge takes a lease (trusted code; workers inherit no descriptor and, in
 bubblewrap, cannot see the folder). Waiting is bounded: after ``wait_max_s`` the judge
 measures without the lease, says so in the exercise's incidents, and takes no lease for the
-rest of its run. The seconds spent waiting are reported to ``on_wait`` (the judge moves its
-time limits by them: waiting for another grading must not cost a student a timeout).
+rest of its run. A wait is announced to ``on_wait_start`` as it begins and its seconds to
+``on_wait`` as it ends (the judge stops its time limits meanwhile: waiting for another
+grading must not cost a student a timeout, however long the other grading's window).
 
 Taken in: ``judge/timed.py`` ``run_timed`` around the ``run`` request and its two CPU
 readings (the judge's timed window: the one place its measurements start and end; staging
@@ -63,6 +64,7 @@ class _State:
     waited_s: float = 0.0
     incidents: list[str] = field(default_factory=list)
     on_wait: Callable[[float], None] | None = None
+    on_wait_start: Callable[[], None] | None = None
 
 
 _STATE = _State()
@@ -86,11 +88,17 @@ def device_names(device: str) -> dict[str, str]:
     return names
 
 
-def configure(config: LeaseConfig, on_wait: Callable[[float], None] | None = None) -> None:
+def configure(
+    config: LeaseConfig,
+    on_wait: Callable[[float], None] | None = None,
+    *,
+    on_wait_start: Callable[[], None] | None = None,
+) -> None:
     """Set this process's lease settings (the judge does, from its job); forgets earlier
     waits and incidents. Leases held stay held until their blocks end."""
     _STATE.config = config
     _STATE.on_wait = on_wait
+    _STATE.on_wait_start = on_wait_start
     _STATE.waited_s = 0.0
     _STATE.incidents = []
 
@@ -140,26 +148,42 @@ def _acquire(device: str) -> int | None:
     except OSError as error:
         _give_up(f"device lease {path} cannot be opened ({error.strerror or error})")
         return None
-    started = time.monotonic()
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() - started > config.wait_max_s:
-                os.close(fd)
-                _give_up(
-                    f"device lease {path}: still held by another grading after "
-                    f"{config.wait_max_s:.0f} s; measured without it"
-                )
-                return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd
+    except BlockingIOError:
+        pass
+    with _waiting():
+        started = time.monotonic()
+        while time.monotonic() - started <= config.wait_max_s:
             time.sleep(random.uniform(*POLL_S))
-    waited = time.monotonic() - started
-    if waited > POLL_S[1]:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                continue
+    os.close(fd)
+    _give_up(
+        f"device lease {path}: still held by another grading after "
+        f"{config.wait_max_s:.0f} s; measured without it"
+    )
+    return None
+
+
+@contextmanager
+def _waiting() -> Iterator[None]:
+    """A wait for the lease, announced as it begins and reported with its length as it
+    ends (also a wait that runs out: the judge's limits move by it too)."""
+    if _STATE.on_wait_start is not None:
+        _STATE.on_wait_start()
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        waited = time.monotonic() - started
         _STATE.waited_s += waited
         if _STATE.on_wait is not None:
             _STATE.on_wait(waited)
-    return fd
 
 
 def _give_up(reason: str) -> None:
