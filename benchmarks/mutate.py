@@ -66,7 +66,6 @@ TARGETS = {
         only=(
             "test_time_fn_accurate_cpu",  # its re-measured sleeps
             "test_curve_shapes_cpu",
-            "_expect_time_fn",
             "_sleep_kernel",
             "_expect_sweep_consistent",
             "_expect_shapes",
@@ -101,6 +100,14 @@ TARGETS = {
     ),
     # the worker's side of a timed sample's bulk path: the windows it cuts, the outputs it
     # stacks (the judge re-checks every value; these decide what a submission is handed)
+    # the judge-held waits of the CPU time_fn check, and the check's figures
+    "time_fn_waits": Target(
+        "autograder/grading/judge/waits.py", "tests/test_judge_waits.py tests/test_cpu_remeasure.py"
+    ),
+    "time_fn": Target(
+        "autograder/grading/judge/checks/time_fn.py",
+        "tests/test_cpu_remeasure.py tests/test_judge_waits.py tests/test_cuda_logic.py",
+    ),
     "worker_batches": Target(
         "autograder/grading/worker/main.py",
         "tests/test_protocol.py",
