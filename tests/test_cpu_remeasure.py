@@ -261,3 +261,34 @@ def test_the_known_duration_is_the_median_wait_of_the_timed_calls(context, judge
     report = context.records["?"]["timing"]
     assert [entry["known_seconds"] for entry in report] == pytest.approx(sleeper.seconds)
     assert [entry["relative_error"] for entry in report] == pytest.approx([0.0, 0.0], abs=1e-9)
+
+
+def test_a_time_fn_may_call_fn_four_times_more_than_asked_and_no_more(context, judge_time):
+    """Warm-up 1 + repeats 5 + a slack of 4 (a warm-up of its own): the 10th ask is held,
+    the 11th is refused as the submission's error."""
+    call_check(hard.test_time_fn_accurate_cpu, Sleeper([0.0, 0.0], calls_run=10), context)
+    with pytest.raises(waits_module.SubmissionError, match="more than 10 times"):
+        call_check(hard.test_time_fn_accurate_cpu, Sleeper([0.0], calls_run=11), context)
+
+
+def test_a_time_fn_whose_call_took_less_than_its_repeats_fails_with_the_judges_clock(
+    context, judge_time
+):
+    class Quick(Sleeper):
+        def call_timed(self, function: str, work: Any, **kwargs: Any) -> tuple[float, float]:
+            got, _ = super().call_timed(function, work, **kwargs)
+            return got, 2 * self.seconds[-1]  # the judge's clock: two waits' time in all
+
+    sleeper = Quick([0.0] * 3)
+    with pytest.raises(support.CheckFailed) as failed:
+        call_check(hard.test_time_fn_accurate_cpu, sleeper, context)
+    known = sleeper.seconds[-1]
+    assert str(failed.value) == (
+        f"time_fn(fn, repeats=5) took {2 * known * 1e3:.1f} ms in all, less than 5 calls of "
+        f"{known * 1e3:.2f} ms: it did not run fn 5 times"
+    )
+
+
+def test_the_waits_keep_the_check_short():
+    """Every wait at most 25 ms: the check holds the machine's CPU lease about 0.2 s."""
+    assert max(high for _, high in hard.WAIT_RANGES) <= 0.025

@@ -65,6 +65,22 @@ def test_each_ask_is_held_then_answered_and_the_time_held_recorded(judge_time):
     assert waits.waits == pytest.approx([0.0135, 0.0135])  # from the ask to the answer sent
 
 
+def test_a_request_id_is_compared_by_value_however_large(judge_time):
+    """Ids past the small-int cache arrive as new int objects from the JSON reader."""
+    import json
+
+    waits, sent = JudgeWaits(0.001, limit=1), []
+    waits.answer(json.loads('{"id": 1000001, "ask": "wait"}'), [], int("1000001"), sent.append)
+    assert sent == [{"id": 1000001, "waited": True}]
+
+
+def test_one_timed_call_is_enough_for_a_known_duration():
+    waits = JudgeWaits(0.001, limit=3)
+    waits.waits = [0.02]
+    assert waits.known(1) == 0.02  # time_fn(fn, repeats=1)
+    assert waits.known(2) is None
+
+
 @pytest.mark.parametrize(
     "ask",
     [

@@ -696,3 +696,41 @@ def test_a_wait_polls_every_tenth_of_a_second_until_its_deadline(monkeypatch, de
     with pytest.raises(protocol.Timeout):  # no watchdog: one wait for the whole time
         protocol.FrameReader(-1).read(now[0] + deadline_in)
     assert steps == [pytest.approx(deadline_in)]
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("deadline_in", [None, 30.0, 0.05])
+def test_a_reader_that_polls_waits_at_most_a_tenth_of_a_second_between_polls(
+    monkeypatch, deadline_in
+):
+    """The watchdog's period: select never blocks past 0.1 s (or the deadline) when a poll
+    is given, with or without a deadline; without a poll it blocks until the deadline."""
+    from autograder.grading.worker import protocol as protocol_module
+
+    steps: list = []
+
+    def fake_select(read, write, error, timeout):
+        steps.append(timeout)
+        return [], [], []
+
+    def poll() -> None:
+        raise _Stop
+
+    monkeypatch.setattr(protocol_module.select, "select", fake_select)
+    reader = protocol_module.FrameReader(-1)
+    deadline = None if deadline_in is None else time.monotonic() + deadline_in
+    with pytest.raises(_Stop):
+        reader._wait(deadline, poll)
+    assert len(steps) == 1 and steps[0] is not None
+    assert 0 <= steps[0] <= 0.1
+    if deadline_in is None or deadline_in > 1:
+        assert steps[0] == 0.1
+    steps.clear()
+    if deadline_in is not None:
+        with pytest.raises(protocol_module.Timeout):  # no poll: one wait to the deadline
+            monkeypatch.setattr(protocol_module.time, "monotonic", lambda: deadline + 1)
+            reader._wait(deadline, None)
+        assert steps == [0.0]
