@@ -74,6 +74,10 @@ EXPECTED = {
     # constant (red team s6, F4): the judge holds the waits, drawn from two ranges
     "time_fn_reads_work_spec": (["hard"], {"hard.time_fn_accurate_cpu"}),
     "time_fn_constant": (["hard"], {"hard.time_fn_accurate_cpu"}),
+    # red team s7b: made-up figures by call count (retried from one range, they fitted
+    # either order), and a known duration set by stalling the judge's answer (F1, F2)
+    "time_fn_call_count": (["hard"], {"hard.time_fn_accurate_cpu"}),
+    "time_fn_stuffs_its_pipe": (["hard"], {"hard.time_fn_accurate_cpu"}),
     "imports_solutions": (["medium"], {c.id for c in checks_for("medium")}),
     "prints_megabytes": (["medium"], set()),
     "other_styles": (list(EXERCISES), set()),
@@ -227,6 +231,7 @@ MESSAGES = {
     "memory_hog": ("easy.fit_overhead_exact", "MemoryError"),
     "time_fn_reads_work_spec": ("hard.time_fn_accurate_cpu", "returned 16.000 ms"),
     "time_fn_constant": ("hard.time_fn_accurate_cpu", "returned 20.000 ms"),
+    "time_fn_call_count": ("hard.time_fn_accurate_cpu", "returned 11.000 ms"),  # seed 1234
     "hidden_work_autoreaped_child": ("hard.sweep_rows_cpu", "Operation not permitted"),
     # caught by the judge, not by a crash of the case's own hook (its $window format once
     # went stale and the case still lost its points, by raising while staging)

@@ -50,19 +50,23 @@ def judge_time(monkeypatch) -> FakeTime:
 # ---------------------------------------------------------------- the judge's side alone
 
 
-def test_each_ask_is_held_then_answered_and_the_time_held_recorded(judge_time):
+@pytest.mark.parametrize("write_s", [0.001, 0.5])
+def test_each_ask_is_held_then_answered_and_the_time_held_recorded(judge_time, write_s):
+    """The time held is the judge's sleep, not the answer's write: a worker that fills its
+    own request pipe stalls that write as long as it likes, and so set the known duration
+    (red team s7b, F2: tests/submissions/time_fn_stuffs_its_pipe)."""
     waits, sent = JudgeWaits(0.0125, limit=3), []
 
     def send(answer: dict) -> None:
         sent.append((answer, judge_time.now))
-        judge_time.now += 0.001  # writing the answer takes the judge 1 ms
+        judge_time.now += write_s  # writing the answer takes the judge this long
 
     waits.answer({"id": 4, "ask": "wait"}, [], 4, send)
     waits.answer({"id": 4, "ask": "wait"}, [], 4, send)
     assert judge_time.slept == [0.0125, 0.0125]
     assert [answer for answer, _ in sent] == [{"id": 4, "waited": True}] * 2
-    assert [at for _, at in sent] == pytest.approx([0.0125, 0.026])  # each after its wait
-    assert waits.waits == pytest.approx([0.0135, 0.0135])  # from the ask to the answer sent
+    assert [at for _, at in sent] == pytest.approx([0.0125, 0.025 + write_s])  # after its wait
+    assert waits.waits == pytest.approx([0.0125, 0.0125])  # the sleeps alone
 
 
 def test_a_request_id_is_compared_by_value_however_large(judge_time):

@@ -4,11 +4,14 @@ Runs in the judge. The work object a worker hands to ``time_fn`` (``{"$work": {"
 "wait"}}``) holds no duration: each call sends the judge an *ask*, ``{"id": request, "ask":
 "wait"}``, in the middle of the ``call`` request it serves, and blocks until the judge
 answers ``{"id": request, "waited": true}``. The judge holds each ask for ``seconds`` of its
-own drawing (never sent) and records how long it held it, from reading the ask to having
-sent the answer. The known duration of a call is the median of the waits of the timed
-calls, the last ``repeats`` asks (warm-up calls come first; every ask is held as long, so
-which ones a time_fn times hardly matters). A worker can learn how long a call lasts only
-by timing one, which is what ``time_fn`` is for.
+own drawing (never sent) and records how long it held it, from reading the ask to the end of
+its sleep. Not to the answer written: a worker that fills its own request pipe (reopened
+through /proc/self/fd) delays that write as long as it likes, and so set every known
+duration until 2026-12-05 (tests/submissions/time_fn_stuffs_its_pipe). The known duration
+of a call is the median of the waits of the timed calls, the last ``repeats`` asks (warm-up
+calls come first; every ask is held as long, so which ones a time_fn times hardly matters).
+A worker can learn how long a call lasts only by timing one, which is what ``time_fn`` is
+for.
 
 Every ask is validated: one outside such a call, one that is malformed or for another
 request, or more asks than the call could need (warm-up + repeats + a small slack) is the
@@ -59,8 +62,9 @@ class JudgeWaits:
             self._refuse(f"time_fn called fn more than {self.limit} times in one call")
         started = time.perf_counter()
         time.sleep(self.seconds)
+        held = time.perf_counter() - started  # not the answer's write: the worker can stall it
         send({"id": request_id, "waited": True})
-        self.waits.append(time.perf_counter() - started)
+        self.waits.append(held)
 
     def known(self, repeats: int) -> float | None:
         """The median wait of the last ``repeats`` calls; None if fn ran fewer times."""
