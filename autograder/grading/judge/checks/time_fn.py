@@ -9,6 +9,8 @@ synchronisation (docs/protocol.md).
 
 from __future__ import annotations
 
+import random
+
 from autograder.grading.judge.checks.numbers import at_most, worker_seconds
 from autograder.grading.judge.checks.support import CheckFailed
 from autograder.grading.judge.waits import JudgeWaits
@@ -39,7 +41,7 @@ class LateFigure(CheckFailed):
     :data:`RETRY_BAND`: what a late wake-up on a busy machine does to an honest one."""
 
 
-def wait_plan(rng) -> list[tuple[float, float]]:
+def wait_plan(rng: random.Random) -> list[tuple[float, float]]:
     """The range of each measurement: drawn one by one, again until both ranges are in."""
     while True:
         plan = [rng.choice(WAIT_RANGES) for _ in range(WAIT_MEASUREMENTS)]
