@@ -66,6 +66,18 @@ def pytest_make_collect_report(collector: pytest.Collector):
         _fail_skip(report, f"collecting {collector.nodeid or 'the suite'}")
 
 
+@pytest.fixture
+def judge_time(monkeypatch):
+    """judge/waits.py on a fake clock (tests/judge_context.py ``FakeJudgeTime``)."""
+    from judge_context import FakeJudgeTime
+
+    from autograder.grading.judge import waits
+
+    fake = FakeJudgeTime()
+    monkeypatch.setattr(waits, "time", fake)
+    return fake
+
+
 @pytest.fixture(scope="session")
 def solution_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     """The model solutions graded once through the CLI on the CPU (seed 5, the tests' fast

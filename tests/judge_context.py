@@ -13,10 +13,42 @@ import pytest
 
 from autograder.grading.judge.checks import support
 from autograder.grading.judge.checks.support import CheckFailed, call_check
+from autograder.grading.judge.spawn import WorkerSpec
 from autograder.grading.sandbox import Sandbox
 from autograder.spec.settings import load_settings
 
-__all__ = ["call_check", "failure", "judge_context"]
+__all__ = ["FakeJudgeTime", "call_check", "failure", "judge_context", "unconfined_spec"]
+
+
+class FakeJudgeTime:
+    """The judge's clock in judge/waits.py (patched over its ``time``): a sleep moves it
+    exactly that far, at once, and is recorded."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def unconfined_spec(source: Path | None, name: str, tmp_path: Path) -> WorkerSpec:
+    """An unconfined worker on the CPU loading ``source`` as ``name`` (the sandbox has its
+    own tests)."""
+    return WorkerSpec(
+        module_source=source,
+        module_name=name,
+        device="cpu",
+        log_path=tmp_path / "out.log",
+        memory_mib=4096,
+        file_size_mib=16,
+        import_timeout_s=60,
+        sandbox=Sandbox("none", "test"),
+    )
 
 
 def judge_context(work_dir: Path, *, exercise: str, device: str) -> support.GradingContext:

@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
+from judge_context import unconfined_spec
 
 from autograder.grading.judge.checks import timing
 from autograder.grading.judge.proxy import WorkerProxy
-from autograder.grading.judge.spawn import WorkerSpec
 from autograder.grading.judge.trace import TraceInputs
 from autograder.grading.sandbox import Sandbox
 from autograder.grading.worker.protocol import OpArg
@@ -536,15 +536,8 @@ def test_protocol_helpers() -> None:
 
 @pytest.fixture
 def scan_worker(tmp_path: Path):
-    spec = WorkerSpec(
-        module_source=ROOT / "solutions" / "medium_parallel_scan.py",
-        module_name="medium_parallel_scan",
-        device="cpu",
-        log_path=tmp_path / "out.log",
-        memory_mib=4096,
-        file_size_mib=16,
-        import_timeout_s=60,
-        sandbox=Sandbox("none", "test"),
+    spec = unconfined_spec(
+        ROOT / "solutions" / "medium_parallel_scan.py", "medium_parallel_scan", tmp_path
     )
     made = WorkerProxy(spec, deadline=lambda: time.monotonic() + 60)
     yield made

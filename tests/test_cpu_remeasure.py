@@ -130,26 +130,6 @@ def test_a_loop_reduction_fails_after_three_measurements(context, monkeypatch):
     assert stopwatch.reductions == 6
 
 
-class FakeTime:
-    """The judge's clock in judge/waits.py: a sleep moves it exactly that far, at once."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def perf_counter(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def judge_time(monkeypatch) -> FakeTime:
-    fake = FakeTime()
-    monkeypatch.setattr(waits_module, "time", fake)
-    return fake
-
-
 class Sleeper:
     """``time_fn``'s replies on the judge's waits: fn called ``calls_run`` times, each call
     held by the judge (judge/waits.py); each figure a relative error in turn."""

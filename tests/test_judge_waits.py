@@ -13,38 +13,14 @@ import time
 from typing import Any
 
 import pytest
+from judge_context import unconfined_spec
 
-from autograder.grading.judge import waits as waits_module
 from autograder.grading.judge.proxy import InProcessWorker, WorkerProxy
-from autograder.grading.judge.spawn import WorkerSpec
 from autograder.grading.judge.verdicts import SubmissionError
 from autograder.grading.judge.waits import JudgeWaits, answer_ask
-from autograder.grading.sandbox import Sandbox
 from autograder.grading.worker.protocol import WorkArg
 
 WAIT = WorkArg((("kind", "wait"),))
-
-
-class FakeTime:
-    """The judge's clock: a sleep moves it exactly that far, at once."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def perf_counter(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def judge_time(monkeypatch) -> FakeTime:
-    fake = FakeTime()
-    monkeypatch.setattr(waits_module, "time", fake)
-    return fake
 
 
 # ---------------------------------------------------------------- the judge's side alone
@@ -205,16 +181,7 @@ def add(a, b):
 def proxy(tmp_path):
     source = tmp_path / "asker.py"
     source.write_text(MODULE)
-    spec = WorkerSpec(
-        module_source=source,
-        module_name="asker",
-        device="cpu",
-        log_path=tmp_path / "out.log",
-        memory_mib=4096,
-        file_size_mib=16,
-        import_timeout_s=60,
-        sandbox=Sandbox("none", "test"),
-    )
+    spec = unconfined_spec(source, "asker", tmp_path)
     made = WorkerProxy(spec, deadline=lambda: time.monotonic() + 60)
     yield made
     made.remove()

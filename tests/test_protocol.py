@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from judge_context import unconfined_spec
 
 from autograder.grading.judge.checks import support
 from autograder.grading.judge.proxy import WorkerProxy, encode_calls
 from autograder.grading.judge.spawn import WorkerSpec
 from autograder.grading.judge.trace import ForgedHandle, TraceInputs
 from autograder.grading.judge.verdicts import CheckFailed, NotImplementedYet, SubmissionError
-from autograder.grading.sandbox import Sandbox
 from autograder.grading.worker import main as worker
 from autograder.grading.worker import protocol
 from autograder.grading.worker.protocol import ArrayValue, ForeignFloat, Opaque, ProtocolError
@@ -165,18 +165,7 @@ def mean(xs):
 """
 
 
-def spec_for(source: Path | None, name: str, tmp_path: Path) -> WorkerSpec:
-    """An unconfined worker on the CPU (the sandbox has its own tests)."""
-    return WorkerSpec(
-        module_source=source,
-        module_name=name,
-        device="cpu",
-        log_path=tmp_path / "out.log",
-        memory_mib=4096,
-        file_size_mib=16,
-        import_timeout_s=60,
-        sandbox=Sandbox("none", "test"),
-    )
+spec_for = unconfined_spec
 
 
 @pytest.fixture
